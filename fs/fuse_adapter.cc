@@ -1,0 +1,351 @@
+// The kernel adapter: each callback decodes a request, calls Tree, and replies. Nothing
+// here decides what the tree holds. The only file that includes fuse_lowlevel.h.
+#define FUSE_USE_VERSION 314
+#include "fs/fuse_adapter.h"
+
+#include <fcntl.h>
+#include <fuse_lowlevel.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+namespace zenfs {
+
+namespace {
+
+struct Context {
+  Tree* tree;
+  Logger* log;
+};
+
+Tree& TreeOf(fuse_req_t req) { return *static_cast<Context*>(fuse_req_userdata(req))->tree; }
+
+// A directory handle: the listing fixed at opendir, so offsets stay meaningful.
+struct DirHandle {
+  std::shared_ptr<const Listing> listing;
+};
+
+constexpr blksize_t kBlockSize = 1 << 20;
+
+struct stat ToStat(const Attr& a) {
+  struct stat st;
+  std::memset(&st, 0, sizeof st);
+  st.st_ino = a.ino;
+  st.st_mode = a.mode;
+  st.st_nlink = a.nlink;
+  st.st_uid = a.uid;
+  st.st_gid = a.gid;
+  st.st_size = static_cast<off_t>(a.size);
+  st.st_blocks = static_cast<blkcnt_t>(a.blocks);
+  st.st_blksize = kBlockSize;
+  const timespec t{static_cast<time_t>(a.mtime / 1000000 - (a.mtime % 1000000 < 0 ? 1 : 0)),
+                   static_cast<long>((a.mtime % 1000000 + 1000000) % 1000000 * 1000)};
+  st.st_mtim = t;
+  st.st_ctim = t;
+  st.st_atim = t;
+  return st;
+}
+
+fuse_entry_param ToEntryParam(const Entry& e) {
+  fuse_entry_param p;
+  std::memset(&p, 0, sizeof p);
+  p.ino = e.attr.ino;
+  p.attr = ToStat(e.attr);
+  p.attr_timeout = e.timeout;
+  p.entry_timeout = e.timeout;
+  return p;
+}
+
+void ReplyStatus(fuse_req_t req, const Status& s) { fuse_reply_err(req, ToErrno(s)); }
+
+void OpInit(void*, fuse_conn_info* conn) {
+  if (conn->capable & FUSE_CAP_READDIRPLUS) conn->want |= FUSE_CAP_READDIRPLUS;
+  if (conn->capable & FUSE_CAP_CACHE_SYMLINKS) conn->want |= FUSE_CAP_CACHE_SYMLINKS;
+}
+
+void OpLookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  auto e = TreeOf(req).Lookup(parent, name);
+  if (!e.ok()) {
+    if (e.status().code() == Status::Code::kNotFound) {
+      // A negative entry: the kernel may remember the miss until the next refresh.
+      fuse_entry_param p;
+      std::memset(&p, 0, sizeof p);
+      p.entry_timeout = 1.0;
+      fuse_reply_entry(req, &p);
+      return;
+    }
+    ReplyStatus(req, e.status());
+    return;
+  }
+  const fuse_entry_param p = ToEntryParam(*e);
+  fuse_reply_entry(req, &p);
+}
+
+void OpForget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup) {
+  TreeOf(req).Forget(ino, nlookup);
+  fuse_reply_none(req);
+}
+
+void OpForgetMulti(fuse_req_t req, size_t count, fuse_forget_data* forgets) {
+  for (size_t i = 0; i < count; ++i) TreeOf(req).Forget(forgets[i].ino, forgets[i].nlookup);
+  fuse_reply_none(req);
+}
+
+void OpGetattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
+  auto e = TreeOf(req).GetAttr(ino);
+  if (!e.ok()) return ReplyStatus(req, e.status());
+  const struct stat st = ToStat(e->attr);
+  fuse_reply_attr(req, &st, e->timeout);
+}
+
+void OpReadlink(fuse_req_t req, fuse_ino_t ino) {
+  auto target = TreeOf(req).ReadLink(ino);
+  if (!target.ok()) return ReplyStatus(req, target.status());
+  fuse_reply_readlink(req, target->c_str());
+}
+
+void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & (O_TRUNC | O_APPEND | O_CREAT)) != 0) {
+    return ReplyStatus(req, Status::ReadOnly("zenfs is read-only"));
+  }
+  auto f = TreeOf(req).Open(ino);
+  if (!f.ok()) return ReplyStatus(req, f.status());
+  fi->keep_cache = (*f)->cacheable ? 1 : 0;
+  // meta.json and logs may change size while open: direct I/O reads to the real end
+  // instead of a size the kernel cached.
+  fi->direct_io = (*f)->cacheable ? 0 : 1;
+  fi->fh = reinterpret_cast<uint64_t>(f->release());
+  if (fuse_reply_open(req, fi) != 0) delete reinterpret_cast<OpenFile*>(fi->fh);
+}
+
+void OpRead(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi) {
+  auto* file = reinterpret_cast<OpenFile*>(fi->fh);
+  std::vector<char> buf(size);
+  auto n = TreeOf(req).Read(*file, static_cast<std::uint64_t>(off), size, buf.data());
+  if (!n.ok()) return ReplyStatus(req, n.status());
+  fuse_reply_buf(req, buf.data(), *n);
+}
+
+void OpRelease(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
+  delete reinterpret_cast<OpenFile*>(fi->fh);
+  fuse_reply_err(req, 0);
+}
+
+void OpOpendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  auto listing = TreeOf(req).OpenDir(ino);
+  if (!listing.ok()) return ReplyStatus(req, listing.status());
+  auto* h = new DirHandle{std::move(*listing)};
+  fi->fh = reinterpret_cast<uint64_t>(h);
+  if (fuse_reply_open(req, fi) != 0) delete h;
+}
+
+// Offsets: 0 is the start; entry k of ". .. items..." carries offset k+1.
+void ReadDirCommon(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi,
+                   bool plus) {
+  const auto* h = reinterpret_cast<DirHandle*>(fi->fh);
+  const auto& items = h->listing->items;
+  std::vector<char> buf(size);
+  size_t used = 0;
+  const size_t total = items.size() + 2;
+  for (size_t k = static_cast<size_t>(off); k < total; ++k) {
+    const char* name;
+    struct stat st;
+    std::memset(&st, 0, sizeof st);
+    fuse_entry_param e;
+    std::memset(&e, 0, sizeof e);
+    bool counted = false;
+    if (k < 2) {
+      name = k == 0 ? "." : "..";
+      st.st_ino = ino;
+      st.st_mode = S_IFDIR;
+    } else {
+      const Listing::Item& item = items[k - 2];
+      name = item.name.c_str();
+      st.st_ino = item.ino;
+      st.st_mode = item.type;
+      if (plus) {
+        auto entry = TreeOf(req).Remember(item);
+        if (entry.ok()) {
+          e = ToEntryParam(*entry);
+          counted = true;
+        }
+      }
+    }
+    size_t need;
+    if (plus) {
+      // "." and ".." and entries whose attributes failed go without a node id: the
+      // kernel neither caches them nor counts a lookup for them.
+      if (!counted) e.attr = st;
+      need = fuse_add_direntry_plus(req, buf.data() + used, size - used, name, &e,
+                                    static_cast<off_t>(k + 1));
+    } else {
+      need = fuse_add_direntry(req, buf.data() + used, size - used, name, &st,
+                               static_cast<off_t>(k + 1));
+    }
+    if (need > size - used) {
+      // Did not fit: the kernel never saw it, so it holds no reference to undo later.
+      if (counted) TreeOf(req).Forget(e.ino, 1);
+      break;
+    }
+    used += need;
+  }
+  fuse_reply_buf(req, buf.data(), used);
+}
+
+void OpReaddir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi) {
+  ReadDirCommon(req, ino, size, off, fi, false);
+}
+
+void OpReaddirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi) {
+  ReadDirCommon(req, ino, size, off, fi, true);
+}
+
+void OpReleasedir(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
+  delete reinterpret_cast<DirHandle*>(fi->fh);
+  fuse_reply_err(req, 0);
+}
+
+void OpStatfs(fuse_req_t req, fuse_ino_t) {
+  struct statvfs sv;
+  std::memset(&sv, 0, sizeof sv);
+  sv.f_bsize = kBlockSize;
+  sv.f_frsize = 4096;
+  sv.f_namemax = 255;
+  sv.f_flag = ST_RDONLY;
+  fuse_reply_statfs(req, &sv);
+}
+
+void OpGetxattr(fuse_req_t req, fuse_ino_t, const char*, size_t) {
+  ReplyStatus(req, Status::NoData("zenfs has no extended attributes yet"));
+}
+
+void OpListxattr(fuse_req_t req, fuse_ino_t, size_t size) {
+  if (size == 0) {
+    fuse_reply_xattr(req, 0);
+  } else {
+    fuse_reply_buf(req, nullptr, 0);
+  }
+}
+
+// Every write of any kind: the daemon itself refuses, whatever the mount options.
+void Erofs(fuse_req_t req) { ReplyStatus(req, Status::ReadOnly("zenfs is read-only")); }
+void OpSetattr(fuse_req_t req, fuse_ino_t, struct stat*, int, fuse_file_info*) { Erofs(req); }
+void OpMknod(fuse_req_t req, fuse_ino_t, const char*, mode_t, dev_t) { Erofs(req); }
+void OpMkdir(fuse_req_t req, fuse_ino_t, const char*, mode_t) { Erofs(req); }
+void OpUnlink(fuse_req_t req, fuse_ino_t, const char*) { Erofs(req); }
+void OpSymlink(fuse_req_t req, const char*, fuse_ino_t, const char*) { Erofs(req); }
+void OpRename(fuse_req_t req, fuse_ino_t, const char*, fuse_ino_t, const char*, unsigned) { Erofs(req); }
+void OpLink(fuse_req_t req, fuse_ino_t, fuse_ino_t, const char*) { Erofs(req); }
+void OpWrite(fuse_req_t req, fuse_ino_t, const char*, size_t, off_t, fuse_file_info*) { Erofs(req); }
+void OpSetxattr(fuse_req_t req, fuse_ino_t, const char*, const char*, size_t, int) { Erofs(req); }
+void OpRemovexattr(fuse_req_t req, fuse_ino_t, const char*) { Erofs(req); }
+void OpCreate(fuse_req_t req, fuse_ino_t, const char*, mode_t, fuse_file_info*) { Erofs(req); }
+void OpFallocate(fuse_req_t req, fuse_ino_t, int, off_t, off_t, fuse_file_info*) { Erofs(req); }
+
+fuse_lowlevel_ops MakeOps() {
+  fuse_lowlevel_ops ops;
+  std::memset(&ops, 0, sizeof ops);
+  ops.init = OpInit;
+  ops.lookup = OpLookup;
+  ops.forget = OpForget;
+  ops.forget_multi = OpForgetMulti;
+  ops.getattr = OpGetattr;
+  ops.readlink = OpReadlink;
+  ops.open = OpOpen;
+  ops.read = OpRead;
+  ops.release = OpRelease;
+  ops.opendir = OpOpendir;
+  ops.readdir = OpReaddir;
+  ops.readdirplus = OpReaddirplus;
+  ops.releasedir = OpReleasedir;
+  ops.statfs = OpStatfs;
+  ops.getxattr = OpGetxattr;
+  ops.listxattr = OpListxattr;
+  ops.setattr = OpSetattr;
+  ops.mknod = OpMknod;
+  ops.mkdir = OpMkdir;
+  ops.unlink = OpUnlink;
+  ops.rmdir = OpUnlink;
+  ops.symlink = OpSymlink;
+  ops.rename = OpRename;
+  ops.link = OpLink;
+  ops.write = OpWrite;
+  ops.setxattr = OpSetxattr;
+  ops.removexattr = OpRemovexattr;
+  ops.create = OpCreate;
+  ops.fallocate = OpFallocate;
+  return ops;
+}
+
+// Owns the libfuse session and its signal handlers for one mount.
+class Session {
+ public:
+  Session() = default;
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+  ~Session() {
+    if (se_ == nullptr) return;
+    if (handlers_) fuse_remove_signal_handlers(se_);
+    if (mounted_) fuse_session_unmount(se_);
+    fuse_session_destroy(se_);
+  }
+  fuse_session* se_ = nullptr;
+  bool handlers_ = false;
+  bool mounted_ = false;
+};
+
+}  // namespace
+
+Status ServeMount(Tree& tree, Logger& log, const ServeOptions& options,
+                  const std::function<void(const Status&)>& on_mounted) {
+  std::vector<std::string> argv_s{"zenfs"};
+  for (const std::string& o : options.fuse_options) {
+    argv_s.push_back("-o");
+    argv_s.push_back(o);
+  }
+  if (options.debug) argv_s.push_back("-d");
+  std::vector<char*> argv;
+  for (std::string& s : argv_s) argv.push_back(s.data());
+  fuse_args args = FUSE_ARGS_INIT(static_cast<int>(argv.size()), argv.data());
+
+  Context ctx{&tree, &log};
+  const fuse_lowlevel_ops ops = MakeOps();
+  Session session;
+  session.se_ = fuse_session_new(&args, &ops, sizeof ops, &ctx);
+  fuse_opt_free_args(&args);
+  if (session.se_ == nullptr) {
+    Status s = Status::InvalidArgument("libfuse refused the mount options");
+    on_mounted(s);
+    return s;
+  }
+  if (fuse_set_signal_handlers(session.se_) != 0) {
+    Status s = Status::IOError("cannot install signal handlers");
+    on_mounted(s);
+    return s;
+  }
+  session.handlers_ = true;
+  if (fuse_session_mount(session.se_, options.mountpoint.c_str()) != 0) {
+    Status s = Status::IOError("cannot mount on " + options.mountpoint);
+    on_mounted(s);
+    return s;
+  }
+  session.mounted_ = true;
+  on_mounted(Status::Ok());
+
+  fuse_loop_config* cfg = fuse_loop_cfg_create();
+  fuse_loop_cfg_set_max_threads(cfg, static_cast<unsigned>(options.max_threads));
+  fuse_loop_cfg_set_idle_threads(cfg, 4);
+  const int rc = fuse_session_loop_mt(session.se_, cfg);
+  fuse_loop_cfg_destroy(cfg);
+  if (rc != 0 && rc != SIGINT && rc != SIGTERM && rc != SIGHUP) {
+    return Status::IOError("session loop ended with " + std::to_string(rc));
+  }
+  return Status::Ok();
+}
+
+}  // namespace zenfs

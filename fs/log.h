@@ -1,0 +1,37 @@
+// Log lines of the daemon: stderr in the foreground, syslog in the background.
+#pragma once
+
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+
+namespace zenfs {
+
+// One sink for every log line. Thread-safe: any FUSE worker may log.
+class Logger {
+ public:
+  enum class Level { kError = 0, kWarning = 1, kInfo = 2, kDebug = 3 };
+
+  Logger(Level level, bool use_syslog);
+  // "error", "warning", "info", "debug"; nullopt-like false for anything else.
+  static bool ParseLevel(std::string_view text, Level* out);
+
+  void Log(Level level, std::string_view message);
+  // Logs `message` only the first time `key` is seen; remembers a bounded number of keys
+  // (then it starts over), so a hostile store cannot grow memory through it.
+  void LogOnce(Level level, std::string_view key, std::string_view message);
+
+  void Error(std::string_view m) { Log(Level::kError, m); }
+  void Warning(std::string_view m) { Log(Level::kWarning, m); }
+  void Info(std::string_view m) { Log(Level::kInfo, m); }
+
+ private:
+  static constexpr std::size_t kMaxOnceKeys = 10000;
+  Level level_;
+  bool use_syslog_;
+  std::mutex mu_;
+  std::unordered_set<std::string> once_;  // guarded by mu_
+};
+
+}  // namespace zenfs

@@ -1,0 +1,255 @@
+#include "fs/meta.h"
+
+#include "fs/names.h"
+
+namespace zenfs::meta {
+
+using nlohmann::json;
+
+namespace {
+
+json Time(const std::optional<Micros>& t) {
+  if (!t) return nullptr;
+  return FormatIsoTime(*t);
+}
+
+json Opt(const std::optional<std::string>& v) {
+  if (!v) return nullptr;
+  return *v;
+}
+
+json ParsedOrNull(const std::optional<std::string>& text) {
+  if (!text || text->empty()) return nullptr;
+  json j = json::parse(*text, nullptr, false);
+  if (j.is_discarded()) return *text;
+  return j;
+}
+
+json Duration(const std::optional<Micros>& start, const std::optional<Micros>& end) {
+  if (!start || !end) return nullptr;
+  return static_cast<double>(*end - *start) / 1e6;
+}
+
+// `name` (with U+FFFD for ill-formed bytes) and, when the mount shows it differently,
+// `path_name`: the path name with ill-formed bytes written as %XX.
+void AddName(json* j, const std::string& raw, const std::string& path_name) {
+  (*j)["name"] = names::ToValidUtf8(raw);
+  if (path_name == raw) return;
+  if (names::IsValidUtf8(path_name)) {
+    (*j)["path_name"] = path_name;
+    return;
+  }
+  std::string shown;
+  std::size_t i = 0;
+  while (i < path_name.size()) {
+    std::size_t n = 1;
+    while (i + n <= path_name.size() && n <= 4 && !names::IsValidUtf8(path_name.substr(i, n))) ++n;
+    if (i + n <= path_name.size() && n <= 4) {
+      shown += path_name.substr(i, n);
+      i += n;
+    } else {
+      static constexpr char kHex[] = "0123456789ABCDEF";
+      const unsigned char c = static_cast<unsigned char>(path_name[i]);
+      shown += '%';
+      shown += kHex[c >> 4];
+      shown += kHex[c & 15];
+      ++i;
+    }
+  }
+  (*j)["path_name"] = shown;
+}
+
+}  // namespace
+
+std::string Dump(const json& j) {
+  return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+std::string DashedId(const std::string& id) {
+  if (id.size() != 32) return id;
+  for (char c : id) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) return id;
+  }
+  return id.substr(0, 8) + "-" + id.substr(8, 4) + "-" + id.substr(12, 4) + "-" +
+         id.substr(16, 4) + "-" + id.substr(20);
+}
+
+json ImportPath(const std::string& stored) {
+  if (stored.empty()) return nullptr;
+  const json j = json::parse(stored, nullptr, false);
+  if (j.is_object() && j.contains("module") && j.contains("attribute") &&
+      j["module"].is_string() && j["attribute"].is_string()) {
+    return j["module"].get<std::string>() + "." + j["attribute"].get<std::string>();
+  }
+  if (j.is_string()) return j;
+  return stored;
+}
+
+json MetadataObject(const std::vector<MetadataRow>& rows) {
+  json out = json::object();
+  // Rows come oldest first, so a later row for the same key replaces an earlier one.
+  for (const MetadataRow& r : rows) {
+    json v = json::parse(r.value, nullptr, false);
+    out[names::ToValidUtf8(r.key)] = v.is_discarded() ? json(r.value) : std::move(v);
+  }
+  return out;
+}
+
+json StepParameters(const std::string& step_config_json) {
+  const json j = json::parse(step_config_json, nullptr, false);
+  if (!j.is_object()) return json::object();
+  const json* cfg = &j;
+  if (j.contains("config") && j["config"].is_object()) cfg = &j["config"];
+  if (cfg->contains("parameters") && (*cfg)["parameters"].is_object()) return (*cfg)["parameters"];
+  return json::object();
+}
+
+std::string RenderRoot(const Snapshot& s, const std::string& store_path) {
+  json j;
+  j["store"] = {{"path", store_path},
+                {"schema_version", s.rows().schema_version.empty() ? json(nullptr)
+                                                                   : json(s.rows().schema_version)}};
+  json pipelines = json::array();
+  for (const Snapshot::Pipeline& p : s.pipelines()) pipelines.push_back(names::ToValidUtf8(p.name));
+  j["pipelines"] = std::move(pipelines);
+  return Dump(j);
+}
+
+std::string RenderPipeline(const Snapshot& s, int pipeline) {
+  const Snapshot::Pipeline& p = s.pipelines()[static_cast<std::size_t>(pipeline)];
+  json j;
+  AddName(&j, p.name, p.path_name);
+  j["id"] = p.row >= 0 ? json(DashedId(p.id)) : json(nullptr);
+  j["first_run_time"] = Time(s.run_row(p.runs.front()).start_time ? s.run_row(p.runs.front()).start_time
+                                                                  : s.run_row(p.runs.front()).created);
+  j["run_count"] = p.runs.size();
+  json runs = json::array();
+  for (int r : p.runs) runs.push_back(names::ToValidUtf8(s.run_row(r).name));
+  j["runs"] = std::move(runs);
+  j["latest_run"] = names::ToValidUtf8(s.run_row(p.runs.back()).name);
+  return Dump(j);
+}
+
+std::string RenderRun(const Snapshot& s, int run, const RunDetail& d,
+                      const std::vector<StepMetadata>& step_metadata) {
+  const RunRow& row = s.run_row(run);
+  const Snapshot::Run& r = s.run(run);
+  const Snapshot::Pipeline& p = s.pipelines()[static_cast<std::size_t>(r.pipeline)];
+  json j;
+  AddName(&j, row.name, p.run_names[static_cast<std::size_t>(r.pos)]);
+  j["id"] = DashedId(row.id);
+  j["pipeline"] = names::ToValidUtf8(p.name);
+  j["status"] = names::ToValidUtf8(row.status);
+  j["start_time"] = Time(row.start_time);
+  j["end_time"] = Time(row.end_time);
+  j["duration_s"] = Duration(row.start_time, row.end_time);
+  j["created"] = Time(row.created);
+  j["updated"] = Time(row.updated);
+  j["git_sha"] = Opt(d.git_sha);
+  j["orchestrator_run_id"] = Opt(d.orchestrator_run_id);
+  j["runtime_configuration"] = {
+      {"run_name", Opt(d.run_name_template)},
+      {"schedule", d.schedule_id ? json(DashedId(*d.schedule_id)) : json(nullptr)},
+      {"code_path", Opt(d.code_path)},
+      {"source", ParsedOrNull(d.pipeline_source)},
+      {"pipeline_configuration", ParsedOrNull(d.pipeline_configuration)},
+  };
+  // As ZenML's client reports it: the run's own metadata plus "<step>::<key>" of its steps.
+  std::vector<MetadataRow> all = d.metadata;
+  for (const StepMetadata& sm : step_metadata) {
+    for (const MetadataRow& m : sm.rows) {
+      all.push_back({sm.step_name + "::" + m.key, m.value, m.type, m.created});
+    }
+  }
+  j["run_metadata"] = MetadataObject(all);
+  json steps = json::array();
+  for (int st : r.steps) steps.push_back(names::ToValidUtf8(s.step_row(st).name));
+  j["steps"] = std::move(steps);
+  return Dump(j);
+}
+
+std::string RenderStep(const Snapshot& s, int step, const StepDetail& d) {
+  const StepRow& row = s.step_row(step);
+  const Snapshot::Step& st = s.step(step);
+  const Snapshot::Run& run = s.run(st.run);
+  json j;
+  AddName(&j, row.name, run.step_names[static_cast<std::size_t>(st.pos)]);
+  j["id"] = DashedId(row.id);
+  j["status"] = names::ToValidUtf8(row.status);
+  j["start_time"] = Time(row.start_time);
+  j["end_time"] = Time(row.end_time);
+  j["duration_s"] = Duration(row.start_time, row.end_time);
+  j["cache_key"] = Opt(d.cache_key);
+  j["original_step_run"] = st.original >= 0 && s.step(st.original).run >= 0
+                               ? json(s.StepPath(st.original))
+                               : json(nullptr);
+  j["original_step_run_id"] =
+      row.original_step_run_id.empty() ? json(nullptr) : json(DashedId(row.original_step_run_id));
+  j["parameters"] = d.step_config ? StepParameters(*d.step_config) : json::object();
+  j["run_metadata"] = MetadataObject(d.metadata);
+  j["docstring"] = Opt(d.docstring);
+  j["source_code"] = Opt(d.source_code);
+  // inputs: name -> the outputs holding that artifact version, this run's first.
+  json inputs = json::object();
+  for (int in : st.inputs) {
+    const ArtifactLinkRow& link = s.rows().inputs[static_cast<std::size_t>(in)];
+    json& list = inputs[names::ToValidUtf8(link.name)];
+    if (list.is_null()) list = json::array();
+    const int v = s.FindVersion(link.artifact_version_id);
+    if (v < 0) continue;
+    std::vector<int> holders = s.StepsWithOutput(st.run, v);
+    const int producer = s.ProducerOf(v);
+    if (producer >= 0 && std::find(holders.begin(), holders.end(), producer) == holders.end()) {
+      holders.push_back(producer);
+    }
+    for (int h : holders) {
+      const int o = s.FindOutput(h, link.artifact_version_id);
+      if (o >= 0) list.push_back(s.OutputPath(h, o));
+    }
+  }
+  j["inputs"] = std::move(inputs);
+  json outputs = json::array();
+  for (const Snapshot::Output& o : st.outputs) {
+    outputs.push_back(names::ToValidUtf8(s.rows().outputs[static_cast<std::size_t>(o.link)].name));
+  }
+  j["outputs"] = std::move(outputs);
+  return Dump(j);
+}
+
+std::string RenderOutput(const Snapshot& s, int step, int output, const OutputFacts& f) {
+  const Snapshot::Output& o = s.step(step).outputs[static_cast<std::size_t>(output)];
+  const ArtifactLinkRow& link = s.rows().outputs[static_cast<std::size_t>(o.link)];
+  json j;
+  AddName(&j, link.name, o.path_name);
+  j["artifact_version_id"] = DashedId(link.artifact_version_id);
+  if (o.version >= 0) {
+    const ArtifactVersionRow& v = s.rows().artifact_versions[static_cast<std::size_t>(o.version)];
+    j["artifact_name"] = v.artifact_name.empty() ? json(nullptr) : json(v.artifact_name);
+    j["version"] = v.version.empty() ? json(nullptr) : json(v.version);
+    j["type"] = v.type.empty() ? json(nullptr) : json(v.type);
+    j["data_type"] = ImportPath(v.data_type);
+    j["materializer"] = ImportPath(v.materializer);
+    j["uri"] = v.uri;
+  } else {
+    for (const char* k : {"artifact_name", "version", "type", "data_type", "materializer", "uri"}) {
+      j[k] = nullptr;
+    }
+  }
+  j["available"] = f.available;
+  j["unavailable_reason"] = f.available ? json(nullptr) : json(f.unavailable_reason);
+  json files = json::array();
+  std::uint64_t total = 0;
+  for (const OutputFacts::File& file : f.files) {
+    files.push_back({{"path", file.path}, {"size", file.size}});
+    total += file.size;
+  }
+  j["files"] = std::move(files);
+  if (f.files_truncated) j["files_truncated"] = true;
+  j["size_bytes"] = f.available ? json(total) : json(nullptr);
+  j["run_metadata"] = MetadataObject(f.metadata);
+  const int producer = o.version >= 0 ? s.ProducerOf(o.version) : -1;
+  j["producer"] = producer >= 0 ? json(s.StepPath(producer)) : json(nullptr);
+  return Dump(j);
+}
+
+}  // namespace zenfs::meta

@@ -1,0 +1,54 @@
+// meta.json documents (SPEC §3): pure functions of a snapshot and the detail rows the
+// catalog returned. Thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "store/rows.h"
+#include "store/snapshot.h"
+
+namespace zenfs::meta {
+
+// What the artifact source said about an output's files (no bytes read).
+struct OutputFacts {
+  bool available = false;
+  std::string unavailable_reason;
+  struct File {
+    std::string path;  // relative to the output folder
+    std::uint64_t size = 0;
+  };
+  std::vector<File> files;
+  bool files_truncated = false;
+  std::vector<MetadataRow> metadata;
+};
+
+// Run metadata of one step, for the run's "<step>::<key>" entries.
+struct StepMetadata {
+  std::string step_name;
+  std::vector<MetadataRow> rows;
+};
+
+// Pretty JSON, 2-space indent, trailing newline, ill-formed UTF-8 replaced by U+FFFD.
+std::string Dump(const nlohmann::json& j);
+
+// "8-4-4-4-12" for a 32-hex-digit id (ZenML's API form), the id unchanged otherwise.
+std::string DashedId(const std::string& id);
+// {"module": m, "attribute": a} -> "m.a"; a plain string as it is; "" -> null.
+nlohmann::json ImportPath(const std::string& stored);
+// {key: value}: values parsed from their JSON (text otherwise), the newest row winning.
+nlohmann::json MetadataObject(const std::vector<MetadataRow>& rows);
+// A step configuration's parameters ({} when there are none).
+nlohmann::json StepParameters(const std::string& step_config_json);
+
+std::string RenderRoot(const Snapshot& s, const std::string& store_path);
+std::string RenderPipeline(const Snapshot& s, int pipeline);
+std::string RenderRun(const Snapshot& s, int run, const RunDetail& detail,
+                      const std::vector<StepMetadata>& step_metadata);
+std::string RenderStep(const Snapshot& s, int step, const StepDetail& detail);
+std::string RenderOutput(const Snapshot& s, int step, int output, const OutputFacts& facts);
+
+}  // namespace zenfs::meta

@@ -1,0 +1,739 @@
+#include "fs/tree.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "fs/names.h"
+
+namespace zenfs {
+
+namespace {
+
+constexpr mode_t kDirMode = S_IFDIR | 0555;
+constexpr mode_t kFileMode = S_IFREG | 0444;
+constexpr mode_t kLinkMode = S_IFLNK | 0777;
+// Caches hold at most this many entries, then start over: memory stays bounded whatever
+// the store's size or the number of lookups.
+constexpr std::size_t kCacheCap = 4096;
+// An output's files listed in its meta.json, at most.
+constexpr std::size_t kMaxListedFiles = 10000;
+
+std::uint64_t Fnv1a(std::uint64_t h, std::string_view s) {
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  // A separator byte keeps ("ab","c") and ("a","bc") apart.
+  h ^= 0xff;
+  h *= 1099511628211ull;
+  return h;
+}
+
+std::string CacheKey(std::uint64_t generation, const NodeKey& k) {
+  std::string s = std::to_string(generation);
+  s += '\x01';
+  s += static_cast<char>(k.kind);
+  s += k.id;
+  s += '\x01';
+  s += k.version;
+  s += '\x01';
+  s += k.rel;
+  return s;
+}
+
+bool IsDirKind(NodeKind k) {
+  switch (k) {
+    case NodeKind::kRoot: case NodeKind::kPipeline: case NodeKind::kRunsDir: case NodeKind::kRun:
+    case NodeKind::kStepsDir: case NodeKind::kStep: case NodeKind::kOutputsDir: case NodeKind::kOutput:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string JoinRel(const std::string& dir, const std::string& name) {
+  return dir.empty() ? name : dir + "/" + name;
+}
+
+template <typename V>
+void PutCapped(std::unordered_map<std::string, V>* map, std::string key, V value) {
+  if (map->size() >= kCacheCap) map->clear();
+  map->insert_or_assign(std::move(key), std::move(value));
+}
+
+}  // namespace
+
+std::uint64_t InodeOf(const NodeKey& key) {
+  if (key.kind == NodeKind::kRoot) return kRootIno;
+  std::uint64_t h = 14695981039346656037ull;
+  h = Fnv1a(h, std::string_view(reinterpret_cast<const char*>(&key.kind), 1));
+  h = Fnv1a(h, key.id);
+  h = Fnv1a(h, key.version);
+  h = Fnv1a(h, key.rel);
+  // Keep clear of 0 (invalid) and 1 (the root).
+  if (h <= kRootIno) h += 2;
+  return h;
+}
+
+Tree::Tree(Catalog& catalog, ArtifactSource& artifacts, Logger& log, TreeOptions options,
+           std::shared_ptr<const Snapshot> initial)
+    : catalog_(catalog),
+      artifacts_(artifacts),
+      log_(log),
+      options_(std::move(options)),
+      snapshot_(std::move(initial)),
+      last_check_(std::chrono::steady_clock::now()) {
+  auto c = catalog_.ChangeCounter();
+  if (c.ok()) counter_ = *c;
+  nodes_[kRootIno] = NodeRec{NodeKey{}, 1};
+}
+
+std::shared_ptr<const Snapshot> Tree::Current() {
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard<std::mutex> lock(snap_mu_);
+    if (now - last_check_ < std::chrono::duration<double>(options_.refresh_seconds)) return snapshot_;
+    last_check_ = now;
+  }
+  // Only one thread asks the store and reloads; the others go on with the old picture.
+  std::unique_lock<std::mutex> reload(reload_mu_, std::try_to_lock);
+  if (!reload.owns_lock()) {
+    std::lock_guard<std::mutex> lock(snap_mu_);
+    return snapshot_;
+  }
+  auto counter = catalog_.ChangeCounter();
+  std::int64_t previous;
+  {
+    std::lock_guard<std::mutex> lock(snap_mu_);
+    previous = counter_;
+  }
+  if (!counter.ok() || *counter == previous) {
+    if (!counter.ok()) log_.LogOnce(Logger::Level::kWarning, "change-counter", counter.status().ToString());
+    std::lock_guard<std::mutex> lock(snap_mu_);
+    return snapshot_;
+  }
+  auto rows = catalog_.LoadRows();
+  std::lock_guard<std::mutex> lock(snap_mu_);
+  if (!rows.ok()) {
+    // Keep serving the last good picture; try again at the next interval.
+    log_.Warning("store changed but could not be read again: " + rows.status().ToString());
+    return snapshot_;
+  }
+  counter_ = *counter;
+  snapshot_ = Snapshot::Build(std::move(*rows), ++generation_);
+  return snapshot_;
+}
+
+std::size_t Tree::NodeCount() {
+  std::lock_guard<std::mutex> lock(nodes_mu_);
+  return nodes_.size();
+}
+
+Result<NodeKey> Tree::KeyOf(std::uint64_t ino) {
+  std::lock_guard<std::mutex> lock(nodes_mu_);
+  auto it = nodes_.find(ino);
+  if (it == nodes_.end()) return Status::Stale("inode " + std::to_string(ino) + " is not known");
+  return it->second.key;
+}
+
+Status Tree::Count(const NodeKey& key, std::uint64_t ino) {
+  std::lock_guard<std::mutex> lock(nodes_mu_);
+  auto [it, inserted] = nodes_.try_emplace(ino, NodeRec{key, 0});
+  if (!inserted && !(it->second.key == key)) {
+    log_.Error("inode hash collision at " + std::to_string(ino) + " for " + key.id + "/" + key.rel);
+    return Status::IOError("inode collision");
+  }
+  ++it->second.nlookup;
+  return Status::Ok();
+}
+
+void Tree::Forget(std::uint64_t ino, std::uint64_t nlookup) {
+  if (ino == kRootIno) return;
+  std::lock_guard<std::mutex> lock(nodes_mu_);
+  auto it = nodes_.find(ino);
+  if (it == nodes_.end()) {
+    log_.Error("forget of unknown inode " + std::to_string(ino));
+    return;
+  }
+  if (it->second.nlookup < nlookup) {
+    // The kernel never forgets more than it was told; if it seems to, the count is wrong.
+    log_.Error("lookup count underflow on inode " + std::to_string(ino));
+    nodes_.erase(it);
+    return;
+  }
+  it->second.nlookup -= nlookup;
+  if (it->second.nlookup == 0) nodes_.erase(it);
+}
+
+// ---- locating keys in a snapshot ----
+
+Result<Tree::Loc> Tree::Locate(const Snapshot& s, const NodeKey& key) {
+  Loc loc;
+  switch (key.kind) {
+    case NodeKind::kRoot:
+    case NodeKind::kRootMeta:
+      return loc;
+    case NodeKind::kPipeline:
+    case NodeKind::kPipelineMeta:
+    case NodeKind::kRunsDir:
+    case NodeKind::kLatest:
+      loc.pipeline = s.FindPipeline(key.id);
+      if (loc.pipeline < 0) return Status::NotFound("pipeline " + key.id + " is gone");
+      return loc;
+    case NodeKind::kRun:
+    case NodeKind::kRunMeta:
+    case NodeKind::kStepsDir:
+      loc.run = s.FindRun(key.id);
+      if (loc.run < 0 || s.run(loc.run).pipeline < 0) return Status::NotFound("run " + key.id + " is gone");
+      loc.pipeline = s.run(loc.run).pipeline;
+      return loc;
+    default:
+      break;
+  }
+  loc.step = s.FindStep(key.id);
+  if (loc.step < 0 || s.step(loc.step).run < 0) return Status::NotFound("step " + key.id + " is gone");
+  loc.run = s.step(loc.step).run;
+  loc.pipeline = s.run(loc.run).pipeline;
+  if (key.kind == NodeKind::kOutput || key.kind == NodeKind::kOutputMeta ||
+      key.kind == NodeKind::kArtifactEntry) {
+    loc.output = s.FindOutput(loc.step, key.version);
+    if (loc.output < 0) return Status::NotFound("output " + key.version + " of step " + key.id + " is gone");
+  }
+  return loc;
+}
+
+// ---- artifacts ----
+
+Result<ArtifactRef> Tree::Resolve(const std::string& uri, const std::string& store_root) {
+  const std::string ck = uri + '\x01' + store_root;
+  {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    auto it = ref_cache_.find(ck);
+    if (it != ref_cache_.end()) return it->second;
+  }
+  Result<ArtifactRef> r = artifacts_.Locate(uri, store_root);
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  PutCapped(&ref_cache_, ck, r);
+  return r;
+}
+
+Result<ArtifactRef> Tree::OutputRef(const Snapshot& s, const Loc& loc) {
+  const Snapshot::Output& o = s.step(loc.step).outputs[static_cast<std::size_t>(loc.output)];
+  if (o.version < 0) {
+    return Status::NotFound("artifact version " +
+                            s.rows().outputs[static_cast<std::size_t>(o.link)].artifact_version_id +
+                            " is missing from the store");
+  }
+  const ArtifactVersionRow& v = s.rows().artifact_versions[static_cast<std::size_t>(o.version)];
+  return Resolve(v.uri, s.StoreRootOf(v.artifact_store_id));
+}
+
+Result<ArtifactRef> Tree::LogRef(const Snapshot& s, const Loc& loc) {
+  const int log = s.step(loc.step).log;
+  if (log < 0) return Status::NotFound("step has no logs");
+  const LogRow& row = s.rows().logs[static_cast<std::size_t>(log)];
+  return Resolve(row.uri, s.StoreRootOf(row.artifact_store_id));
+}
+
+meta::OutputFacts Tree::OutputFactsOf(const Snapshot& s, const Loc& loc) {
+  meta::OutputFacts f;
+  const Snapshot::Output& o = s.step(loc.step).outputs[static_cast<std::size_t>(loc.output)];
+  if (o.version >= 0) {
+    const std::string& vid = s.rows().artifact_versions[static_cast<std::size_t>(o.version)].id;
+    Status ms = catalog_.GetMetadata("artifact_version", vid, &f.metadata);
+    if (!ms.ok()) log_.LogOnce(Logger::Level::kWarning, "md" + vid, ms.ToString());
+  }
+  auto ref = OutputRef(s, loc);
+  if (!ref.ok()) {
+    f.unavailable_reason = ref.status().message();
+    return f;
+  }
+  auto top = artifacts_.Stat(*ref, "");
+  if (!top.ok()) {
+    f.unavailable_reason = top.status().message();
+    return f;
+  }
+  f.available = true;
+  if (!top->is_dir) {
+    const std::string& base = ref->base;
+    f.files.push_back({base.substr(base.rfind('/') + 1), top->size});
+    return f;
+  }
+  // Breadth-first walk of the artifact's folder: names and sizes only, never bytes.
+  std::vector<std::string> dirs{""};
+  for (std::size_t d = 0; d < dirs.size(); ++d) {
+    auto entries = artifacts_.List(*ref, dirs[d]);
+    if (!entries.ok()) continue;
+    for (const DirEntryInfo& e : *entries) {
+      const std::string rel = JoinRel(dirs[d], e.name);
+      if (e.is_dir) {
+        dirs.push_back(rel);
+        continue;
+      }
+      if (f.files.size() >= kMaxListedFiles) {
+        f.files_truncated = true;
+        return f;
+      }
+      auto info = artifacts_.Stat(*ref, rel);
+      f.files.push_back({rel, info.ok() ? info->size : 0});
+    }
+  }
+  return f;
+}
+
+// ---- meta.json ----
+
+Result<std::string> Tree::MetaText(const Snapshot& s, const NodeKey& key, const Loc& loc) {
+  const std::string ck = CacheKey(s.generation(), key);
+  {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    auto it = meta_cache_.find(ck);
+    if (it != meta_cache_.end()) return it->second;
+  }
+  std::string text;
+  switch (key.kind) {
+    case NodeKind::kRootMeta:
+      text = meta::RenderRoot(s, options_.store_path);
+      break;
+    case NodeKind::kPipelineMeta:
+      text = meta::RenderPipeline(s, loc.pipeline);
+      break;
+    case NodeKind::kRunMeta: {
+      RunDetail d;
+      Status st = catalog_.GetRunDetail(s.run_row(loc.run).id, &d);
+      std::vector<meta::StepMetadata> steps;
+      for (int step : s.run(loc.run).steps) {
+        if (!st.ok()) break;
+        meta::StepMetadata sm{s.step_row(step).name, {}};
+        st = catalog_.GetMetadata("step_run", s.step_row(step).id, &sm.rows);
+        steps.push_back(std::move(sm));
+      }
+      if (!st.ok()) {
+        log_.LogOnce(Logger::Level::kError, "run" + key.id, "meta.json of run " + key.id + ": " + st.ToString());
+        return Status::IOError(st.message());
+      }
+      text = meta::RenderRun(s, loc.run, d, steps);
+      break;
+    }
+    case NodeKind::kStepMeta: {
+      StepDetail d;
+      Status st = catalog_.GetStepDetail(s.step_row(loc.step).id, s.step_row(loc.step).name, &d);
+      if (!st.ok()) {
+        log_.LogOnce(Logger::Level::kError, "step" + key.id, "meta.json of step " + key.id + ": " + st.ToString());
+        return Status::IOError(st.message());
+      }
+      text = meta::RenderStep(s, loc.step, d);
+      break;
+    }
+    case NodeKind::kOutputMeta:
+      text = meta::RenderOutput(s, loc.step, loc.output, OutputFactsOf(s, loc));
+      break;
+    default:
+      return Status::InvalidArgument("not a meta.json");
+  }
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  PutCapped(&meta_cache_, ck, text);
+  return text;
+}
+
+// ---- attributes ----
+
+Result<Entry> Tree::EntryOf(const Snapshot& s, const NodeKey& key) {
+  auto loc = Locate(s, key);
+  if (!loc.ok()) return loc.status();
+  Entry e;
+  Attr& a = e.attr;
+  a.ino = InodeOf(key);
+  a.uid = options_.uid;
+  a.gid = options_.gid;
+  e.timeout = options_.refresh_seconds;
+  auto run_time = [&](int run) { return s.RunKey(run).when; };
+  auto step_time = [&](int step) { return s.StepKey(step).when; };
+  const std::optional<Micros> version_created =
+      loc->output >= 0 && s.step(loc->step).outputs[static_cast<std::size_t>(loc->output)].version >= 0
+          ? s.rows().artifact_versions[static_cast<std::size_t>(
+                s.step(loc->step).outputs[static_cast<std::size_t>(loc->output)].version)].created
+          : std::nullopt;
+  if (IsDirKind(key.kind)) {
+    a.mode = kDirMode;
+    a.nlink = 2;
+  }
+  switch (key.kind) {
+    case NodeKind::kRoot:
+      a.mtime = s.pipelines().empty() ? 0 : s.pipelines().front().first.when;
+      break;
+    case NodeKind::kPipeline:
+    case NodeKind::kRunsDir:
+      a.mtime = s.pipelines()[static_cast<std::size_t>(loc->pipeline)].first.when;
+      break;
+    case NodeKind::kRun:
+    case NodeKind::kStepsDir:
+      a.mtime = run_time(loc->run);
+      break;
+    case NodeKind::kStep:
+    case NodeKind::kOutputsDir:
+    case NodeKind::kOutput:
+      a.mtime = step_time(loc->step);
+      break;
+    case NodeKind::kLatest: {
+      const Snapshot::Pipeline& p = s.pipelines()[static_cast<std::size_t>(loc->pipeline)];
+      a.mode = kLinkMode;
+      a.size = p.run_names.back().size();
+      a.mtime = run_time(p.runs.back());
+      break;
+    }
+    case NodeKind::kOutputLink: {
+      const Snapshot::Step& st = s.step(loc->step);
+      if (st.outputs.size() != 1) return Status::NotFound("step has no single output");
+      a.mode = kLinkMode;
+      a.size = std::strlen("outputs/") + st.outputs[0].path_name.size();
+      a.mtime = step_time(loc->step);
+      break;
+    }
+    case NodeKind::kRootMeta:
+    case NodeKind::kPipelineMeta:
+    case NodeKind::kRunMeta:
+    case NodeKind::kStepMeta:
+    case NodeKind::kOutputMeta: {
+      auto text = MetaText(s, key, *loc);
+      if (!text.ok()) return text.status();
+      a.mode = kFileMode;
+      a.size = text->size();
+      a.blocks = (a.size + 511) / 512;
+      std::optional<Micros> updated;
+      if (key.kind == NodeKind::kRootMeta) {
+        a.mtime = s.pipelines().empty() ? 0 : s.pipelines().front().first.when;
+      } else if (key.kind == NodeKind::kPipelineMeta) {
+        const int prow = s.pipelines()[static_cast<std::size_t>(loc->pipeline)].row;
+        updated = prow >= 0 ? s.rows().pipelines[static_cast<std::size_t>(prow)].updated : std::nullopt;
+      } else if (key.kind == NodeKind::kRunMeta) {
+        updated = s.run_row(loc->run).updated;
+      } else if (key.kind == NodeKind::kStepMeta) {
+        updated = s.step_row(loc->step).updated;
+      } else {
+        const int v = s.step(loc->step).outputs[static_cast<std::size_t>(loc->output)].version;
+        updated = v >= 0 ? s.rows().artifact_versions[static_cast<std::size_t>(v)].updated : std::nullopt;
+      }
+      if (updated) a.mtime = *updated;
+      break;
+    }
+    case NodeKind::kLogs:
+    case NodeKind::kLogsEntry:
+    case NodeKind::kArtifactEntry: {
+      const bool logs = key.kind != NodeKind::kArtifactEntry;
+      auto ref = logs ? LogRef(s, *loc) : OutputRef(s, *loc);
+      if (logs) {
+        const LogRow& row = s.rows().logs[static_cast<std::size_t>(s.step(loc->step).log)];
+        a.mtime = row.updated.value_or(row.created.value_or(0));
+      } else {
+        a.mtime = version_created.value_or(0);
+      }
+      if (!ref.ok()) {
+        if (key.kind != NodeKind::kLogs) return ref.status();
+        // Listed so users see there are logs; reading says why they cannot be had.
+        a.mode = kFileMode;
+        break;
+      }
+      auto info = artifacts_.Stat(*ref, key.rel);
+      if (!info.ok()) {
+        if (key.kind != NodeKind::kLogs) return info.status();
+        a.mode = kFileMode;
+        break;
+      }
+      a.mode = info->is_dir ? kDirMode : kFileMode;
+      a.nlink = info->is_dir ? 2 : 1;
+      a.size = info->size;
+      a.blocks = info->blocks;
+      break;
+    }
+  }
+  return e;
+}
+
+// ---- children ----
+
+Result<Listing> Tree::ListChildren(const Snapshot& s, const NodeKey& key, const Loc& loc) {
+  Listing l;
+  auto add = [&](std::string name, NodeKey k, mode_t type) {
+    const std::uint64_t ino = InodeOf(k);
+    l.items.push_back({std::move(name), std::move(k), ino, type});
+  };
+  switch (key.kind) {
+    case NodeKind::kRoot:
+      add("meta.json", {NodeKind::kRootMeta, "", "", ""}, S_IFREG);
+      for (const Snapshot::Pipeline& p : s.pipelines()) add(p.path_name, {NodeKind::kPipeline, p.id, "", ""}, S_IFDIR);
+      break;
+    case NodeKind::kPipeline:
+      add("meta.json", {NodeKind::kPipelineMeta, key.id, "", ""}, S_IFREG);
+      add("runs", {NodeKind::kRunsDir, key.id, "", ""}, S_IFDIR);
+      break;
+    case NodeKind::kRunsDir: {
+      const Snapshot::Pipeline& p = s.pipelines()[static_cast<std::size_t>(loc.pipeline)];
+      add("latest", {NodeKind::kLatest, key.id, "", ""}, S_IFLNK);
+      l.items.reserve(p.runs.size() + 1);
+      for (std::size_t i = 0; i < p.runs.size(); ++i) {
+        add(p.run_names[i], {NodeKind::kRun, s.run_row(p.runs[i]).id, "", ""}, S_IFDIR);
+      }
+      break;
+    }
+    case NodeKind::kRun:
+      add("meta.json", {NodeKind::kRunMeta, key.id, "", ""}, S_IFREG);
+      add("steps", {NodeKind::kStepsDir, key.id, "", ""}, S_IFDIR);
+      break;
+    case NodeKind::kStepsDir: {
+      const Snapshot::Run& r = s.run(loc.run);
+      for (std::size_t i = 0; i < r.steps.size(); ++i) {
+        add(r.step_names[i], {NodeKind::kStep, s.step_row(r.steps[i]).id, "", ""}, S_IFDIR);
+      }
+      break;
+    }
+    case NodeKind::kStep: {
+      const Snapshot::Step& st = s.step(loc.step);
+      add("meta.json", {NodeKind::kStepMeta, key.id, "", ""}, S_IFREG);
+      if (st.outputs.size() == 1) add("output", {NodeKind::kOutputLink, key.id, "", ""}, S_IFLNK);
+      if (st.log >= 0) {
+        auto ref = LogRef(s, loc);
+        bool dir = false;
+        if (ref.ok()) {
+          auto info = artifacts_.Stat(*ref, "");
+          dir = info.ok() && info->is_dir;
+        }
+        add("logs", {NodeKind::kLogs, key.id, "", ""}, dir ? S_IFDIR : S_IFREG);
+      }
+      add("outputs", {NodeKind::kOutputsDir, key.id, "", ""}, S_IFDIR);
+      break;
+    }
+    case NodeKind::kOutputsDir: {
+      const Snapshot::Step& st = s.step(loc.step);
+      for (const Snapshot::Output& o : st.outputs) {
+        add(o.path_name,
+            {NodeKind::kOutput, key.id, s.rows().outputs[static_cast<std::size_t>(o.link)].artifact_version_id, ""},
+            S_IFDIR);
+      }
+      break;
+    }
+    case NodeKind::kOutput:
+    case NodeKind::kArtifactEntry:
+    case NodeKind::kLogs:
+    case NodeKind::kLogsEntry: {
+      const bool logs = key.kind == NodeKind::kLogs || key.kind == NodeKind::kLogsEntry;
+      const NodeKind child_kind = logs ? NodeKind::kLogsEntry : NodeKind::kArtifactEntry;
+      if (key.kind == NodeKind::kOutput) add("meta.json", {NodeKind::kOutputMeta, key.id, key.version, ""}, S_IFREG);
+      auto ref = logs ? LogRef(s, loc) : OutputRef(s, loc);
+      if (!ref.ok()) {
+        // The output folder still shows meta.json, which says why the files are missing.
+        if (key.kind == NodeKind::kOutput) break;
+        return ref.status();
+      }
+      if (key.kind == NodeKind::kOutput) {
+        auto top = artifacts_.Stat(*ref, "");
+        if (!top.ok()) break;
+        if (!top->is_dir) {
+          // An artifact stored as a single file shows as that file.
+          // Its key's empty `rel` means the artifact itself.
+          const std::string base = ref->base.substr(ref->base.rfind('/') + 1);
+          add(names::AssignNames({{base, ""}}, {"meta.json"}).front(),
+              {child_kind, key.id, key.version, ""}, S_IFREG);
+          break;
+        }
+      }
+      auto entries = artifacts_.List(*ref, key.rel);
+      if (!entries.ok()) return entries.status();
+      std::vector<names::Child> children;
+      children.reserve(entries->size());
+      for (const DirEntryInfo& e : *entries) children.push_back({e.name, ""});
+      // Names on disk are kept as they are; only a clash with meta.json is renamed.
+      const std::vector<std::string> shown =
+          key.kind == NodeKind::kOutput ? names::AssignNames(children, {"meta.json"})
+                                        : std::vector<std::string>();
+      for (std::size_t i = 0; i < entries->size(); ++i) {
+        const DirEntryInfo& e = (*entries)[i];
+        std::string name = key.kind == NodeKind::kOutput && (*entries)[i].name == "meta.json" ? shown[i] : e.name;
+        add(std::move(name), {child_kind, key.id, key.version, JoinRel(key.rel, e.name)},
+            e.is_dir ? S_IFDIR : S_IFREG);
+      }
+      break;
+    }
+    default:
+      return Status::NotDirectory("not a directory");
+  }
+  return l;
+}
+
+Result<NodeKey> Tree::Child(const Snapshot& s, const NodeKey& parent, std::string_view name) {
+  auto loc = Locate(s, parent);
+  if (!loc.ok()) return loc.status();
+  const auto not_found = [&] { return Status::NotFound(std::string(name)); };
+  // The catalog's own directories answer from the snapshot's name indexes: one lookup
+  // in a directory of 100,000 runs must not build its listing.
+  switch (parent.kind) {
+    case NodeKind::kRoot: {
+      if (name == "meta.json") return NodeKey{NodeKind::kRootMeta, "", "", ""};
+      const int p = s.FindPipelineByName(name);
+      if (p < 0) return not_found();
+      return NodeKey{NodeKind::kPipeline, s.pipelines()[static_cast<std::size_t>(p)].id, "", ""};
+    }
+    case NodeKind::kRunsDir: {
+      if (name == "latest") return NodeKey{NodeKind::kLatest, parent.id, "", ""};
+      const Snapshot::Pipeline& p = s.pipelines()[static_cast<std::size_t>(loc->pipeline)];
+      const int r = p.run_index.Find(name);
+      if (r < 0) return not_found();
+      return NodeKey{NodeKind::kRun, s.run_row(p.runs[static_cast<std::size_t>(r)]).id, "", ""};
+    }
+    case NodeKind::kStepsDir: {
+      const Snapshot::Run& run = s.run(loc->run);
+      const int st = run.step_index.Find(name);
+      if (st < 0) return not_found();
+      return NodeKey{NodeKind::kStep, s.step_row(run.steps[static_cast<std::size_t>(st)]).id, "", ""};
+    }
+    case NodeKind::kOutputsDir: {
+      const Snapshot::Step& st = s.step(loc->step);
+      const int o = st.output_index.Find(name);
+      if (o < 0) return not_found();
+      return NodeKey{NodeKind::kOutput, parent.id,
+                     s.rows().outputs[static_cast<std::size_t>(st.outputs[static_cast<std::size_t>(o)].link)].artifact_version_id,
+                     ""};
+    }
+    default:
+      break;
+  }
+  auto listing = OpenDir(InodeOf(parent));
+  if (!listing.ok()) return listing.status();
+  for (const Listing::Item& item : (*listing)->items) {
+    if (item.name == name) return item.key;
+  }
+  return not_found();
+}
+
+// ---- operations ----
+
+Result<Entry> Tree::Lookup(std::uint64_t parent, std::string_view name) {
+  auto pkey = KeyOf(parent);
+  if (!pkey.ok()) return pkey.status();
+  if (!IsDirKind(pkey->kind) && pkey->kind != NodeKind::kArtifactEntry && pkey->kind != NodeKind::kLogs &&
+      pkey->kind != NodeKind::kLogsEntry) {
+    return Status::NotDirectory("not a directory");
+  }
+  auto snap = Current();
+  auto key = Child(*snap, *pkey, name);
+  if (!key.ok()) return key.status();
+  auto e = EntryOf(*snap, *key);
+  if (!e.ok()) return e.status();
+  Status c = Count(*key, e->attr.ino);
+  if (!c.ok()) return c;
+  return e;
+}
+
+Result<Entry> Tree::Remember(const Listing::Item& item) {
+  auto snap = Current();
+  auto e = EntryOf(*snap, item.key);
+  if (!e.ok()) return e.status();
+  Status c = Count(item.key, e->attr.ino);
+  if (!c.ok()) return c;
+  return e;
+}
+
+Result<Entry> Tree::GetAttr(std::uint64_t ino) {
+  auto key = KeyOf(ino);
+  if (!key.ok()) return key.status();
+  auto snap = Current();
+  return EntryOf(*snap, *key);
+}
+
+Result<std::string> Tree::ReadLink(std::uint64_t ino) {
+  auto key = KeyOf(ino);
+  if (!key.ok()) return key.status();
+  auto snap = Current();
+  auto loc = Locate(*snap, *key);
+  if (!loc.ok()) return loc.status();
+  if (key->kind == NodeKind::kLatest) {
+    return snap->pipelines()[static_cast<std::size_t>(loc->pipeline)].run_names.back();
+  }
+  if (key->kind == NodeKind::kOutputLink) {
+    const Snapshot::Step& st = snap->step(loc->step);
+    if (st.outputs.size() != 1) return Status::NotFound("step has no single output");
+    return "outputs/" + st.outputs[0].path_name;
+  }
+  return Status::InvalidArgument("not a symlink");
+}
+
+Result<std::shared_ptr<const Listing>> Tree::OpenDir(std::uint64_t ino) {
+  auto key = KeyOf(ino);
+  if (!key.ok()) return key.status();
+  auto snap = Current();
+  const std::string ck = CacheKey(snap->generation(), *key);
+  {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    auto it = listing_cache_.find(ck);
+    if (it != listing_cache_.end()) return it->second;
+  }
+  auto loc = Locate(*snap, *key);
+  if (!loc.ok()) return loc.status();
+  auto listing = ListChildren(*snap, *key, *loc);
+  if (!listing.ok()) return listing.status();
+  auto shared = std::make_shared<const Listing>(std::move(*listing));
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  PutCapped(&listing_cache_, ck, shared);
+  return shared;
+}
+
+Result<std::unique_ptr<OpenFile>> Tree::Open(std::uint64_t ino) {
+  auto key = KeyOf(ino);
+  if (!key.ok()) return key.status();
+  auto snap = Current();
+  auto loc = Locate(*snap, *key);
+  if (!loc.ok()) return loc.status();
+  auto file = std::make_unique<OpenFile>();
+  switch (key->kind) {
+    case NodeKind::kRootMeta:
+    case NodeKind::kPipelineMeta:
+    case NodeKind::kRunMeta:
+    case NodeKind::kStepMeta:
+    case NodeKind::kOutputMeta: {
+      auto text = MetaText(*snap, *key, *loc);
+      if (!text.ok()) return text.status();
+      file->content = std::move(*text);
+      return file;
+    }
+    case NodeKind::kArtifactEntry:
+    case NodeKind::kLogs:
+    case NodeKind::kLogsEntry: {
+      const bool logs = key->kind != NodeKind::kArtifactEntry;
+      auto ref = logs ? LogRef(*snap, *loc) : OutputRef(*snap, *loc);
+      Result<std::unique_ptr<ArtifactFile>> f =
+          ref.ok() ? artifacts_.Open(*ref, key->rel) : Result<std::unique_ptr<ArtifactFile>>(ref.status());
+      if (!f.ok()) {
+        if (f.status().code() == Status::Code::kIsDirectory) return f.status();
+        log_.LogOnce(Logger::Level::kError, key->id + key->version + key->rel,
+                     "cannot read " + snap->StepPath(loc->step) + ": " + f.status().ToString());
+        return Status::IOError(f.status().message());
+      }
+      file->file = std::move(*f);
+      // Artifact bytes never change once written; logs of a running step grow.
+      file->cacheable = !logs;
+      return file;
+    }
+    default:
+      if (IsDirKind(key->kind)) return Status::IsDirectory("is a directory");
+      return Status::InvalidArgument("cannot open this node");
+  }
+}
+
+Result<std::size_t> Tree::Read(OpenFile& file, std::uint64_t offset, std::size_t size, char* buf) {
+  if (!file.file) {
+    if (offset >= file.content.size()) return std::size_t{0};
+    const std::size_t n = std::min<std::size_t>(size, file.content.size() - offset);
+    std::memcpy(buf, file.content.data() + offset, n);
+    return n;
+  }
+  auto n = file.file->ReadAt(offset, size, buf);
+  if (!n.ok()) {
+    log_.LogOnce(Logger::Level::kError, n.status().message(), n.status().ToString());
+    return Status::IOError(n.status().message());
+  }
+  return n;
+}
+
+}  // namespace zenfs

@@ -1,0 +1,159 @@
+// The zenfs tree (SPEC §2): lookup, getattr, readdir, open, read, readlink over a catalog
+// and an artifact source, in plain C++ that knows nothing of FUSE. The kernel adapter
+// (fs/fuse_adapter.cc) decodes requests, calls these, and replies.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <sys/types.h>
+
+#include "fs/log.h"
+#include "fs/meta.h"
+#include "store/artifact_source.h"
+#include "store/catalog.h"
+#include "store/snapshot.h"
+
+namespace zenfs {
+
+inline constexpr std::uint64_t kRootIno = 1;  // FUSE_ROOT_ID
+
+struct TreeOptions {
+  uid_t uid = 0;
+  gid_t gid = 0;
+  double refresh_seconds = 2.0;  // how often to ask the store whether it changed
+  std::string store_path;        // shown in the root's meta.json
+};
+
+enum class NodeKind : std::uint8_t {
+  kRoot, kRootMeta, kPipeline, kPipelineMeta, kRunsDir, kLatest, kRun, kRunMeta, kStepsDir,
+  kStep, kStepMeta, kOutputLink, kLogs, kLogsEntry, kOutputsDir, kOutput, kOutputMeta,
+  kArtifactEntry,
+};
+
+// What a node stands for, by store ids: stable across remounts, VACUUM and store changes.
+struct NodeKey {
+  NodeKind kind = NodeKind::kRoot;
+  std::string id;       // pipeline, run or step id
+  std::string version;  // an output's artifact version id
+  std::string rel;      // path below an artifact or log folder ("" for the folder itself)
+  bool operator==(const NodeKey&) const = default;
+};
+
+// The inode number of a key: a hash of (kind, ids), never 0 or kRootIno except the root.
+std::uint64_t InodeOf(const NodeKey& key);
+
+struct Attr {
+  std::uint64_t ino = 0;
+  mode_t mode = 0;  // type and permission bits
+  std::uint64_t size = 0;
+  std::uint64_t blocks = 0;  // 512-byte units
+  std::uint32_t nlink = 1;
+  Micros mtime = 0;
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
+
+// A lookup's answer: the attributes and how long the kernel may cache them.
+struct Entry {
+  Attr attr;
+  double timeout = 0;
+};
+
+// One directory's children, fixed when the directory is opened so that paging by offset
+// is consistent. Immutable; shared between threads.
+struct Listing {
+  struct Item {
+    std::string name;
+    NodeKey key;
+    std::uint64_t ino = 0;
+    mode_t type = 0;  // S_IFDIR, S_IFREG or S_IFLNK
+  };
+  std::vector<Item> items;
+};
+
+// An open file: meta.json's bytes fixed at open, or an artifact/log file.
+struct OpenFile {
+  std::string content;                 // for meta.json
+  std::unique_ptr<ArtifactFile> file;  // for artifact and log files
+  bool cacheable = false;              // the kernel may keep its pages (immutable bytes)
+};
+
+// Thread-safe: the FUSE session calls every method from several worker threads.
+class Tree {
+ public:
+  Tree(Catalog& catalog, ArtifactSource& artifacts, Logger& log, TreeOptions options,
+       std::shared_ptr<const Snapshot> initial);
+
+  // Each successful Lookup (and each Remember) counts one kernel reference to the inode;
+  // Forget drops them (the kernel's lookup-count rule).
+  Result<Entry> Lookup(std::uint64_t parent, std::string_view name);
+  void Forget(std::uint64_t ino, std::uint64_t nlookup);
+  Result<Entry> GetAttr(std::uint64_t ino);
+  Result<std::string> ReadLink(std::uint64_t ino);
+
+  Result<std::shared_ptr<const Listing>> OpenDir(std::uint64_t ino);
+  // Attributes of a listed child for readdirplus; counts a lookup like Lookup does.
+  Result<Entry> Remember(const Listing::Item& item);
+
+  Result<std::unique_ptr<OpenFile>> Open(std::uint64_t ino);
+  Result<std::size_t> Read(OpenFile& file, std::uint64_t offset, std::size_t size, char* buf);
+
+  // The current picture of the store, refreshed at most every refresh_seconds.
+  std::shared_ptr<const Snapshot> Current();
+  // Counts for tests: how many inodes the kernel holds references to.
+  std::size_t NodeCount();
+
+ private:
+  // Where a key points in a snapshot (indexes, -1 where not applicable).
+  struct Loc {
+    int pipeline = -1, run = -1, step = -1, output = -1;
+  };
+  struct NodeRec {
+    NodeKey key;
+    std::uint64_t nlookup = 0;
+  };
+
+  Result<NodeKey> KeyOf(std::uint64_t ino);
+  Result<Loc> Locate(const Snapshot& s, const NodeKey& key);
+  Result<Entry> EntryOf(const Snapshot& s, const NodeKey& key);
+  Result<Listing> ListChildren(const Snapshot& s, const NodeKey& key, const Loc& loc);
+  Result<NodeKey> Child(const Snapshot& s, const NodeKey& parent, std::string_view name);
+  Result<std::string> MetaText(const Snapshot& s, const NodeKey& key, const Loc& loc);
+  Result<ArtifactRef> OutputRef(const Snapshot& s, const Loc& loc);
+  Result<ArtifactRef> LogRef(const Snapshot& s, const Loc& loc);
+  Result<ArtifactRef> Resolve(const std::string& uri, const std::string& store_root);
+  meta::OutputFacts OutputFactsOf(const Snapshot& s, const Loc& loc);
+  Status Count(const NodeKey& key, std::uint64_t ino);
+
+  Catalog& catalog_;
+  ArtifactSource& artifacts_;
+  Logger& log_;
+  const TreeOptions options_;
+
+  std::mutex snap_mu_;  // guards snapshot_, last_check_, counter_, generation_
+  std::shared_ptr<const Snapshot> snapshot_;
+  std::chrono::steady_clock::time_point last_check_;
+  std::int64_t counter_ = 0;
+  std::uint64_t generation_ = 1;
+  std::mutex reload_mu_;  // one reload at a time; readers keep the old snapshot meanwhile
+
+  std::mutex nodes_mu_;  // guards nodes_
+  std::unordered_map<std::uint64_t, NodeRec> nodes_;
+
+  // Bounded caches, keyed by (generation, key); cleared wholesale when full.
+  std::mutex cache_mu_;
+  std::unordered_map<std::string, std::string> meta_cache_;
+  std::unordered_map<std::string, std::shared_ptr<const Listing>> listing_cache_;
+  std::unordered_map<std::string, Result<ArtifactRef>> ref_cache_;
+};
+
+}  // namespace zenfs

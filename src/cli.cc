@@ -1,0 +1,127 @@
+#include "src/cli.h"
+
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+#include <iostream>
+
+#include "src/mount.h"
+#include "store/demo_writer.h"
+
+#ifndef ZENFS_VERSION
+#define ZENFS_VERSION "dev"
+#endif
+
+namespace zenfs {
+
+namespace {
+
+// "64M", "1G", "1024", "3K": binary multiples. False for anything else or an overflow.
+bool ParseBytes(const std::string& text, std::uint64_t* out) {
+  if (text.empty()) return false;
+  std::size_t pos = 0;
+  std::uint64_t v = 0;
+  while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+    const std::uint64_t d = static_cast<std::uint64_t>(text[pos] - '0');
+    if (v > (UINT64_MAX - d) / 10) return false;
+    v = v * 10 + d;
+    ++pos;
+  }
+  if (pos == 0) return false;
+  std::string unit = text.substr(pos);
+  if (!unit.empty() && (unit.back() == 'B' || unit.back() == 'b')) unit.pop_back();
+  if (!unit.empty() && (unit.back() == 'i')) unit.pop_back();
+  int shift = 0;
+  if (unit.empty()) shift = 0;
+  else if (unit == "K" || unit == "k") shift = 10;
+  else if (unit == "M" || unit == "m") shift = 20;
+  else if (unit == "G" || unit == "g") shift = 30;
+  else return false;
+  if (shift != 0 && v > (UINT64_MAX >> shift)) return false;
+  *out = v << shift;
+  return true;
+}
+
+}  // namespace
+
+int RunCli(int argc, char** argv) {
+  CLI::App app{"zenfs: a read-only FUSE filesystem that shows ZenML pipelines, runs, steps and "
+               "outputs as directories and files"};
+  app.set_version_flag("--version", std::string("zenfs ") + ZENFS_VERSION);
+  app.require_subcommand(1);
+
+  MountArgs m;
+  std::vector<std::string> mount_pos;
+  CLI::App* mount = app.add_subcommand("mount", "mount a ZenML store (STORE defaults to ~/.config/zenml)");
+  mount->add_option("args", mount_pos, "[STORE] MOUNTPOINT")->required()->expected(1, 2);
+  mount->add_flag("-f,--foreground", m.foreground, "stay in the foreground, log to stderr");
+  mount->add_flag("-d,--debug", m.debug, "trace every FUSE request (implies -f)");
+  mount->add_option("-o", m.options, "mount options: allow_other, allow_root, uid=N, gid=N, "
+                                     "default_permissions, ro (comma-separated, repeatable)");
+  mount->add_option("--artifact-root", m.artifact_roots,
+                    "OLD=NEW: read artifacts whose URI starts with OLD from NEW (repeatable)");
+  mount->add_option("--refresh", m.refresh_seconds, "seconds between checks for store changes")
+      ->check(CLI::Range(0.0, 86400.0));
+  mount->add_option("--log-level", m.log_level, "error, warning, info or debug")
+      ->check(CLI::IsMember({"error", "warning", "info", "debug"}));
+
+  std::string umount_point;
+  CLI::App* umount = app.add_subcommand("umount", "unmount a zenfs mount");
+  umount->add_option("MOUNTPOINT", umount_point)->required();
+
+  DemoOptions demo;
+  std::string demo_bytes = "64M";
+  CLI::App* demo_cmd = app.add_subcommand("demo", "write a ZenML-format demo store to DIR");
+  demo_cmd->add_option("DIR", demo.dir)->required();
+  demo_cmd->add_option("--runs", demo.runs, "runs of example_pipeline")->check(CLI::Range(1, 100000000));
+  demo_cmd->add_option("--steps", demo.steps, "steps per run")->check(CLI::Range(1, 1000));
+  demo_cmd->add_option("--outputs", demo.outputs, "outputs per step")->check(CLI::Range(1, 1000));
+  demo_cmd->add_option("--artifact-bytes", demo_bytes,
+                       "size of the large artifact (e.g. 64M, 1G; 0 leaves it out)");
+
+  std::vector<std::string> ls_pos;
+  std::vector<std::string> ls_roots;
+  CLI::App* ls = app.add_subcommand("ls", "print the tree below PATH without mounting");
+  ls->add_option("args", ls_pos, "STORE [PATH]")->required()->expected(1, 2);
+  ls->add_option("--artifact-root", ls_roots, "OLD=NEW, as for mount");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitUsage;
+  }
+
+  if (mount->parsed()) {
+    if (mount_pos.size() == 2) m.store = mount_pos[0];
+    m.mountpoint = mount_pos.back();
+    if (m.debug) m.foreground = true;
+    return MountCommand(m);
+  }
+  if (umount->parsed()) return UmountCommand(umount_point);
+  if (demo_cmd->parsed()) {
+    if (!ParseBytes(demo_bytes, &demo.artifact_bytes)) {
+      std::cerr << "zenfs demo: --artifact-bytes: not a size: " << demo_bytes << "\n";
+      return kExitUsage;
+    }
+    Status s = WriteDemoStore(demo);
+    if (!s.ok()) {
+      std::cerr << "zenfs demo: " << s.ToString() << "\n";
+      return s.code() == Status::Code::kInvalidArgument ? kExitUsage : kExitStore;
+    }
+    std::cout << "wrote a ZenML store to " << demo.dir << "\n";
+    return kExitOk;
+  }
+  if (ls->parsed()) {
+    return LsCommand(ls_pos[0], ls_pos.size() == 2 ? ls_pos[1] : std::string(), ls_roots);
+  }
+  return kExitUsage;
+}
+
+}  // namespace zenfs

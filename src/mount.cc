@@ -1,0 +1,400 @@
+#include "src/mount.h"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "fs/fuse_adapter.h"
+#include "fs/log.h"
+#include "fs/tree.h"
+#include "store/local_artifact_source.h"
+#include "store/snapshot.h"
+#include "store/sqlite_catalog.h"
+#include "store/store_locator.h"
+
+extern char** environ;
+
+namespace zenfs {
+
+namespace {
+
+// A store opened and read once, ready to be served.
+struct OpenedStore {
+  StoreLocation location;
+  std::unique_ptr<SqliteCatalog> catalog;
+  std::unique_ptr<LocalArtifactSource> artifacts;
+  std::shared_ptr<const Snapshot> snapshot;
+};
+
+StoreEnv EnvFromProcess() {
+  auto get = [](const char* n) {
+    const char* v = std::getenv(n);
+    return std::string(v != nullptr ? v : "");
+  };
+  return StoreEnv{get("ZENML_CONFIG_PATH"), get("XDG_CONFIG_HOME"), get("HOME"),
+                  get("ZENML_LOCAL_STORES_PATH")};
+}
+
+// Opens the store and reads its structure. Errors name the file and the problem; their
+// exit code is kExitStore except for a bad --artifact-root (kExitUsage).
+Result<OpenedStore> OpenStore(const std::optional<std::string>& store,
+                              const std::vector<std::string>& roots, int* exit_code) {
+  *exit_code = kExitUsage;
+  std::vector<ArtifactRootRemap> remaps;
+  for (const std::string& r : roots) {
+    auto remap = ParseRemap(r);
+    if (!remap.ok()) return Status::InvalidArgument("--artifact-root " + r + ": " + remap.status().message());
+    remaps.push_back(std::move(*remap));
+  }
+  *exit_code = kExitStore;
+  auto loc = LocateStore(store, EnvFromProcess());
+  if (!loc.ok()) return loc.status();
+  auto catalog = SqliteCatalog::Open(loc->db_path);
+  if (!catalog.ok()) return catalog.status();
+  auto rows = (*catalog)->LoadRows();
+  if (!rows.ok()) {
+    return Status::Corruption(loc->db_path + ": cannot read the store: " + rows.status().message());
+  }
+  OpenedStore o;
+  o.location = *loc;
+  o.catalog = std::move(*catalog);
+  o.artifacts = std::make_unique<LocalArtifactSource>(UriResolver(std::move(remaps), loc->local_stores_dir));
+  o.snapshot = Snapshot::Build(std::move(*rows), 1);
+  *exit_code = kExitOk;
+  return o;
+}
+
+// Undoes \040-style escapes of /proc/self/mountinfo.
+std::string Unoctal(const std::string& s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\\' && i + 3 < s.size() + 0 && i + 3 <= s.size() - 1 + 1) {
+      out += static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
+      i += 3;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+// The filesystem type mounted exactly at `path` ("" if nothing is).
+std::string MountedType(const std::string& path) {
+  std::ifstream in("/proc/self/mountinfo");
+  std::string line;
+  std::string type;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string id, parent, dev, root, point, opts, f;
+    fields >> id >> parent >> dev >> root >> point >> opts;
+    while (fields >> f && f != "-") {}
+    std::string fstype;
+    fields >> fstype;
+    // The last mount on a path is the visible one.
+    if (Unoctal(point) == path) type = fstype;
+  }
+  return type;
+}
+
+Status LazyUnmount(const std::string& path) {
+  if (geteuid() == 0) {
+    if (umount2(path.c_str(), MNT_DETACH) == 0) return Status::Ok();
+  }
+  const char* argv[] = {"fusermount3", "-uz", path.c_str(), nullptr};
+  pid_t pid;
+  if (posix_spawnp(&pid, "fusermount3", nullptr, nullptr, const_cast<char**>(argv), environ) != 0) {
+    return Status::IOError("cannot run fusermount3");
+  }
+  int st = 0;
+  waitpid(pid, &st, 0);
+  if (WIFEXITED(st) && WEXITSTATUS(st) == 0) return Status::Ok();
+  return Status::IOError("fusermount3 -uz " + path + " failed");
+}
+
+// A directory nothing is mounted on; a dead zenfs mount there is lazily unmounted first.
+Result<std::string> CheckMountpoint(const std::string& mp, Logger& log) {
+  struct stat sb;
+  if (stat(mp.c_str(), &sb) != 0) {
+    if (errno == ENOTCONN) {
+      char buf[PATH_MAX];
+      const std::string abs = realpath(mp.c_str(), buf) != nullptr ? buf : mp;
+      const std::string type = MountedType(abs);
+      if (type != "fuse.zenfs") {
+        return Status::InvalidArgument(mp + ": a dead mount of another filesystem (" + type + ") is there");
+      }
+      log.Warning("replacing the dead zenfs mount on " + mp);
+      Status s = LazyUnmount(abs);
+      if (!s.ok()) return s;
+      if (stat(mp.c_str(), &sb) != 0) {
+        return Status::InvalidArgument(mp + ": " + std::strerror(errno));
+      }
+    } else if (errno == ENOENT) {
+      return Status::NotFound("mountpoint " + mp + " does not exist");
+    } else {
+      return Status::InvalidArgument("mountpoint " + mp + ": " + std::strerror(errno));
+    }
+  }
+  if (!S_ISDIR(sb.st_mode)) return Status::InvalidArgument("mountpoint " + mp + " is not a directory");
+  char buf[PATH_MAX];
+  if (realpath(mp.c_str(), buf) == nullptr) {
+    return Status::InvalidArgument("mountpoint " + mp + ": " + std::strerror(errno));
+  }
+  const std::string abs = buf;
+  const std::string type = MountedType(abs);
+  if (!type.empty()) {
+    return Status::InvalidArgument("mountpoint " + mp + " is already mounted (" + type + ")");
+  }
+  return abs;
+}
+
+// Splits -o lists; takes uid=/gid= for zenfs (libfuse's low-level API ignores them) and
+// adds default_permissions to allow_other, so the kernel checks the 0444/0555 modes.
+Status ParseFuseOptions(const std::vector<std::string>& in, std::vector<std::string>* fuse_opts,
+                        TreeOptions* tree) {
+  bool allow_other = false, default_permissions = false;
+  for (const std::string& list : in) {
+    std::stringstream ss(list);
+    std::string opt;
+    while (std::getline(ss, opt, ',')) {
+      if (opt.empty()) continue;
+      auto number = [&](const std::string& v, unsigned* out) {
+        char* end = nullptr;
+        errno = 0;
+        const unsigned long n = std::strtoul(v.c_str(), &end, 10);
+        if (v.empty() || *end != '\0' || errno != 0 || n > UINT_MAX - 1) return false;
+        *out = static_cast<unsigned>(n);
+        return true;
+      };
+      unsigned id = 0;
+      if (opt.rfind("uid=", 0) == 0) {
+        if (!number(opt.substr(4), &id)) return Status::InvalidArgument("-o " + opt + ": not a user id");
+        tree->uid = id;
+        continue;
+      }
+      if (opt.rfind("gid=", 0) == 0) {
+        if (!number(opt.substr(4), &id)) return Status::InvalidArgument("-o " + opt + ": not a group id");
+        tree->gid = id;
+        continue;
+      }
+      if (opt == "allow_other") allow_other = true;
+      if (opt == "default_permissions") default_permissions = true;
+      if (opt.rfind("fsname=", 0) == 0 || opt.rfind("subtype=", 0) == 0) continue;
+      fuse_opts->push_back(opt);
+    }
+  }
+  if (allow_other && !default_permissions) fuse_opts->push_back("default_permissions");
+  fuse_opts->push_back("fsname=zenfs");
+  fuse_opts->push_back("subtype=zenfs");
+  return Status::Ok();
+}
+
+}  // namespace
+
+int MountCommand(const MountArgs& args) {
+  Logger::Level level = Logger::Level::kInfo;
+  Logger::ParseLevel(args.log_level, &level);
+  Logger console(level, false);
+
+  TreeOptions topts;
+  topts.uid = getuid();
+  topts.gid = getgid();
+  topts.refresh_seconds = args.refresh_seconds;
+  ServeOptions sopts;
+  sopts.debug = args.debug;
+  Status s = ParseFuseOptions(args.options, &sopts.fuse_options, &topts);
+  if (!s.ok()) {
+    std::cerr << "zenfs mount: " << s.message() << "\n";
+    return kExitUsage;
+  }
+  int code = kExitOk;
+  auto store = OpenStore(args.store, args.artifact_roots, &code);
+  if (!store.ok()) {
+    std::cerr << "zenfs mount: " << store.status().message() << "\n";
+    return code;
+  }
+  topts.store_path = store->location.db_path;
+  auto mp = CheckMountpoint(args.mountpoint, console);
+  if (!mp.ok()) {
+    std::cerr << "zenfs mount: " << mp.status().message() << "\n";
+    return kExitMount;
+  }
+  sopts.mountpoint = *mp;
+
+  if (args.foreground) {
+    Tree tree(*store->catalog, *store->artifacts, console, topts, store->snapshot);
+    bool mounted = false;
+    s = ServeMount(tree, console, sopts, [&](const Status& m) {
+      mounted = m.ok();
+      if (m.ok()) console.Info("serving " + topts.store_path + " on " + sopts.mountpoint);
+    });
+    if (!s.ok()) {
+      std::cerr << "zenfs mount: " << s.message() << "\n";
+      return mounted ? kExitMount : (s.code() == Status::Code::kInvalidArgument ? kExitUsage : kExitMount);
+    }
+    console.Info("unmounted " + sopts.mountpoint);
+    return kExitOk;
+  }
+
+  // Background: the child mounts and serves; the parent returns once the mount answers.
+  int pipefd[2];
+  if (pipe(pipefd) != 0) {
+    std::cerr << "zenfs mount: pipe: " << std::strerror(errno) << "\n";
+    return kExitMount;
+  }
+  const pid_t pid = fork();
+  if (pid < 0) {
+    std::cerr << "zenfs mount: fork: " << std::strerror(errno) << "\n";
+    return kExitMount;
+  }
+  if (pid > 0) {
+    close(pipefd[1]);
+    char result = 0;
+    std::string message;
+    char c;
+    const bool got = read(pipefd[0], &result, 1) == 1;
+    while (read(pipefd[0], &c, 1) == 1) message += c;
+    close(pipefd[0]);
+    if (!got || result != 0) {
+      std::cerr << "zenfs mount: " << (message.empty() ? "the daemon died while mounting" : message) << "\n";
+      int st = 0;
+      waitpid(pid, &st, 0);
+      return got ? result : kExitMount;
+    }
+    // The kernel mount exists; a stat of its root proves the daemon answers.
+    struct stat sb;
+    if (stat(sopts.mountpoint.c_str(), &sb) != 0) {
+      std::cerr << "zenfs mount: the mount does not answer: " << std::strerror(errno) << "\n";
+      return kExitMount;
+    }
+    return kExitOk;
+  }
+  close(pipefd[0]);
+  setsid();
+  Logger daemon_log(level, true);
+  Tree tree(*store->catalog, *store->artifacts, daemon_log, topts, store->snapshot);
+  s = ServeMount(tree, daemon_log, sopts, [&](const Status& m) {
+    const char result = m.ok() ? 0 : static_cast<char>(m.code() == Status::Code::kInvalidArgument ? kExitUsage : kExitMount);
+    const std::string msg = m.ok() ? "" : m.message();
+    (void)!write(pipefd[1], &result, 1);
+    (void)!write(pipefd[1], msg.data(), msg.size());
+    close(pipefd[1]);
+    if (m.ok()) {
+      // Detach from the terminal only now, so mount errors still reach the user.
+      const int devnull = open("/dev/null", O_RDWR);
+      if (devnull >= 0) {
+        dup2(devnull, 0);
+        dup2(devnull, 1);
+        dup2(devnull, 2);
+        if (devnull > 2) close(devnull);
+      }
+      daemon_log.Info("serving " + topts.store_path + " on " + sopts.mountpoint);
+    }
+  });
+  if (!s.ok()) daemon_log.Error(s.ToString());
+  _exit(s.ok() ? kExitOk : kExitMount);
+}
+
+int UmountCommand(const std::string& mountpoint) {
+  char buf[PATH_MAX];
+  const std::string abs = realpath(mountpoint.c_str(), buf) != nullptr ? buf : mountpoint;
+  const std::string type = MountedType(abs);
+  if (type.empty()) {
+    std::cerr << "zenfs umount: " << mountpoint << " is not mounted\n";
+    return kExitMount;
+  }
+  if (geteuid() == 0) {
+    if (umount2(abs.c_str(), 0) == 0) return kExitOk;
+    // A dead daemon's mount (ENOTCONN) or a busy one: detach it.
+    if (umount2(abs.c_str(), MNT_DETACH) == 0) return kExitOk;
+    std::cerr << "zenfs umount: " << mountpoint << ": " << std::strerror(errno) << "\n";
+    return kExitMount;
+  }
+  const char* argv[] = {"fusermount3", "-u", abs.c_str(), nullptr};
+  pid_t pid;
+  if (posix_spawnp(&pid, "fusermount3", nullptr, nullptr, const_cast<char**>(argv), environ) != 0) {
+    std::cerr << "zenfs umount: cannot run fusermount3\n";
+    return kExitMount;
+  }
+  int st = 0;
+  waitpid(pid, &st, 0);
+  if (WIFEXITED(st) && WEXITSTATUS(st) == 0) return kExitOk;
+  Status s = LazyUnmount(abs);
+  if (s.ok()) return kExitOk;
+  std::cerr << "zenfs umount: " << s.message() << "\n";
+  return kExitMount;
+}
+
+namespace {
+
+void Walk(Tree& tree, std::uint64_t ino, const std::string& path, std::ostream& out, int* errors) {
+  auto listing = tree.OpenDir(ino);
+  if (!listing.ok()) {
+    std::cerr << "zenfs ls: " << path << ": " << listing.status().ToString() << "\n";
+    ++*errors;
+    return;
+  }
+  for (const Listing::Item& item : (*listing)->items) {
+    const std::string child = path.empty() ? item.name : path + "/" + item.name;
+    out << child << "\n";
+    if (item.type == S_IFDIR) {
+      auto e = tree.Lookup(ino, item.name);
+      if (!e.ok()) {
+        std::cerr << "zenfs ls: " << child << ": " << e.status().ToString() << "\n";
+        ++*errors;
+        continue;
+      }
+      Walk(tree, e->attr.ino, child, out, errors);
+      tree.Forget(e->attr.ino, 1);
+    }
+  }
+}
+
+}  // namespace
+
+int LsCommand(const std::optional<std::string>& store, const std::string& path,
+              const std::vector<std::string>& artifact_roots) {
+  int code = kExitOk;
+  auto opened = OpenStore(store, artifact_roots, &code);
+  if (!opened.ok()) {
+    std::cerr << "zenfs ls: " << opened.status().message() << "\n";
+    return code;
+  }
+  Logger log(Logger::Level::kWarning, false);
+  TreeOptions topts;
+  topts.store_path = opened->location.db_path;
+  topts.refresh_seconds = 1e9;  // one consistent picture for the whole listing
+  Tree tree(*opened->catalog, *opened->artifacts, log, topts, opened->snapshot);
+  std::uint64_t ino = kRootIno;
+  std::string shown;
+  std::stringstream parts(path);
+  std::string part;
+  mode_t mode = S_IFDIR;
+  while (std::getline(parts, part, '/')) {
+    if (part.empty() || part == ".") continue;
+    auto e = tree.Lookup(ino, part);
+    if (!e.ok()) {
+      std::cerr << "zenfs ls: " << path << ": " << e.status().ToString() << "\n";
+      return kExitUsage;
+    }
+    ino = e->attr.ino;
+    mode = e->attr.mode & S_IFMT;
+    shown = shown.empty() ? part : shown + "/" + part;
+  }
+  int errors = 0;
+  if (!shown.empty()) std::cout << shown << "\n";
+  if (mode == S_IFDIR) Walk(tree, ino, shown, std::cout, &errors);
+  return errors == 0 ? kExitOk : kExitStore;
+}
+
+}  // namespace zenfs

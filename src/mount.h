@@ -1,0 +1,33 @@
+// `zenfs mount` and `zenfs umount`: checks, daemonizing, and handing the tree to FUSE.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace zenfs {
+
+// Exit codes of SPEC §5.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitUsage = 1;
+inline constexpr int kExitStore = 2;
+inline constexpr int kExitMount = 3;
+
+struct MountArgs {
+  std::optional<std::string> store;
+  std::string mountpoint;
+  bool foreground = false;
+  bool debug = false;
+  std::vector<std::string> options;         // -o values, comma lists not yet split
+  std::vector<std::string> artifact_roots;  // OLD=NEW
+  double refresh_seconds = 2.0;
+  std::string log_level = "info";
+};
+
+int MountCommand(const MountArgs& args);
+int UmountCommand(const std::string& mountpoint);
+// `zenfs ls STORE [PATH]`: the tree below PATH, one mount path per line, like find.
+int LsCommand(const std::optional<std::string>& store, const std::string& path,
+              const std::vector<std::string>& artifact_roots);
+
+}  // namespace zenfs

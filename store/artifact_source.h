@@ -1,0 +1,57 @@
+// Where artifact and log bytes come from. The tree sees only this interface; the local
+// implementation reads files, a second one could read object storage.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/status.h"
+#include "store/timefmt.h"
+
+namespace zenfs {
+
+// A resolved artifact location: opaque to the tree, meaningful to its source.
+struct ArtifactRef {
+  std::string base;  // the artifact's own path (a folder or a file)
+  std::string root;  // the artifact store root it must stay inside
+};
+
+struct FileInfo {
+  bool is_dir = false;
+  std::uint64_t size = 0;
+  std::uint64_t blocks = 0;  // 512-byte blocks actually used
+};
+
+struct DirEntryInfo {
+  std::string name;
+  bool is_dir = false;
+};
+
+// An open artifact file. ReadAt is safe from many threads at once.
+class ArtifactFile {
+ public:
+  virtual ~ArtifactFile() = default;
+  // Reads up to `n` bytes at `offset` into buf; fewer at end of file, 0 past it.
+  virtual Result<std::size_t> ReadAt(std::uint64_t offset, std::size_t n, char* buf) = 0;
+  // The file's current size (files of running steps grow).
+  virtual Result<std::uint64_t> Size() = 0;
+};
+
+// Thread-safe: every method may be called from any FUSE worker.
+class ArtifactSource {
+ public:
+  virtual ~ArtifactSource() = default;
+  // Resolves a URI from the store; `store_root` is the artifact store's configured root
+  // ("" if unknown). NotFound / InvalidArgument carry a message fit for meta.json.
+  virtual Result<ArtifactRef> Locate(std::string_view uri, std::string_view store_root) = 0;
+  // `rel` is "" for the artifact itself, else a relative path below it ("a/b.txt").
+  virtual Result<FileInfo> Stat(const ArtifactRef& ref, std::string_view rel) = 0;
+  virtual Result<std::vector<DirEntryInfo>> List(const ArtifactRef& ref, std::string_view rel) = 0;
+  virtual Result<std::unique_ptr<ArtifactFile>> Open(const ArtifactRef& ref, std::string_view rel) = 0;
+};
+
+}  // namespace zenfs

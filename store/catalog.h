@@ -1,0 +1,36 @@
+// The catalog: what a store holds about pipelines, runs, steps and outputs. zenfs's only
+// view of the metadata store; a second backend (a ZenML server) implements it too.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "store/rows.h"
+#include "store/status.h"
+
+namespace zenfs {
+
+// Implementations are safe to call from many threads at once.
+class Catalog {
+ public:
+  virtual ~Catalog() = default;
+
+  // The whole structure of the store (names, ids, times, links), read consistently.
+  virtual Result<StoreRows> LoadRows() = 0;
+
+  // A number that changes whenever the store may have changed since the last call that
+  // returned it; cheap (no table scan).
+  virtual Result<std::int64_t> ChangeCounter() = 0;
+
+  virtual Status GetRunDetail(const std::string& run_id, RunDetail* out) = 0;
+  virtual Status GetStepDetail(const std::string& step_id, const std::string& step_name,
+                               StepDetail* out) = 0;
+  virtual Status GetMetadata(std::string_view resource_type, const std::string& resource_id,
+                             std::vector<MetadataRow>* out) = 0;
+
+  // Where the store is, for meta.json and log lines.
+  virtual std::string Describe() const = 0;
+};
+
+}  // namespace zenfs

@@ -1,0 +1,113 @@
+// Plain rows read from a ZenML store: what the catalog hands to the tree. Values only.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/timefmt.h"
+
+namespace zenfs {
+
+// Ids are as stored (32 lowercase hex digits in genuine stores, but never trusted).
+struct PipelineRow {
+  std::string id;
+  std::string name;
+  std::optional<Micros> created, updated;
+};
+
+struct RunRow {
+  std::string id;
+  std::string name;
+  std::string pipeline_id;  // "" when NULL
+  std::string status;
+  std::optional<Micros> start_time, end_time, created, updated;
+};
+
+struct StepRow {
+  std::string id;
+  std::string run_id;
+  std::string name;
+  std::string status;
+  std::string original_step_run_id;  // "" when NULL
+  std::optional<Micros> start_time, end_time, created, updated;
+};
+
+// One row of step_run_output_artifact or step_run_input_artifact.
+struct ArtifactLinkRow {
+  std::string step_id;
+  std::string name;
+  std::string artifact_version_id;
+};
+
+struct ArtifactVersionRow {
+  std::string id;
+  std::string artifact_id;
+  std::string artifact_name;
+  std::string version;
+  std::string type;
+  std::string uri;
+  std::string materializer;  // as stored: JSON {"module","attribute",...} or a path
+  std::string data_type;
+  std::string artifact_store_id;
+  std::optional<Micros> created, updated;
+};
+
+struct LogRow {
+  std::string id;
+  std::string uri;
+  std::string step_run_id;
+  std::string artifact_store_id;
+  std::optional<Micros> created, updated;
+};
+
+// A local artifact store component: its id and configured root ("" when not set).
+struct ArtifactStoreRow {
+  std::string id;
+  std::string configured_root;
+};
+
+// Everything the tree's structure needs, read in one read transaction.
+struct StoreRows {
+  std::string schema_version;  // alembic version, "" if unknown
+  std::vector<PipelineRow> pipelines;
+  std::vector<RunRow> runs;
+  std::vector<StepRow> steps;
+  std::vector<ArtifactLinkRow> outputs;
+  std::vector<ArtifactLinkRow> inputs;
+  std::vector<ArtifactVersionRow> artifact_versions;
+  std::vector<LogRow> logs;
+  std::vector<ArtifactStoreRow> artifact_stores;
+};
+
+// One run_metadata row attached to a resource.
+struct MetadataRow {
+  std::string key;
+  std::string value;  // JSON text
+  std::string type;
+  std::optional<Micros> created;
+};
+
+// The heavy, rarely needed columns of a run, for its meta.json.
+struct RunDetail {
+  std::optional<std::string> pipeline_configuration;  // JSON text
+  std::optional<std::string> run_name_template;
+  std::optional<std::string> schedule_id;
+  std::optional<std::string> code_path;
+  std::optional<std::string> pipeline_source;  // pipeline_spec's "source", JSON text
+  std::optional<std::string> git_sha;
+  std::optional<std::string> orchestrator_run_id;
+  std::vector<MetadataRow> metadata;
+};
+
+// The heavy columns of a step, for its meta.json.
+struct StepDetail {
+  std::optional<std::string> docstring;
+  std::optional<std::string> source_code;
+  std::optional<std::string> cache_key;
+  std::optional<std::string> step_config;  // JSON text of this step's configuration
+  std::vector<MetadataRow> metadata;
+};
+
+}  // namespace zenfs

@@ -1,0 +1,7 @@
+// ZenML 0.74's database schema (store/schema/zenml-0.74.sql, as ZenML's own migrations
+// leave it), embedded at build time.
+#pragma once
+
+namespace zenfs {
+extern const char* const kZenml074SchemaSql;
+}  // namespace zenfs

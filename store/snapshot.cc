@@ -1,0 +1,257 @@
+#include "store/snapshot.h"
+
+#include <algorithm>
+#include <limits>
+#include <numeric>
+
+#include "fs/names.h"
+
+namespace zenfs {
+
+namespace {
+
+constexpr Micros kUnknownTime = std::numeric_limits<Micros>::min();
+// Directories at least this large get a hash index; smaller ones are scanned.
+constexpr std::size_t kIndexThreshold = 32;
+
+OrderKey KeyOf(const std::optional<Micros>& start, const std::optional<Micros>& created,
+               std::string_view id) {
+  const Micros c = created.value_or(kUnknownTime);
+  return OrderKey{start.value_or(c), c, id};
+}
+
+template <typename Row>
+std::unordered_map<std::string_view, int> IndexById(const std::vector<Row>& rows) {
+  std::unordered_map<std::string_view, int> map;
+  map.reserve(rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    // The first row with an id wins; duplicates (a damaged store) stay unreachable.
+    map.emplace(rows[i].id, static_cast<int>(i));
+  }
+  return map;
+}
+
+int Lookup(const std::unordered_map<std::string_view, int>& map, std::string_view id) {
+  auto it = map.find(id);
+  return it == map.end() ? -1 : it->second;
+}
+
+}  // namespace
+
+void NameIndex::Build(const std::vector<std::string>* names) {
+  names_ = names;
+  map_.clear();
+  if (names->size() < kIndexThreshold) return;
+  map_.reserve(names->size());
+  for (std::size_t i = 0; i < names->size(); ++i) map_.emplace((*names)[i], static_cast<int>(i));
+}
+
+int NameIndex::Find(std::string_view name) const {
+  if (names_ == nullptr) return -1;
+  if (!map_.empty()) {
+    auto it = map_.find(name);
+    return it == map_.end() ? -1 : it->second;
+  }
+  for (std::size_t i = 0; i < names_->size(); ++i) {
+    if ((*names_)[i] == name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+std::shared_ptr<const Snapshot> Snapshot::Build(StoreRows rows, std::uint64_t generation) {
+  std::shared_ptr<Snapshot> s(new Snapshot());
+  s->generation_ = generation;
+  s->rows_ = std::move(rows);
+  const StoreRows& r = s->rows_;
+  s->pipeline_by_id_ = IndexById(r.pipelines);
+  s->run_by_id_ = IndexById(r.runs);
+  s->step_by_id_ = IndexById(r.steps);
+  s->version_by_id_ = IndexById(r.artifact_versions);
+  for (const ArtifactStoreRow& a : r.artifact_stores) s->store_roots_.emplace(a.id, a.configured_root);
+
+  // Runs into pipelines; runs whose pipeline is gone go to %unlisted.
+  std::unordered_map<int, std::vector<int>> runs_of;  // pipeline row (-1: unlisted) -> runs
+  s->runs_.resize(r.runs.size());
+  for (std::size_t i = 0; i < r.runs.size(); ++i) {
+    if (s->run_by_id_.at(r.runs[i].id) != static_cast<int>(i)) continue;  // duplicate id
+    runs_of[Lookup(s->pipeline_by_id_, r.runs[i].pipeline_id)].push_back(static_cast<int>(i));
+  }
+  for (auto& [prow, runs] : runs_of) {
+    std::sort(runs.begin(), runs.end(),
+              [&](int a, int b) { return s->RunKey(a) < s->RunKey(b); });
+    Pipeline p;
+    p.row = prow;
+    if (prow < 0) {
+      p.id = kUnlistedId;
+      p.name = kUnlistedId;
+    } else {
+      p.id = r.pipelines[static_cast<std::size_t>(prow)].id;
+      p.name = r.pipelines[static_cast<std::size_t>(prow)].name;
+    }
+    p.first = s->RunKey(runs.front());
+    p.runs = std::move(runs);
+    s->pipelines_.push_back(std::move(p));
+  }
+  std::sort(s->pipelines_.begin(), s->pipelines_.end(),
+            [](const Pipeline& a, const Pipeline& b) { return a.first < b.first; });
+  std::vector<names::Child> pchildren;
+  for (const Pipeline& p : s->pipelines_) {
+    if (p.row >= 0) pchildren.push_back({p.name, p.id});
+  }
+  const std::vector<std::string> pnames = names::AssignNames(pchildren, {"meta.json"});
+  for (std::size_t i = 0, j = 0; i < s->pipelines_.size(); ++i) {
+    Pipeline& p = s->pipelines_[i];
+    p.path_name = p.row >= 0 ? pnames[j++] : std::string(kUnlistedId);
+    s->pipeline_names_.push_back(p.path_name);
+    std::vector<names::Child> rchildren;
+    rchildren.reserve(p.runs.size());
+    for (std::size_t k = 0; k < p.runs.size(); ++k) {
+      const int run = p.runs[k];
+      s->runs_[static_cast<std::size_t>(run)].pipeline = static_cast<int>(i);
+      s->runs_[static_cast<std::size_t>(run)].pos = static_cast<int>(k);
+      rchildren.push_back({r.runs[static_cast<std::size_t>(run)].name, r.runs[static_cast<std::size_t>(run)].id});
+    }
+    p.run_names = names::AssignNames(rchildren, {"latest"});
+  }
+  // Indexes point into the vectors they index, so build them once those stop moving.
+  s->pipeline_index_.Build(&s->pipeline_names_);
+  for (Pipeline& p : s->pipelines_) p.run_index.Build(&p.run_names);
+
+  // Steps into runs, in execution order.
+  s->steps_.resize(r.steps.size());
+  for (std::size_t i = 0; i < r.steps.size(); ++i) {
+    const int run = Lookup(s->run_by_id_, r.steps[i].run_id);
+    if (run < 0 || s->step_by_id_.at(r.steps[i].id) != static_cast<int>(i)) continue;
+    if (s->runs_[static_cast<std::size_t>(run)].pipeline < 0) continue;
+    s->steps_[i].run = run;
+    s->runs_[static_cast<std::size_t>(run)].steps.push_back(static_cast<int>(i));
+    s->steps_[i].original = Lookup(s->step_by_id_, r.steps[i].original_step_run_id);
+  }
+  for (Run& run : s->runs_) {
+    std::sort(run.steps.begin(), run.steps.end(),
+              [&](int a, int b) { return s->StepKey(a) < s->StepKey(b); });
+    std::vector<names::Child> children;
+    for (std::size_t k = 0; k < run.steps.size(); ++k) s->steps_[static_cast<std::size_t>(run.steps[k])].pos = static_cast<int>(k);
+    for (int st : run.steps) children.push_back({r.steps[static_cast<std::size_t>(st)].name, r.steps[static_cast<std::size_t>(st)].id});
+    run.step_names = names::AssignNames(children, {});
+    run.step_index.Build(&run.step_names);
+  }
+
+  // Outputs, inputs and logs onto their steps.
+  for (std::size_t i = 0; i < r.outputs.size(); ++i) {
+    const int st = Lookup(s->step_by_id_, r.outputs[i].step_id);
+    if (st < 0 || s->steps_[static_cast<std::size_t>(st)].run < 0) continue;
+    const int v = Lookup(s->version_by_id_, r.outputs[i].artifact_version_id);
+    s->steps_[static_cast<std::size_t>(st)].outputs.push_back({static_cast<int>(i), v, ""});
+    if (v >= 0) s->steps_by_version_.emplace(v, st);
+  }
+  for (std::size_t i = 0; i < r.inputs.size(); ++i) {
+    const int st = Lookup(s->step_by_id_, r.inputs[i].step_id);
+    if (st >= 0) s->steps_[static_cast<std::size_t>(st)].inputs.push_back(static_cast<int>(i));
+  }
+  for (std::size_t i = 0; i < r.logs.size(); ++i) {
+    const int st = Lookup(s->step_by_id_, r.logs[i].step_run_id);
+    if (st < 0) continue;
+    int& log = s->steps_[static_cast<std::size_t>(st)].log;
+    // Several log rows for one step: the newest is the one being written.
+    if (log < 0 || r.logs[static_cast<std::size_t>(log)].created < r.logs[i].created) log = static_cast<int>(i);
+  }
+  for (Step& step : s->steps_) {
+    std::sort(step.outputs.begin(), step.outputs.end(), [&](const Output& a, const Output& b) {
+      const ArtifactLinkRow& la = r.outputs[static_cast<std::size_t>(a.link)];
+      const ArtifactLinkRow& lb = r.outputs[static_cast<std::size_t>(b.link)];
+      if (la.name != lb.name) return la.name < lb.name;
+      return la.artifact_version_id < lb.artifact_version_id;
+    });
+    std::vector<names::Child> children;
+    for (const Output& o : step.outputs) {
+      const ArtifactLinkRow& l = r.outputs[static_cast<std::size_t>(o.link)];
+      children.push_back({l.name, l.artifact_version_id});
+    }
+    step.output_names = names::AssignNames(children, {});
+    for (std::size_t k = 0; k < step.outputs.size(); ++k) step.outputs[k].path_name = step.output_names[k];
+    step.output_index.Build(&step.output_names);
+  }
+
+  // The producer of each artifact version: the oldest step outputting it that is not a
+  // cached copy (falling back to the oldest of all).
+  s->producer_.assign(r.artifact_versions.size(), -1);
+  for (const auto& [v, st] : s->steps_by_version_) {
+    int& best = s->producer_[static_cast<std::size_t>(v)];
+    auto copied = [&](int x) { return s->steps_[static_cast<std::size_t>(x)].original >= 0 || r.steps[static_cast<std::size_t>(x)].status == "cached"; };
+    if (best < 0 || (copied(best) && !copied(st)) ||
+        (copied(best) == copied(st) && s->StepKey(st) < s->StepKey(best))) {
+      best = st;
+    }
+  }
+  return s;
+}
+
+OrderKey Snapshot::RunKey(int run) const {
+  const RunRow& row = rows_.runs[static_cast<std::size_t>(run)];
+  return KeyOf(row.start_time, row.created, row.id);
+}
+
+OrderKey Snapshot::StepKey(int step) const {
+  const StepRow& row = rows_.steps[static_cast<std::size_t>(step)];
+  return KeyOf(row.start_time, row.created, row.id);
+}
+
+int Snapshot::FindPipeline(std::string_view id) const {
+  for (std::size_t i = 0; i < pipelines_.size(); ++i) {
+    if (pipelines_[i].id == id) return static_cast<int>(i);
+  }
+  return -1;
+}
+int Snapshot::FindRun(std::string_view id) const { return Lookup(run_by_id_, id); }
+int Snapshot::FindStep(std::string_view id) const { return Lookup(step_by_id_, id); }
+int Snapshot::FindVersion(std::string_view id) const { return Lookup(version_by_id_, id); }
+
+int Snapshot::FindOutput(int step, std::string_view version_id) const {
+  const Step& st = steps_[static_cast<std::size_t>(step)];
+  for (std::size_t k = 0; k < st.outputs.size(); ++k) {
+    if (rows_.outputs[static_cast<std::size_t>(st.outputs[k].link)].artifact_version_id == version_id) {
+      return static_cast<int>(k);
+    }
+  }
+  return -1;
+}
+
+int Snapshot::ProducerOf(int version) const {
+  if (version < 0 || static_cast<std::size_t>(version) >= producer_.size()) return -1;
+  return producer_[static_cast<std::size_t>(version)];
+}
+
+std::vector<int> Snapshot::StepsWithOutput(int run, int version) const {
+  std::vector<int> out;
+  auto [b, e] = steps_by_version_.equal_range(version);
+  for (auto it = b; it != e; ++it) {
+    if (steps_[static_cast<std::size_t>(it->second)].run == run) out.push_back(it->second);
+  }
+  std::sort(out.begin(), out.end(), [&](int a, int c) { return StepKey(a) < StepKey(c); });
+  return out;
+}
+
+std::string Snapshot::RunPath(int run) const {
+  const Run& r = runs_[static_cast<std::size_t>(run)];
+  const Pipeline& p = pipelines_[static_cast<std::size_t>(r.pipeline)];
+  return p.path_name + "/runs/" + p.run_names[static_cast<std::size_t>(r.pos)];
+}
+
+std::string Snapshot::StepPath(int step) const {
+  const Step& st = steps_[static_cast<std::size_t>(step)];
+  const Run& r = runs_[static_cast<std::size_t>(st.run)];
+  return RunPath(st.run) + "/steps/" + r.step_names[static_cast<std::size_t>(st.pos)];
+}
+
+std::string Snapshot::OutputPath(int step, int output) const {
+  return StepPath(step) + "/outputs/" +
+         steps_[static_cast<std::size_t>(step)].outputs[static_cast<std::size_t>(output)].path_name;
+}
+
+std::string Snapshot::StoreRootOf(const std::string& artifact_store_id) const {
+  auto it = store_roots_.find(artifact_store_id);
+  return it == store_roots_.end() ? std::string() : it->second;
+}
+
+}  // namespace zenfs

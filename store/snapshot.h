@@ -1,0 +1,132 @@
+// An immutable, indexed picture of a store's structure: which pipelines, runs, steps and
+// outputs exist, their order, their path names, and how they link. Built once per store
+// change from the catalog's rows, so every directory listing and lookup is a memory
+// access instead of a table scan (ZenML's schema has no index for "runs of pipeline X" or
+// "steps of run Y"). Immutable after Build; safe to share between threads.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "store/rows.h"
+
+namespace zenfs {
+
+// The one ordering of SPEC §2: COALESCE(start_time, created), then created, then id.
+struct OrderKey {
+  Micros when = 0;
+  Micros created = 0;
+  std::string_view id;
+  friend bool operator<(const OrderKey& a, const OrderKey& b) {
+    if (a.when != b.when) return a.when < b.when;
+    if (a.created != b.created) return a.created < b.created;
+    return a.id < b.id;
+  }
+};
+
+// Names of one directory's children with O(1) lookup for large directories.
+class NameIndex {
+ public:
+  void Build(const std::vector<std::string>* names);
+  int Find(std::string_view name) const;  // index or -1
+
+ private:
+  const std::vector<std::string>* names_ = nullptr;
+  std::unordered_map<std::string_view, int> map_;  // only for large directories
+};
+
+class Snapshot {
+ public:
+  static constexpr const char* kUnlistedId = "%unlisted";
+
+  struct Pipeline {
+    int row = -1;            // index in rows().pipelines; -1 for %unlisted
+    std::string id;          // store id, or kUnlistedId
+    std::string name;        // raw name ("%unlisted" for the orphan runs' folder)
+    std::string path_name;   // name in the mount
+    OrderKey first;          // the first run's key: the pipeline's place and mtime
+    std::vector<int> runs;   // indexes in rows().runs, oldest first
+    std::vector<std::string> run_names;  // path names, parallel to runs
+    NameIndex run_index;
+  };
+  struct Output {
+    int link = -1;           // index in rows().outputs
+    int version = -1;        // index in rows().artifact_versions, -1 if missing
+    std::string path_name;
+  };
+  struct Step {
+    int run = -1;
+    int pos = -1;                      // place in the run's steps
+    std::vector<Output> outputs;       // by output name
+    std::vector<std::string> output_names;  // path names, parallel to outputs
+    NameIndex output_index;
+    std::vector<int> inputs;           // indexes in rows().inputs
+    int log = -1;                      // index in rows().logs, -1 if none
+    int original = -1;                 // the step a cached step copied, -1 if none
+  };
+  struct Run {
+    int pipeline = -1;                 // index in pipelines()
+    int pos = -1;                      // place in the pipeline's runs
+    std::vector<int> steps;            // indexes in rows().steps, execution order
+    std::vector<std::string> step_names;
+    NameIndex step_index;
+  };
+
+  // `generation` identifies this picture (it goes into cache keys).
+  static std::shared_ptr<const Snapshot> Build(StoreRows rows, std::uint64_t generation);
+
+  std::uint64_t generation() const { return generation_; }
+  const StoreRows& rows() const { return rows_; }
+
+  const std::vector<Pipeline>& pipelines() const { return pipelines_; }
+  const std::vector<std::string>& pipeline_names() const { return pipeline_names_; }
+  const Run& run(int i) const { return runs_[static_cast<std::size_t>(i)]; }
+  const Step& step(int i) const { return steps_[static_cast<std::size_t>(i)]; }
+  const RunRow& run_row(int i) const { return rows_.runs[static_cast<std::size_t>(i)]; }
+  const StepRow& step_row(int i) const { return rows_.steps[static_cast<std::size_t>(i)]; }
+
+  int FindPipeline(std::string_view id) const;  // -1 if absent
+  int FindRun(std::string_view id) const;
+  int FindStep(std::string_view id) const;
+  int FindVersion(std::string_view id) const;
+  int FindPipelineByName(std::string_view path_name) const { return pipeline_index_.Find(path_name); }
+  // The output of a step that holds artifact version `id`, or -1.
+  int FindOutput(int step, std::string_view version_id) const;
+
+  // The step whose output first produced an artifact version (not a cached copy), -1 if
+  // no step in the store did.
+  int ProducerOf(int version) const;
+  // Steps of `run` that output artifact version `version`.
+  std::vector<int> StepsWithOutput(int run, int version) const;
+
+  // Mount paths relative to the root, as meta.json shows them.
+  std::string RunPath(int run) const;
+  std::string StepPath(int step) const;
+  std::string OutputPath(int step, int output) const;
+  // The run's order key (start or created time) and a step's.
+  OrderKey RunKey(int run) const;
+  OrderKey StepKey(int step) const;
+  // The artifact store root a version's or log's store id names ("" if unknown).
+  std::string StoreRootOf(const std::string& artifact_store_id) const;
+
+ private:
+  Snapshot() = default;
+
+  std::uint64_t generation_ = 0;
+  StoreRows rows_;
+  std::vector<Pipeline> pipelines_;  // first-run order
+  std::vector<std::string> pipeline_names_;
+  NameIndex pipeline_index_;
+  std::vector<Run> runs_;    // parallel to rows_.runs
+  std::vector<Step> steps_;  // parallel to rows_.steps
+  std::unordered_map<std::string_view, int> pipeline_by_id_, run_by_id_, step_by_id_, version_by_id_;
+  std::unordered_multimap<int, int> steps_by_version_;  // artifact version -> steps outputting it
+  std::vector<int> producer_;                           // per artifact version
+  std::unordered_map<std::string_view, std::string> store_roots_;
+};
+
+}  // namespace zenfs

@@ -1,0 +1,495 @@
+#include "store/sqlite_catalog.h"
+
+#include <openssl/evp.h>
+#include <sys/stat.h>
+#include <zlib.h>
+
+#include <nlohmann/json.hpp>
+
+namespace zenfs {
+
+namespace {
+
+using nlohmann::json;
+
+// Tables and columns zenfs cannot work without; everything else is optional.
+struct Required {
+  const char* table;
+  std::vector<const char*> cols;
+};
+const std::vector<Required>& RequiredSchema() {
+  static const std::vector<Required> kRequired = {
+      {"pipeline", {"id", "name"}},
+      {"pipeline_run", {"id", "name", "status"}},
+      {"step_run", {"id", "name", "status", "pipeline_run_id"}},
+      {"step_run_output_artifact", {"name", "step_id", "artifact_id"}},
+      {"artifact_version", {"id", "uri"}},
+  };
+  return kRequired;
+}
+
+std::optional<Micros> TimeCol(const sql::Stmt& st, int col) {
+  if (st.IsNull(col)) return std::nullopt;
+  return ParseStoreTime(st.Text(col));
+}
+
+// Runs `sql` and hands each row to `row`; stops at the first error.
+template <typename F>
+Status ForEachRow(const sql::Db& db, const std::string& sql, F&& row) {
+  auto st = sql::Stmt::Prepare(db, sql);
+  if (!st.ok()) return st.status();
+  Status s;
+  while (st->Step(&s)) row(*st);
+  return s;
+}
+
+// A read transaction that always ends, so a writer is never held up by a reader.
+class ReadTxn {
+ public:
+  explicit ReadTxn(sql::Db& db) : db_(db) { status_ = db_.Exec("BEGIN"); }
+  ~ReadTxn() {
+    if (status_.ok()) (void)db_.Exec("COMMIT");
+  }
+  const Status& status() const { return status_; }
+
+ private:
+  sql::Db& db_;
+  Status status_;
+};
+
+// Like ForEachRow, with text parameters bound in order.
+template <typename F>
+Status ForEachBound(const sql::Db& db, const std::string& sql,
+                    std::initializer_list<std::string> params, F&& row) {
+  auto st = sql::Stmt::Prepare(db, sql);
+  if (!st.ok()) return st.status();
+  int i = 1;
+  for (const std::string& p : params) st->Bind(i++, p);
+  Status s;
+  while (st->Step(&s)) row(*st);
+  return s;
+}
+
+}  // namespace
+
+// ---- StoreSchema ----
+
+Result<StoreSchema> StoreSchema::Read(const sql::Db& db) {
+  StoreSchema schema;
+  std::vector<std::string> tables;
+  Status s = ForEachRow(db, "SELECT name FROM sqlite_master WHERE type = 'table'",
+                        [&](const sql::Stmt& st) { tables.push_back(st.Text(0)); });
+  if (!s.ok()) return s;
+  for (const std::string& t : tables) {
+    std::set<std::string>& cols = schema.cols_[t];
+    auto st = sql::Stmt::Prepare(db, "SELECT name FROM pragma_table_info(?)");
+    if (!st.ok()) return st.status();
+    st->Bind(1, t);
+    while (st->Step(&s)) cols.insert(st->Text(0));
+    if (!s.ok()) return s;
+  }
+  return schema;
+}
+
+bool StoreSchema::Has(const std::string& table, const std::string& col) const {
+  auto it = cols_.find(table);
+  return it != cols_.end() && it->second.count(col) != 0;
+}
+
+std::string StoreSchema::Col(const std::string& table, const std::string& col) const {
+  if (!Has(table, col)) return "NULL";
+  return table + ".\"" + col + "\"";
+}
+
+std::string StoreSchema::FirstOf(const std::string& table,
+                                 std::initializer_list<const char*> names) const {
+  for (const char* n : names) {
+    if (Has(table, n)) return n;
+  }
+  return "";
+}
+
+// ---- helpers ----
+
+std::optional<std::string> DecodeBase64(const std::string& text) {
+  std::string clean;
+  for (char c : text) {
+    if (c != '\n' && c != '\r' && c != ' ') clean.push_back(c);
+  }
+  if (clean.empty()) return std::string();
+  if (clean.size() % 4 != 0) return std::nullopt;
+  std::string out(clean.size() / 4 * 3, '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(clean.data()),
+                                static_cast<int>(clean.size()));
+  if (n < 0) return std::nullopt;
+  std::size_t len = static_cast<std::size_t>(n);
+  // EVP_DecodeBlock counts padding as zero bytes.
+  if (clean.size() >= 1 && clean[clean.size() - 1] == '=') --len;
+  if (clean.size() >= 2 && clean[clean.size() - 2] == '=') --len;
+  out.resize(len);
+  return out;
+}
+
+std::string MaybeDecompress(const std::string& value) {
+  static constexpr std::string_view kPrefix("\0zenml-compressed:zlib:v1:", 26);
+  if (value.size() < kPrefix.size() || std::string_view(value).substr(0, kPrefix.size()) != kPrefix) {
+    return value;
+  }
+  auto raw = DecodeBase64(value.substr(kPrefix.size()));
+  if (!raw) return value;
+  z_stream zs{};
+  if (inflateInit(&zs) != Z_OK) return value;
+  std::string out;
+  zs.next_in = reinterpret_cast<Bytef*>(raw->data());
+  zs.avail_in = static_cast<uInt>(raw->size());
+  char buf[16384];
+  int rc = Z_OK;
+  // Bounded: a hostile store must not make zenfs inflate without limit.
+  constexpr std::size_t kMaxInflated = 64u << 20;
+  while (rc == Z_OK && out.size() < kMaxInflated) {
+    zs.next_out = reinterpret_cast<Bytef*>(buf);
+    zs.avail_out = sizeof buf;
+    rc = inflate(&zs, Z_NO_FLUSH);
+    out.append(buf, sizeof buf - zs.avail_out);
+  }
+  inflateEnd(&zs);
+  if (rc != Z_STREAM_END) return value;
+  return out;
+}
+
+// ---- SqliteCatalog ----
+
+SqliteCatalog::SqliteCatalog(std::string path, StoreSchema schema)
+    : path_(std::move(path)),
+      schema_(std::move(schema)),
+      deployment_table_(schema_.Has("pipeline_snapshot") ? "pipeline_snapshot"
+                                                         : "pipeline_deployment"),
+      deployment_col_(schema_.FirstOf("pipeline_run", {"snapshot_id", "deployment_id"})) {}
+
+SqliteCatalog::~SqliteCatalog() = default;
+
+Result<std::unique_ptr<SqliteCatalog>> SqliteCatalog::Open(const std::string& db_path) {
+  struct stat sb;
+  if (stat(db_path.c_str(), &sb) != 0) return Status::NotFound(db_path + ": no such file");
+  if (!S_ISREG(sb.st_mode)) return Status::InvalidArgument(db_path + ": not a regular file");
+  auto db = sql::Db::OpenReadOnly(db_path);
+  if (!db.ok()) return db.status();
+  auto schema = StoreSchema::Read(*db);
+  if (!schema.ok()) {
+    return Status::Corruption(db_path + ": not a readable SQLite database (" +
+                              schema.status().message() + ")");
+  }
+  std::string missing;
+  for (const Required& r : RequiredSchema()) {
+    if (!schema->Has(r.table)) {
+      missing += std::string(missing.empty() ? "" : ", ") + "table " + r.table;
+      continue;
+    }
+    for (const char* c : r.cols) {
+      if (!schema->Has(r.table, c)) {
+        missing += std::string(missing.empty() ? "" : ", ") + "column " + r.table + "." + c;
+      }
+    }
+  }
+  if (!missing.empty()) {
+    return Status::Unsupported(db_path + ": not a ZenML store zenfs can read: missing " + missing);
+  }
+  auto cat = std::unique_ptr<SqliteCatalog>(new SqliteCatalog(db_path, std::move(*schema)));
+  cat->version_db_ = std::move(*db);
+  return cat;
+}
+
+Result<std::unique_ptr<sql::Db>> SqliteCatalog::Acquire() {
+  {
+    std::lock_guard<std::mutex> lock(pool_mu_);
+    if (!pool_.empty()) {
+      auto db = std::move(pool_.back());
+      pool_.pop_back();
+      return db;
+    }
+  }
+  auto db = sql::Db::OpenReadOnly(path_);
+  if (!db.ok()) return db.status();
+  return std::make_unique<sql::Db>(std::move(*db));
+}
+
+void SqliteCatalog::Release(std::unique_ptr<sql::Db> db) {
+  std::lock_guard<std::mutex> lock(pool_mu_);
+  // Bounded: at most one idle connection per FUSE worker thread in practice.
+  if (pool_.size() < 16) pool_.push_back(std::move(db));
+}
+
+Result<std::int64_t> SqliteCatalog::ChangeCounter() {
+  std::lock_guard<std::mutex> lock(version_mu_);
+  std::int64_t v = 0;
+  Status s = ForEachRow(version_db_, "PRAGMA data_version", [&](const sql::Stmt& st) { v = st.Int(0); });
+  if (!s.ok()) return s;
+  return v;
+}
+
+Result<StoreRows> SqliteCatalog::LoadRows() {
+  auto conn = Acquire();
+  if (!conn.ok()) return conn.status();
+  sql::Db& db = **conn;
+  StoreRows rows;
+  Status s;
+  {
+    ReadTxn txn(db);
+    if (!txn.status().ok()) return txn.status();
+    const StoreSchema& sc = schema_;
+    if (sc.Has("alembic_version", "version_num")) {
+      s = ForEachRow(db, "SELECT version_num FROM alembic_version LIMIT 1",
+                     [&](const sql::Stmt& st) { rows.schema_version = st.Text(0); });
+      if (!s.ok()) return s;
+    }
+    s = ForEachRow(db,
+                   "SELECT id, name, " + sc.Col("pipeline", "created") + ", " +
+                       sc.Col("pipeline", "updated") + " FROM pipeline",
+                   [&](const sql::Stmt& st) {
+                     rows.pipelines.push_back(
+                         {st.Text(0), st.Text(1), TimeCol(st, 2), TimeCol(st, 3)});
+                   });
+    if (!s.ok()) return s;
+    const std::string r = "pipeline_run";
+    s = ForEachRow(db,
+                   "SELECT id, name, " + sc.Col(r, "pipeline_id") + ", status, " +
+                       sc.Col(r, "start_time") + ", " + sc.Col(r, "end_time") + ", " +
+                       sc.Col(r, "created") + ", " + sc.Col(r, "updated") + " FROM pipeline_run",
+                   [&](const sql::Stmt& st) {
+                     rows.runs.push_back({st.Text(0), st.Text(1), st.Text(2), st.Text(3),
+                                          TimeCol(st, 4), TimeCol(st, 5), TimeCol(st, 6),
+                                          TimeCol(st, 7)});
+                   });
+    if (!s.ok()) return s;
+    const std::string t = "step_run";
+    s = ForEachRow(db,
+                   "SELECT id, pipeline_run_id, name, status, " +
+                       sc.Col(t, "original_step_run_id") + ", " + sc.Col(t, "start_time") + ", " +
+                       sc.Col(t, "end_time") + ", " + sc.Col(t, "created") + ", " +
+                       sc.Col(t, "updated") + " FROM step_run",
+                   [&](const sql::Stmt& st) {
+                     rows.steps.push_back({st.Text(0), st.Text(1), st.Text(2), st.Text(3),
+                                           st.Text(4), TimeCol(st, 5), TimeCol(st, 6),
+                                           TimeCol(st, 7), TimeCol(st, 8)});
+                   });
+    if (!s.ok()) return s;
+    s = ForEachRow(db, "SELECT step_id, name, artifact_id FROM step_run_output_artifact",
+                   [&](const sql::Stmt& st) {
+                     rows.outputs.push_back({st.Text(0), st.Text(1), st.Text(2)});
+                   });
+    if (!s.ok()) return s;
+    if (sc.Has("step_run_input_artifact", "step_id") &&
+        sc.Has("step_run_input_artifact", "artifact_id")) {
+      s = ForEachRow(db,
+                     "SELECT step_id, " + sc.Col("step_run_input_artifact", "name") +
+                         ", artifact_id FROM step_run_input_artifact",
+                     [&](const sql::Stmt& st) {
+                       rows.inputs.push_back({st.Text(0), st.Text(1), st.Text(2)});
+                     });
+      if (!s.ok()) return s;
+    }
+    const std::string av = "artifact_version";
+    const bool has_artifact = sc.Has("artifact", "id") && sc.Has("artifact", "name") &&
+                              sc.Has(av, "artifact_id");
+    s = ForEachRow(
+        db,
+        "SELECT artifact_version.id, " + sc.Col(av, "artifact_id") + ", " +
+            (has_artifact ? "artifact.name" : "NULL") + ", " + sc.Col(av, "version") + ", " +
+            sc.Col(av, "type") + ", artifact_version.uri, " + sc.Col(av, "materializer") + ", " +
+            sc.Col(av, "data_type") + ", " + sc.Col(av, "artifact_store_id") + ", " +
+            sc.Col(av, "created") + ", " + sc.Col(av, "updated") + " FROM artifact_version" +
+            (has_artifact ? " LEFT JOIN artifact ON artifact.id = artifact_version.artifact_id" : ""),
+        [&](const sql::Stmt& st) {
+          rows.artifact_versions.push_back({st.Text(0), st.Text(1), st.Text(2), st.Text(3),
+                                            st.Text(4), st.Text(5), st.Text(6), st.Text(7),
+                                            st.Text(8), TimeCol(st, 9), TimeCol(st, 10)});
+        });
+    if (!s.ok()) return s;
+    if (sc.Has("logs", "uri") && sc.Has("logs", "step_run_id")) {
+      s = ForEachRow(db,
+                     "SELECT " + sc.Col("logs", "id") + ", uri, step_run_id, " +
+                         sc.Col("logs", "artifact_store_id") + ", " + sc.Col("logs", "created") +
+                         ", " + sc.Col("logs", "updated") +
+                         " FROM logs WHERE step_run_id IS NOT NULL",
+                     [&](const sql::Stmt& st) {
+                       rows.logs.push_back({st.Text(0), st.Text(1), st.Text(2), st.Text(3),
+                                            TimeCol(st, 4), TimeCol(st, 5)});
+                     });
+      if (!s.ok()) return s;
+    }
+    if (sc.Has("stack_component", "id") && sc.Has("stack_component", "type") &&
+        sc.Has("stack_component", "configuration")) {
+      s = ForEachRow(db,
+                     "SELECT id, configuration FROM stack_component WHERE type = 'artifact_store'",
+                     [&](const sql::Stmt& st) {
+                       ArtifactStoreRow row{st.Text(0), ""};
+                       auto decoded = DecodeBase64(st.Text(1));
+                       if (decoded) {
+                         const json cfg = json::parse(*decoded, nullptr, false);
+                         if (cfg.is_object() && cfg.contains("path") && cfg["path"].is_string()) {
+                           row.configured_root = cfg["path"].get<std::string>();
+                         }
+                       }
+                       rows.artifact_stores.push_back(std::move(row));
+                     });
+      if (!s.ok()) return s;
+    }
+  }
+  Release(std::move(*conn));
+  return rows;
+}
+
+Status SqliteCatalog::MetadataOn(const sql::Db& db, std::string_view type, const std::string& id,
+                                 std::vector<MetadataRow>* out) {
+  if (!schema_.Has("run_metadata_resource", "resource_id") ||
+      !schema_.Has("run_metadata", "key")) {
+    return Status::Ok();
+  }
+  auto st = sql::Stmt::Prepare(
+      db, "SELECT run_metadata.\"key\", " + schema_.Col("run_metadata", "value") + ", " +
+              schema_.Col("run_metadata", "type") + ", " + schema_.Col("run_metadata", "created") +
+              " FROM run_metadata_resource JOIN run_metadata ON run_metadata.id = "
+              "run_metadata_resource.run_metadata_id WHERE run_metadata_resource.resource_id = ? "
+              "AND run_metadata_resource.resource_type = ? ORDER BY 4, run_metadata.id");
+  if (!st.ok()) return st.status();
+  st->Bind(1, id);
+  st->Bind(2, type);
+  Status s;
+  while (st->Step(&s)) {
+    out->push_back({st->Text(0), MaybeDecompress(st->Text(1)), st->Text(2), TimeCol(*st, 3)});
+  }
+  return s;
+}
+
+Status SqliteCatalog::GetMetadata(std::string_view resource_type, const std::string& resource_id,
+                                  std::vector<MetadataRow>* out) {
+  auto conn = Acquire();
+  if (!conn.ok()) return conn.status();
+  Status s = MetadataOn(**conn, resource_type, resource_id, out);
+  Release(std::move(*conn));
+  return s;
+}
+
+Status SqliteCatalog::GetRunDetail(const std::string& run_id, RunDetail* out) {
+  auto conn = Acquire();
+  if (!conn.ok()) return conn.status();
+  sql::Db& db = **conn;
+  Status s;
+  {
+    ReadTxn txn(db);
+    if (!txn.status().ok()) return txn.status();
+    const std::string r = "pipeline_run";
+    std::optional<std::string> deployment_id;
+    s = ForEachBound(db,
+                     "SELECT " + (deployment_col_.empty() ? "NULL" : schema_.Col(r, deployment_col_)) +
+                         ", " + schema_.Col(r, "orchestrator_run_id") + ", " +
+                         schema_.Col(r, "pipeline_configuration") + ", " +
+                         schema_.Col(r, "schedule_id") + " FROM pipeline_run WHERE id = ?",
+                     {run_id}, [&](const sql::Stmt& st) {
+                       deployment_id = st.OptText(0);
+                       out->orchestrator_run_id = st.OptText(1);
+                       if (auto pc = st.OptText(2)) out->pipeline_configuration = MaybeDecompress(*pc);
+                       out->schedule_id = st.OptText(3);
+                     });
+    if (s.ok() && deployment_id && schema_.Has(deployment_table_, "id")) {
+      const std::string& d = deployment_table_;
+      std::optional<std::string> code_reference_id;
+      s = ForEachBound(
+          db,
+          "SELECT " + schema_.Col(d, "pipeline_configuration") + ", " +
+              schema_.Col(d, "run_name_template") + ", " + schema_.Col(d, "schedule_id") + ", " +
+              schema_.Col(d, "code_path") + ", " + schema_.Col(d, "pipeline_spec") + ", " +
+              schema_.Col(d, "code_reference_id") + " FROM " + d + " WHERE id = ?",
+          {*deployment_id}, [&](const sql::Stmt& st) {
+            if (auto pc = st.OptText(0)) out->pipeline_configuration = MaybeDecompress(*pc);
+            out->run_name_template = st.OptText(1);
+            if (auto sid = st.OptText(2)) out->schedule_id = sid;
+            out->code_path = st.OptText(3);
+            if (auto spec = st.OptText(4)) {
+              const json j = json::parse(MaybeDecompress(*spec), nullptr, false);
+              if (j.is_object() && j.contains("source")) out->pipeline_source = j["source"].dump();
+            }
+            code_reference_id = st.OptText(5);
+          });
+      if (s.ok() && code_reference_id && schema_.Has("code_reference", "commit")) {
+        s = ForEachBound(db, "SELECT \"commit\" FROM code_reference WHERE id = ?",
+                         {*code_reference_id},
+                         [&](const sql::Stmt& st) { out->git_sha = st.OptText(0); });
+      }
+    }
+    if (s.ok()) s = MetadataOn(db, "pipeline_run", run_id, &out->metadata);
+  }
+  Release(std::move(*conn));
+  return s;
+}
+
+Result<std::string> SqliteCatalog::DeploymentStepConfig(const sql::Db& db,
+                                                        const std::string& deployment_id,
+                                                        const std::string& step_name) {
+  std::string config;
+  Status s;
+  if (schema_.Has("step_configuration", "config") && schema_.Has("step_configuration", "name") &&
+      schema_.Has("step_configuration", "snapshot_id")) {
+    s = ForEachBound(db,
+                     "SELECT config FROM step_configuration WHERE snapshot_id = ? AND name = ?",
+                     {deployment_id, step_name},
+                     [&](const sql::Stmt& st) { config = MaybeDecompress(st.Text(0)); });
+    if (!s.ok() || !config.empty()) return s.ok() ? Result<std::string>(config) : s;
+  }
+  if (!schema_.Has(deployment_table_, "step_configurations")) return config;
+  // The deployment's JSON holds every step; this step's entry is what meta.json shows.
+  s = ForEachBound(db, "SELECT step_configurations FROM " + deployment_table_ + " WHERE id = ?",
+                   {deployment_id}, [&](const sql::Stmt& st) {
+                     const json all = json::parse(MaybeDecompress(st.Text(0)), nullptr, false);
+                     if (all.is_object() && all.contains(step_name)) config = all[step_name].dump();
+                   });
+  if (!s.ok()) return s;
+  return config;
+}
+
+Status SqliteCatalog::GetStepDetail(const std::string& step_id, const std::string& step_name,
+                                    StepDetail* out) {
+  auto conn = Acquire();
+  if (!conn.ok()) return conn.status();
+  sql::Db& db = **conn;
+  Status s;
+  {
+    ReadTxn txn(db);
+    if (!txn.status().ok()) return txn.status();
+    const std::string t = "step_run";
+    std::optional<std::string> deployment_id;
+    s = ForEachBound(
+        db,
+        "SELECT " + schema_.Col(t, "docstring") + ", " + schema_.Col(t, "source_code") + ", " +
+            schema_.Col(t, "cache_key") + ", " + schema_.Col(t, "step_configuration") + ", " +
+            (deployment_col_.empty() ? "NULL" : schema_.Col(t, deployment_col_)) +
+            " FROM step_run WHERE id = ?",
+        {step_id}, [&](const sql::Stmt& st) {
+          out->docstring = st.OptText(0);
+          out->source_code = st.OptText(1);
+          out->cache_key = st.OptText(2);
+          if (auto c = st.OptText(3)) out->step_config = MaybeDecompress(*c);
+          deployment_id = st.OptText(4);
+        });
+    if (s.ok() && !out->step_config && schema_.Has("step_configuration", "step_run_id") &&
+        schema_.Has("step_configuration", "config")) {
+      s = ForEachBound(db, "SELECT config FROM step_configuration WHERE step_run_id = ?",
+                       {step_id},
+                       [&](const sql::Stmt& st) { out->step_config = MaybeDecompress(st.Text(0)); });
+    }
+    if (s.ok() && !out->step_config && deployment_id) {
+      auto cfg = DeploymentStepConfig(db, *deployment_id, step_name);
+      if (!cfg.ok()) {
+        s = cfg.status();
+      } else if (!cfg->empty()) {
+        out->step_config = std::move(*cfg);
+      }
+    }
+    if (s.ok()) s = MetadataOn(db, "step_run", step_id, &out->metadata);
+  }
+  Release(std::move(*conn));
+  return s;
+}
+
+}  // namespace zenfs

@@ -1,0 +1,81 @@
+// The catalog over ZenML's SQL zen store in SQLite (zenml.db): 0.74's schema and the newer
+// renames (project_id, pipeline_snapshot/snapshot_id), columns found by name.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "store/catalog.h"
+#include "store/sqlite_util.h"
+
+namespace zenfs {
+
+// The tables and columns a store has, read from sqlite_master/table_info at open.
+// Immutable after construction; thread-safe.
+class StoreSchema {
+ public:
+  static Result<StoreSchema> Read(const sql::Db& db);
+  bool Has(const std::string& table) const { return cols_.count(table) != 0; }
+  bool Has(const std::string& table, const std::string& col) const;
+  // `table."col"` if present, else NULL: queries select what exists, by name.
+  std::string Col(const std::string& table, const std::string& col) const;
+  // The first of `names` that the table has, or "".
+  std::string FirstOf(const std::string& table, std::initializer_list<const char*> names) const;
+
+ private:
+  std::map<std::string, std::set<std::string>> cols_;
+};
+
+// Reads the store with short read-only transactions on a small pool of connections.
+// Thread-safe: each call takes a connection of its own.
+class SqliteCatalog final : public Catalog {
+ public:
+  // Opens `db_path` read-only and checks it is a ZenML store zenfs can read. Errors:
+  // NotFound (no file), Corruption (not SQLite, damaged), Unsupported (tables or
+  // columns missing: the message names them).
+  static Result<std::unique_ptr<SqliteCatalog>> Open(const std::string& db_path);
+  ~SqliteCatalog() override;
+
+  Result<StoreRows> LoadRows() override;
+  Result<std::int64_t> ChangeCounter() override;
+  Status GetRunDetail(const std::string& run_id, RunDetail* out) override;
+  Status GetStepDetail(const std::string& step_id, const std::string& step_name,
+                       StepDetail* out) override;
+  Status GetMetadata(std::string_view resource_type, const std::string& resource_id,
+                     std::vector<MetadataRow>* out) override;
+  std::string Describe() const override { return path_; }
+
+ private:
+  SqliteCatalog(std::string path, StoreSchema schema);
+  Result<std::unique_ptr<sql::Db>> Acquire();
+  void Release(std::unique_ptr<sql::Db> db);
+  Status MetadataOn(const sql::Db& db, std::string_view type, const std::string& id,
+                    std::vector<MetadataRow>* out);
+  Result<std::string> DeploymentStepConfig(const sql::Db& db, const std::string& deployment_id,
+                                           const std::string& step_name);
+
+  const std::string path_;
+  const StoreSchema schema_;
+  const std::string deployment_table_;  // pipeline_deployment or pipeline_snapshot
+  const std::string deployment_col_;    // deployment_id or snapshot_id
+
+  std::mutex pool_mu_;
+  std::vector<std::unique_ptr<sql::Db>> pool_;  // idle connections; guarded by pool_mu_
+
+  std::mutex version_mu_;
+  sql::Db version_db_;  // PRAGMA data_version is per connection; guarded by version_mu_
+};
+
+// ZenML may store long text as "\x00zenml-compressed:zlib:v1:" + base64(zlib(text)).
+// Returns the text itself otherwise; undecodable input comes back unchanged.
+std::string MaybeDecompress(const std::string& value);
+
+// Decodes base64 (stack_component.configuration); nullopt if it is not base64.
+std::optional<std::string> DecodeBase64(const std::string& text);
+
+}  // namespace zenfs

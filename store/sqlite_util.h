@@ -1,0 +1,77 @@
+// Small RAII wrappers over the SQLite C API, for store/ only. Exceptions never leave
+// these: every failure is a Status.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "store/status.h"
+
+namespace zenfs::sql {
+
+// An open database connection. One thread at a time (SQLite's "multi-thread" mode).
+class Db {
+ public:
+  Db() = default;
+  Db(Db&& o) noexcept : db_(o.db_) { o.db_ = nullptr; }
+  Db& operator=(Db&& o) noexcept;
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+  ~Db();
+
+  // Opens `path` read-only: never written, never locked for writing, never migrated.
+  // `immutable` also promises SQLite the file cannot change (only for files zenfs knows
+  // nobody writes: tests of a read-only sample).
+  static Result<Db> OpenReadOnly(const std::string& path);
+  // Opens or creates `path` for writing (the demo writer).
+  static Result<Db> OpenReadWrite(const std::string& path);
+
+  Status Exec(const std::string& sql);
+  sqlite3* get() const { return db_; }
+  std::string ErrorMessage() const;
+  const std::string& path() const { return path_; }
+
+ private:
+  Db(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  static Result<Db> Open(const std::string& path, int flags);
+
+  sqlite3* db_ = nullptr;
+  std::string path_;
+};
+
+// A prepared statement bound to one Db. Not thread-safe.
+class Stmt {
+ public:
+  Stmt() = default;
+  Stmt(Stmt&& o) noexcept : st_(o.st_), db_(o.db_) { o.st_ = nullptr; }
+  Stmt& operator=(Stmt&& o) noexcept;
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  ~Stmt();
+
+  static Result<Stmt> Prepare(const Db& db, const std::string& sql);
+
+  void Reset();
+  void Bind(int index, std::string_view text);
+  void BindInt(int index, std::int64_t v);
+  void BindNull(int index);
+  // Advances: true with a row, false when done; a failure sets *status.
+  bool Step(Status* status);
+
+  bool IsNull(int col) const;
+  // Column text, "" for NULL; blobs are returned as their bytes.
+  std::string Text(int col) const;
+  std::optional<std::string> OptText(int col) const;
+  std::int64_t Int(int col) const;
+
+ private:
+  sqlite3_stmt* st_ = nullptr;
+  sqlite3* db_ = nullptr;
+};
+
+}  // namespace zenfs::sql
