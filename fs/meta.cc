@@ -4,7 +4,7 @@
 
 namespace zenfs::meta {
 
-using nlohmann::json;
+using nlohmann::ordered_json;
 
 namespace {
 

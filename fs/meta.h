@@ -33,16 +33,16 @@ struct StepMetadata {
 };
 
 // Pretty JSON, 2-space indent, trailing newline, ill-formed UTF-8 replaced by U+FFFD.
-std::string Dump(const nlohmann::json& j);
+std::string Dump(const nlohmann::ordered_json& j);
 
 // "8-4-4-4-12" for a 32-hex-digit id (ZenML's API form), the id unchanged otherwise.
 std::string DashedId(const std::string& id);
 // {"module": m, "attribute": a} -> "m.a"; a plain string as it is; "" -> null.
-nlohmann::json ImportPath(const std::string& stored);
+nlohmann::ordered_json ImportPath(const std::string& stored);
 // {key: value}: values parsed from their JSON (text otherwise), the newest row winning.
-nlohmann::json MetadataObject(const std::vector<MetadataRow>& rows);
+nlohmann::ordered_json MetadataObject(const std::vector<MetadataRow>& rows);
 // A step configuration's parameters ({} when there are none).
-nlohmann::json StepParameters(const std::string& step_config_json);
+nlohmann::ordered_json StepParameters(const std::string& step_config_json);
 
 std::string RenderRoot(const Snapshot& s, const std::string& store_path);
 std::string RenderPipeline(const Snapshot& s, int pipeline);
