@@ -144,56 +144,48 @@ void OpOpendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   if (fuse_reply_open(req, fi) != 0) delete h;
 }
 
-// Offsets: 0 is the start; entry k of ". .. items..." carries offset k+1.
 void ReadDirCommon(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi,
                    bool plus) {
   const auto* h = reinterpret_cast<DirHandle*>(fi->fh);
-  const auto& items = h->listing->items;
+  Tree& tree = TreeOf(req);
   std::vector<char> buf(size);
   size_t used = 0;
-  const size_t total = items.size() + 2;
-  for (size_t k = static_cast<size_t>(off); k < total; ++k) {
-    const char* name;
+  FillDir(*h->listing, ino, static_cast<std::uint64_t>(off), [&](const DirSlot& slot) {
     struct stat st;
     std::memset(&st, 0, sizeof st);
+    st.st_ino = slot.ino;
+    st.st_mode = slot.type;
+    size_t need;
+    if (!plus) {
+      need = fuse_add_direntry(req, buf.data() + used, size - used, slot.name, &st,
+                               static_cast<off_t>(slot.next));
+      if (need > size - used) return false;
+      used += need;
+      return true;
+    }
     fuse_entry_param e;
     std::memset(&e, 0, sizeof e);
     bool counted = false;
-    if (k < 2) {
-      name = k == 0 ? "." : "..";
-      st.st_ino = ino;
-      st.st_mode = S_IFDIR;
-    } else {
-      const Listing::Item& item = items[k - 2];
-      name = item.name.c_str();
-      st.st_ino = item.ino;
-      st.st_mode = item.type;
-      if (plus) {
-        auto entry = TreeOf(req).Remember(item);
-        if (entry.ok()) {
-          e = ToEntryParam(*entry);
-          counted = true;
-        }
+    if (slot.item != nullptr) {
+      auto entry = tree.Remember(*slot.item);
+      if (entry.ok()) {
+        e = ToEntryParam(*entry);
+        counted = true;
       }
     }
-    size_t need;
-    if (plus) {
-      // "." and ".." and entries whose attributes failed go without a node id: the
-      // kernel neither caches them nor counts a lookup for them.
-      if (!counted) e.attr = st;
-      need = fuse_add_direntry_plus(req, buf.data() + used, size - used, name, &e,
-                                    static_cast<off_t>(k + 1));
-    } else {
-      need = fuse_add_direntry(req, buf.data() + used, size - used, name, &st,
-                               static_cast<off_t>(k + 1));
-    }
+    // "." and ".." and entries whose attributes failed go without a node id: the kernel
+    // neither caches them nor counts a lookup for them.
+    if (!counted) e.attr = st;
+    need = fuse_add_direntry_plus(req, buf.data() + used, size - used, slot.name, &e,
+                                  static_cast<off_t>(slot.next));
     if (need > size - used) {
-      // Did not fit: the kernel never saw it, so it holds no reference to undo later.
-      if (counted) TreeOf(req).Forget(e.ino, 1);
-      break;
+      // Did not fit: the kernel never saw it, so the reference just counted is undone.
+      if (counted) tree.Forget(e.ino, 1);
+      return false;
     }
     used += need;
-  }
+    return true;
+  });
   fuse_reply_buf(req, buf.data(), used);
 }
 

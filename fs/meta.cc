@@ -1,10 +1,12 @@
 #include "fs/meta.h"
 
+#include <algorithm>
+
 #include "fs/names.h"
 
 namespace zenfs::meta {
 
-using nlohmann::ordered_json;
+using json = nlohmann::ordered_json;
 
 namespace {
 
@@ -34,7 +36,7 @@ json Duration(const std::optional<Micros>& start, const std::optional<Micros>& e
 // `path_name`: the path name with ill-formed bytes written as %XX.
 void AddName(json* j, const std::string& raw, const std::string& path_name) {
   (*j)["name"] = names::ToValidUtf8(raw);
-  if (path_name == raw) return;
+  if (path_name == raw && names::IsValidUtf8(raw)) return;
   if (names::IsValidUtf8(path_name)) {
     (*j)["path_name"] = path_name;
     return;

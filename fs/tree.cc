@@ -607,6 +607,28 @@ Result<NodeKey> Tree::Child(const Snapshot& s, const NodeKey& parent, std::strin
   return not_found();
 }
 
+void FillDir(const Listing& listing, std::uint64_t dir_ino, std::uint64_t offset,
+             const std::function<bool(const DirSlot&)>& add) {
+  const std::uint64_t total = listing.items.size() + 2;
+  for (std::uint64_t k = offset; k < total; ++k) {
+    DirSlot slot;
+    slot.next = k + 1;
+    if (k < 2) {
+      slot.name = k == 0 ? "." : "..";
+      slot.ino = dir_ino;
+      slot.type = S_IFDIR;
+      slot.item = nullptr;
+    } else {
+      const Listing::Item& item = listing.items[k - 2];
+      slot.name = item.name.c_str();
+      slot.ino = item.ino;
+      slot.type = item.type;
+      slot.item = &item;
+    }
+    if (!add(slot)) return;
+  }
+}
+
 // ---- operations ----
 
 Result<Entry> Tree::Lookup(std::uint64_t parent, std::string_view name) {

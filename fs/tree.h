@@ -80,6 +80,21 @@ struct Listing {
   std::vector<Item> items;
 };
 
+// One slot of a directory page: "." and ".." first, then the listing's items. `next` is
+// the offset that resumes after this slot.
+struct DirSlot {
+  const char* name;
+  std::uint64_t ino;
+  mode_t type;
+  std::uint64_t next;
+  const Listing::Item* item;  // nullptr for "." and ".."
+};
+
+// Hands the slots of `listing` from `offset` (0 = start) to `add` until it returns false
+// (the reply buffer is full) or the listing ends. Pure; thread-safe.
+void FillDir(const Listing& listing, std::uint64_t dir_ino, std::uint64_t offset,
+             const std::function<bool(const DirSlot&)>& add);
+
 // An open file: meta.json's bytes fixed at open, or an artifact/log file.
 struct OpenFile {
   std::string content;                 // for meta.json

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs what zenfs needs to build and test, from Debian's packages. Skips apt-get
+# entirely when every package is already installed. Usage: scripts/deps.sh [extra-pkg...]
+set -euo pipefail
+pkgs=(cmake g++ make pkg-config fuse3 libfuse3-dev libsqlite3-dev sqlite3 nlohmann-json3-dev
+      libgtest-dev googletest libcli11-dev libssl-dev zlib1g-dev "$@")
+missing=()
+for p in "${pkgs[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "installing: ${missing[*]}" >&2
+if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+export DEBIAN_FRONTEND=noninteractive
+# Another apt may hold the lock (unattended upgrades): wait for it rather than fail.
+$SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
+$SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}"

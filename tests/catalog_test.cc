@@ -1,0 +1,222 @@
+// The SQLite catalog: refusing what is not a ZenML store, reading 0.74 and the newer
+// schema layout, and never writing.
+#include <sqlite3.h>
+#include <zlib.h>
+
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+#include "store/demo_writer.h"
+#include "store/sqlite_catalog.h"
+#include "store/store_locator.h"
+#include "tests/test_util.h"
+
+namespace zenfs {
+namespace {
+
+void Sql(const std::string& db, const std::string& sql) {
+  sqlite3* h = nullptr;
+  ASSERT_EQ(sqlite3_open(db.c_str(), &h), SQLITE_OK);
+  char* err = nullptr;
+  const int rc = sqlite3_exec(h, sql.c_str(), nullptr, nullptr, &err);
+  EXPECT_EQ(rc, SQLITE_OK) << (err ? err : "") << " in " << sql;
+  sqlite3_free(err);
+  sqlite3_close(h);
+}
+
+class CatalogTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    DemoOptions o;
+    o.dir = dir_.path() + "/store";
+    o.artifact_bytes = 0;
+    ASSERT_TRUE(WriteDemoStore(o).ok());
+    db_ = o.dir + "/local_stores/default_zen_store/zenml.db";
+  }
+  testing::TempDir dir_;
+  std::string db_;
+};
+
+TEST_F(CatalogTest, RefusesWhatIsNotAZenmlStore) {
+  struct Case {
+    const char* what;
+    std::function<std::string()> make;
+    Status::Code code;
+    const char* says;
+  };
+  const std::string d = dir_.path();
+  const std::vector<Case> cases = {
+      {"missing file", [&] { return d + "/nope.db"; }, Status::Code::kNotFound, "no such file"},
+      {"text file", [&] { testing::WriteFile(d + "/t.db", "hello, not sqlite\n"); return d + "/t.db"; },
+       Status::Code::kCorruption, "t.db"},
+      {"empty sqlite",
+       [&] { Sql(d + "/e.db", "CREATE TABLE x(a)"); return d + "/e.db"; },
+       Status::Code::kUnsupported, "table pipeline"},
+      {"missing column",
+       [&] {
+         std::filesystem::copy_file(db_, d + "/c.db");
+         Sql(d + "/c.db", "ALTER TABLE pipeline_run DROP COLUMN status");
+         return d + "/c.db";
+       },
+       Status::Code::kUnsupported, "column pipeline_run.status"},
+      {"a directory", [&] { return d; }, Status::Code::kInvalidArgument, "not a regular file"},
+  };
+  for (const Case& c : cases) {
+    const std::string path = c.make();
+    auto cat = SqliteCatalog::Open(path);
+    Status s = cat.ok() ? (*cat)->LoadRows().status() : cat.status();
+    ASSERT_FALSE(s.ok()) << c.what;
+    EXPECT_EQ(s.code(), c.code) << c.what << ": " << s.ToString();
+    EXPECT_NE(s.message().find(c.says), std::string::npos) << c.what << ": " << s.message();
+  }
+}
+
+TEST_F(CatalogTest, TruncatedStoreIsAnErrorNotACrash) {
+  const std::string copy = dir_.path() + "/trunc.db";
+  std::filesystem::copy_file(db_, copy);
+  std::filesystem::resize_file(copy, std::filesystem::file_size(copy) / 2);
+  auto cat = SqliteCatalog::Open(copy);
+  Status s = cat.ok() ? (*cat)->LoadRows().status() : cat.status();
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("trunc.db"), std::string::npos) << s.message();
+}
+
+TEST_F(CatalogTest, ReadsTheNewerSchemaLayout) {
+  auto before = SqliteCatalog::Open(db_);
+  ASSERT_TRUE(before.ok());
+  auto rows0 = (*before)->LoadRows();
+  ASSERT_TRUE(rows0.ok());
+  // Find a run whose deployment has a code reference, to compare git_sha after renames.
+  std::string run_with_sha, sha;
+  for (const RunRow& r : rows0->runs) {
+    RunDetail d;
+    ASSERT_TRUE((*before)->GetRunDetail(r.id, &d).ok());
+    if (d.git_sha) {
+      run_with_sha = r.id;
+      sha = *d.git_sha;
+      break;
+    }
+  }
+  ASSERT_FALSE(run_with_sha.empty()) << "the demo store should set git_sha for some runs";
+  before->reset();
+
+  // ZenML 0.80 renamed workspace_id to project_id; 0.90 pipeline_deployment to
+  // pipeline_snapshot and deployment_id to snapshot_id.
+  Sql(db_,
+      "ALTER TABLE pipeline_run RENAME COLUMN workspace_id TO project_id;"
+      "ALTER TABLE step_run RENAME COLUMN workspace_id TO project_id;"
+      "ALTER TABLE pipeline_deployment RENAME TO pipeline_snapshot;"
+      "ALTER TABLE pipeline_run RENAME COLUMN deployment_id TO snapshot_id;"
+      "ALTER TABLE step_run RENAME COLUMN deployment_id TO snapshot_id;");
+  auto after = SqliteCatalog::Open(db_);
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  auto rows1 = (*after)->LoadRows();
+  ASSERT_TRUE(rows1.ok());
+  EXPECT_EQ(rows1->runs.size(), rows0->runs.size());
+  EXPECT_EQ(rows1->steps.size(), rows0->steps.size());
+  RunDetail d;
+  ASSERT_TRUE((*after)->GetRunDetail(run_with_sha, &d).ok());
+  ASSERT_TRUE(d.git_sha.has_value());
+  EXPECT_EQ(*d.git_sha, sha);
+}
+
+TEST_F(CatalogTest, NeverWritesTheStore) {
+  const std::string sum = testing::FileSha256(db_);
+  const auto mtime = std::filesystem::last_write_time(db_);
+  {
+    auto cat = SqliteCatalog::Open(db_);
+    ASSERT_TRUE(cat.ok());
+    auto rows = (*cat)->LoadRows();
+    ASSERT_TRUE(rows.ok());
+    for (const StepRow& s : rows->steps) {
+      StepDetail d;
+      ASSERT_TRUE((*cat)->GetStepDetail(s.id, s.name, &d).ok());
+    }
+    ASSERT_TRUE((*cat)->ChangeCounter().ok());
+  }
+  EXPECT_EQ(testing::FileSha256(db_), sum);
+  EXPECT_EQ(std::filesystem::last_write_time(db_), mtime);
+  EXPECT_FALSE(std::filesystem::exists(db_ + "-journal"));
+  EXPECT_FALSE(std::filesystem::exists(db_ + "-wal"));
+}
+
+TEST(Decompress, ZenmlCompressedTextRoundTrips) {
+  const std::string text = "{\"key\": \"" + std::string(5000, 'x') + "\"}";
+  uLongf n = compressBound(text.size());
+  std::string z(n, '\0');
+  ASSERT_EQ(compress(reinterpret_cast<Bytef*>(z.data()), &n, reinterpret_cast<const Bytef*>(text.data()), text.size()), Z_OK);
+  z.resize(n);
+  // base64 by hand-written table, independent of the code under test.
+  static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string b64;
+  for (std::size_t i = 0; i < z.size(); i += 3) {
+    unsigned v = static_cast<unsigned char>(z[i]) << 16;
+    if (i + 1 < z.size()) v |= static_cast<unsigned char>(z[i + 1]) << 8;
+    if (i + 2 < z.size()) v |= static_cast<unsigned char>(z[i + 2]);
+    b64 += k[(v >> 18) & 63];
+    b64 += k[(v >> 12) & 63];
+    b64 += i + 1 < z.size() ? k[(v >> 6) & 63] : '=';
+    b64 += i + 2 < z.size() ? k[v & 63] : '=';
+  }
+  const std::string stored = std::string("\0zenml-compressed:zlib:v1:", 26) + b64;
+  EXPECT_EQ(MaybeDecompress(stored), text);
+  EXPECT_EQ(MaybeDecompress("plain"), "plain");
+  const std::string broken = std::string("\0zenml-compressed:zlib:v1:", 26) + "!!!!";
+  EXPECT_EQ(MaybeDecompress(broken), broken);
+}
+
+TEST(DecodeBase64, Cases) {
+  EXPECT_EQ(DecodeBase64("e30="), std::optional<std::string>("{}"));
+  EXPECT_EQ(DecodeBase64("bnVsbA=="), std::optional<std::string>("null"));
+  EXPECT_EQ(DecodeBase64(""), std::optional<std::string>(""));
+  EXPECT_EQ(DecodeBase64("abc"), std::nullopt);
+  EXPECT_EQ(DecodeBase64("a!c="), std::nullopt);
+}
+
+TEST(LocateStore, FindsTheDatabase) {
+  testing::TempDir d;
+  const std::string cfg = d.path() + "/zenml";
+  std::filesystem::create_directories(cfg + "/local_stores/default_zen_store");
+  testing::WriteFile(cfg + "/local_stores/default_zen_store/zenml.db", "");
+  const std::string db = cfg + "/local_stores/default_zen_store/zenml.db";
+  StoreEnv env;
+  env.home = d.path() + "/home";
+  struct Case {
+    std::optional<std::string> arg;
+    StoreEnv env;
+    std::string db;  // "" means refused
+  };
+  StoreEnv with_config = env;
+  with_config.zenml_config_path = cfg;
+  StoreEnv with_xdg = env;
+  with_xdg.xdg_config_home = d.path();
+  const std::vector<Case> cases = {
+      {cfg, env, db},
+      {cfg + "/local_stores", env, db},
+      {db, env, db},
+      {std::nullopt, with_config, db},
+      {std::nullopt, with_xdg, db},
+      {std::nullopt, env, ""},
+      {d.path() + "/missing", env, ""},
+  };
+  for (const Case& c : cases) {
+    auto loc = LocateStore(c.arg, c.env);
+    if (c.db.empty()) {
+      EXPECT_FALSE(loc.ok()) << c.arg.value_or("(none)");
+    } else {
+      ASSERT_TRUE(loc.ok()) << c.arg.value_or("(none)") << ": " << loc.status().ToString();
+      EXPECT_EQ(loc->db_path, c.db);
+      EXPECT_EQ(loc->local_stores_dir, cfg + "/local_stores");
+    }
+  }
+  testing::WriteFile(cfg + "/config.yaml", "store:\n  type: rest\n  url: https://zenml.example\n");
+  auto rest = LocateStore(cfg, env);
+  ASSERT_FALSE(rest.ok());
+  EXPECT_EQ(rest.status().code(), Status::Code::kUnsupported);
+  testing::WriteFile(cfg + "/config.yaml", "store:\n  type: sql\n  url: mysql://u@h/db\n");
+  EXPECT_EQ(LocateStore(cfg, env).status().code(), Status::Code::kUnsupported);
+}
+
+}  // namespace
+}  // namespace zenfs
