@@ -29,7 +29,8 @@ json ParsedOrNull(const std::optional<std::string>& text) {
 
 json Duration(const std::optional<Micros>& start, const std::optional<Micros>& end) {
   if (!start || !end) return nullptr;
-  return static_cast<double>(*end - *start) / 1e6;
+  // In double: two hostile times may be too far apart for int64 arithmetic.
+  return (static_cast<double>(*end) - static_cast<double>(*start)) / 1e6;
 }
 
 // `name` (with U+FFFD for ill-formed bytes) and, when the mount shows it differently,

@@ -1,0 +1,141 @@
+// libFuzzer target over everything zenfs parses from a store: names, ids and links
+// (Snapshot::Build and name assignment), times, JSON columns (configuration, metadata,
+// materializer/data_type), compressed text, and URIs. Every input must end in a sane
+// tree or a clear error: a crash, a sanitizer report, a hang or a failed check here is a
+// finding.
+#include <fuzzer/FuzzedDataProvider.h>
+
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "fs/meta.h"
+#include "fs/names.h"
+#include "store/snapshot.h"
+#include "store/sqlite_catalog.h"
+#include "store/timefmt.h"
+#include "store/uri_resolver.h"
+
+namespace {
+
+using zenfs::Micros;
+
+// Ids come from a small pool so that rows link to each other (and to missing rows).
+std::string Id(FuzzedDataProvider& p) {
+  static const char* const kPool[] = {"", "a", "b", "c", "0123456789abcdef0123456789abcdef",
+                                      "%unlisted", "d/e", "x"};
+  if (p.ConsumeBool()) return p.ConsumeRandomLengthString(40);
+  return kPool[p.ConsumeIntegralInRange<int>(0, 7)];
+}
+
+std::optional<Micros> Time(FuzzedDataProvider& p) {
+  switch (p.ConsumeIntegralInRange<int>(0, 3)) {
+    case 0: return std::nullopt;
+    case 1: return p.ConsumeIntegral<Micros>();
+    case 2: return zenfs::ParseStoreTime(p.ConsumeRandomLengthString(32));
+    default: return p.ConsumeIntegralInRange<Micros>(0, 4'000'000'000'000'000);
+  }
+}
+
+void Check(bool ok, const char* what) {
+  if (!ok) {
+    std::fprintf(stderr, "check failed: %s\n", what);
+    std::abort();
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  FuzzedDataProvider p(data, size);
+  zenfs::StoreRows rows;
+  rows.schema_version = p.ConsumeRandomLengthString(16);
+  const int n = p.ConsumeIntegralInRange<int>(0, 12);
+  for (int i = 0; i < n && p.remaining_bytes() > 0; ++i) {
+    switch (p.ConsumeIntegralInRange<int>(0, 6)) {
+      case 0:
+        rows.pipelines.push_back({Id(p), p.ConsumeRandomLengthString(300), Time(p), Time(p)});
+        break;
+      case 1:
+        rows.runs.push_back({Id(p), p.ConsumeRandomLengthString(300), Id(p), p.ConsumeRandomLengthString(12),
+                             Time(p), Time(p), Time(p), Time(p)});
+        break;
+      case 2:
+        rows.steps.push_back({Id(p), Id(p), p.ConsumeRandomLengthString(64), p.ConsumeRandomLengthString(12),
+                              Id(p), Time(p), Time(p), Time(p), Time(p)});
+        break;
+      case 3:
+        rows.outputs.push_back({Id(p), p.ConsumeRandomLengthString(64), Id(p)});
+        break;
+      case 4:
+        rows.inputs.push_back({Id(p), p.ConsumeRandomLengthString(64), Id(p)});
+        break;
+      case 5:
+        rows.artifact_versions.push_back({Id(p), Id(p), p.ConsumeRandomLengthString(32),
+                                          p.ConsumeRandomLengthString(8), p.ConsumeRandomLengthString(16),
+                                          p.ConsumeRandomLengthString(64), p.ConsumeRandomLengthString(80),
+                                          p.ConsumeRandomLengthString(80), Id(p), Time(p), Time(p)});
+        break;
+      default:
+        rows.logs.push_back({Id(p), p.ConsumeRandomLengthString(64), Id(p), Id(p), Time(p), Time(p)});
+        break;
+    }
+  }
+  const std::string text = p.ConsumeRandomLengthString(200);
+  auto snap = zenfs::Snapshot::Build(std::move(rows), 1);
+
+  // Every document of the tree renders to valid JSON ending in a newline.
+  auto valid = [](const std::string& doc) {
+    Check(!doc.empty() && doc.back() == '\n', "meta.json ends with a newline");
+    Check(!nlohmann::json::parse(doc, nullptr, false).is_discarded(), "meta.json parses");
+  };
+  valid(zenfs::meta::RenderRoot(*snap, "/db"));
+  zenfs::RunDetail run_detail;
+  run_detail.pipeline_configuration = text;
+  run_detail.pipeline_source = text;
+  run_detail.metadata.push_back({text, text, text, std::nullopt});
+  zenfs::StepDetail step_detail;
+  step_detail.step_config = text;
+  step_detail.docstring = text;
+  std::vector<std::string> seen_names;
+  for (std::size_t pi = 0; pi < snap->pipelines().size(); ++pi) {
+    const auto& pl = snap->pipelines()[pi];
+    valid(zenfs::meta::RenderPipeline(*snap, static_cast<int>(pi)));
+    for (int run : pl.runs) {
+      valid(zenfs::meta::RenderRun(*snap, run, run_detail, {{text, run_detail.metadata}}));
+      for (int step : snap->run(run).steps) {
+        valid(zenfs::meta::RenderStep(*snap, step, step_detail));
+        for (std::size_t o = 0; o < snap->step(step).outputs.size(); ++o) {
+          zenfs::meta::OutputFacts facts;
+          facts.unavailable_reason = text;
+          valid(zenfs::meta::RenderOutput(*snap, step, static_cast<int>(o), facts));
+        }
+        for (const std::string& name : snap->run(run).step_names) {
+          Check(!name.empty() && name.size() <= zenfs::names::kMaxName, "step path name length");
+          Check(name.find('/') == std::string::npos && name.find('\0') == std::string::npos,
+                "step path name has no / or NUL");
+        }
+      }
+    }
+    for (const std::string& name : pl.run_names) {
+      Check(!name.empty() && name.size() <= zenfs::names::kMaxName && name != "latest", "run path name");
+      Check(name != "." && name != "..", "run path name is not . or ..");
+    }
+  }
+
+  // Names: escaping round-trips; times: formatting round-trips.
+  const auto back = zenfs::names::Unescape(zenfs::names::Escape(text));
+  Check(back.has_value() && *back == text, "Escape round-trips");
+  if (auto t = zenfs::ParseStoreTime(text)) {
+    Check(zenfs::ParseStoreTime(zenfs::FormatStoreTime(*t)) == t, "time round-trips");
+  }
+  (void)zenfs::MaybeDecompress(std::string("\0zenml-compressed:zlib:v1:", 26) + text);
+  (void)zenfs::meta::ImportPath(text);
+  (void)zenfs::meta::StepParameters(text);
+
+  // URIs: whatever resolves stays inside its root.
+  zenfs::UriResolver resolver({{"/nonexistent/old", "/tmp"}}, "/nonexistent/local_stores");
+  auto r = resolver.Resolve(text, "/tmp");
+  if (r.ok()) Check(r->path.rfind(r->root, 0) == 0, "resolved path stays inside its root");
+  return 0;
+}
