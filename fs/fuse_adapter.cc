@@ -65,7 +65,9 @@ void ReplyStatus(fuse_req_t req, const Status& s) { fuse_reply_err(req, ToErrno(
 
 void OpInit(void*, fuse_conn_info* conn) {
   if (conn->capable & FUSE_CAP_READDIRPLUS) conn->want |= FUSE_CAP_READDIRPLUS;
-  if (conn->capable & FUSE_CAP_CACHE_SYMLINKS) conn->want |= FUSE_CAP_CACHE_SYMLINKS;
+  // No FUSE_CAP_CACHE_SYMLINKS: the kernel would keep a symlink's target in its page cache
+  // regardless of attribute timeouts, and `latest` must follow new runs (SPEC §4).
+  conn->want &= ~FUSE_CAP_CACHE_SYMLINKS;
 }
 
 void OpLookup(fuse_req_t req, fuse_ino_t parent, const char* name) {

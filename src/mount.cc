@@ -68,6 +68,9 @@ Result<OpenedStore> OpenStore(const std::optional<std::string>& store,
   }
   OpenedStore o;
   o.location = *loc;
+  // Shown in the root's meta.json: absolute, so it means the same from any directory.
+  char abs[PATH_MAX];
+  if (realpath(loc->db_path.c_str(), abs) != nullptr) o.location.db_path = abs;
   o.catalog = std::move(*catalog);
   o.artifacts = std::make_unique<LocalArtifactSource>(UriResolver(std::move(remaps), loc->local_stores_dir));
   o.snapshot = Snapshot::Build(std::move(*rows), 1);

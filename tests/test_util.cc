@@ -14,9 +14,29 @@
 
 namespace zenfs::testing {
 
-TempDir::TempDir() {
+namespace {
+
+std::string Hex(const unsigned char* md, unsigned len) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned i = 0; i < len; ++i) {
+    out += kHex[md[i] >> 4];
+    out += kHex[md[i] & 15];
+  }
+  return out;
+}
+
+}  // namespace
+
+TempDir::TempDir() : TempDir([] {
   const char* base = std::getenv("TMPDIR");
-  std::string tmpl = std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/zenfs-test-XXXXXX";
+  return std::string(base != nullptr && *base != '\0' ? base : "/tmp");
+}()) {}
+
+TempDir::TempDir(const std::string& base) {
+  std::error_code ec;
+  std::filesystem::create_directories(base, ec);
+  std::string tmpl = base + "/zenfs-test-XXXXXX";
   std::vector<char> buf(tmpl.begin(), tmpl.end());
   buf.push_back('\0');
   if (mkdtemp(buf.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
@@ -54,13 +74,14 @@ std::string FileSha256(const std::string& path) {
   unsigned int len = 0;
   EVP_DigestFinal_ex(ctx, md, &len);
   EVP_MD_CTX_free(ctx);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < len; ++i) {
-    out += kHex[md[i] >> 4];
-    out += kHex[md[i] & 15];
-  }
-  return out;
+  return Hex(md, len);
+}
+
+std::string Sha256Hex(const std::string& data) {
+  unsigned char md[32];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
+  return Hex(md, len);
 }
 
 }  // namespace zenfs::testing

@@ -6,11 +6,12 @@
 
 namespace zenfs::testing {
 
-// A fresh directory under $TMPDIR (or /tmp), removed with everything in it on
-// destruction. Not thread-safe; one per test.
+// A fresh directory under $TMPDIR (or /tmp), or under `base` (created if missing),
+// removed with everything in it on destruction. Not thread-safe; one per test.
 class TempDir {
  public:
   TempDir();
+  explicit TempDir(const std::string& base);
   ~TempDir();
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
@@ -25,5 +26,7 @@ std::string ReadFile(const std::string& path, bool* ok = nullptr);
 void WriteFile(const std::string& path, const std::string& content);
 // Lowercase hex SHA-256 of a file's bytes, read with plain read(2).
 std::string FileSha256(const std::string& path);
+// Lowercase hex SHA-256 of `data`.
+std::string Sha256Hex(const std::string& data);
 
 }  // namespace zenfs::testing

@@ -1,0 +1,433 @@
+// Conformance: a genuine ZenML 0.74 store (ZENFS_ZENML_SAMPLE, a config directory) mounted
+// by zenfs, checked against what ZenML's own Client reported for it (the oracle file
+// `${ZENFS_ZENML_SAMPLE}-oracle.json` beside it). Expected values come only from the
+// oracle; the sample itself must come out of the test byte for byte unchanged.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "tests/mount_util.h"
+#include "tests/test_util.h"
+
+namespace zenfs::testing {
+namespace {
+
+using nlohmann::json;
+
+bool SampleRequired() {
+  const char* v = std::getenv("ZENFS_REQUIRE_SAMPLE");
+  return v != nullptr && std::string(v) == "1";
+}
+
+// Oracle times are UTC without a zone ("2026-11-27T23:44:53.291118"), zenfs writes
+// "...Z": compare them as instants.
+void ExpectSameTime(const json& got, const json& want, const std::string& what) {
+  if (want.is_null()) {
+    EXPECT_TRUE(got.is_null()) << what << ": " << got;
+    return;
+  }
+  ASSERT_TRUE(got.is_string()) << what << ": " << got;
+  const auto g = ParseUtcMicros(got.get<std::string>());
+  const auto w = ParseUtcMicros(want.get<std::string>());
+  ASSERT_TRUE(g.has_value()) << what << ": not a time: " << got;
+  ASSERT_TRUE(w.has_value()) << what << ": oracle time unreadable: " << want;
+  EXPECT_EQ(*g, *w) << what << ": got " << got << ", oracle " << want;
+  EXPECT_EQ(got.get<std::string>().back(), 'Z') << what << ": SPEC §3 times end in Z";
+}
+
+// The oracle's steps of a run in execution order (position_in_run_steps).
+std::vector<json> StepsInOrder(const json& run) {
+  std::vector<json> steps(run.at("steps").begin(), run.at("steps").end());
+  std::stable_sort(steps.begin(), steps.end(), [](const json& a, const json& b) {
+    return a.at("position_in_run_steps").get<int>() < b.at("position_in_run_steps").get<int>();
+  });
+  return steps;
+}
+
+std::vector<std::string> Keys(const json& object) {
+  std::vector<std::string> keys;
+  for (auto it = object.begin(); it != object.end(); ++it) keys.push_back(it.key());
+  std::sort(keys.begin(), keys.end());
+  return keys;
+}
+
+class ConformanceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* env = std::getenv("ZENFS_ZENML_SAMPLE");
+    if (env == nullptr || *env == '\0') {
+      if (SampleRequired()) FAIL() << "ZENFS_REQUIRE_SAMPLE=1 but ZENFS_ZENML_SAMPLE is not set";
+      GTEST_SKIP() << "ZENFS_ZENML_SAMPLE is not set (a genuine ZenML config directory with "
+                      "<dir>-oracle.json beside it); set ZENFS_REQUIRE_SAMPLE=1 to make this a failure";
+    }
+    ZENFS_SKIP_WITHOUT_FUSE();
+    char buf[PATH_MAX];
+    ASSERT_NE(realpath(env, buf), nullptr) << "ZENFS_ZENML_SAMPLE=" << env << ": " << std::strerror(errno);
+    sample_ = buf;
+    const std::string oracle_path = sample_ + "-oracle.json";
+    oracle_ = ReadJson(oracle_path);
+    ASSERT_FALSE(oracle_.is_discarded()) << "cannot read the oracle " << oracle_path;
+    ASSERT_TRUE(oracle_.contains("pipelines")) << oracle_path;
+    for (const json& p : oracle_.at("pipelines")) {
+      for (const json& r : p.at("runs")) {
+        for (const json& name : {p.at("name"), r.at("name")}) {
+          ASSERT_EQ(name.get<std::string>().find_first_of("/%"), std::string::npos) << "the sample's names need no escaping";
+        }
+      }
+    }
+
+    before_ = HashTree(sample_);
+    ASSERT_FALSE(before_.empty());
+    hashed_ = true;
+    dir_ = std::make_unique<TempDir>(MountTestRoot());
+    const std::string mnt = dir_->path() + "/mnt";
+    ASSERT_EQ(mkdir(mnt.c_str(), 0755), 0);
+    mount_ = std::make_unique<Mount>(Mount::Options{sample_, mnt, {}});
+    ASSERT_TRUE(mount_->ok()) << mount_->error();
+    root_ = mount_->path();
+  }
+
+  void TearDown() override {
+    if (mount_) {
+      EXPECT_TRUE(mount_->Unmount()) << "the sample stayed mounted";
+      mount_.reset();
+    }
+    if (hashed_) {
+      EXPECT_EQ(HashTree(sample_), before_) << "mounting and reading changed the sample";
+    }
+  }
+
+  std::string RunPath(const json& p, const json& r) const {
+    return root_ + "/" + p.at("name").get<std::string>() + "/runs/" + r.at("name").get<std::string>();
+  }
+  std::string StepPath(const json& p, const json& r, const json& s) const {
+    return RunPath(p, r) + "/steps/" + s.at("name").get<std::string>();
+  }
+  // The oracle's step with this id, and its pipeline and run.
+  struct Found {
+    const json* pipeline = nullptr;
+    const json* run = nullptr;
+    const json* step = nullptr;
+  };
+  Found FindStep(const std::string& id) const {
+    for (const json& p : oracle_.at("pipelines")) {
+      for (const json& r : p.at("runs")) {
+        for (const json& s : r.at("steps")) {
+          if (s.at("id") == id) return {&p, &r, &s};
+        }
+      }
+    }
+    return {};
+  }
+  // Where a URI from the machine that wrote the sample lives in the sample: SPEC §1
+  // rule 2, applied by hand (…/local_stores/<rest> -> <sample>/local_stores/<rest>).
+  std::string Relocated(const std::string& uri) const {
+    const std::size_t at = uri.find("/local_stores/");
+    if (at == std::string::npos) return uri;
+    return sample_ + uri.substr(at);
+  }
+
+  std::string sample_;
+  json oracle_;
+  std::map<std::string, std::string> before_;
+  bool hashed_ = false;
+  std::unique_ptr<TempDir> dir_;  // declared before mount_: the mount comes off first
+  std::unique_ptr<Mount> mount_;
+  std::string root_;
+};
+
+TEST_F(ConformanceTest, EveryPipelineAppearsByName) {
+  std::vector<std::string> want{"meta.json"};
+  for (const json& p : oracle_.at("pipelines")) want.push_back(p.at("name").get<std::string>());
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(ListDir(root_), want);
+  const json root_meta = ReadJson(root_ + "/meta.json");
+  ASSERT_FALSE(root_meta.is_discarded());
+  auto listed = root_meta.at("pipelines").get<std::vector<std::string>>();
+  std::sort(listed.begin(), listed.end());
+  want.erase(std::find(want.begin(), want.end(), "meta.json"));
+  EXPECT_EQ(listed, want);
+  for (const json& p : oracle_.at("pipelines")) {
+    const std::string pdir = root_ + "/" + p.at("name").get<std::string>();
+    SCOPED_TRACE(pdir);
+    const json meta = ReadJson(pdir + "/meta.json");
+    ASSERT_FALSE(meta.is_discarded());
+    EXPECT_EQ(meta.at("name"), p.at("name"));
+    EXPECT_EQ(meta.at("id"), p.at("id"));
+    EXPECT_EQ(meta.at("run_count"), p.at("num_runs"));
+    EXPECT_EQ(meta.at("run_count"), p.at("runs").size());
+  }
+}
+
+TEST_F(ConformanceTest, RunsComeInOracleOrder) {
+  for (const json& p : oracle_.at("pipelines")) {
+    const std::string pdir = root_ + "/" + p.at("name").get<std::string>();
+    SCOPED_TRACE(pdir);
+    std::vector<std::string> names;
+    for (const json& r : p.at("runs")) names.push_back(r.at("name").get<std::string>());
+    const json meta = ReadJson(pdir + "/meta.json");
+    ASSERT_FALSE(meta.is_discarded());
+    EXPECT_EQ(meta.at("runs"), json(names)) << "oldest first, as the oracle lists them";
+    EXPECT_EQ(meta.at("latest_run"), names.back());
+    EXPECT_EQ(ReadLink(pdir + "/runs/latest").value_or("<no latest>"), names.back());
+    std::vector<std::string> entries = names;
+    entries.push_back("latest");
+    std::sort(entries.begin(), entries.end());
+    EXPECT_EQ(ListDir(pdir + "/runs"), entries);
+
+    std::int64_t previous = INT64_MIN;
+    for (const json& r : p.at("runs")) {
+      const std::string rdir = RunPath(p, r);
+      SCOPED_TRACE(rdir);
+      const json rm = ReadJson(rdir + "/meta.json");
+      ASSERT_FALSE(rm.is_discarded()) << std::strerror(errno);
+      EXPECT_EQ(rm.at("name"), r.at("name"));
+      EXPECT_EQ(rm.at("id"), r.at("id"));
+      EXPECT_EQ(rm.at("pipeline"), p.at("name"));
+      EXPECT_EQ(rm.at("status"), r.at("status"));
+      ExpectSameTime(rm.at("start_time"), r.at("start_time"), "run start_time");
+      ExpectSameTime(rm.at("end_time"), r.at("end_time"), "run end_time");
+      // ls -tr: the run directory's mtime is its start time.
+      auto st = Lstat(rdir);
+      ASSERT_TRUE(st);
+      const json key = r.at("start_time").is_null() ? r.at("created") : r.at("start_time");
+      EXPECT_EQ(Micros(st->st_mtim), ParseUtcMicros(key.get<std::string>()));
+      EXPECT_GE(Micros(st->st_mtim), previous);
+      previous = Micros(st->st_mtim);
+    }
+  }
+}
+
+TEST_F(ConformanceTest, StepsComeInOracleOrder) {
+  int steps = 0;
+  for (const json& p : oracle_.at("pipelines")) {
+    for (const json& r : p.at("runs")) {
+      const std::vector<json> ordered = StepsInOrder(r);
+      std::vector<std::string> names;
+      for (const json& s : ordered) names.push_back(s.at("name").get<std::string>());
+      const json rm = ReadJson(RunPath(p, r) + "/meta.json");
+      ASSERT_FALSE(rm.is_discarded());
+      EXPECT_EQ(rm.at("steps"), json(names)) << RunPath(p, r);
+      std::vector<std::string> sorted = names;
+      std::sort(sorted.begin(), sorted.end());
+      EXPECT_EQ(ListDir(RunPath(p, r) + "/steps"), sorted);
+
+      for (const json& s : ordered) {
+        ++steps;
+        const std::string sdir = StepPath(p, r, s);
+        SCOPED_TRACE(sdir);
+        const json sm = ReadJson(sdir + "/meta.json");
+        ASSERT_FALSE(sm.is_discarded()) << std::strerror(errno);
+        EXPECT_EQ(sm.at("name"), s.at("name"));
+        EXPECT_EQ(sm.at("id"), s.at("id"));
+        EXPECT_EQ(sm.at("status"), s.at("status"));
+        ExpectSameTime(sm.at("start_time"), s.at("start_time"), "step start_time");
+        ExpectSameTime(sm.at("end_time"), s.at("end_time"), "step end_time");
+        EXPECT_EQ(sm.at("cache_key"), s.at("cache_key"));
+        EXPECT_EQ(sm.at("original_step_run_id"), s.at("original_step_run_id"));
+        // The step directory: meta.json, outputs/, `output` only for exactly one output,
+        // `logs` only when the step has a log.
+        std::vector<std::string> entries{"meta.json", "outputs"};
+        if (s.at("outputs").size() == 1) entries.push_back("output");
+        if (!s.at("logs_uri").is_null()) entries.push_back("logs");
+        std::sort(entries.begin(), entries.end());
+        EXPECT_EQ(ListDir(sdir), entries);
+        EXPECT_EQ(ListDir(sdir + "/outputs"), Keys(s.at("outputs")));
+        if (s.at("outputs").size() == 1) {
+          EXPECT_EQ(ReadLink(sdir + "/output").value_or("?"), "outputs/" + s.at("outputs").begin().key());
+        }
+        auto st = Lstat(sdir);
+        ASSERT_TRUE(st);
+        EXPECT_EQ(Micros(st->st_mtim), ParseUtcMicros(s.at("start_time").get<std::string>()));
+      }
+    }
+  }
+  EXPECT_EQ(steps, oracle_.at("counts").at("steps").get<int>());
+}
+
+TEST_F(ConformanceTest, CachedStepsNameTheirOriginal) {
+  int cached = 0;
+  for (const json& p : oracle_.at("pipelines")) {
+    for (const json& r : p.at("runs")) {
+      for (const json& s : r.at("steps")) {
+        if (s.at("original_step_run_id").is_null()) continue;
+        ++cached;
+        const std::string sdir = StepPath(p, r, s);
+        SCOPED_TRACE(sdir);
+        const Found original = FindStep(s.at("original_step_run_id").get<std::string>());
+        ASSERT_NE(original.step, nullptr) << "the oracle has no step " << s.at("original_step_run_id");
+        const json sm = ReadJson(sdir + "/meta.json");
+        ASSERT_FALSE(sm.is_discarded());
+        EXPECT_EQ(sm.at("original_step_run"), original.pipeline->at("name").get<std::string>() + "/runs/" +
+                                                  original.run->at("name").get<std::string>() + "/steps/" +
+                                                  original.step->at("name").get<std::string>());
+        // Its outputs are the original's artifact versions.
+        for (auto it = s.at("outputs").begin(); it != s.at("outputs").end(); ++it) {
+          ASSERT_TRUE(original.step->at("outputs").contains(it.key()));
+          const json om = ReadJson(sdir + "/outputs/" + it.key() + "/meta.json");
+          ASSERT_FALSE(om.is_discarded());
+          EXPECT_EQ(om.at("artifact_version_id"),
+                    original.step->at("outputs").at(it.key()).at("artifact_version_id"));
+        }
+      }
+    }
+  }
+  EXPECT_GT(cached, 0) << "the sample has a cached run";
+}
+
+TEST_F(ConformanceTest, OutputsMatchTheOracle) {
+  int outputs = 0;
+  for (const json& p : oracle_.at("pipelines")) {
+    for (const json& r : p.at("runs")) {
+      for (const json& s : r.at("steps")) {
+        for (auto it = s.at("outputs").begin(); it != s.at("outputs").end(); ++it) {
+          ++outputs;
+          const json& o = it.value();
+          const std::string odir = StepPath(p, r, s) + "/outputs/" + it.key();
+          SCOPED_TRACE(odir);
+          const json om = ReadJson(odir + "/meta.json");
+          ASSERT_FALSE(om.is_discarded()) << std::strerror(errno);
+          EXPECT_EQ(om.at("name"), it.key());
+          for (const char* field : {"artifact_version_id", "artifact_name", "version", "type", "uri", "data_type",
+                                    "materializer"}) {
+            EXPECT_EQ(om.at(field), o.at(field)) << field;
+          }
+          EXPECT_EQ(om.at("available"), true) << om.value("unavailable_reason", json()).dump();
+          EXPECT_EQ(om.at("size_bytes"), o.at("total_size"));
+          EXPECT_EQ(om.at("run_metadata"), o.at("artifact_metadata"));
+          std::map<std::string, std::uint64_t> got, want;
+          for (const json& f : om.at("files")) got[f.at("path")] = f.at("size");
+          for (const json& f : o.at("files")) want[f.at("path")] = f.at("size");
+          EXPECT_EQ(got, want);
+        }
+      }
+    }
+  }
+  EXPECT_EQ(outputs, oracle_.at("counts").at("outputs").get<int>());
+}
+
+// Every file the oracle lists, read through the mount: same size, same SHA-256. The
+// URIs name another machine's paths; zenfs finds the files in the sample's local_stores.
+TEST_F(ConformanceTest, EveryOracleFileReadsBackIdentically) {
+  int files = 0;
+  for (const json& p : oracle_.at("pipelines")) {
+    for (const json& r : p.at("runs")) {
+      for (const json& s : r.at("steps")) {
+        for (auto it = s.at("outputs").begin(); it != s.at("outputs").end(); ++it) {
+          const std::string odir = StepPath(p, r, s) + "/outputs/" + it.key();
+          for (const json& f : it.value().at("files")) {
+            ++files;
+            const std::string path = odir + "/" + f.at("path").get<std::string>();
+            SCOPED_TRACE(path);
+            auto st = Lstat(path);
+            ASSERT_TRUE(st.has_value()) << std::strerror(errno);
+            EXPECT_TRUE(S_ISREG(st->st_mode));
+            EXPECT_EQ(static_cast<std::uint64_t>(st->st_size), f.at("size").get<std::uint64_t>());
+            auto bytes = ReadAll(path);
+            ASSERT_TRUE(bytes.has_value()) << std::strerror(errno);
+            EXPECT_EQ(bytes->size(), f.at("size").get<std::uint64_t>());
+            EXPECT_EQ(Sha256Hex(*bytes), f.at("sha256").get<std::string>());
+          }
+        }
+      }
+    }
+  }
+  EXPECT_GE(files, oracle_.at("counts").at("outputs").get<int>());
+}
+
+TEST_F(ConformanceTest, RunMetadataMatchesTheOracle) {
+  for (const json& p : oracle_.at("pipelines")) {
+    for (const json& r : p.at("runs")) {
+      const json rm = ReadJson(RunPath(p, r) + "/meta.json");
+      ASSERT_FALSE(rm.is_discarded());
+      EXPECT_EQ(rm.at("run_metadata"), r.at("run_metadata")) << RunPath(p, r);
+      for (const json& s : r.at("steps")) {
+        const json sm = ReadJson(StepPath(p, r, s) + "/meta.json");
+        ASSERT_FALSE(sm.is_discarded());
+        EXPECT_EQ(sm.at("run_metadata"), s.at("run_metadata")) << StepPath(p, r, s);
+      }
+    }
+  }
+}
+
+// A step's inputs name outputs in the mount (the same run's producer first) whose
+// artifact versions are the ones the oracle says the step consumed.
+TEST_F(ConformanceTest, InputsNameTheOraclesArtifactVersions) {
+  int inputs = 0;
+  for (const json& p : oracle_.at("pipelines")) {
+    for (const json& r : p.at("runs")) {
+      for (const json& s : r.at("steps")) {
+        const std::string sdir = StepPath(p, r, s);
+        SCOPED_TRACE(sdir);
+        const json sm = ReadJson(sdir + "/meta.json");
+        ASSERT_FALSE(sm.is_discarded());
+        EXPECT_EQ(Keys(sm.at("inputs")), Keys(s.at("inputs")));
+        for (auto it = s.at("inputs").begin(); it != s.at("inputs").end(); ++it) {
+          ++inputs;
+          if (!sm.at("inputs").contains(it.key())) continue;
+          const json& paths = sm.at("inputs").at(it.key());
+          ASSERT_TRUE(paths.is_array() && !paths.empty()) << it.key() << ": " << paths;
+          const std::string first = paths.front().get<std::string>();
+          EXPECT_EQ(first.rfind(p.at("name").get<std::string>() + "/runs/" + r.at("name").get<std::string>() + "/", 0),
+                    0u)
+              << "the same run's producer comes first: " << first;
+          for (const json& path : paths) {
+            const json om = ReadJson(root_ + "/" + path.get<std::string>() + "/meta.json");
+            ASSERT_FALSE(om.is_discarded()) << path;
+            EXPECT_EQ(om.at("artifact_version_id"), it.value().at("artifact_version_id")) << path;
+          }
+        }
+      }
+    }
+  }
+  EXPECT_GT(inputs, 0);
+}
+
+TEST_F(ConformanceTest, StepLogsAreTheRelocatedLogFiles) {
+  int logs = 0;
+  for (const json& p : oracle_.at("pipelines")) {
+    for (const json& r : p.at("runs")) {
+      for (const json& s : r.at("steps")) {
+        if (s.at("logs_uri").is_null()) continue;
+        ++logs;
+        const std::string local = Relocated(s.at("logs_uri").get<std::string>());
+        ASSERT_EQ(access(local.c_str(), R_OK), 0) << "the sample lacks " << local;
+        auto bytes = ReadAll(StepPath(p, r, s) + "/logs");
+        ASSERT_TRUE(bytes.has_value()) << StepPath(p, r, s) << "/logs: " << std::strerror(errno);
+        EXPECT_EQ(Sha256Hex(*bytes), FileSha256(local)) << StepPath(p, r, s);
+      }
+    }
+  }
+  EXPECT_GT(logs, 0);
+}
+
+// Reads every file and link in the mount; TearDown then proves the sample is unchanged.
+TEST_F(ConformanceTest, ReadingEverythingLeavesTheSampleUnchanged) {
+  const auto tree = HashTree(root_);
+  int files = 0;
+  for (const auto& [rel, hash] : tree) {
+    EXPECT_EQ(hash.rfind("unlistable", 0), std::string::npos) << rel << ": " << hash;
+    EXPECT_NE(hash, "unstattable") << rel;
+    EXPECT_NE(hash, "") << rel << " could not be read";
+    if (hash != "dir" && hash.rfind("-> ", 0) != 0) ++files;
+  }
+  EXPECT_GT(files, 20);
+}
+
+}  // namespace
+}  // namespace zenfs::testing
