@@ -8,7 +8,12 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <csignal>
 #include <cstring>
 #include <memory>
@@ -141,6 +146,10 @@ void OpRelease(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
 void OpOpendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   auto listing = TreeOf(req).OpenDir(ino);
   if (!listing.ok()) return ReplyStatus(req, listing.status());
+  // A finished run's folders never change: the kernel may keep their listings (and a
+  // deletion is invalidated by the refresher).
+  fi->cache_readdir = (*listing)->cacheable ? 1 : 0;
+  fi->keep_cache = (*listing)->cacheable ? 1 : 0;
   auto* h = new DirHandle{std::move(*listing)};
   fi->fh = reinterpret_cast<uint64_t>(h);
   if (fuse_reply_open(req, fi) != 0) delete h;
@@ -293,6 +302,54 @@ class Session {
   bool mounted_ = false;
 };
 
+// Asks the tree to refresh every `interval` and tells the kernel what changed. Runs on a
+// thread of its own: kernel notifications must not be sent from inside a request.
+class Refresher {
+ public:
+  Refresher(Tree& tree, Logger& log, fuse_session* se, double interval)
+      : tree_(tree), log_(log), se_(se),
+        interval_(std::chrono::duration<double>(std::max(interval, 0.05))),
+        thread_([this] { Loop(); }) {}
+  ~Refresher() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  void Loop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!cv_.wait_for(lock, interval_, [this] { return stop_; })) {
+      lock.unlock();
+      const std::vector<Invalidation> changes = tree_.Refresh();
+      for (const Invalidation& inv : changes) {
+        // ENOENT only means the kernel had nothing cached there.
+        if (inv.kind == Invalidation::Kind::kEntry) {
+          fuse_lowlevel_notify_inval_entry(se_, inv.ino, inv.name.data(), inv.name.size());
+        } else {
+          fuse_lowlevel_notify_inval_inode(se_, inv.ino, 0, 0);
+        }
+      }
+      if (!changes.empty()) {
+        log_.Log(Logger::Level::kDebug, "store changed: " + std::to_string(changes.size()) + " invalidations");
+      }
+      lock.lock();
+    }
+  }
+
+  Tree& tree_;
+  Logger& log_;
+  fuse_session* const se_;
+  const std::chrono::duration<double> interval_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;  // guarded by mu_
+  std::thread thread_;  // last: starts after everything it uses
+};
+
 }  // namespace
 
 Status ServeMount(Tree& tree, Logger& log, const ServeOptions& options,
@@ -334,7 +391,11 @@ Status ServeMount(Tree& tree, Logger& log, const ServeOptions& options,
   fuse_loop_config* cfg = fuse_loop_cfg_create();
   fuse_loop_cfg_set_max_threads(cfg, static_cast<unsigned>(options.max_threads));
   fuse_loop_cfg_set_idle_threads(cfg, 4);
-  const int rc = fuse_session_loop_mt(session.se_, cfg);
+  int rc;
+  {
+    Refresher refresher(tree, log, session.se_, tree.refresh_seconds());
+    rc = fuse_session_loop_mt(session.se_, cfg);
+  }
   fuse_loop_cfg_destroy(cfg);
   if (rc != 0 && rc != SIGINT && rc != SIGTERM && rc != SIGHUP) {
     return Status::IOError("session loop ended with " + std::to_string(rc));

@@ -83,47 +83,46 @@ Tree::Tree(Catalog& catalog, ArtifactSource& artifacts, Logger& log, TreeOptions
       artifacts_(artifacts),
       log_(log),
       options_(std::move(options)),
-      snapshot_(std::move(initial)),
-      last_check_(std::chrono::steady_clock::now()) {
+      snapshot_(std::move(initial)) {
   auto c = catalog_.ChangeCounter();
   if (c.ok()) counter_ = *c;
   nodes_[kRootIno] = NodeRec{NodeKey{}, 1};
 }
 
 std::shared_ptr<const Snapshot> Tree::Current() {
-  const auto now = std::chrono::steady_clock::now();
-  {
-    std::lock_guard<std::mutex> lock(snap_mu_);
-    if (now - last_check_ < std::chrono::duration<double>(options_.refresh_seconds)) return snapshot_;
-    last_check_ = now;
-  }
-  // Only one thread asks the store and reloads; the others go on with the old picture.
-  std::unique_lock<std::mutex> reload(reload_mu_, std::try_to_lock);
-  if (!reload.owns_lock()) {
-    std::lock_guard<std::mutex> lock(snap_mu_);
-    return snapshot_;
-  }
-  auto counter = catalog_.ChangeCounter();
-  std::int64_t previous;
-  {
-    std::lock_guard<std::mutex> lock(snap_mu_);
-    previous = counter_;
-  }
-  if (!counter.ok() || *counter == previous) {
-    if (!counter.ok()) log_.LogOnce(Logger::Level::kWarning, "change-counter", counter.status().ToString());
-    std::lock_guard<std::mutex> lock(snap_mu_);
-    return snapshot_;
-  }
-  auto rows = catalog_.LoadRows();
   std::lock_guard<std::mutex> lock(snap_mu_);
-  if (!rows.ok()) {
-    // Keep serving the last good picture; try again at the next interval.
-    log_.Warning("store changed but could not be read again: " + rows.status().ToString());
-    return snapshot_;
-  }
-  counter_ = *counter;
-  snapshot_ = Snapshot::Build(std::move(*rows), ++generation_);
   return snapshot_;
+}
+
+std::vector<Invalidation> Tree::Refresh() {
+  std::lock_guard<std::mutex> reload(reload_mu_);
+  auto counter = catalog_.ChangeCounter();
+  if (!counter.ok()) {
+    log_.LogOnce(Logger::Level::kWarning, "change-counter", counter.status().ToString());
+    return {};
+  }
+  if (*counter == counter_) return {};
+  // Read first, swap after: readers keep the old picture until the new one is whole.
+  auto rows = catalog_.LoadRows();
+  if (!rows.ok()) {
+    // Keep serving the last good picture; the next interval tries again.
+    log_.Warning("store changed but could not be read again: " + rows.status().ToString());
+    return {};
+  }
+  std::shared_ptr<const Snapshot> before = Current();
+  auto after = Snapshot::Build(std::move(*rows), before->generation() + 1);
+  counter_ = *counter;
+  {
+    std::lock_guard<std::mutex> lock(snap_mu_);
+    snapshot_ = after;
+  }
+  {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    meta_cache_.clear();
+    listing_cache_.clear();
+    ref_cache_.clear();
+  }
+  return DiffSnapshots(*before, *after);
 }
 
 std::size_t Tree::NodeCount() {
@@ -340,6 +339,18 @@ Result<std::string> Tree::MetaText(const Snapshot& s, const NodeKey& key, const 
 
 // ---- attributes ----
 
+bool IsFinishedStatus(std::string_view status) {
+  return status == "completed" || status == "failed" || status == "cached" || status == "stopped";
+}
+
+double Tree::TimeoutFor(const Snapshot& s, const NodeKey& key, const Loc& loc) const {
+  (void)key;
+  // The root, pipelines and their run lists change whenever a run starts; a run's own
+  // folder can change only until it finishes.
+  if (loc.run < 0 || !IsFinishedStatus(s.run_row(loc.run).status)) return options_.refresh_seconds;
+  return std::max(options_.finished_timeout, options_.refresh_seconds);
+}
+
 Result<Entry> Tree::EntryOf(const Snapshot& s, const NodeKey& key) {
   auto loc = Locate(s, key);
   if (!loc.ok()) return loc.status();
@@ -348,7 +359,7 @@ Result<Entry> Tree::EntryOf(const Snapshot& s, const NodeKey& key) {
   a.ino = InodeOf(key);
   a.uid = options_.uid;
   a.gid = options_.gid;
-  e.timeout = options_.refresh_seconds;
+  e.timeout = TimeoutFor(s, key, *loc);
   auto run_time = [&](int run) { return s.RunKey(run).when; };
   auto step_time = [&](int step) { return s.StepKey(step).when; };
   const std::optional<Micros> version_created =
@@ -607,6 +618,101 @@ Result<NodeKey> Tree::Child(const Snapshot& s, const NodeKey& parent, std::strin
   return not_found();
 }
 
+namespace {
+
+// Appends invalidations for a folder whose children went from `before` to `after`: the
+// folder itself (its cached listing and attributes) and every name that came or went.
+void DiffNames(std::uint64_t dir, const std::vector<std::string>& before,
+               const std::vector<std::string>& after, std::vector<Invalidation>* out) {
+  if (before == after) return;
+  out->push_back({Invalidation::Kind::kInode, dir, ""});
+  std::unordered_map<std::string_view, int> seen;
+  for (const std::string& n : before) seen[n] |= 1;
+  for (const std::string& n : after) seen[n] |= 2;
+  for (const auto& [name, where] : seen) {
+    if (where != 3 && !name.empty()) out->push_back({Invalidation::Kind::kEntry, dir, std::string(name)});
+  }
+}
+
+void Inode(NodeKind kind, const std::string& id, std::vector<Invalidation>* out) {
+  out->push_back({Invalidation::Kind::kInode, InodeOf({kind, id, "", ""}), ""});
+}
+
+// A step's state as the tree shows it; equal fingerprints mean nothing to invalidate.
+std::string StepPrint(const Snapshot& s, int step) {
+  const StepRow& r = s.step_row(step);
+  std::string p = r.status + '\x01' + std::to_string(r.start_time.value_or(0)) + '\x01' +
+                  std::to_string(r.end_time.value_or(0)) + '\x01' + std::to_string(r.updated.value_or(0));
+  for (const std::string& o : s.step(step).output_names) p += '\x02' + o;
+  p += '\x03' + std::to_string(s.step(step).log);
+  if (s.step(step).log >= 0) p += s.rows().logs[static_cast<std::size_t>(s.step(step).log)].uri;
+  return p;
+}
+
+std::string RunPrint(const Snapshot& s, int run) {
+  const RunRow& r = s.run_row(run);
+  return r.status + '\x01' + std::to_string(r.start_time.value_or(0)) + '\x01' +
+         std::to_string(r.end_time.value_or(0)) + '\x01' + std::to_string(r.updated.value_or(0));
+}
+
+}  // namespace
+
+std::vector<Invalidation> DiffSnapshots(const Snapshot& before, const Snapshot& after) {
+  std::vector<Invalidation> out;
+  DiffNames(kRootIno, before.pipeline_names(), after.pipeline_names(), &out);
+  if (before.pipeline_names() != after.pipeline_names()) Inode(NodeKind::kRootMeta, "", &out);
+  for (const Snapshot::Pipeline& p : before.pipelines()) {
+    const int q = after.FindPipeline(p.id);
+    if (q < 0) continue;  // its name in the root was invalidated above
+    const Snapshot::Pipeline& np = after.pipelines()[static_cast<std::size_t>(q)];
+    if (p.run_names != np.run_names || p.runs.size() != np.runs.size()) {
+      DiffNames(InodeOf({NodeKind::kRunsDir, p.id, "", ""}), p.run_names, np.run_names, &out);
+      Inode(NodeKind::kPipelineMeta, p.id, &out);
+      Inode(NodeKind::kLatest, p.id, &out);
+      Inode(NodeKind::kPipeline, p.id, &out);
+    }
+  }
+  for (std::size_t i = 0; i < before.rows().runs.size(); ++i) {
+    const int run = static_cast<int>(i);
+    if (before.run(run).pipeline < 0) continue;
+    const std::string& id = before.run_row(run).id;
+    const int nrun = after.FindRun(id);
+    if (nrun < 0 || after.run(nrun).pipeline < 0) continue;  // gone: its name was invalidated
+    const Snapshot::Run& a = before.run(run);
+    const Snapshot::Run& b = after.run(nrun);
+    bool changed = RunPrint(before, run) != RunPrint(after, nrun);
+    if (a.step_names != b.step_names) {
+      DiffNames(InodeOf({NodeKind::kStepsDir, id, "", ""}), a.step_names, b.step_names, &out);
+      changed = true;
+    }
+    for (int st : a.steps) {
+      const std::string& sid = before.step_row(st).id;
+      const int nst = after.FindStep(sid);
+      if (nst < 0 || after.step(nst).run != nrun) continue;
+      if (StepPrint(before, st) == StepPrint(after, nst)) continue;
+      changed = true;
+      Inode(NodeKind::kStep, sid, &out);
+      Inode(NodeKind::kStepMeta, sid, &out);
+      Inode(NodeKind::kLogs, sid, &out);
+      Inode(NodeKind::kOutputLink, sid, &out);
+      DiffNames(InodeOf({NodeKind::kOutputsDir, sid, "", ""}), before.step(st).output_names,
+                after.step(nst).output_names, &out);
+      // The fixed entries that come and go: `output` (exactly one output) and `logs`.
+      auto fixed = [](const Snapshot::Step& x) {
+        return std::vector<std::string>{x.outputs.size() == 1 ? "output" : "", x.log >= 0 ? "logs" : ""};
+      };
+      const std::vector<std::string> fixed_before = fixed(before.step(st));
+      const std::vector<std::string> fixed_after = fixed(after.step(nst));
+      DiffNames(InodeOf({NodeKind::kStep, sid, "", ""}), fixed_before, fixed_after, &out);
+    }
+    if (changed) {
+      Inode(NodeKind::kRun, id, &out);
+      Inode(NodeKind::kRunMeta, id, &out);
+    }
+  }
+  return out;
+}
+
 void FillDir(const Listing& listing, std::uint64_t dir_ino, std::uint64_t offset,
              const std::function<bool(const DirSlot&)>& add) {
   const std::uint64_t total = listing.items.size() + 2;
@@ -695,6 +801,7 @@ Result<std::shared_ptr<const Listing>> Tree::OpenDir(std::uint64_t ino) {
   if (!loc.ok()) return loc.status();
   auto listing = ListChildren(*snap, *key, *loc);
   if (!listing.ok()) return listing.status();
+  listing->cacheable = loc->run >= 0 && IsFinishedStatus(snap->run_row(loc->run).status);
   auto shared = std::make_shared<const Listing>(std::move(*listing));
   std::lock_guard<std::mutex> lock(cache_mu_);
   PutCapped(&listing_cache_, ck, shared);

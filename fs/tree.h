@@ -30,6 +30,9 @@ struct TreeOptions {
   uid_t uid = 0;
   gid_t gid = 0;
   double refresh_seconds = 2.0;  // how often to ask the store whether it changed
+  // How long the kernel may cache what cannot change any more: finished runs' folders and
+  // files, and artifact files. Deletions are still invalidated explicitly.
+  double finished_timeout = 3600.0;
   std::string store_path;        // shown in the root's meta.json
 };
 
@@ -71,6 +74,7 @@ struct Entry {
 // One directory's children, fixed when the directory is opened so that paging by offset
 // is consistent. Immutable; shared between threads.
 struct Listing {
+  bool cacheable = false;  // the kernel may keep the listing (a finished run's folder)
   struct Item {
     std::string name;
     NodeKey key;
@@ -94,6 +98,24 @@ struct DirSlot {
 // (the reply buffer is full) or the listing ends. Pure; thread-safe.
 void FillDir(const Listing& listing, std::uint64_t dir_ino, std::uint64_t offset,
              const std::function<bool(const DirSlot&)>& add);
+
+// Something the kernel may have cached that a store change made wrong: a name in a folder
+// (kEntry: `parent` + `name`, also for names that are new, to drop negative entries) or
+// a node's attributes, pages and listing (kInode: `ino`).
+struct Invalidation {
+  enum class Kind { kEntry, kInode } kind;
+  std::uint64_t ino = 0;  // kInode: the node; kEntry: the parent folder
+  std::string name;       // kEntry only
+  bool operator==(const Invalidation&) const = default;
+};
+
+// What changed between two pictures of a store, as kernel cache invalidations. Pure;
+// thread-safe. O(size of the store).
+std::vector<Invalidation> DiffSnapshots(const Snapshot& before, const Snapshot& after);
+
+// Whether a run status is final: completed, failed, cached, stopped (ZenML never changes
+// a run after that, so the kernel may cache it long).
+bool IsFinishedStatus(std::string_view status);
 
 // An open file: meta.json's bytes fixed at open, or an artifact/log file.
 struct OpenFile {
@@ -122,8 +144,13 @@ class Tree {
   Result<std::unique_ptr<OpenFile>> Open(std::uint64_t ino);
   Result<std::size_t> Read(OpenFile& file, std::uint64_t offset, std::size_t size, char* buf);
 
-  // The current picture of the store, refreshed at most every refresh_seconds.
+  // The current picture of the store. Never does I/O.
   std::shared_ptr<const Snapshot> Current();
+  // Asks the store whether it changed (cheaply) and, if so, reads it again and swaps the
+  // picture. Returns what the kernel must forget. Call from one thread (the refresher),
+  // never from a request: it reads the whole structure of the store.
+  std::vector<Invalidation> Refresh();
+  double refresh_seconds() const { return options_.refresh_seconds; }
   // Counts for tests: how many inodes the kernel holds references to.
   std::size_t NodeCount();
 
@@ -154,12 +181,12 @@ class Tree {
   Logger& log_;
   const TreeOptions options_;
 
-  std::mutex snap_mu_;  // guards snapshot_, last_check_, counter_, generation_
+  double TimeoutFor(const Snapshot& s, const NodeKey& key, const Loc& loc) const;
+
+  std::mutex snap_mu_;  // guards snapshot_
   std::shared_ptr<const Snapshot> snapshot_;
-  std::chrono::steady_clock::time_point last_check_;
+  std::mutex reload_mu_;  // one Refresh at a time; guards counter_
   std::int64_t counter_ = 0;
-  std::uint64_t generation_ = 1;
-  std::mutex reload_mu_;  // one reload at a time; readers keep the old snapshot meanwhile
 
   std::mutex nodes_mu_;  // guards nodes_
   std::unordered_map<std::uint64_t, NodeRec> nodes_;

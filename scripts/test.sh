@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs dependencies, builds, and runs every test: unit, tree and real-mount tests on
-# a RelWithDebInfo build, then the unit and tree tests again under ASan+UBSan.
+# a RelWithDebInfo build, then the unit and tree tests again under ASan+UBSan, then a
+# bounded, seeded libFuzzer run (clang) over the committed corpus.
 # Environment: ZENFS_REQUIRE_FUSE=1 makes a missing /dev/fuse a failure instead of a
 # skip; ZENFS_ZENML_SAMPLE names the genuine ZenML store for the conformance test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/deps.sh
+scripts/deps.sh clang libclang-rt-14-dev
 if [ -n "${ZENFS_ZENML_SAMPLE:-}" ]; then
   # ctest runs tests in other directories: the path must not be relative.
   ZENFS_ZENML_SAMPLE=$(realpath "$ZENFS_ZENML_SAMPLE")
@@ -20,3 +21,6 @@ BUILD_DIR=build-asan scripts/build.sh -DZENFS_SANITIZE=ON -DCMAKE_BUILD_TYPE=Deb
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
    ctest --output-on-failure -j"$jobs" -L unit --timeout 900)
+
+BUILD_DIR=build-fuzz CC=clang CXX=clang++ scripts/build.sh -DZENFS_FUZZ=ON
+(cd build-fuzz && ctest --output-on-failure -L fuzz --timeout 300)

@@ -10,6 +10,8 @@
 #include <map>
 #include <set>
 
+#include <sqlite3.h>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -307,6 +309,66 @@ TEST_F(TreeTest, MissingArtifactStillListsAndExplains) {
   EXPECT_EQ(j.at("available"), false);
   EXPECT_NE(j.at("unavailable_reason").get<std::string>().find(uri), std::string::npos);
   EXPECT_TRUE(j.at("files").empty());
+}
+
+}  // namespace
+}  // namespace zenfs
+
+namespace zenfs {
+namespace {
+
+TEST_F(TreeTest, RefreshSeesChangesAndNamesWhatTheKernelMustForget) {
+  auto runs = Walk("example_pipeline/runs");
+  ASSERT_TRUE(runs.ok());
+  auto latest = Walk("example_pipeline/runs/latest");
+  ASSERT_TRUE(latest.ok());
+  const std::string newest = *tree_->ReadLink(latest->attr.ino);
+  EXPECT_TRUE(tree_->Refresh().empty()) << "nothing changed yet";
+
+  // A writer deletes the newest run, as `zenml pipeline runs delete` would.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(db_.c_str(), &db), SQLITE_OK);
+  const std::string sql = "DELETE FROM pipeline_run WHERE name = '" + newest + "'";
+  ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+
+  const std::vector<Invalidation> inv = tree_->Refresh();
+  auto has = [&](const Invalidation& x) { return std::find(inv.begin(), inv.end(), x) != inv.end(); };
+  EXPECT_TRUE(has({Invalidation::Kind::kEntry, runs->attr.ino, newest}));
+  EXPECT_TRUE(has({Invalidation::Kind::kInode, runs->attr.ino, ""}));
+  EXPECT_TRUE(has({Invalidation::Kind::kInode, latest->attr.ino, ""}));
+  EXPECT_EQ(ToErrno(tree_->Lookup(runs->attr.ino, newest).status()), ENOENT);
+  EXPECT_NE(*tree_->ReadLink(latest->attr.ino), newest);
+  EXPECT_TRUE(tree_->Refresh().empty()) << "a second refresh finds nothing new";
+}
+
+TEST(DiffSnapshots, RunningRunThatFinishesIsInvalidatedFinishedOnesAreNot) {
+  StoreRows rows;
+  rows.pipelines.push_back({"p", "pipe", 1, 1});
+  rows.runs.push_back({"old", "old run", "p", "completed", 1, 2, 1, 2});
+  rows.runs.push_back({"new", "new run", "p", "running", 3, std::nullopt, 3, 3});
+  rows.steps.push_back({"s", "new", "train", "running", "", 3, std::nullopt, 3, 3});
+  auto before = Snapshot::Build(rows, 1);
+  rows.runs[1].status = "completed";
+  rows.runs[1].end_time = 9;
+  rows.steps[0].status = "completed";
+  rows.outputs.push_back({"s", "model", "v"});
+  auto after = Snapshot::Build(rows, 2);
+  const auto inv = DiffSnapshots(*before, *after);
+  auto has_inode = [&](NodeKind k, const std::string& id) {
+    const Invalidation x{Invalidation::Kind::kInode, InodeOf({k, id, "", ""}), ""};
+    return std::find(inv.begin(), inv.end(), x) != inv.end();
+  };
+  EXPECT_TRUE(has_inode(NodeKind::kRunMeta, "new"));
+  EXPECT_TRUE(has_inode(NodeKind::kStepMeta, "s"));
+  EXPECT_TRUE(has_inode(NodeKind::kOutputsDir, "s"));
+  EXPECT_FALSE(has_inode(NodeKind::kRunMeta, "old"));
+  // The new output's name and the step's new `output` link drop any negative entry.
+  const Invalidation out{Invalidation::Kind::kEntry, InodeOf({NodeKind::kOutputsDir, "s", "", ""}), "model"};
+  EXPECT_NE(std::find(inv.begin(), inv.end(), out), inv.end());
+  const Invalidation link{Invalidation::Kind::kEntry, InodeOf({NodeKind::kStep, "s", "", ""}), "output"};
+  EXPECT_NE(std::find(inv.begin(), inv.end(), link), inv.end());
+  EXPECT_TRUE(DiffSnapshots(*after, *after).empty());
 }
 
 }  // namespace
