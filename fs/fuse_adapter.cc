@@ -177,15 +177,15 @@ void ReadDirCommon(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_
     fuse_entry_param e;
     std::memset(&e, 0, sizeof e);
     bool counted = false;
-    if (slot.item != nullptr) {
+    if (slot.item != nullptr && Tree::AttrsAreCheap(*slot.item)) {
       auto entry = tree.Remember(*slot.item);
       if (entry.ok()) {
         e = ToEntryParam(*entry);
         counted = true;
       }
     }
-    // "." and ".." and entries whose attributes failed go without a node id: the kernel
-    // neither caches them nor counts a lookup for them.
+    // ".", "..", meta.json and entries whose attributes failed go without a node id: the
+    // kernel neither caches them nor counts a lookup for them, and looks them up if needed.
     if (!counted) e.attr = st;
     need = fuse_add_direntry_plus(req, buf.data() + used, size - used, slot.name, &e,
                                   static_cast<off_t>(slot.next));

@@ -754,6 +754,19 @@ Result<Entry> Tree::Lookup(std::uint64_t parent, std::string_view name) {
   return e;
 }
 
+bool Tree::AttrsAreCheap(const Listing::Item& item) {
+  switch (item.key.kind) {
+    case NodeKind::kRootMeta:
+    case NodeKind::kPipelineMeta:
+    case NodeKind::kRunMeta:
+    case NodeKind::kStepMeta:
+    case NodeKind::kOutputMeta:
+      return false;
+    default:
+      return true;
+  }
+}
+
 Result<Entry> Tree::Remember(const Listing::Item& item) {
   auto snap = Current();
   auto e = EntryOf(*snap, item.key);

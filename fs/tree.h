@@ -140,6 +140,10 @@ class Tree {
   Result<std::shared_ptr<const Listing>> OpenDir(std::uint64_t ino);
   // Attributes of a listed child for readdirplus; counts a lookup like Lookup does.
   Result<Entry> Remember(const Listing::Item& item);
+  // Whether a child's attributes come from memory alone. meta.json's size needs its
+  // document rendered (store queries), so readdirplus leaves it to a lookup: `find` and
+  // `ls` without -l then never render one.
+  static bool AttrsAreCheap(const Listing::Item& item);
 
   Result<std::unique_ptr<OpenFile>> Open(std::uint64_t ino);
   Result<std::size_t> Read(OpenFile& file, std::uint64_t offset, std::size_t size, char* buf);
