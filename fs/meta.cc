@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "fs/names.h"
+#include "store/json_limits.h"
 
 namespace zenfs::meta {
 
@@ -22,7 +23,7 @@ json Opt(const std::optional<std::string>& v) {
 
 json ParsedOrNull(const std::optional<std::string>& text) {
   if (!text || text->empty()) return nullptr;
-  json j = json::parse(*text, nullptr, false);
+  json j = ParseStoreJson<json>(*text);
   if (j.is_discarded()) return *text;
   return j;
 }
@@ -79,7 +80,7 @@ std::string DashedId(const std::string& id) {
 
 json ImportPath(const std::string& stored) {
   if (stored.empty()) return nullptr;
-  const json j = json::parse(stored, nullptr, false);
+  const json j = ParseStoreJson<json>(stored);
   if (j.is_object() && j.contains("module") && j.contains("attribute") &&
       j["module"].is_string() && j["attribute"].is_string()) {
     return j["module"].get<std::string>() + "." + j["attribute"].get<std::string>();
@@ -92,14 +93,14 @@ json MetadataObject(const std::vector<MetadataRow>& rows) {
   json out = json::object();
   // Rows come oldest first, so a later row for the same key replaces an earlier one.
   for (const MetadataRow& r : rows) {
-    json v = json::parse(r.value, nullptr, false);
+    json v = ParseStoreJson<json>(r.value);
     out[names::ToValidUtf8(r.key)] = v.is_discarded() ? json(r.value) : std::move(v);
   }
   return out;
 }
 
 json StepParameters(const std::string& step_config_json) {
-  const json j = json::parse(step_config_json, nullptr, false);
+  const json j = ParseStoreJson<json>(step_config_json);
   if (!j.is_object()) return json::object();
   const json* cfg = &j;
   if (j.contains("config") && j["config"].is_object()) cfg = &j["config"];

@@ -780,7 +780,11 @@ Result<Entry> Tree::GetAttr(std::uint64_t ino) {
   auto key = KeyOf(ino);
   if (!key.ok()) return key.status();
   auto snap = Current();
-  return EntryOf(*snap, *key);
+  auto e = EntryOf(*snap, *key);
+  // The kernel holds this inode, so its object existed: gone now means deleted under the
+  // mount (an open file's fstat), which is ESTALE rather than "no such name".
+  if (!e.ok() && e.status().code() == Status::Code::kNotFound) return Status::Stale(e.status().message());
+  return e;
 }
 
 Result<std::string> Tree::ReadLink(std::uint64_t ino) {

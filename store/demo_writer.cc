@@ -1,9 +1,9 @@
 // `zenfs demo`: a deterministic ZenML 0.74 store, database and artifact files.
 //
 // Every row is shaped like the rows ZenML 0.74 itself wrote into
-// shared/reference/zenml-0.74-sample (same tables from the embedded schema, same NOT NULL
-// columns filled, same JSON and time encodings), so that ZenML could open the result.
-// Ids, times and bytes come from counters and a fixed seed, never from the clock.
+// shared/reference/zenml-0.74-sample (the tables of the embedded schema, the same NOT NULL
+// columns filled, the same JSON, time and id encodings), so ZenML could open the result.
+// Ids, times and bytes come from counters and fixed seeds, never from the clock.
 #include "store/demo_writer.h"
 
 #include <fcntl.h>
@@ -28,6 +28,7 @@
 #include <string_view>
 #include <system_error>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "store/schema_sql.h"
@@ -36,7 +37,7 @@
 namespace zenfs {
 namespace {
 
-// ZenML writes JSON with keys in declaration order; ordered_json keeps ours that way.
+// ZenML writes JSON keys in declaration order; ordered_json keeps ours that way.
 using Json = nlohmann::ordered_json;
 
 // Carries a Status from deep inside the writer to WriteDemoStore, its only catcher.
@@ -49,7 +50,9 @@ class DemoError : public std::runtime_error {
   Status status_;
 };
 
-[[noreturn]] void FailIo(const std::string& message) { throw DemoError(Status::IOError(message)); }
+[[noreturn]] void FailIo(const std::string& message) {
+  throw DemoError(Status::IOError(message));
+}
 
 constexpr Micros kMs = 1000;
 constexpr Micros kSec = 1000 * kMs;
@@ -65,7 +68,7 @@ Micros BaseTime() {
 
 std::string T(Micros t) { return FormatStoreTime(t); }
 
-// ---------------------------------------------------------------- ids and bytes
+// ------------------------------------------------------------------------ ids
 
 std::uint64_t SplitMix64(std::uint64_t* state) {
   std::uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
@@ -83,13 +86,14 @@ void AppendHex(std::uint64_t v, int digits, std::string* out) {
 // so the same options give the same ids in the same order. Not thread-safe.
 class IdSource {
  public:
-  IdSource(std::uint64_t seed, Micros start) : state_(seed), clock_ms_(static_cast<std::uint64_t>(start / 1000)) {}
+  IdSource(std::uint64_t seed, Micros start)
+      : state_(seed), clock_ms_(static_cast<std::uint64_t>(start / kMs)) {}
 
   // 32 lowercase hex digits, a valid UUID without dashes (ZenML's CHAR(32)), laid out as
   // a version-7 UUID: 48 bits of a millisecond clock that ticks once per id, then 74
   // pseudo-random bits. ZenML itself uses uuid4; ids that grow keep every primary-key
-  // index append-only, which makes a million-run demo's database 4x faster to write
-  // (52 s instead of 215 s on a 2-core VM) in a quarter of the page cache.
+  // index append-only, which makes a million-run demo database 4x faster to write
+  // (52 s instead of 215 s on a 2-core VM) with a quarter of the page cache.
   std::string Uuid() {
     const std::uint64_t hi = (++clock_ms_ << 16) | 0x7000ull | (SplitMix64(&state_) & 0xfffull);
     const std::uint64_t lo = (SplitMix64(&state_) >> 2) | 0x8000000000000000ull;
@@ -116,7 +120,7 @@ std::string Dashed(const std::string& id) {
          id.substr(16, 4) + "-" + id.substr(20);
 }
 
-// ---------------------------------------------------------------- files
+// ------------------------------------------------------------------------ files
 
 // Creates one directory; an existing one is fine (a retried demo reuses the same ids).
 void MakeDir(const std::string& path) {
@@ -125,7 +129,8 @@ void MakeDir(const std::string& path) {
   }
 }
 
-// Owns a file descriptor opened for writing a new file; every write error names the path.
+// A new file being written; every error names its path. Closes on destruction. Not
+// thread-safe.
 class OutFile {
  public:
   explicit OutFile(std::string path) : path_(std::move(path)) {
@@ -138,20 +143,17 @@ class OutFile {
   OutFile(const OutFile&) = delete;
   OutFile& operator=(const OutFile&) = delete;
 
-  void Write(const void* data, std::size_t size) {
-    const char* p = static_cast<const char*>(data);
-    while (size > 0) {
-      const ssize_t n = ::write(fd_, p, size);
+  void Write(std::string_view data) {
+    while (!data.empty()) {
+      const ssize_t n = ::write(fd_, data.data(), data.size());
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) FailIo(path_ + ": write: " + std::strerror(errno));
-      p += n;
-      size -= static_cast<std::size_t>(n);
+      data.remove_prefix(static_cast<std::size_t>(n));
     }
   }
-  // Close errors matter (NFS, full disks report late), so they are checked here.
+  // Close errors matter: NFS and full disks report them late.
   void Close() {
-    const int fd = fd_;
-    fd_ = -1;
+    const int fd = std::exchange(fd_, -1);
     if (::close(fd) != 0) FailIo(path_ + ": close: " + std::strerror(errno));
   }
 
@@ -162,39 +164,39 @@ class OutFile {
 
 void WriteFile(const std::string& path, std::string_view data) {
   OutFile f(path);
-  f.Write(data.data(), data.size());
+  f.Write(data);
   f.Close();
 }
 
-// `bytes` pseudo-random bytes from a fixed seed (xorshift64*, little-endian), written in
-// 1 MiB blocks: fast, and identical for every call with the same size.
+// `bytes` pseudo-random bytes (xorshift64* from a fixed seed, little-endian), generated in
+// 1 MiB blocks: fast, and the same bytes for the same size on every machine.
 void WritePseudoRandomFile(const std::string& path, std::uint64_t bytes) {
-  constexpr std::size_t kBlock = 1u << 20;
-  std::vector<unsigned char> block(kBlock);
+  std::string block;
   std::uint64_t x = kSeed;
   OutFile f(path);
-  for (std::uint64_t left = bytes; left > 0;) {
-    const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(left, kBlock));
-    for (std::size_t i = 0; i < n; i += 8) {
+  for (std::uint64_t left = bytes; left > 0; left -= block.size()) {
+    block.resize(static_cast<std::size_t>(std::min<std::uint64_t>(left, 1u << 20)));
+    for (std::size_t i = 0; i < block.size(); i += 8) {
       x ^= x >> 12;
       x ^= x << 25;
       x ^= x >> 27;
       const std::uint64_t v = x * 0x2545f4914f6cdd1dull;
-      for (std::size_t b = 0; b < 8 && i + b < n; ++b) block[i + b] = static_cast<unsigned char>(v >> (8 * b));
+      for (std::size_t b = 0; b < 8 && i + b < block.size(); ++b) {
+        block[i + b] = static_cast<char>(v >> (8 * b));
+      }
     }
-    f.Write(block.data(), n);
-    left -= n;
+    f.Write(block);
   }
   f.Close();
 }
 
 // Creates directories and files on one background thread, in the order they were
 // submitted, so that file-system work (most of a large demo's time) overlaps the SQLite
-// inserts. Every method: the submitting thread only.
+// inserts. All methods: the submitting thread only.
 class FileWriter {
  public:
   FileWriter() : worker_([this] { Work(); }) {}
-  ~FileWriter() {  // after a failure: drop what is queued, stop the worker
+  ~FileWriter() {  // after a failure: drop what is queued and stop
     {
       std::lock_guard<std::mutex> lock(mu_);
       queue_.clear();
@@ -206,18 +208,18 @@ class FileWriter {
   FileWriter(const FileWriter&) = delete;
   FileWriter& operator=(const FileWriter&) = delete;
 
-  void MakeDir(std::string path) { Add({Job::kDir, std::move(path), {}, 0}); }
-  // Returns the file's size, for storage_size, without waiting for the write.
+  void MakeDir(std::string path) { Add({std::move(path), {}, 0, true}); }
+  // Returns the file's size (for storage_size) without waiting for the write.
   std::int64_t Write(std::string path, std::string data) {
     const auto size = static_cast<std::int64_t>(data.size());
-    Add({Job::kFile, std::move(path), std::move(data), 0});
+    Add({std::move(path), std::move(data), 0, false});
     return size;
   }
   std::int64_t WritePseudoRandom(std::string path, std::uint64_t bytes) {
-    Add({Job::kRandom, std::move(path), {}, bytes});
+    Add({std::move(path), {}, bytes, false});
     return static_cast<std::int64_t>(bytes);
   }
-  // Waits until every submitted job is done; throws the first failure.
+  // Returns once every submitted job is done; throws the first failure.
   void Finish() {
     Flush();
     {
@@ -226,17 +228,17 @@ class FileWriter {
     }
     ready_.notify_one();
     std::unique_lock<std::mutex> lock(mu_);
-    space_.wait(lock, [this] { return idle_ || error_; });
+    space_.wait(lock, [this] { return idle_; });
     if (error_) throw DemoError(*error_);
   }
 
  private:
   struct Job {
-    enum Kind { kDir, kFile, kRandom } kind;
     std::string path, data;
-    std::uint64_t bytes;
+    std::uint64_t random_bytes;  // > 0: a pseudo-random file instead of `data`
+    bool dir;
   };
-  static constexpr std::size_t kBatch = 256, kMaxBatches = 64;  // bounds the memory queued
+  static constexpr std::size_t kBatch = 256, kMaxBatches = 64;  // bounds the queued memory
 
   void Add(Job job) {
     batch_.push_back(std::move(job));
@@ -244,14 +246,15 @@ class FileWriter {
   }
   void Flush() {
     std::unique_lock<std::mutex> lock(mu_);
-    space_.wait(lock, [this] { return queue_.size() < kMaxBatches || error_; });
+    space_.wait(lock, [this] { return queue_.size() < kMaxBatches || idle_; });
     if (error_) throw DemoError(*error_);
     queue_.push_back(std::move(batch_));
     batch_.clear();
     ready_.notify_one();
   }
   void Work() {
-    for (;;) {
+    std::optional<Status> error;
+    while (!error) {
       std::vector<Job> jobs;
       {
         std::unique_lock<std::mutex> lock(mu_);
@@ -263,35 +266,40 @@ class FileWriter {
       space_.notify_one();
       try {
         for (const Job& j : jobs) {
-          if (j.kind == Job::kDir) zenfs::MakeDir(j.path);
-          if (j.kind == Job::kFile) WriteFile(j.path, j.data);
-          if (j.kind == Job::kRandom) WritePseudoRandomFile(j.path, j.bytes);
+          if (j.dir) {
+            zenfs::MakeDir(j.path);
+          } else if (j.random_bytes > 0) {
+            WritePseudoRandomFile(j.path, j.random_bytes);
+          } else {
+            WriteFile(j.path, j.data);
+          }
         }
       } catch (const DemoError& e) {
-        std::lock_guard<std::mutex> lock(mu_);
-        error_ = e.status();
-        break;
+        error = e.status();
+      } catch (const std::exception& e) {  // nothing may escape a thread: it would terminate
+        error = Status::IOError(std::string("writing artifact files: ") + e.what());
       }
     }
     {
       std::lock_guard<std::mutex> lock(mu_);
-      idle_ = true;
+      error_ = std::move(error);
+      idle_ = true;  // the worker is gone: nobody waits for space any more
     }
     space_.notify_one();
   }
 
-  std::vector<Job> batch_;  // the submitting thread's, not yet queued
+  std::vector<Job> batch_;  // the submitter's, not yet queued
   std::mutex mu_;
-  std::condition_variable ready_, space_;  // worker waits on ready_, submitter on space_
-  std::deque<std::vector<Job>> queue_;     // guarded by mu_, like the three below
+  std::condition_variable ready_, space_;  // the worker waits on ready_, the submitter on space_
+  std::deque<std::vector<Job>> queue_;     // this and the three below: guarded by mu_
   bool done_ = false, idle_ = false;
   std::optional<Status> error_;
   std::thread worker_;  // last: starts once everything above exists
 };
 
-// ---------------------------------------------------------------- SQLite
+// ------------------------------------------------------------------------ SQLite
 
-struct Blob {  // a value SQLite must store as BLOB, as ZenML does for component configs
+struct Blob {  // a value SQLite must store as a BLOB, as ZenML does for component configs
   std::string_view bytes;
 };
 struct OrNull {  // text, or NULL when there is none
@@ -304,8 +312,8 @@ class Db {
  public:
   explicit Db(std::string path) : path_(std::move(path)) {
     sqlite3* raw = nullptr;
-    const int rc = sqlite3_open_v2(path_.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                                     nullptr);
+    const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    const int rc = sqlite3_open_v2(path_.c_str(), &raw, flags, nullptr);
     handle_.reset(raw);
     if (rc != SQLITE_OK) Fail("open");
   }
@@ -320,7 +328,7 @@ class Db {
     }
   }
   [[noreturn]] void Fail(const std::string& during) const {
-    FailIo(path_ + ": " + during + ": " + (get() != nullptr ? sqlite3_errmsg(get()) : "out of memory"));
+    FailIo(path_ + ": " + during + ": " + (get() ? sqlite3_errmsg(get()) : "out of memory"));
   }
 
  private:
@@ -332,22 +340,27 @@ class Db {
 };
 
 // One prepared INSERT, reused for every row. Not thread-safe.
-class Stmt {
+class Insert {
  public:
-  Stmt(const Db& db, const char* sql) : db_(&db) {
+  // INSERT INTO `table` (`columns`) VALUES (?, ...), one parameter per column.
+  Insert(const Db& db, std::string_view table, std::string_view columns) : db_(&db) {
+    std::string sql = "INSERT INTO ";
+    sql.append(table).append(" (").append(columns).append(") VALUES (?");
+    for (char c : columns) sql += c == ',' ? ",?" : "";
+    sql += ")";
     sqlite3_stmt* raw = nullptr;
-    if (sqlite3_prepare_v2(db.get(), sql, -1, &raw, nullptr) != SQLITE_OK) {
-      db.Fail(std::string("prepare: ") + sql);
+    if (sqlite3_prepare_v2(db.get(), sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) {
+      db.Fail("prepare: " + sql);
     }
     stmt_.reset(raw);
   }
 
-  // Binds the arguments to ?1, ?2, ... and runs the statement once. Text is bound without
-  // a copy: the arguments outlive the call.
+  // Binds the arguments to ?1, ?2, ... and inserts one row. Text is bound without a
+  // copy: the arguments outlive the call.
   template <typename... Args>
   void Run(const Args&... args) {
     sqlite3_reset(stmt_.get());
-    [[maybe_unused]] int i = 0;
+    int i = 0;
     (Bind(++i, args), ...);
     if (sqlite3_step(stmt_.get()) != SQLITE_DONE) db_->Fail(sqlite3_sql(stmt_.get()));
   }
@@ -357,10 +370,12 @@ class Stmt {
     if (rc != SQLITE_OK) db_->Fail(std::string("bind: ") + sqlite3_sql(stmt_.get()));
   }
   void Bind(int i, std::string_view v) {
-    Check(sqlite3_bind_text(stmt_.get(), i, v.data() != nullptr ? v.data() : "", static_cast<int>(v.size()), SQLITE_STATIC));
+    Check(sqlite3_bind_text(stmt_.get(), i, v.data() != nullptr ? v.data() : "",
+                            static_cast<int>(v.size()), SQLITE_STATIC));
   }
   void Bind(int i, Blob v) {
-    Check(sqlite3_bind_blob(stmt_.get(), i, v.bytes.data(), static_cast<int>(v.bytes.size()), SQLITE_STATIC));
+    Check(sqlite3_bind_blob(stmt_.get(), i, v.bytes.data(), static_cast<int>(v.bytes.size()),
+                            SQLITE_STATIC));
   }
   void Bind(int i, OrNull v) {
     if (v.text == nullptr) return Check(sqlite3_bind_null(stmt_.get(), i));
@@ -376,51 +391,50 @@ class Stmt {
   std::unique_ptr<sqlite3_stmt, Finalizer> stmt_;
 };
 
-// The statements of the per-run tables, prepared once.
-struct Statements {
-  explicit Statements(const Db& db)
-      : run(db, "INSERT INTO pipeline_run (id, created, updated, name, orchestrator_run_id, start_time, "
-                "end_time, status, orchestrator_environment, deployment_id, user_id, workspace_id, "
-                "pipeline_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"),
-        step(db, "INSERT INTO step_run (id, created, updated, name, start_time, end_time, status, "
-                 "docstring, cache_key, source_code, code_hash, original_step_run_id, deployment_id, "
-                 "pipeline_run_id, user_id, workspace_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
-        parent(db, "INSERT INTO step_run_parents (parent_id, child_id) VALUES (?,?)"),
-        input(db, "INSERT INTO step_run_input_artifact (name, type, step_id, artifact_id) "
-                  "VALUES (?, 'step_output', ?, ?)"),
-        output(db, "INSERT INTO step_run_output_artifact (name, step_id, artifact_id) VALUES (?,?,?)"),
-        artifact(db, "INSERT INTO artifact (id, created, updated, name, has_custom_name) VALUES (?,?,?,?,?)"),
-        version(db, "INSERT INTO artifact_version (id, created, updated, version, version_number, type, "
-                    "uri, materializer, data_type, save_type, artifact_id, artifact_store_id, user_id, "
-                    "workspace_id) VALUES (?,?,?,?,?,?,?,?,?,'step_output',?,?,?,?)"),
-        metadata(db, "INSERT INTO run_metadata (id, created, updated, user_id, workspace_id, \"key\", "
-                     "value, type, publisher_step_id) VALUES (?,?,?,?,?,?,?,?,?)"),
-        link(db, "INSERT INTO run_metadata_resource (id, resource_id, resource_type, run_metadata_id) "
-                 "VALUES (?,?,?,?)"),
-        log(db, "INSERT INTO logs (id, created, updated, uri, step_run_id, artifact_store_id) "
-                "VALUES (?,?,?,?,?,?)") {}
-  Stmt run, step, parent, input, output, artifact, version, metadata, link, log;
+// The inserts of the tables that grow with every run, prepared once.
+struct Inserts {
+  explicit Inserts(const Db& db)
+      : run(db, "pipeline_run",
+            "id, created, updated, name, orchestrator_run_id, start_time, end_time, status, "
+            "orchestrator_environment, deployment_id, user_id, workspace_id, pipeline_id"),
+        step(db, "step_run",
+             "id, created, updated, name, start_time, end_time, status, docstring, cache_key, "
+             "source_code, code_hash, original_step_run_id, deployment_id, pipeline_run_id, "
+             "user_id, workspace_id"),
+        parent(db, "step_run_parents", "parent_id, child_id"),
+        input(db, "step_run_input_artifact", "name, type, step_id, artifact_id"),
+        output(db, "step_run_output_artifact", "name, step_id, artifact_id"),
+        artifact(db, "artifact", "id, created, updated, name, has_custom_name"),
+        version(db, "artifact_version",
+                "id, created, updated, version, version_number, type, uri, materializer, "
+                "data_type, save_type, artifact_id, artifact_store_id, user_id, workspace_id"),
+        metadata(db, "run_metadata",
+                 "id, created, updated, user_id, workspace_id, \"key\", value, type, "
+                 "publisher_step_id"),
+        link(db, "run_metadata_resource", "id, resource_id, resource_type, run_metadata_id"),
+        log(db, "logs", "id, created, updated, uri, step_run_id, artifact_store_id") {}
+  Insert run, step, parent, input, output, artifact, version, metadata, link, log;
 };
 
-// ---------------------------------------------------------------- what the pipelines look like
+// ------------------------------------------------------------------------ the pipelines
 
 enum class Content { kInt, kFloat, kList, kDict, kTable, kBlob };
 
 struct OutputPlan {
-  std::string name;           // the step's output name, also a path segment of the uri
+  std::string name;           // the step's output name, also a folder name in the uri
   std::string artifact_name;  // custom (Annotated) or ZenML's "<pipeline>::<step>::<output>"
   Content content;
-  std::string type;           // artifact_version.type
-  std::string materializer;   // {"module","attribute","type"} JSON
-  std::string data_type;
-  std::string artifact_id;    // set when its first version is written
+  std::string type;  // artifact_version.type
+  std::string materializer, data_type;  // {"module","attribute","type"} JSON
+  std::string artifact_id;              // set when the first version is written
   int versions = 0;
+  bool custom_name() const { return artifact_name == name; }
 };
 
 struct InputPlan {
   std::string name;
-  int step;    // producing step (index into PipelinePlan::steps, always an earlier one)
-  int output;  // index into that step's outputs
+  std::size_t step;    // the producer: an earlier step of the same pipeline
+  std::size_t output;  // index into the producer's outputs
 };
 
 struct StepPlan {
@@ -428,14 +442,14 @@ struct StepPlan {
   std::vector<InputPlan> inputs;
   std::vector<OutputPlan> outputs;
   std::vector<Json> parameters;  // per deployment
-  bool reports_accuracy = false;  // logs an "accuracy" that varies by run
-  std::vector<std::pair<std::string, std::string>> metadata;  // fixed float metadata: key, JSON value
+  bool varying_accuracy = false;  // logs an "accuracy" that differs from run to run
+  std::vector<std::pair<std::string, std::string>> metadata;  // fixed floats: key, JSON
 };
 
 struct PipelinePlan {
   std::string name, module, id;
   std::vector<StepPlan> steps;
-  std::vector<int> code_reference;  // per deployment: index into the code references, or -1
+  std::vector<int> code_reference;  // per deployment: which code reference, or -1 for none
   std::vector<std::string> deployment_ids;
 };
 
@@ -446,16 +460,17 @@ Json Source(const std::string& module, const std::string& attribute, const std::
 OutputPlan Output(std::string name, std::string artifact_name, Content content) {
   OutputPlan o{std::move(name), std::move(artifact_name), content, "DataArtifact", "", "", "", 0};
   const std::string built_in = "zenml.materializers.built_in_materializer";
+  const auto builtin = [](const char* type) { return Source("builtins", type, "builtin").dump(); };
   switch (content) {
     case Content::kInt:
     case Content::kFloat:
       o.materializer = Source(built_in, "BuiltInMaterializer", "internal").dump();
-      o.data_type = Source("builtins", content == Content::kInt ? "int" : "float", "builtin").dump();
+      o.data_type = builtin(content == Content::kInt ? "int" : "float");
       break;
     case Content::kList:
     case Content::kDict:
       o.materializer = Source(built_in, "BuiltInContainerMaterializer", "internal").dump();
-      o.data_type = Source("builtins", content == Content::kList ? "list" : "dict", "builtin").dump();
+      o.data_type = builtin(content == Content::kList ? "list" : "dict");
       break;
     case Content::kTable:
       o.materializer = Source("training.materializers", "FeatureTableMaterializer", "user").dump();
@@ -470,18 +485,20 @@ OutputPlan Output(std::string name, std::string artifact_name, Content content) 
   return o;
 }
 
-std::string StepSource(const StepPlan& s, const std::string& signature, const std::string& body) {
-  return "@step\ndef " + s.name + "(" + signature + ") -> " +
-         (s.outputs.size() == 1 ? std::string("int") : "Tuple[" + std::to_string(s.outputs.size()) + " x int]") +
-         ":\n    \"\"\"" + s.docstring + "\"\"\"\n    " + body + "\n";
+std::string PythonStep(const StepPlan& s, const std::string& arguments, const std::string& returns,
+                       const std::string& body) {
+  return "@step\ndef " + s.name + "(" + arguments + ") -> " + returns + ":\n    \"\"\"" +
+         s.docstring + "\"\"\"\n    " + body + "\n";
 }
 
-// example_pipeline: step_1 -> step_2 -> ..., each step consuming the previous step's first
-// output; deployment d sets multiplier d+1.
+// example_pipeline: step_1 -> step_2 -> ..., each consuming the previous step's first
+// output; deployment d sets multiplier d+1, and every other deployment has a git commit.
 PipelinePlan ExamplePlan(const DemoOptions& options, IdSource* ids) {
   PipelinePlan p{"example_pipeline", "example", "", {}, {}, {}};
   const int deployments = std::min(options.runs, kExampleDeployments);
   for (int d = 0; d < deployments; ++d) p.code_reference.push_back(d % 2 == 0 ? (d / 2) % 2 : -1);
+  std::string returns = options.outputs == 1 ? "int" : "Tuple[int";
+  for (int j = 1; j < options.outputs; ++j) returns += j + 1 < options.outputs ? ", int" : ", int]";
   for (int k = 0; k < options.steps; ++k) {
     StepPlan s;
     s.name = "step_" + std::to_string(k + 1);
@@ -491,109 +508,120 @@ PipelinePlan ExamplePlan(const DemoOptions& options, IdSource* ids) {
     }
     if (k == 0) {
       s.docstring = "Produces the starting value, scaled by `multiplier`.";
-      s.source_code = StepSource(s, "multiplier: int = 1, label: str = \"\"", "return 1 * multiplier");
+      s.source_code = PythonStep(s, "multiplier: int = 1, label: str = \"\"", returns,
+                                 "return 1 * multiplier");
     } else {
-      s.inputs.push_back({"data", k - 1, 0});
+      s.inputs.push_back({"data", static_cast<std::size_t>(k - 1), 0});
       s.docstring = "Scales the previous step's first output by `multiplier`.";
-      s.source_code = StepSource(s, "data: int, multiplier: int = 1, label: str = \"\"", "return data * multiplier");
+      s.source_code = PythonStep(s, "data: int, multiplier: int = 1, label: str = \"\"", returns,
+                                 "return data * multiplier");
     }
     s.code_hash = ids->Hex(64);
     for (int d = 0; d < deployments; ++d) {
-      s.parameters.push_back(Json{{"multiplier", d + 1}, {"label", "variant-" + std::to_string(d)}});
+      s.parameters.push_back({{"multiplier", d + 1}, {"label", "variant-" + std::to_string(d)}});
     }
-    s.reports_accuracy = k == options.steps - 1;
+    s.varying_accuracy = k == options.steps - 1;
     p.steps.push_back(std::move(s));
   }
   return p;
 }
 
-// training_pipeline: load_data -> train_model -> evaluate, with custom output names, one of
-// them "eval résumé", a folder artifact, and the large `model` (absent when 0 bytes).
+// training_pipeline: load_data -> train_model -> evaluate, with custom output names (one
+// of them "eval résumé"), a folder artifact, and the large `model` (absent at 0 bytes).
 PipelinePlan TrainingPlan(const DemoOptions& options, IdSource* ids) {
   PipelinePlan p{"training_pipeline", "training", "", {}, {1}, {}};
-  StepPlan load{"load_data", "Loads the iris features and labels.", "", ids->Hex(64), {}, {}, {Json::object()}, false, {}};
-  load.outputs = {Output("features", "features", Content::kTable), Output("labels", "labels", Content::kList)};
-  load.source_code = "@step\ndef load_data() -> Tuple[Annotated[FeatureTable, \"features\"], "
-                     "Annotated[list, \"labels\"]]:\n    \"\"\"" + load.docstring + "\"\"\"\n    return read_iris()\n";
-  StepPlan train{"train_model", "Fits a model and summarises the evaluation.", "", ids->Hex(64),
-                 {{"features", 0, 0}, {"labels", 0, 1}}, {}, {Json{{"learning_rate", 0.01}, {"epochs", 3}}}, false,
+  StepPlan load{"load_data", "Loads the iris features and labels.", "", ids->Hex(64),
+                {}, {}, {Json::object()}, false, {}};
+  load.outputs = {Output("features", "features", Content::kTable),
+                  Output("labels", "labels", Content::kList)};
+  load.source_code = PythonStep(
+      load, "", "Tuple[Annotated[FeatureTable, \"features\"], Annotated[list, \"labels\"]]",
+      "return read_iris()");
+
+  StepPlan train{"train_model", "Fits a model and summarises its evaluation.", "", ids->Hex(64),
+                 {{"features", 0, 0}, {"labels", 0, 1}}, {},
+                 {Json{{"learning_rate", 0.01}, {"epochs", 3}}}, false,
                  {{"accuracy", "0.934"}, {"loss", "0.187"}}};
   if (options.artifact_bytes > 0) train.outputs.push_back(Output("model", "model", Content::kBlob));
   train.outputs.push_back(Output("eval résumé", "eval résumé", Content::kDict));
-  train.source_code = "@step\ndef train_model(features: FeatureTable, labels: list, learning_rate: float, epochs: int)"
-                      " -> Tuple[Annotated[BlobModel, \"model\"], Annotated[dict, \"eval résumé\"]]:\n    \"\"\"" +
-                      train.docstring + "\"\"\"\n    return fit(features, labels, learning_rate, epochs)\n";
-  const int resume = static_cast<int>(train.outputs.size()) - 1;
+  train.source_code = PythonStep(
+      train, "features: FeatureTable, labels: list, learning_rate: float, epochs: int",
+      "Tuple[Annotated[BlobModel, \"model\"], Annotated[dict, \"eval résumé\"]]",
+      "return fit(features, labels, learning_rate, epochs)");
+
   StepPlan eval{"evaluate", "Reduces the evaluation summary to one accuracy.", "", ids->Hex(64),
-                {{"report", 1, resume}, {"labels", 0, 1}}, {}, {Json::object()}, false, {}};
+                {{"report", 1, train.outputs.size() - 1}, {"labels", 0, 1}}, {},
+                {Json::object()}, false, {}};
   eval.outputs = {Output("accuracy", "accuracy", Content::kFloat)};
-  eval.source_code = "@step\ndef evaluate(report: dict, labels: list) -> Annotated[float, \"accuracy\"]:\n    \"\"\"" +
-                     eval.docstring + "\"\"\"\n    return report[\"accuracy\"]\n";
+  eval.source_code = PythonStep(eval, "report: dict, labels: list",
+                                "Annotated[float, \"accuracy\"]", "return report[\"accuracy\"]");
   p.steps = {std::move(load), std::move(train), std::move(eval)};
   return p;
 }
 
 // The steps a step waits for: the producers of its inputs, each once, in input order.
-std::vector<int> Upstream(const StepPlan& s) {
-  std::vector<int> up;
+std::vector<std::size_t> Upstream(const StepPlan& s) {
+  std::vector<std::size_t> up;
   for (const InputPlan& in : s.inputs) {
     if (std::find(up.begin(), up.end(), in.step) == up.end()) up.push_back(in.step);
   }
   return up;
 }
 
-std::string StepConfigurations(const PipelinePlan& p, int deployment) {
+// A step's "spec" ({source, upstream_steps, inputs, pipeline_parameter_name}), with keys
+// sorted when it goes into pipeline_spec, as ZenML writes them there.
+Json StepSpec(const PipelinePlan& p, const StepPlan& s, bool sorted) {
+  Json inputs = Json::object(), upstream = Json::array();
+  for (const InputPlan& in : s.inputs) {
+    const StepPlan& producer = p.steps[in.step];
+    const std::string& output = producer.outputs[in.output].name;
+    inputs[in.name] = sorted ? Json{{"output_name", output}, {"step_name", producer.name}}
+                             : Json{{"step_name", producer.name}, {"output_name", output}};
+  }
+  for (std::size_t up : Upstream(s)) upstream.push_back(p.steps[up].name);
+  if (sorted) {
+    return {{"inputs", inputs}, {"pipeline_parameter_name", s.name},
+            {"source", {{"attribute", s.name}, {"module", p.module}, {"type", "user"}}},
+            {"upstream_steps", upstream}};
+  }
+  return {{"source", Source(p.module, s.name, "user")}, {"upstream_steps", upstream},
+          {"inputs", inputs}, {"pipeline_parameter_name", s.name}};
+}
+
+std::string StepConfigurations(const PipelinePlan& p, std::size_t deployment) {
   Json all = Json::object();
   for (const StepPlan& s : p.steps) {
-    Json inputs = Json::object(), upstream = Json::array(), outputs = Json::object();
-    for (const InputPlan& in : s.inputs) {
-      const StepPlan& producer = p.steps[static_cast<std::size_t>(in.step)];
-      inputs[in.name] = {{"step_name", producer.name}, {"output_name", producer.outputs[static_cast<std::size_t>(in.output)].name}};
-    }
-    for (int up : Upstream(s)) upstream.push_back(p.steps[static_cast<std::size_t>(up)].name);
+    Json outputs = Json::object();
     for (const OutputPlan& o : s.outputs) {
-      const bool custom = o.artifact_name == o.name;
       outputs[o.name] = {{"materializer_source", Json::array({Json::parse(o.materializer)})},
                          {"default_materializer_source", nullptr},
-                         {"artifact_config", custom ? Json{{"name", o.name}} : Json(nullptr)}};
+                         {"artifact_config", o.custom_name() ? Json{{"name", o.name}} : Json()}};
     }
-    Json spec = {{"source", Source(p.module, s.name, "user")}, {"upstream_steps", upstream},
-                 {"inputs", inputs}, {"pipeline_parameter_name", s.name}};
+    const Json none = Json::object();
     Json config = {{"enable_cache", nullptr}, {"enable_artifact_metadata", nullptr},
                    {"enable_artifact_visualization", nullptr}, {"enable_step_logs", nullptr},
                    {"step_operator", nullptr}, {"experiment_tracker", nullptr},
-                   {"parameters", s.parameters[static_cast<std::size_t>(deployment)]},
-                   {"settings", Json::object()}, {"extra", Json::object()},
-                   {"failure_hook_source", nullptr}, {"success_hook_source", nullptr}, {"model", nullptr},
-                   {"retry", nullptr}, {"substitutions", Json::object()}, {"outputs", outputs},
-                   {"name", s.name}, {"caching_parameters", Json::object()},
-                   {"external_input_artifacts", Json::object()},
-                   {"model_artifacts_or_metadata", Json::object()}, {"client_lazy_loaders", Json::object()}};
-    all[s.name] = {{"spec", spec}, {"config", config}};
+                   {"parameters", s.parameters[deployment]}, {"settings", none}, {"extra", none},
+                   {"failure_hook_source", nullptr}, {"success_hook_source", nullptr},
+                   {"model", nullptr}, {"retry", nullptr}, {"substitutions", none},
+                   {"outputs", outputs}, {"name", s.name}, {"caching_parameters", none},
+                   {"external_input_artifacts", none}, {"model_artifacts_or_metadata", none},
+                   {"client_lazy_loaders", none}};
+    all[s.name] = {{"spec", StepSpec(p, s, false)}, {"config", config}};
   }
   return all.dump();
 }
 
-// ZenML writes pipeline_spec with sorted keys.
 std::string PipelineSpec(const PipelinePlan& p) {
   Json steps = Json::array();
-  for (const StepPlan& s : p.steps) {
-    Json inputs = Json::object(), upstream = Json::array();
-    for (const InputPlan& in : s.inputs) {
-      const StepPlan& producer = p.steps[static_cast<std::size_t>(in.step)];
-      inputs[in.name] = {{"output_name", producer.outputs[static_cast<std::size_t>(in.output)].name}, {"step_name", producer.name}};
-    }
-    for (int up : Upstream(s)) upstream.push_back(p.steps[static_cast<std::size_t>(up)].name);
-    steps.push_back({{"inputs", inputs}, {"pipeline_parameter_name", s.name},
-                     {"source", {{"attribute", s.name}, {"module", p.module}, {"type", "user"}}},
-                     {"upstream_steps", upstream}});
-  }
+  for (const StepPlan& s : p.steps) steps.push_back(StepSpec(p, s, true));
   return Json{{"parameters", Json::object()},
               {"source", {{"attribute", p.name}, {"module", p.module}, {"type", "user"}}},
-              {"steps", steps}, {"version", "0.4"}}.dump();
+              {"steps", steps}, {"version", "0.4"}}
+      .dump();
 }
 
-// ---------------------------------------------------------------- the writer
+// ------------------------------------------------------------------------ the writer
 
 enum class RunKind { kCompleted, kCached, kFailed };
 
@@ -604,32 +632,41 @@ struct StepRecord {
   std::vector<std::string> metadata_ids;  // run_metadata rows attached to the step
 };
 
-// One run being written: run r starts at its own minute; step k of n gets a slice of
-// the first 50 seconds (at most 10 s).
+// One run being written. Step k starts at start + 20 ms + k * slot and runs for 70% of
+// its slot (a failing step 25%, a cached one not at all).
 struct RunContext {
   std::string id, deployment_id;
   int index;
   RunKind kind;
   Micros start, slot;
-  const std::vector<StepRecord>* original;  // the run a cached run copies
-  Micros StepStart(int k) const { return start + 20 * kMs + k * slot; }
-  Micros StepEnd(int k, bool fails) const { return StepStart(k) + (kind == RunKind::kCached ? 0 : fails ? slot / 4 : slot * 7 / 10); }
+  const std::vector<StepRecord>* original;  // what a cached run copies
+
+  Micros StepStart(std::size_t k) const { return start + 20 * kMs + Micros(k) * slot; }
+  Micros StepEnd(std::size_t k, bool fails) const {
+    if (kind == RunKind::kCached) return StepStart(k);
+    return StepStart(k) + (fails ? slot / 4 : slot * 7 / 10);
+  }
 };
 
-// Writes the rows and files of one demo store through an open transaction. Not
+// Writes the rows and files of one demo store inside the caller's transaction. Not
 // thread-safe; one instance per store.
 class DemoWriter {
  public:
-  DemoWriter(const DemoOptions& options, std::string dir, Db& db)
-      : options_(options), dir_(std::move(dir)), ids_(kSeed, BaseTime() - 86400 * kSec), db_(db), st_(db) {
-    for (std::string* id : {&user_, &workspace_, &server_, &orchestrator_, &artifact_store_, &stack_, &repository_}) {
+  DemoWriter(const DemoOptions& options, std::string dir, const Db& db)
+      : options_(options), dir_(std::move(dir)), db_(db), ids_(kSeed, BaseTime() - 86400 * kSec),
+        insert_(db) {
+    for (std::string* id : {&user_, &workspace_, &server_, &orchestrator_, &artifact_store_,
+                            &stack_, &repository_}) {
       *id = ids_.Uuid();
     }
     root_ = dir_ + "/local_stores/" + Dashed(artifact_store_);
     environment_ = Json{{"environment", "native"}, {"os", "linux"}, {"linux_distro", "debian"},
-                        {"linux_distro_like", ""}, {"linux_distro_version", "12"}, {"python_version", "3.11.7"}}.dump();
+                        {"linux_distro_like", ""}, {"linux_distro_version", "12"},
+                        {"python_version", "3.11.7"}}
+                       .dump();
   }
 
+  // Returns once every row is inserted and every file written.
   void Write() {
     WriteConfigYaml();
     files_.MakeDir(root_);
@@ -637,36 +674,42 @@ class DemoWriter {
     WriteFixedRows(base - 86400 * kSec);
     PipelinePlan example = ExamplePlan(options_, &ids_);
     PipelinePlan training = TrainingPlan(options_, &ids_);
+    const Micros training_start = base + 3 * 3600 * kSec + 417 * kMs;
     WritePipeline(&example, base - 2 * kSec);
-    WritePipeline(&training, base + 3 * 3600 * kSec - 2 * kSec);
+    WritePipeline(&training, training_start - 2 * kSec);
 
-    // Run 1 is a fully cached copy of run 0 and run 2 fails; every other run completes.
+    // Run 1 is a fully cached copy of run 0, run 2 fails, every other run completes.
     std::vector<StepRecord> first;
     const Micros slot = std::min<Micros>(10 * kSec, 50 * kSec / options_.steps);
     for (int r = 0; r < options_.runs; ++r) {
-      const RunKind kind = r == 1 ? RunKind::kCached : r == 2 ? RunKind::kFailed : RunKind::kCompleted;
+      const RunKind kind = r == 1   ? RunKind::kCached
+                           : r == 2 ? RunKind::kFailed
+                                    : RunKind::kCompleted;
       const int deployment = kind == RunKind::kCached ? 0 : r % kExampleDeployments;
-      const Micros jitter = static_cast<Micros>((static_cast<std::uint64_t>(r) * 2654435761u) % 900000);
-      RunContext run{ids_.Uuid(), example.deployment_ids[static_cast<std::size_t>(deployment)], r, kind,
-                     base + Micros{r} * 60 * kSec + jitter, slot, &first};
-      std::vector<StepRecord> records = WriteRun(&example, run);
+      const Micros jitter = Micros((std::uint64_t(r) * 2654435761u) % 900000);
+      const RunContext run{ids_.Uuid(), example.deployment_ids[std::size_t(deployment)], r, kind,
+                           base + Micros{r} * 60 * kSec + jitter, slot, &first};
+      std::vector<StepRecord> steps = WriteRun(&example, run);
       if (kind == RunKind::kCompleted) {
-        AddMetadata("rows_processed", std::to_string(1000 + r), "int", run.start + kSec, nullptr, run.id, "pipeline_run");
+        AddMetadata("rows_processed", std::to_string(1000 + r), "int", run.start + kSec, nullptr,
+                    run.id, "pipeline_run");
       }
-      if (r == 0) first = std::move(records);
+      if (r == 0) first = std::move(steps);
     }
-    RunContext train{ids_.Uuid(), training.deployment_ids[0], 0, RunKind::kCompleted,
-                     base + 3 * 3600 * kSec + 417 * kMs, 10 * kSec, nullptr};
+
+    const RunContext train{ids_.Uuid(), training.deployment_ids[0], 0, RunKind::kCompleted,
+                           training_start, 10 * kSec, nullptr};
     WriteRun(&training, train);
-    AddMetadata("dataset", Json("iris-v2").dump(), "str", train.start + kSec, nullptr, train.id, "pipeline_run");
-    AddMetadata("hyperparameters", Json{{"learning_rate", 0.01}, {"epochs", 3}}.dump(), "dict",
-                train.start + kSec, nullptr, train.id, "pipeline_run");
-    AddMetadata("num_samples", "150", "int", train.start + kSec, nullptr, train.id, "pipeline_run");
+    const Micros t = train.start + kSec;
+    AddMetadata("dataset", "\"iris-v2\"", "str", t, nullptr, train.id, "pipeline_run");
+    AddMetadata("hyperparameters", "{\"learning_rate\":0.01,\"epochs\":3}", "dict", t, nullptr,
+                train.id, "pipeline_run");
+    AddMetadata("num_samples", "150", "int", t, nullptr, train.id, "pipeline_run");
     files_.Finish();
   }
 
  private:
-  // config.yaml as ZenML writes it, but naming this directory (paths YAML-quoted).
+  // config.yaml as ZenML writes it, naming this directory (paths YAML single-quoted).
   void WriteConfigYaml() {
     const auto quote = [](const std::string& s) {
       std::string q = "'";
@@ -675,85 +718,111 @@ class DemoWriter {
     };
     const std::string db = dir_ + "/local_stores/default_zen_store/zenml.db";
     files_.Write(dir_ + "/config.yaml",
-              "active_stack_id: " + Dashed(stack_) + "\nactive_workspace_name: default\nanalytics_opt_in: false\n"
-              "store:\n  backup_directory: " + quote(dir_ + "/database_backup") +
-              "\n  backup_strategy: in-memory\n  database: " + quote(db) +
-              "\n  driver: sqlite\n  max_overflow: 20\n  pool_pre_ping: true\n  pool_size: 20\n"
-              "  secrets_store:\n    type: sql\n  ssl: false\n  ssl_verify_server_cert: false\n  type: sql\n"
-              "  url: " + quote("sqlite:///" + db) + "\nuser_id: " + Dashed(server_) + "\nversion: 0.74.0\n");
+                 "active_stack_id: " + Dashed(stack_) +
+                     "\nactive_workspace_name: default\nanalytics_opt_in: false\nstore:\n"
+                     "  backup_directory: " + quote(dir_ + "/database_backup") +
+                     "\n  backup_strategy: in-memory\n  database: " + quote(db) +
+                     "\n  driver: sqlite\n  max_overflow: 20\n  pool_pre_ping: true\n"
+                     "  pool_size: 20\n  secrets_store:\n    type: sql\n  ssl: false\n"
+                     "  ssl_verify_server_cert: false\n  type: sql\n  url: " +
+                     quote("sqlite:///" + db) + "\nuser_id: " + Dashed(server_) +
+                     "\nversion: 0.74.0\n");
   }
 
-  // The rows a fresh ZenML 0.74 store starts with (user, workspace, settings, the default
-  // stack and the flavors it names) plus a code repository with two commits.
+  // What a fresh ZenML 0.74 store starts with (user, workspace, server settings, the
+  // default stack and the two flavors it names: ZenML only syncs flavors when it
+  // migrates), plus a code repository with two commits.
   void WriteFixedRows(Micros t) {
     const std::string c = T(t);
-    Stmt(db_, "INSERT INTO alembic_version (version_num) VALUES ('0.74.0')").Run();
-    Stmt(db_, "INSERT INTO workspace (id, created, updated, name, description) VALUES (?,?,?,'default','')")
-        .Run(workspace_, c, c);
-    Stmt(db_, "INSERT INTO user (id, created, updated, name, is_service_account, full_name, active, is_admin) "
-              "VALUES (?,?,?,'default',0,'',1,1)").Run(user_, c, c);
-    Stmt(db_, "INSERT INTO server_settings (id, server_name, active, enable_analytics, display_announcements, "
-              "display_updates, onboarding_state, last_user_activity, updated) "
-              "VALUES (?,'default',1,0,1,1,'[\"starter_setup_completed\", \"pipeline_run\"]',?,?)").Run(server_, c, c);
-    Stmt flavor(db_, "INSERT INTO flavor (id, created, updated, name, type, source, config_schema, integration, "
-                     "logo_url, docs_url, sdk_docs_url, is_custom) VALUES (?,?,?,'local',?,?,?,'built-in',?,?,?,0)");
-    flavor.Run(ids_.Uuid(), c, c, "artifact_store", "zenml.artifact_stores.local_artifact_store.LocalArtifactStoreFlavor",
-               R"({"additionalProperties": false, "description": "Config class for the local artifact store.\n\nAttributes:\n    path: The path to the local artifact store.", "properties": {"path": {"default": "", "title": "Path", "type": "string"}}, "title": "LocalArtifactStoreConfig", "type": "object"})",
-               "https://public-flavor-logos.s3.eu-central-1.amazonaws.com/artifact_store/local.svg",
-               "https://docs.zenml.io/stack-components/artifact-stores/local",
-               "https://sdkdocs.zenml.io/0.74.0/core_code_docs/core-artifact_stores/#zenml.artifact_stores.local_artifact_store");
-    flavor.Run(ids_.Uuid(), c, c, "orchestrator", "zenml.orchestrators.local.local_orchestrator.LocalOrchestratorFlavor",
-               R"({"additionalProperties": false, "description": "Local orchestrator config.", "properties": {}, "title": "LocalOrchestratorConfig", "type": "object"})",
-               "https://public-flavor-logos.s3.eu-central-1.amazonaws.com/orchestrator/local.png",
-               "https://docs.zenml.io/stack-components/orchestrators/local",
-               "https://sdkdocs.zenml.io/0.74.0/core_code_docs/core-orchestrators/#zenml.orchestrators.local.local_orchestrator");
-    // configuration and labels are BLOBs of base64 JSON: "e30=" is {}, "bnVsbA==" is null.
-    Stmt component(db_, "INSERT INTO stack_component (id, created, updated, name, type, flavor, configuration, "
-                        "labels, workspace_id) VALUES (?,?,?,'default',?,'local',?,?,?)");
-    component.Run(orchestrator_, c, c, "orchestrator", Blob{"e30="}, Blob{"bnVsbA=="}, workspace_);
-    component.Run(artifact_store_, c, c, "artifact_store", Blob{"e30="}, Blob{"bnVsbA=="}, workspace_);
-    Stmt(db_, "INSERT INTO stack (id, created, updated, name, labels, workspace_id) VALUES (?,?,?,'default',?,?)")
-        .Run(stack_, c, c, Blob{"e30="}, workspace_);
-    Stmt composition(db_, "INSERT INTO stack_composition (stack_id, component_id) VALUES (?,?)");
+    Insert(db_, "alembic_version", "version_num").Run("0.74.0");
+    Insert(db_, "workspace", "id, created, updated, name, description")
+        .Run(workspace_, c, c, "default", "");
+    Insert(db_, "user",
+           "id, created, updated, name, is_service_account, full_name, active, is_admin")
+        .Run(user_, c, c, "default", 0, "", 1, 1);
+    Insert(db_, "server_settings",
+           "id, server_name, active, enable_analytics, display_announcements, display_updates, "
+           "onboarding_state, last_user_activity, updated")
+        .Run(server_, "default", 1, 0, 1, 1, R"(["starter_setup_completed", "pipeline_run"])", c,
+             c);
+    Insert flavor(db_, "flavor",
+                  "id, created, updated, name, type, source, config_schema, integration, logo_url, "
+                  "docs_url, sdk_docs_url, is_custom");
+    const std::string logos = "https://public-flavor-logos.s3.eu-central-1.amazonaws.com/";
+    const std::string docs = "https://docs.zenml.io/stack-components/";
+    const std::string sdk = "https://sdkdocs.zenml.io/0.74.0/core_code_docs/";
+    flavor.Run(ids_.Uuid(), c, c, "local", "artifact_store",
+               "zenml.artifact_stores.local_artifact_store.LocalArtifactStoreFlavor",
+               R"({"additionalProperties": false, "description": "Config class for the local )"
+               R"(artifact store.\n\nAttributes:\n    path: The path to the local artifact )"
+               R"(store.", "properties": {"path": {"default": "", "title": "Path", "type": )"
+               R"("string"}}, "title": "LocalArtifactStoreConfig", "type": "object"})",
+               "built-in", logos + "artifact_store/local.svg", docs + "artifact-stores/local",
+               sdk + "core-artifact_stores/#zenml.artifact_stores.local_artifact_store", 0);
+    flavor.Run(ids_.Uuid(), c, c, "local", "orchestrator",
+               "zenml.orchestrators.local.local_orchestrator.LocalOrchestratorFlavor",
+               R"({"additionalProperties": false, "description": "Local orchestrator config.", )"
+               R"("properties": {}, "title": "LocalOrchestratorConfig", "type": "object"})",
+               "built-in", logos + "orchestrator/local.png", docs + "orchestrators/local",
+               sdk + "core-orchestrators/#zenml.orchestrators.local.local_orchestrator", 0);
+    // configuration and labels are BLOBs of base64 JSON: "e30=" is {}, "bnVsbA==" null.
+    Insert component(
+        db_, "stack_component",
+        "id, created, updated, name, type, flavor, configuration, labels, workspace_id");
+    for (const auto& [id, type] : {std::pair{&orchestrator_, "orchestrator"},
+                                   std::pair{&artifact_store_, "artifact_store"}}) {
+      component.Run(*id, c, c, "default", type, "local", Blob{"e30="}, Blob{"bnVsbA=="},
+                    workspace_);
+    }
+    Insert(db_, "stack", "id, created, updated, name, labels, workspace_id")
+        .Run(stack_, c, c, "default", Blob{"e30="}, workspace_);
+    Insert composition(db_, "stack_composition", "stack_id, component_id");
     composition.Run(stack_, artifact_store_);
     composition.Run(stack_, orchestrator_);
-    Stmt(db_, "INSERT INTO code_repository (id, created, updated, name, workspace_id, user_id, config, source, "
-              "description) VALUES (?,?,?,'zenfs-demo',?,?,?,?,'The demo pipelines.')")
-        .Run(repository_, c, c, workspace_, user_, Json{{"owner", "zenfs"}, {"repository", "demo"}}.dump(),
-             Source("zenml.integrations.github.code_repositories.github_code_repository", "GitHubCodeRepository",
-                    "internal").dump());
-    Stmt reference(db_, "INSERT INTO code_reference (id, created, updated, workspace_id, code_repository_id, "
-                        "\"commit\", subdirectory) VALUES (?,?,?,?,?,?,'')");
+    Insert(db_, "code_repository",
+           "id, created, updated, name, workspace_id, user_id, config, source, description")
+        .Run(repository_, c, c, "zenfs-demo", workspace_, user_,
+             "{\"owner\":\"zenfs\",\"repository\":\"demo\"}",
+             Source("zenml.integrations.github.code_repositories.github_code_repository",
+                    "GitHubCodeRepository", "internal")
+                 .dump(),
+             "The demo pipelines.");
+    Insert reference(
+        db_, "code_reference",
+        "id, created, updated, workspace_id, code_repository_id, \"commit\", subdirectory");
     for (int i = 0; i < 2; ++i) {
       code_references_.push_back(ids_.Uuid());
-      reference.Run(code_references_.back(), c, c, workspace_, repository_, ids_.Hex(40));
+      reference.Run(code_references_.back(), c, c, workspace_, repository_, ids_.Hex(40), "");
     }
   }
 
-  // The pipeline row, its deployments (created at `t`) and the shared artifact folders.
+  // The pipeline row, its deployments (created from `t` on) and its artifact folders.
   void WritePipeline(PipelinePlan* p, Micros t) {
     const std::string c = T(t);
     p->id = ids_.Uuid();
-    Stmt(db_, "INSERT INTO pipeline (id, created, updated, name, workspace_id, user_id) VALUES (?,?,?,?,?,?)")
+    Insert(db_, "pipeline", "id, created, updated, name, workspace_id, user_id")
         .Run(p->id, c, c, p->name, workspace_, user_);
     const std::string configuration =
-        Json{{"enable_cache", nullptr}, {"enable_artifact_metadata", nullptr}, {"enable_artifact_visualization", nullptr},
-             {"enable_step_logs", nullptr}, {"settings", Json::object()}, {"tags", nullptr}, {"extra", Json::object()},
-             {"failure_hook_source", nullptr}, {"success_hook_source", nullptr}, {"model", nullptr},
-             {"parameters", nullptr}, {"retry", nullptr}, {"substitutions", Json::object()}, {"name", p->name}}.dump();
-    const std::string spec = PipelineSpec(*p), template_name = p->name + "-{date}-{time}", empty;
-    Stmt deployment(db_, "INSERT INTO pipeline_deployment (id, created, updated, pipeline_configuration, "
-                         "step_configurations, client_environment, run_name_template, client_version, "
-                         "server_version, pipeline_version_hash, pipeline_spec, code_path, user_id, workspace_id, "
-                         "stack_id, pipeline_id, code_reference_id) "
-                         "VALUES (?,?,?,?,?,?,?,'0.74.0','0.74.0',?,?,?,?,?,?,?,?)");
+        Json{{"enable_cache", nullptr}, {"enable_artifact_metadata", nullptr},
+             {"enable_artifact_visualization", nullptr}, {"enable_step_logs", nullptr},
+             {"settings", Json::object()}, {"tags", nullptr}, {"extra", Json::object()},
+             {"failure_hook_source", nullptr}, {"success_hook_source", nullptr},
+             {"model", nullptr}, {"parameters", nullptr}, {"retry", nullptr},
+             {"substitutions", Json::object()}, {"name", p->name}}
+            .dump();
+    const std::string spec = PipelineSpec(*p), run_name = p->name + "-{date}-{time}";
+    Insert deployment(db_, "pipeline_deployment",
+                      "id, created, updated, pipeline_configuration, step_configurations, "
+                      "client_environment, run_name_template, client_version, server_version, "
+                      "pipeline_version_hash, pipeline_spec, code_path, user_id, workspace_id, "
+                      "stack_id, pipeline_id, code_reference_id");
     for (std::size_t d = 0; d < p->code_reference.size(); ++d) {
       const int ref = p->code_reference[d];
-      p->deployment_ids.push_back(ids_.Uuid());
-      const std::string dc = T(t + static_cast<Micros>(d) * kMs);
-      deployment.Run(p->deployment_ids.back(), dc, dc, configuration, StepConfigurations(*p, static_cast<int>(d)),
-                     environment_, template_name, ids_.Hex(32), spec, empty, user_, workspace_, stack_, p->id,
-                     OrNull{ref < 0 ? nullptr : &code_references_[static_cast<std::size_t>(ref)]});
+      const std::string id = ids_.Uuid(), created = T(t + Micros(d) * kMs);
+      deployment.Run(id, created, created, configuration, StepConfigurations(*p, d), environment_,
+                     run_name, "0.74.0", "0.74.0", ids_.Hex(32), spec, "", user_, workspace_,
+                     stack_, p->id, OrNull{ref < 0 ? nullptr : &code_references_.at(ref)});
+      p->deployment_ids.push_back(id);
     }
     for (const StepPlan& s : p->steps) {
       files_.MakeDir(root_ + "/" + s.name);
@@ -762,88 +831,99 @@ class DemoWriter {
     }
   }
 
-  // A run and its steps. A failed run stops at its failing step (step_2, or step_1 when
+  // A run and its steps. A failed run stops at its failing step (step 2, or step 1 when
   // alone); a cached run copies `run.original` step by step.
   std::vector<StepRecord> WriteRun(PipelinePlan* p, const RunContext& run) {
-    const int n = static_cast<int>(p->steps.size());
-    const int fail_at = run.kind == RunKind::kFailed ? std::min(1, n - 1) : -1;
-    const int last = fail_at >= 0 ? fail_at : n - 1;
-    const Micros end = run.StepEnd(last, last == fail_at) + 5 * kMs;
-    std::string name = p->name + "-" + T(run.start);
-    std::replace(name.begin() + static_cast<std::ptrdiff_t>(p->name.size()) + 1, name.end(), '-', '_');
-    std::replace(name.begin(), name.end(), ' ', '-');
-    std::replace(name.begin(), name.end(), ':', '_');
-    std::replace(name.begin(), name.end(), '.', '_');
+    const std::size_t n = p->steps.size();
+    const bool failed = run.kind == RunKind::kFailed;
+    const std::size_t last = failed ? std::min<std::size_t>(1, n - 1) : n - 1;
+    const Micros end = run.StepEnd(last, failed) + 5 * kMs;
+    // "<pipeline>-2025_03_03-09_00_00_000000", ZenML's {date}-{time}.
+    std::string when = T(run.start);
+    std::replace(when.begin(), when.end(), '-', '_');
+    std::replace(when.begin(), when.end(), ' ', '-');
+    std::replace(when.begin(), when.end(), ':', '_');
+    std::replace(when.begin(), when.end(), '.', '_');
     // ZenML leaves orchestrator_run_id empty on a run whose steps were all cached.
     const std::string orchestrator_run = Dashed(ids_.Uuid());
-    st_.run.Run(run.id, T(run.start + 300), T(end + 1400), name,
-                OrNull{run.kind == RunKind::kCached ? nullptr : &orchestrator_run}, T(run.start), T(end),
-                run.kind == RunKind::kFailed ? "failed" : "completed", environment_, run.deployment_id, user_,
-                workspace_, p->id);
-    std::vector<StepRecord> records;
-    for (int k = 0; k <= last; ++k) records.push_back(WriteStep(p, k, run, records, k == fail_at));
-    return records;
+    insert_.run.Run(run.id, T(run.start + 300), T(end + 1400), p->name + "-" + when,
+                    OrNull{run.kind == RunKind::kCached ? nullptr : &orchestrator_run},
+                    T(run.start), T(end), failed ? "failed" : "completed", environment_,
+                    run.deployment_id, user_, workspace_, p->id);
+    std::vector<StepRecord> steps;
+    for (std::size_t k = 0; k <= last; ++k) {
+      steps.push_back(WriteStep(p, k, run, steps, failed && k == last));
+    }
+    return steps;
   }
 
-  StepRecord WriteStep(PipelinePlan* p, int k, const RunContext& run, const std::vector<StepRecord>& earlier, bool fails) {
-    const StepPlan& s = p->steps[static_cast<std::size_t>(k)];
-    const bool cached = run.kind == RunKind::kCached;
-    const StepRecord* original = cached ? &(*run.original)[static_cast<std::size_t>(k)] : nullptr;
+  StepRecord WriteStep(PipelinePlan* p, std::size_t k, const RunContext& run,
+                       const std::vector<StepRecord>& earlier, bool fails) {
+    const StepPlan& s = p->steps[k];
+    const StepRecord* original = run.kind == RunKind::kCached ? &(*run.original)[k] : nullptr;
     const Micros t0 = run.StepStart(k), t1 = run.StepEnd(k, fails);
-    StepRecord rec{ids_.Uuid(), original != nullptr ? original->cache_key : ids_.Hex(32), {}, {}};
-    st_.step.Run(rec.id, T(t0 + 4 * kMs), T(t1 + 500), s.name, T(t0), T(t1),
-                 cached ? "cached" : fails ? "failed" : "completed", s.docstring, rec.cache_key, s.source_code,
-                 s.code_hash, OrNull{original != nullptr ? &original->id : nullptr}, run.deployment_id, run.id,
-                 user_, workspace_);
-    for (int up : Upstream(s)) st_.parent.Run(earlier[static_cast<std::size_t>(up)].id, rec.id);
+    StepRecord step{ids_.Uuid(), original ? original->cache_key : ids_.Hex(32), {}, {}};
+    const char* status = original ? "cached" : fails ? "failed" : "completed";
+    insert_.step.Run(step.id, T(t0 + 4 * kMs), T(t1 + 500), s.name, T(t0), T(t1), status,
+                     s.docstring, step.cache_key, s.source_code, s.code_hash,
+                     OrNull{original ? &original->id : nullptr}, run.deployment_id, run.id, user_,
+                     workspace_);
+    for (std::size_t up : Upstream(s)) insert_.parent.Run(earlier[up].id, step.id);
     for (const InputPlan& in : s.inputs) {
-      st_.input.Run(in.name, rec.id, earlier[static_cast<std::size_t>(in.step)].outputs[static_cast<std::size_t>(in.output)]);
+      insert_.input.Run(in.name, "step_output", step.id, earlier[in.step].outputs[in.output]);
     }
-    if (original != nullptr) {  // same artifact versions and metadata rows, no new files
-      rec.outputs = original->outputs;
-      for (const std::string& m : original->metadata_ids) Link(m, rec.id, "step_run");
+    if (original) {  // the original's artifact versions and metadata, no new files or logs
+      step.outputs = original->outputs;
+      for (const std::string& m : original->metadata_ids) Link(m, step.id, "step_run");
     } else if (!fails) {
       for (std::size_t j = 0; j < s.outputs.size(); ++j) {
-        const Micros created = t0 + (t1 - t0) / 2 + static_cast<Micros>(j) * 100;
-        rec.outputs.push_back(WriteArtifactVersion(p, k, j, rec.id, created, run.index));
+        const Micros created = (t0 + t1) / 2 + Micros(j) * 100;
+        step.outputs.push_back(WriteArtifactVersion(p, k, j, step.id, created, run.index));
       }
     }
-    for (std::size_t j = 0; j < rec.outputs.size(); ++j) st_.output.Run(s.outputs[j].name, rec.id, rec.outputs[j]);
-    if (!cached) WriteLog(s, rec.id, t0, t1, fails, run);
-    if (cached || fails) return rec;
-    for (const auto& [key, value] : s.metadata) {
-      rec.metadata_ids.push_back(AddMetadata(key, value, "float", t1 - 10 * kMs, &rec.id, rec.id, "step_run"));
+    for (std::size_t j = 0; j < step.outputs.size(); ++j) {
+      insert_.output.Run(s.outputs[j].name, step.id, step.outputs[j]);
     }
-    if (s.reports_accuracy) {
-      if (run.index == 0) {  // a repeated key: readers must show the newest value
-        rec.metadata_ids.push_back(AddMetadata("accuracy", "0.5", "float", t1 - 20 * kMs, &rec.id, rec.id, "step_run"));
-      }
-      const double accuracy = static_cast<double>(700 + (std::int64_t{run.index} * 7919) % 250) / 1000.0;
-      rec.metadata_ids.push_back(AddMetadata("accuracy", Json(accuracy).dump(), "float", t1 - 10 * kMs, &rec.id, rec.id, "step_run"));
+    if (original) return step;
+    WriteLog(s, step.id, t0, t1, fails, run.index);
+    if (fails) return step;
+    const auto publish = [&](const std::string& key, const std::string& value, Micros t) {
+      step.metadata_ids.push_back(
+          AddMetadata(key, value, "float", t, &step.id, step.id, "step_run"));
+    };
+    for (const auto& [key, value] : s.metadata) publish(key, value, t1 - 10 * kMs);
+    if (s.varying_accuracy) {
+      if (run.index == 0) publish("accuracy", "0.5", t1 - 20 * kMs);  // repeated: newest wins
+      const double accuracy = double(700 + (std::int64_t{run.index} * 7919) % 250) / 1000;
+      publish("accuracy", Json(accuracy).dump(), t1 - 10 * kMs);
     }
-    return rec;
+    return step;
   }
 
-  // One new artifact version: its folder <root>/<step>/<output>/<step-run-id>/<8 hex>, its
-  // files, its row (and its artifact's, for the first version) and its storage_size.
-  std::string WriteArtifactVersion(PipelinePlan* p, int k, std::size_t j, const std::string& step_id, Micros t, int run) {
-    StepPlan& s = p->steps[static_cast<std::size_t>(k)];
-    OutputPlan& o = s.outputs[j];
+  // A new artifact version: its folder <root>/<step>/<output>/<step-run-id>/<8 hex>, its
+  // files, its row (and its artifact's, at the first version) and its storage_size.
+  std::string WriteArtifactVersion(PipelinePlan* p, std::size_t k, std::size_t j,
+                                   const std::string& step_id, Micros t, int run) {
+    const StepPlan& s = p->steps[k];
+    OutputPlan& o = p->steps[k].outputs[j];
     const std::string c = T(t);
     if (o.artifact_id.empty()) {
       o.artifact_id = ids_.Uuid();
-      st_.artifact.Run(o.artifact_id, c, c, o.artifact_name, o.artifact_name == o.name ? 1 : 0);
+      insert_.artifact.Run(o.artifact_id, c, c, o.artifact_name, o.custom_name() ? 1 : 0);
     }
     const std::string id = ids_.Uuid();
     std::string uri = root_ + "/" + s.name + "/" + o.name + "/" + Dashed(step_id);
     files_.MakeDir(uri);
     uri += "/" + ids_.Hex(8);
     files_.MakeDir(uri);
-    const std::int64_t size = WriteArtifactFiles(o.content, uri, 1000 * (std::int64_t{run} + 1) + 10 * (k + 1) + static_cast<std::int64_t>(j));
+    const auto value = std::int64_t(1000 * (std::int64_t{run} + 1) + 10 * (k + 1) + j);
+    const std::int64_t size = WriteArtifactFiles(o.content, uri, value);
     ++o.versions;
-    st_.version.Run(id, c, c, std::to_string(o.versions), o.versions, o.type, uri, o.materializer, o.data_type,
-                    o.artifact_id, artifact_store_, user_, workspace_);
-    AddMetadata("storage_size", std::to_string(size), "int", t + 200, nullptr, id, "artifact_version");
+    insert_.version.Run(id, c, c, std::to_string(o.versions), o.versions, o.type, uri,
+                        o.materializer, o.data_type, "step_output", o.artifact_id,
+                        artifact_store_, user_, workspace_);
+    AddMetadata("storage_size", std::to_string(size), "int", t + 200, nullptr, id,
+                "artifact_version");
     return id;
   }
 
@@ -854,59 +934,70 @@ class DemoWriter {
       case Content::kFloat: return files_.Write(dir + "/data.json", "0.934");
       case Content::kList: return files_.Write(dir + "/data.json", "[0, 0, 1, 1, 2, 2]");
       case Content::kDict:
-        return files_.Write(dir + "/data.json", Json{{"accuracy", 0.934}, {"f1", 0.927}, {"note", "résumé of the held-out evaluation"}}.dump());
+        return files_.Write(dir + "/data.json",
+                            R"({"accuracy": 0.934, "f1": 0.927, "note": "résumé of the eval"})");
       case Content::kTable: {
         files_.MakeDir(dir + "/schema");
-        const std::int64_t csv = files_.Write(dir + "/df.csv", "sepal_length,sepal_width,petal_length,petal_width\n"
-                                              "5.1,3.5,1.4,0.2\n4.9,3.0,1.4,0.2\n7.0,3.2,4.7,1.4\n6.4,3.2,4.5,1.5\n");
+        const std::int64_t csv = files_.Write(
+            dir + "/df.csv",
+            "sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n"
+            "4.9,3.0,1.4,0.2\n7.0,3.2,4.7,1.4\n6.4,3.2,4.5,1.5\n");
         return csv + files_.Write(dir + "/schema/columns.json",
-                                  R"({"columns": ["sepal_length", "sepal_width", "petal_length", "petal_width"], "dtype": "float64"})");
+                                  R"({"columns": ["sepal_length", "sepal_width", )"
+                                  R"("petal_length", "petal_width"], "dtype": "float64"})");
       }
-      case Content::kBlob: return files_.WritePseudoRandom(dir + "/model.bin", options_.artifact_bytes);
+      case Content::kBlob:
+        return files_.WritePseudoRandom(dir + "/model.bin", options_.artifact_bytes);
     }
     return 0;
   }
 
-  // <root>/<step>/logs/<uuid>.log in ZenML's format, and its row. Cached steps get none.
-  void WriteLog(const StepPlan& s, const std::string& step_id, Micros t0, Micros t1, bool failed, const RunContext& run) {
+  // <root>/<step>/logs/<uuid>.log in ZenML's format, and its row.
+  void WriteLog(const StepPlan& s, const std::string& step_id, Micros t0, Micros t1, bool failed,
+                int run) {
     const auto stamp = [](Micros t) { return "[" + T(t).substr(0, 19) + " UTC] "; };
     std::string text = stamp(t0) + "Step " + s.name + " has started.\n\n";
     if (failed) {
-      text += stamp(t1) + "Failed to run step " + s.name + " after 1 retries. Exiting.\n\n" + stamp(t1) +
-              "boom\nTraceback (most recent call last):\n  File \"pipelines.py\", line 12, in " + s.name + "\n    raise RuntimeError(\"boom\")\nRuntimeError: boom\n\n";
+      text += stamp(t1) + "Failed to run step " + s.name + " after 1 retries. Exiting.\n\n" +
+              stamp(t1) + "boom\nTraceback (most recent call last):\n  File \"pipelines.py\", " +
+              "line 12, in " + s.name +
+              "\n    raise RuntimeError(\"boom\")\nRuntimeError: boom\n\n";
     } else {
       char seconds[32];
-      std::snprintf(seconds, sizeof seconds, "%.3f", static_cast<double>(t1 - t0) / kSec);
-      text += stamp(t0) + "Run " + std::to_string(run.index) + " of " + s.name + " produced " +
-              std::to_string(s.outputs.size()) + " output(s).\n\n" + stamp(t1) + "Step " + s.name + " has finished in " + seconds + "s.\n\n";
+      std::snprintf(seconds, sizeof seconds, "%.3f", double(t1 - t0) / kSec);
+      text += stamp(t0) + "Run " + std::to_string(run) + ": " + s.name + " writes " +
+              std::to_string(s.outputs.size()) + " output(s).\n\n" + stamp(t1) + "Step " +
+              s.name + " has finished in " + seconds + "s.\n\n";
     }
     const std::string uri = root_ + "/" + s.name + "/logs/" + Dashed(ids_.Uuid()) + ".log";
     files_.Write(uri, text);
     const std::string c = T(t0 + 6 * kMs);
-    st_.log.Run(ids_.Uuid(), c, c, uri, step_id, artifact_store_);
+    insert_.log.Run(ids_.Uuid(), c, c, uri, step_id, artifact_store_);
   }
 
   // A run_metadata row (value: JSON text) attached to one resource; returns its id.
-  std::string AddMetadata(std::string_view key, const std::string& value, std::string_view type, Micros t,
-                          const std::string* publisher, const std::string& resource_id, std::string_view resource_type) {
+  std::string AddMetadata(std::string_view key, const std::string& value, std::string_view type,
+                          Micros t, const std::string* publisher, const std::string& resource_id,
+                          std::string_view resource_type) {
     std::string id = ids_.Uuid();
     const std::string c = T(t);
-    st_.metadata.Run(id, c, c, user_, workspace_, key, value, type, OrNull{publisher});
+    insert_.metadata.Run(id, c, c, user_, workspace_, key, value, type, OrNull{publisher});
     Link(id, resource_id, resource_type);
     return id;
   }
-  void Link(const std::string& metadata_id, const std::string& resource_id, std::string_view resource_type) {
-    st_.link.Run(ids_.Uuid(), resource_id, resource_type, metadata_id);
+  void Link(const std::string& metadata_id, const std::string& resource_id,
+            std::string_view resource_type) {
+    insert_.link.Run(ids_.Uuid(), resource_id, resource_type, metadata_id);
   }
 
   const DemoOptions& options_;
-  const std::string dir_;  // absolute DIR
+  const std::string dir_;  // absolute
+  const Db& db_;
   IdSource ids_;
-  Db& db_;
-  Statements st_;
+  Inserts insert_;
   std::string user_, workspace_, server_, orchestrator_, artifact_store_, stack_, repository_;
   std::vector<std::string> code_references_;
-  std::string root_;         // the artifact store's folder: <DIR>/local_stores/<id-dashed>
+  std::string root_;         // the artifact store's folder: <dir>/local_stores/<id-dashed>
   std::string environment_;  // client and orchestrator environment JSON
   FileWriter files_;
 };
@@ -914,8 +1005,12 @@ class DemoWriter {
 Status Validate(const DemoOptions& o) {
   if (o.dir.empty()) return Status::InvalidArgument("demo: no directory given");
   if (o.runs < 0) return Status::InvalidArgument("demo: --runs must be >= 0");
-  if (o.steps < 1 || o.steps > 1000) return Status::InvalidArgument("demo: --steps must be in 1..1000");
-  if (o.outputs < 1 || o.outputs > 1000) return Status::InvalidArgument("demo: --outputs must be in 1..1000");
+  if (o.steps < 1 || o.steps > 1000) {
+    return Status::InvalidArgument("demo: --steps must be between 1 and 1000");
+  }
+  if (o.outputs < 1 || o.outputs > 1000) {
+    return Status::InvalidArgument("demo: --outputs must be between 1 and 1000");
+  }
   return Status::Ok();
 }
 
@@ -931,7 +1026,7 @@ Status WriteDemoStore(const DemoOptions& options) {
     const std::string db_path = store + "/zenml.db";
     struct stat st;
     if (::stat(db_path.c_str(), &st) == 0) {
-      return Status::InvalidArgument(db_path + " already exists: refusing to overwrite a ZenML store");
+      return Status::InvalidArgument(db_path + " already exists: refusing to overwrite a store");
     }
     std::error_code ec;
     std::filesystem::create_directories(store, ec);
@@ -940,14 +1035,16 @@ Status WriteDemoStore(const DemoOptions& options) {
     ::unlink(partial.c_str());
     {
       Db db(partial);
-      // One transaction without a journal: a failed write is discarded as a whole below.
-      db.Exec("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA locking_mode=EXCLUSIVE;"
+      // One transaction and no journal: a failed write is thrown away whole, below.
+      db.Exec("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA locking_mode=EXCLUSIVE; "
               "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY; BEGIN");
       db.Exec(kZenml074SchemaSql);
       DemoWriter(options, dir, db).Write();
       db.Exec("COMMIT; PRAGMA journal_mode=DELETE");
     }
-    if (::rename(partial.c_str(), db_path.c_str()) != 0) FailIo(db_path + ": rename: " + std::strerror(errno));
+    if (::rename(partial.c_str(), db_path.c_str()) != 0) {
+      FailIo(db_path + ": rename: " + std::strerror(errno));
+    }
     return Status::Ok();
   } catch (const DemoError& e) {
     if (!partial.empty()) ::unlink(partial.c_str());

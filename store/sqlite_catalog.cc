@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "store/json_limits.h"
+
 namespace zenfs {
 
 namespace {
@@ -326,7 +328,7 @@ Result<StoreRows> SqliteCatalog::LoadRows() {
                        ArtifactStoreRow row{st.Text(0), ""};
                        auto decoded = DecodeBase64(st.Text(1));
                        if (decoded) {
-                         const json cfg = json::parse(*decoded, nullptr, false);
+                         const json cfg = ParseStoreJson<json>(*decoded);
                          if (cfg.is_object() && cfg.contains("path") && cfg["path"].is_string()) {
                            row.configured_root = cfg["path"].get<std::string>();
                          }
@@ -407,7 +409,7 @@ Status SqliteCatalog::GetRunDetail(const std::string& run_id, RunDetail* out) {
             if (auto sid = st.OptText(2)) out->schedule_id = sid;
             out->code_path = st.OptText(3);
             if (auto spec = st.OptText(4)) {
-              const json j = json::parse(MaybeDecompress(*spec), nullptr, false);
+              const json j = ParseStoreJson<json>(MaybeDecompress(*spec));
               if (j.is_object() && j.contains("source")) out->pipeline_source = j["source"].dump();
             }
             code_reference_id = st.OptText(5);
@@ -441,7 +443,7 @@ Result<std::string> SqliteCatalog::DeploymentStepConfig(const sql::Db& db,
   // The deployment's JSON holds every step; this step's entry is what meta.json shows.
   s = ForEachBound(db, "SELECT step_configurations FROM " + deployment_table_ + " WHERE id = ?",
                    {deployment_id}, [&](const sql::Stmt& st) {
-                     const json all = json::parse(MaybeDecompress(st.Text(0)), nullptr, false);
+                     const json all = ParseStoreJson<json>(MaybeDecompress(st.Text(0)));
                      if (all.is_object() && all.contains(step_name)) config = all[step_name].dump();
                    });
   if (!s.ok()) return s;
