@@ -344,7 +344,19 @@ bool IsFinishedStatus(std::string_view status) {
 }
 
 double Tree::TimeoutFor(const Snapshot& s, const NodeKey& key, const Loc& loc) const {
-  (void)key;
+  // A meta.json also names other runs (a cached step's original, an output's producer,
+  // inputs), which can be deleted while this run stays as it is: its size is never
+  // cached for longer than one refresh.
+  switch (key.kind) {
+    case NodeKind::kRootMeta:
+    case NodeKind::kPipelineMeta:
+    case NodeKind::kRunMeta:
+    case NodeKind::kStepMeta:
+    case NodeKind::kOutputMeta:
+      return options_.refresh_seconds;
+    default:
+      break;
+  }
   // The root, pipelines and their run lists change whenever a run starts; a run's own
   // folder can change only until it finishes.
   if (loc.run < 0 || !IsFinishedStatus(s.run_row(loc.run).status)) return options_.refresh_seconds;
