@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs dependencies, builds, and runs every test: unit, tree and real-mount tests on
-# a RelWithDebInfo build, then the unit and tree tests again under ASan+UBSan, then a
+# a RelWithDebInfo build, then the unit and tree tests again under ASan+UBSan, the tree,
+# live and stress tests under ThreadSanitizer, then a
 # bounded, seeded libFuzzer run (clang) over the committed corpus.
 # Environment: ZENFS_REQUIRE_FUSE=1 makes a missing /dev/fuse a failure instead of a
 # skip; ZENFS_ZENML_SAMPLE names the genuine ZenML store for the conformance test.
@@ -21,6 +22,12 @@ BUILD_DIR=build-asan scripts/build.sh -DZENFS_SANITIZE=ON -DCMAKE_BUILD_TYPE=Deb
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
    ctest --output-on-failure -j"$jobs" -L unit --timeout 900)
+
+# ThreadSanitizer: the tree tests in-process, and the live and stress tests against a
+# TSan-built daemon (the tests' RSS bounds are off in sanitizer builds).
+BUILD_DIR=build-tsan scripts/build.sh -DZENFS_TSAN=ON
+(cd build-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ZENFS_STRESS_SECONDS=20 \
+   ctest --output-on-failure -j"$jobs" -R 'TreeTest|DiffSnapshots|LiveTest|LiveJournalTest' --timeout 900)
 
 BUILD_DIR=build-fuzz CC=clang CXX=clang++ scripts/build.sh -DZENFS_FUZZ=ON
 (cd build-fuzz && ctest --output-on-failure -L fuzz --timeout 300)
