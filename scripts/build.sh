@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Configures and builds zenfs into BUILD_DIR (default: build/). Extra args go to cmake.
+# Configures and builds zenfs into BUILD_DIR (default: build/). Extra args go to cmake's
+# configure step; BUILD_TARGET (default: all) picks what to build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD_DIR:-build}
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
-cmake --build "$build" -j"$(nproc)"
+cmake --build "$build" -j"$(nproc)" --target "${BUILD_TARGET:-all}"

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
-BUILD_DIR=build scripts/build.sh --target zenfs >/dev/null 2>&1 || BUILD_DIR=build scripts/build.sh
+BUILD_DIR=build BUILD_TARGET=zenfs scripts/build.sh
 zenfs=$PWD/build/zenfs
 dir=${ZENFS_DEMO_DIR:-/tmp/zenfs-demo}
 store=$dir/store

@@ -56,7 +56,13 @@ Result<ArtifactRef> LocalArtifactSource::Locate(std::string_view uri, std::strin
 
 Result<std::string> LocalArtifactSource::PathOf(const ArtifactRef& ref, std::string_view rel) const {
   if (rel.empty()) return ref.base;
-  return UriResolver::Contained(ResolvedPath{ref.base, ref.root}, rel);
+  auto path = UriResolver::Contained(ResolvedPath{ref.base, ref.root}, rel);
+  // A symlink or ".." out of the artifact store is refused: an I/O error for the caller
+  // (EIO), never the bytes it points at.
+  if (!path.ok() && path.status().code() == Status::Code::kInvalidArgument) {
+    return Status::IOError("refused: " + path.status().message());
+  }
+  return path;
 }
 
 Result<FileInfo> LocalArtifactSource::Stat(const ArtifactRef& ref, std::string_view rel) {

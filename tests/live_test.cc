@@ -491,7 +491,7 @@ TEST_P(LiveJournalTest, RunsProgressAppearAndDisappear) {
 
   // A new pipeline with a run appears at the root and in the root's meta.json.
   const std::string pipeline = w.AddPipeline("live_pipeline");
-  ZenmlWriter::Run other = w.StartRun("live-pipeline-run", pipeline, 1);
+  w.StartRun("live-pipeline-run", pipeline, 1);
   EXPECT_TRUE(PollUntil([&] {
     auto root = ListDir(root_);
     return root && std::find(root->begin(), root->end(), "live_pipeline") != root->end();
@@ -534,7 +534,6 @@ TEST_P(LiveJournalTest, RunsProgressAppearAndDisappear) {
   })) << "pipeline meta.json still lists a deleted run: " << Seen(root_ + "/example_pipeline/meta.json");
   EXPECT_TRUE(PollUntil([&] { return ReadLink(runs + "/latest").value_or("live-run") != "live-run"; }))
       << "latest names a deleted run";
-  (void)other;
   ExpectDaemonAnswers();
 }
 
