@@ -955,7 +955,9 @@ TEST_F(LiveTest, StressReadersAndAWriter) {
   for (const std::string& s : state.samples) samples += "\n  " + s;
   EXPECT_EQ(state.unexpected_errors.load(), 0) << samples;
   EXPECT_EQ(state.mismatches.load(), 0) << samples;
-  EXPECT_GT(state.walks.load(), 8) << "the readers hardly got through the tree";
+  // Every reader finished at least one whole walk (a sanitizer build is ~10x slower, so
+  // the bound is on progress, not speed).
+  EXPECT_GE(state.walks.load(), 8) << "the readers hardly got through the tree";
   if (!kSanitized) {
     EXPECT_LT(peak_mib, 256) << "the daemon's peak RSS";
   }
