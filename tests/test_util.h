@@ -6,6 +6,14 @@
 
 namespace zenfs::testing {
 
+// True in ASan/UBSan and TSan builds (CMake defines ZENFS_SANITIZED there): memory
+// figures mean nothing under a sanitizer's allocator.
+#ifdef ZENFS_SANITIZED
+inline constexpr bool kSanitizedBuild = true;
+#else
+inline constexpr bool kSanitizedBuild = false;
+#endif
+
 // A fresh directory under $TMPDIR (or /tmp), or under `base` (created if missing),
 // removed with everything in it on destruction. Not thread-safe; one per test.
 class TempDir {
