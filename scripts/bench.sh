@@ -4,7 +4,10 @@
 # files on local disk (native), through bindfs (a minimal FUSE passthrough: the FUSE peer)
 # and through `rclone mount` (a second peer). Prints the environment, then ONE table.
 #
-#   scripts/bench.sh                  full run (root: drops caches, mounts; ~30 min on 2 CPUs)
+#   scripts/bench.sh                  full run (root: drops caches, mounts). Its length is
+#                                     zenfs's: with zenfs 2af5a98 on a 2-CPU VM, `--rounds 3
+#                                     --walk-rounds 1 --walk-peers bindfs --timeout 120`
+#                                     took 49 min (plus 9 min, once, for the native copy).
 #   scripts/bench.sh --smoke          CI check that the script works: 2,000 runs x 1 step x
 #                                     1 output with an 8 MiB artifact, 1 round, no cache
 #                                     dropping, no peers unless --peers, no scaling rows.
@@ -29,6 +32,7 @@
 #   --work DIR      cache and scratch dir (default $ZENFS_BENCH_DIR or /var/tmp/zenfs-bench)
 #   --zenfs PATH    the zenfs binary (default $ZENFS_BIN; else build with scripts/build.sh
 #                   into $BUILD_DIR, default build/, and use that)
+#   --table FILE    print the table again from a run's saved samples (WORK/results/*.state)
 #   ZENFS_COMMIT=…  label to print as the binary's commit when it was built elsewhere
 #
 # Stores (`zenfs demo` size knobs), cached under WORK/stores/runsR-stepsS-outputsO-bytesB
@@ -66,7 +70,7 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 usage() { sed -n '3,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
 
 ROUNDS=5 TIMEOUT=600 SMOKE=0 HUGE=0 CORE=0 PIN=0 SCALING=1 ONLY="" PEERS_OPT="bindfs,rclone"
-ROUNDS_SET=0 PEERS_SET=0 WALK_ROUNDS="" WALK_PEERS=""
+ROUNDS_SET=0 PEERS_SET=0 WALK_ROUNDS="" WALK_PEERS="" TABLE_FILE=""
 WORK=${ZENFS_BENCH_DIR:-/var/tmp/zenfs-bench}
 ZENFS=${ZENFS_BIN:-}
 while [ $# -gt 0 ]; do
@@ -84,6 +88,7 @@ while [ $# -gt 0 ]; do
     --only) ONLY=${2:?--only LIST}; shift ;;
     --work) WORK=${2:?--work DIR}; shift ;;
     --zenfs) ZENFS=${2:?--zenfs PATH}; shift ;;
+    --table) TABLE_FILE=${2:?--table FILE}; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "bench.sh: unknown option: $1 (see --help)" >&2; exit 1 ;;
   esac
@@ -125,17 +130,23 @@ declare -A COUNT=()     # "ROW/SYS" -> the command's output (W3's file count)
 declare -A DIR_OF=()    # system -> the directory its commands run on
 declare -A PID_OF=()    # system -> daemon pid (mounted systems)
 PHASES=()               # "name seconds"
+PEERS=() W6_FILES="" MODEL_BYTES=""
 MOUNTS=()               # every mountpoint this run created
-DAEMONS=()              # every daemon pid this run started or found
 
 log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { log "FAILED: $*"; exit 1; }
 now() { printf '%s' "$EPOCHREALTIME"; }
 elapsed() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.6f", b - a }'; }
 
+# Everything the table needs, after every phase: `--table FILE` prints it again.
+save_state() {
+  declare -p SAMPLES TIMEDOUT FAILED COUNT PEERS DEEP WIDE W6_RUNS W6_FILES MODEL_BYTES \
+    TIMEOUT ROUNDS WALK_ROUNDS SCALING SCALE_DEEP SCALE_WIDE > "$WORK/results/$RUN_ID.state"
+}
+
 PHASE_NAME="" PHASE_T0=""
 phase() {  # phase NAME: ends the current phase (if any) and starts NAME ("" = none)
-  if [ -n "$PHASE_NAME" ]; then PHASES+=("$PHASE_NAME $(elapsed "$PHASE_T0")"); fi
+  if [ -n "$PHASE_NAME" ]; then PHASES+=("$PHASE_NAME $(elapsed "$PHASE_T0")"); save_state; fi
   PHASE_NAME=$1 PHASE_T0=$(now)
   [ -z "$1" ] || log "== $1"
 }
@@ -151,7 +162,8 @@ cleanup() {
   for m in "${MOUNTS[@]}"; do
     if is_mounted "$m"; then fusermount3 -uz "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; fi
   done
-  for p in "${DAEMONS[@]}"; do
+  # Only daemons still mounted: sys_down forgets a pid once its process has exited.
+  for p in "${PID_OF[@]}"; do
     if kill -0 "$p" 2>/dev/null; then kill "$p" 2>/dev/null || true; fi
   done
   for m in "${MOUNTS[@]}"; do rmdir "$m" 2>/dev/null || true; done
@@ -183,7 +195,7 @@ setup_tools() {
     ZENFS=${BUILD_DIR:-build}/zenfs
     [[ $ZENFS == /* ]] || ZENFS=$REPO/$ZENFS
   fi
-  ZENFS=$(realpath "$ZENFS")
+  ZENFS=$(realpath -m "$ZENFS")
   [ -x "$ZENFS" ] || die "no zenfs binary at $ZENFS"
   PEERS=()
   local p
@@ -347,7 +359,6 @@ sys_up() {
       "${PIN_CMD[@]}" rclone mount --config "$WORK/rclone.conf" --log-level ERROR --read-only "$NATIVE" "$MNTPT" 2>>"$ERRLOG" &
       pid=$! ;;
   esac
-  DAEMONS+=("$pid")
   PID_OF[$sys]=$pid
   DIR_OF[$sys]=$MNTPT
   if ! wait_mounted "$MNTPT" "$pid"; then
@@ -361,17 +372,18 @@ sys_up() {
 
 sys_down() {
   local sys=$1 mnt=${DIR_OF[$1]:-} pid=${PID_OF[$1]:-}
-  unset "DIR_OF[$sys]" "PID_OF[$sys]"
-  [ "$sys" != native ] && [ -n "$mnt" ] || return 0
-  if is_mounted "$mnt"; then
-    if [ "$sys" = zenfs ]; then
-      "$ZENFS" umount "$mnt" 2>>"$ERRLOG" || fusermount3 -uz "$mnt" 2>>"$ERRLOG" || true
-    else
-      fusermount3 -u "$mnt" 2>>"$ERRLOG" || fusermount3 -uz "$mnt" 2>>"$ERRLOG" || true
+  if [ "$sys" != native ] && [ -n "$mnt" ]; then
+    if is_mounted "$mnt"; then
+      if [ "$sys" = zenfs ]; then
+        "$ZENFS" umount "$mnt" 2>>"$ERRLOG" || fusermount3 -uz "$mnt" 2>>"$ERRLOG" || true
+      else
+        fusermount3 -u "$mnt" 2>>"$ERRLOG" || fusermount3 -uz "$mnt" 2>>"$ERRLOG" || true
+      fi
     fi
+    [ -z "$pid" ] || wait_exit "$pid"
+    rmdir "$mnt" 2>/dev/null || true
   fi
-  [ -z "$pid" ] || wait_exit "$pid"
-  rmdir "$mnt" 2>/dev/null || true
+  unset "DIR_OF[$sys]" "PID_OF[$sys]"
 }
 
 drop_peer() {
@@ -546,10 +558,11 @@ bench_wide() {
     ls "$MNTPT" > /dev/null || die "ls of a fresh zenfs mount failed"
     SAMPLES[M1$sfx/zenfs]+=" $(elapsed "$t0")"
     pid=$(zenfs_daemon_pid "$store" "$MNTPT") || die "cannot find the zenfs daemon of $MNTPT"
-    DAEMONS+=("$pid"); PID_OF[zenfs]=$pid; DIR_OF[zenfs]=$MNTPT
+    PID_OF[zenfs]=$pid; DIR_OF[zenfs]=$MNTPT
     log "  M1$sfx: $(echo "${SAMPLES[M1$sfx/zenfs]}" | awk '{ print $NF }') s"
     timed "W5f$sfx" zenfs "$W5_SH"
     SAMPLES[M2w$sfx/zenfs]+=" $(awk '/^VmHWM/ { print $2 }' "/proc/$pid/status")"
+    log "  VmHWM: $(echo "${SAMPLES[M2w$sfx/zenfs]}" | awk '{ print $NF }') kB"
     sys_down zenfs
   done
 }
@@ -655,9 +668,11 @@ print_row() {
     if [ -n "$zval" ] && [ -n "$VAL" ] && [ "$FIG" != error ]; then
       r=$(ratio "$kind" "$zval" "$VAL")
       [ -z "$r" ] || r="${r}x"
-      # a timed-out zenfs makes its time ratio a lower bound (speed ratio an upper one)
-      if [ -n "$zb" ] && [ -n "$r" ]; then [ "$kind" = time ] && r=">$r" || r="<$r"; fi
-      if [ -n "$BOUND" ] && [ -n "$r" ]; then r="?$r"; fi
+      # A timeout makes the ratio a bound: zenfs's raises a time ratio (lowers a speed
+      # ratio), the peer's the other way round; with both, nothing is known.
+      if [ -n "$r" ] && [ -n "$zb" ] && [ -n "$BOUND" ]; then r="?"
+      elif [ -n "$r" ] && [ -n "$zb" ]; then [ "$kind" = time ] && r=">$r" || r="<$r"
+      elif [ -n "$r" ] && [ -n "$BOUND" ]; then [ "$kind" = time ] && r="<$r" || r=">$r"; fi
     fi
     rat[$sys]=$r
   done
@@ -667,9 +682,11 @@ print_row() {
       native*|bindfs*) sys=${t%%[<>]*}; op=${t#"$sys"}; op=${op:0:2}; val=${t#"$sys$op"}
         tgt_text+="$(sym "$op")${val}x $sys, "
         r=${rat[$sys]:-}
-        if [ -z "$r" ] || [[ $r == \?* ]]; then verdict+=" n/a"
+        if [ -z "$r" ] || [ "$r" = "?" ]; then verdict+=" n/a"
         elif [[ $r == \>* && $op == "<=" ]] || [[ $r == \<* && $op == ">=" ]]; then verdict+=" MISS"
-        else r=${r#[<>]}; verdict+=" $(check "${r%x}" "$op" "$val")"; fi ;;
+        elif [[ $r == [\<\>]* ]]; then  # a bound on the right side of the target: PASS or unknown
+          [ "$(check "${r:1:-1}" "$op" "$val")" = PASS ] && verdict+=" PASS" || verdict+=" n/a"
+        else verdict+=" $(check "${r%x}" "$op" "$val")"; fi ;;
       abs*) op=${t:3:2}; val=${t:5}
         tgt_text+="$(sym "$op")${val} s, "
         if [ -z "$zval" ]; then verdict+=" n/a"; else verdict+=" $(check "$zval" "$op" "$val")"; fi ;;
@@ -695,7 +712,7 @@ print_row() {
   for sys in "${PEERS[@]}"; do printf ' %12s' "${fig[$sys]:-—}"; done
   printf ' %9s' "${rat[native]:-—}"
   for sys in "${PEERS[@]}"; do printf ' %9s' "${rat[$sys]:-—}"; done
-  printf '  %-28s %s\n' "$tgt_text" "$verdict"
+  printf '  %-30s %s\n' "$tgt_text" "$verdict"
 }
 
 print_table() {
@@ -705,7 +722,7 @@ print_table() {
   for sys in "${PEERS[@]}"; do printf ' %12s' "$sys"; done
   printf ' %9s' "z/native"
   for sys in "${PEERS[@]}"; do printf ' %9s' "z/$sys"; done
-  printf '  %-28s %s\n' target result
+  printf '  %-30s %s\n' target result
   local big="${DEEP[3]}"
   big=${big/G/ GiB}; big=${big/M/ MiB}
   local rows=(
@@ -728,7 +745,7 @@ print_table() {
   local row
   for row in "${rows[@]}"; do print_row "$row"; done
   echo "ratios: zenfs/peer for times, peer/zenfs (zenfs's speed relative to the peer) for throughput rows;" \
-       "'>' and '<' are bounds from a timeout (--timeout $TIMEOUT), '?' a peer's timeout."
+       "'>' and '<' are bounds from a timeout (--timeout $TIMEOUT), '?' when both timed out."
   echo "native 'first' = a warm run (no mount to refresh). W6: $W6_FILES files. W1: $MODEL_BYTES bytes." \
        "M1w: n/a (zenfs has no persistent index)."
   [[ " ${PEERS[*]} " != *" rclone "* ]] || echo "rclone shows no symlinks (latest, output): its W4 lists fewer entries."
@@ -739,11 +756,11 @@ print_table() {
     for n in $(printf '%s\n' "${SCALE_DEEP[@]}" "${DEEP[0]}" | sort -n); do
       [ "$n" = "${DEEP[0]}" ] && k=W3c || k=W3c@$n
       figure "$k" zenfs time
-      files=${COUNT[$k/zenfs]:-?}
+      files=${COUNT[$k/zenfs]:-}
       v=""
-      [ -z "$VAL" ] || [ "$files" = "?" ] || [ -n "$BOUND" ] \
-        || v=$(awk -v t="$VAL" -v n="$files" 'BEGIN { if (n > 0) printf "%.0f µs per file", t / n * 1e6 }')
-      printf '  deep shape, %8s runs:  W3c %10s  (%s files) %s\n' "$n" "${FIG:-—}" "$files" "$v"
+      [ -z "$VAL" ] || [ -z "$files" ] || [ -n "$BOUND" ] \
+        || v=$(awk -v t="$VAL" -v n="$files" 'BEGIN { if (n > 0) printf "(%d files, %.0f µs per file)", n, t / n * 1e6 }')
+      printf '  deep shape, %8s runs:  W3c %10s  %s\n' "$n" "${FIG:-—}" "$v"
     done
     for n in "${WIDE[0]}" "${SCALE_WIDE[@]}"; do
       [ "$n" = "${WIDE[0]}" ] && k="" || k=@$n
@@ -760,8 +777,8 @@ print_phases() {
   echo
   echo "phases (wall time):"
   for p in "${PHASES[@]}"; do printf '  %-34s %8.1f s\n' "${p% *}" "${p##* }"; done
-  for p in "${!GEN_TIME[@]}"; do printf '  generation of %-38s %6.1f s (cached)\n' "$p" "${GEN_TIME[$p]}"; done | sort
-  [ -z "${NATIVE_TIME:-}" ] || printf '  %-34s %8.1f s (cached)\n' "native materialization" "$NATIVE_TIME"
+  for p in "${!GEN_TIME[@]}"; do printf '  generation of %-38s %6.1f s (once; cached)\n' "$p" "${GEN_TIME[$p]}"; done | sort
+  [ -z "${NATIVE_TIME:-}" ] || printf '  %-34s %8.1f s (once; cached)\n' "native materialization" "$NATIVE_TIME"
   local n
   n=$(grep -c . "$ERRLOG" || true)
   [ "$n" = 0 ] || echo "stderr of commands and daemons: $n line(s) in $ERRLOG"
@@ -771,6 +788,13 @@ print_phases() {
 }
 
 # ---------------------------------------------------------------- main
+
+if [ -n "$TABLE_FILE" ]; then
+  # shellcheck disable=SC1090
+  source "$TABLE_FILE"
+  print_table
+  exit 0
+fi
 
 main() {
   local t_all
