@@ -30,11 +30,6 @@ struct Context {
 
 Tree& TreeOf(fuse_req_t req) { return *static_cast<Context*>(fuse_req_userdata(req))->tree; }
 
-// A directory handle: the listing fixed at opendir, so offsets stay meaningful.
-struct DirHandle {
-  std::shared_ptr<const Listing> listing;
-};
-
 constexpr blksize_t kBlockSize = 1 << 20;
 
 struct stat ToStat(const Attr& a) {
@@ -67,6 +62,14 @@ fuse_entry_param ToEntryParam(const Entry& e) {
 }
 
 void ReplyStatus(fuse_req_t req, const Status& s) { fuse_reply_err(req, ToErrno(s)); }
+
+// A worker's buffer for READ and READDIR replies (up to max_pages, 1 MiB): allocated and
+// zeroed once per thread, not once per request.
+char* ReplyBuffer(size_t size) {
+  thread_local std::vector<char> buffer;
+  if (buffer.size() < size) buffer.resize(size);
+  return buffer.data();
+}
 
 void OpInit(void*, fuse_conn_info* conn) {
   if (conn->capable & FUSE_CAP_READDIRPLUS) conn->want |= FUSE_CAP_READDIRPLUS;
@@ -132,10 +135,10 @@ void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
 
 void OpRead(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi) {
   auto* file = reinterpret_cast<OpenFile*>(fi->fh);
-  std::vector<char> buf(size);
-  auto n = TreeOf(req).Read(*file, static_cast<std::uint64_t>(off), size, buf.data());
+  char* const buf = ReplyBuffer(size);
+  auto n = TreeOf(req).Read(*file, static_cast<std::uint64_t>(off), size, buf);
   if (!n.ok()) return ReplyStatus(req, n.status());
-  fuse_reply_buf(req, buf.data(), *n);
+  fuse_reply_buf(req, buf, *n);
 }
 
 void OpRelease(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
@@ -143,32 +146,28 @@ void OpRelease(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
   fuse_reply_err(req, 0);
 }
 
-void OpOpendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
-  auto listing = TreeOf(req).OpenDir(ino);
-  if (!listing.ok()) return ReplyStatus(req, listing.status());
-  // A finished run's folders never change: the kernel may keep their listings (and a
-  // deletion is invalidated by the refresher).
-  fi->cache_readdir = (*listing)->cacheable ? 1 : 0;
-  fi->keep_cache = (*listing)->cacheable ? 1 : 0;
-  auto* h = new DirHandle{std::move(*listing)};
-  fi->fh = reinterpret_cast<uint64_t>(h);
-  if (fuse_reply_open(req, fi) != 0) delete h;
-}
+// zenfs keeps no per-open directory state, so it declines OPENDIR: the kernel then stops
+// sending OPENDIR and RELEASEDIR for good (FUSE_CAP_NO_OPENDIR_SUPPORT), two round trips
+// per folder fewer on every walk, and keeps every listing in its own cache
+// (FOPEN_CACHE_DIR | FOPEN_KEEP_CACHE) until the refresher invalidates the folder
+// (DiffSnapshots names every folder whose children changed). Each READDIR reads the
+// listing of the current snapshot, cached per generation, so pages of one pass agree.
+void OpOpendir(fuse_req_t req, fuse_ino_t, fuse_file_info*) { fuse_reply_err(req, ENOSYS); }
 
-void ReadDirCommon(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi,
-                   bool plus) {
-  const auto* h = reinterpret_cast<DirHandle*>(fi->fh);
+void ReadDirCommon(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plus) {
   Tree& tree = TreeOf(req);
-  std::vector<char> buf(size);
+  auto listing = tree.OpenDir(ino);
+  if (!listing.ok()) return ReplyStatus(req, listing.status());
+  char* const buf = ReplyBuffer(size);
   size_t used = 0;
-  FillDir(*h->listing, ino, static_cast<std::uint64_t>(off), [&](const DirSlot& slot) {
+  FillDir(**listing, ino, static_cast<std::uint64_t>(off), [&](const DirSlot& slot) {
     struct stat st;
     std::memset(&st, 0, sizeof st);
     st.st_ino = slot.ino;
     st.st_mode = slot.type;
     size_t need;
     if (!plus) {
-      need = fuse_add_direntry(req, buf.data() + used, size - used, slot.name, &st,
+      need = fuse_add_direntry(req, buf + used, size - used, slot.name, &st,
                                static_cast<off_t>(slot.next));
       if (need > size - used) return false;
       used += need;
@@ -187,7 +186,7 @@ void ReadDirCommon(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_
     // ".", "..", meta.json and entries whose attributes failed go without a node id: the
     // kernel neither caches them nor counts a lookup for them, and looks them up if needed.
     if (!counted) e.attr = st;
-    need = fuse_add_direntry_plus(req, buf.data() + used, size - used, slot.name, &e,
+    need = fuse_add_direntry_plus(req, buf + used, size - used, slot.name, &e,
                                   static_cast<off_t>(slot.next));
     if (need > size - used) {
       // Did not fit: the kernel never saw it, so the reference just counted is undone.
@@ -197,20 +196,15 @@ void ReadDirCommon(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_
     used += need;
     return true;
   });
-  fuse_reply_buf(req, buf.data(), used);
+  fuse_reply_buf(req, buf, used);
 }
 
-void OpReaddir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi) {
-  ReadDirCommon(req, ino, size, off, fi, false);
+void OpReaddir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info*) {
+  ReadDirCommon(req, ino, size, off, false);
 }
 
-void OpReaddirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi) {
-  ReadDirCommon(req, ino, size, off, fi, true);
-}
-
-void OpReleasedir(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
-  delete reinterpret_cast<DirHandle*>(fi->fh);
-  fuse_reply_err(req, 0);
+void OpReaddirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info*) {
+  ReadDirCommon(req, ino, size, off, true);
 }
 
 void OpStatfs(fuse_req_t req, fuse_ino_t) {
@@ -221,18 +215,6 @@ void OpStatfs(fuse_req_t req, fuse_ino_t) {
   sv.f_namemax = 255;
   sv.f_flag = ST_RDONLY;
   fuse_reply_statfs(req, &sv);
-}
-
-void OpGetxattr(fuse_req_t req, fuse_ino_t, const char*, size_t) {
-  ReplyStatus(req, Status::NoData("zenfs has no extended attributes yet"));
-}
-
-void OpListxattr(fuse_req_t req, fuse_ino_t, size_t size) {
-  if (size == 0) {
-    fuse_reply_xattr(req, 0);
-  } else {
-    fuse_reply_buf(req, nullptr, 0);
-  }
 }
 
 // Every write of any kind: the daemon itself refuses, whatever the mount options.
@@ -265,10 +247,10 @@ fuse_lowlevel_ops MakeOps() {
   ops.opendir = OpOpendir;
   ops.readdir = OpReaddir;
   ops.readdirplus = OpReaddirplus;
-  ops.releasedir = OpReleasedir;
   ops.statfs = OpStatfs;
-  ops.getxattr = OpGetxattr;
-  ops.listxattr = OpListxattr;
+  // No getxattr/listxattr: libfuse answers ENOSYS once, and from then on the kernel itself
+  // says EOPNOTSUPP ("no extended attributes here"), so `ls -l`'s per-file ACL and
+  // security-label probes never make a round trip.
   ops.setattr = OpSetattr;
   ops.mknod = OpMknod;
   ops.mkdir = OpMkdir;
@@ -322,21 +304,32 @@ class Refresher {
  private:
   void Loop() {
     std::unique_lock<std::mutex> lock(mu_);
+    // The kernel caches every listing, and a READDIR answered from the old snapshot can
+    // land in its cache just after the invalidation that followed the swap. So each batch
+    // of invalidations is sent twice: now, and again one interval later, when no request
+    // that began before the swap can still be in flight.
+    std::vector<Invalidation> again;
     while (!cv_.wait_for(lock, interval_, [this] { return stop_; })) {
       lock.unlock();
-      const std::vector<Invalidation> changes = tree_.Refresh();
-      for (const Invalidation& inv : changes) {
-        // ENOENT only means the kernel had nothing cached there.
-        if (inv.kind == Invalidation::Kind::kEntry) {
-          fuse_lowlevel_notify_inval_entry(se_, inv.ino, inv.name.data(), inv.name.size());
-        } else {
-          fuse_lowlevel_notify_inval_inode(se_, inv.ino, 0, 0);
-        }
-      }
+      std::vector<Invalidation> changes = tree_.Refresh();
+      Send(again);
+      Send(changes);
       if (!changes.empty()) {
         log_.Log(Logger::Level::kDebug, "store changed: " + std::to_string(changes.size()) + " invalidations");
       }
+      again = std::move(changes);
       lock.lock();
+    }
+  }
+
+  void Send(const std::vector<Invalidation>& changes) {
+    for (const Invalidation& inv : changes) {
+      // ENOENT only means the kernel had nothing cached there.
+      if (inv.kind == Invalidation::Kind::kEntry) {
+        fuse_lowlevel_notify_inval_entry(se_, inv.ino, inv.name.data(), inv.name.size());
+      } else {
+        fuse_lowlevel_notify_inval_inode(se_, inv.ino, 0, 0);
+      }
     }
   }
 
@@ -390,7 +383,9 @@ Status ServeMount(Tree& tree, Logger& log, const ServeOptions& options,
 
   fuse_loop_config* cfg = fuse_loop_cfg_create();
   fuse_loop_cfg_set_max_threads(cfg, static_cast<unsigned>(options.max_threads));
-  fuse_loop_cfg_set_idle_threads(cfg, 4);
+  // Every worker stays: a walk sends bursts of tiny requests, and a thread started and
+  // torn down per burst costs more than the request itself.
+  fuse_loop_cfg_set_idle_threads(cfg, static_cast<unsigned>(options.max_threads));
   int rc;
   {
     Refresher refresher(tree, log, session.se_, tree.refresh_seconds());

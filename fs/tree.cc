@@ -17,6 +17,8 @@ constexpr mode_t kLinkMode = S_IFLNK | 0777;
 // Caches hold at most this many entries, then start over: memory stays bounded whatever
 // the store's size or the number of lookups.
 constexpr std::size_t kCacheCap = 4096;
+// meta.json sizes are small entries: enough for every document of a 100,000-run pipeline.
+constexpr std::size_t kSizeCacheCap = 1 << 20;
 // An output's files listed in its meta.json, at most.
 constexpr std::size_t kMaxListedFiles = 10000;
 
@@ -119,6 +121,7 @@ std::vector<Invalidation> Tree::Refresh() {
   {
     std::lock_guard<std::mutex> lock(cache_mu_);
     meta_cache_.clear();
+    meta_sizes_.clear();
     listing_cache_.clear();
     ref_cache_.clear();
   }
@@ -337,6 +340,21 @@ Result<std::string> Tree::MetaText(const Snapshot& s, const NodeKey& key, const 
   return text;
 }
 
+Result<std::uint64_t> Tree::MetaSize(const Snapshot& s, const NodeKey& key, const Loc& loc) {
+  const std::uint64_t ino = InodeOf(key);
+  {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    auto it = meta_sizes_.find(ino);
+    if (it != meta_sizes_.end() && it->second.generation == s.generation()) return it->second.size;
+  }
+  auto text = MetaText(s, key, loc);
+  if (!text.ok()) return text.status();
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  if (meta_sizes_.size() >= kSizeCacheCap) meta_sizes_.clear();
+  meta_sizes_[ino] = {s.generation(), text->size()};
+  return text->size();
+}
+
 // ---- attributes ----
 
 bool IsFinishedStatus(std::string_view status) {
@@ -420,10 +438,10 @@ Result<Entry> Tree::EntryOf(const Snapshot& s, const NodeKey& key) {
     case NodeKind::kRunMeta:
     case NodeKind::kStepMeta:
     case NodeKind::kOutputMeta: {
-      auto text = MetaText(s, key, *loc);
-      if (!text.ok()) return text.status();
+      auto size = MetaSize(s, key, *loc);
+      if (!size.ok()) return size.status();
       a.mode = kFileMode;
-      a.size = text->size();
+      a.size = *size;
       a.blocks = (a.size + 511) / 512;
       std::optional<Micros> updated;
       if (key.kind == NodeKind::kRootMeta) {
@@ -830,7 +848,6 @@ Result<std::shared_ptr<const Listing>> Tree::OpenDir(std::uint64_t ino) {
   if (!loc.ok()) return loc.status();
   auto listing = ListChildren(*snap, *key, *loc);
   if (!listing.ok()) return listing.status();
-  listing->cacheable = loc->run >= 0 && IsFinishedStatus(snap->run_row(loc->run).status);
   auto shared = std::make_shared<const Listing>(std::move(*listing));
   std::lock_guard<std::mutex> lock(cache_mu_);
   PutCapped(&listing_cache_, ck, shared);

@@ -71,10 +71,10 @@ struct Entry {
   double timeout = 0;
 };
 
-// One directory's children, fixed when the directory is opened so that paging by offset
-// is consistent. Immutable; shared between threads.
+// One directory's children in one snapshot: every page of a READDIR pass within a
+// generation comes from the same listing, so offsets stay consistent. Immutable; shared
+// between threads.
 struct Listing {
-  bool cacheable = false;  // the kernel may keep the listing (a finished run's folder)
   struct Item {
     std::string name;
     NodeKey key;
@@ -174,6 +174,9 @@ class Tree {
   Result<Listing> ListChildren(const Snapshot& s, const NodeKey& key, const Loc& loc);
   Result<NodeKey> Child(const Snapshot& s, const NodeKey& parent, std::string_view name);
   Result<std::string> MetaText(const Snapshot& s, const NodeKey& key, const Loc& loc);
+  // MetaText's size, remembered per node and generation: a repeated `ls -l` asks for the
+  // sizes of thousands of documents it never reads.
+  Result<std::uint64_t> MetaSize(const Snapshot& s, const NodeKey& key, const Loc& loc);
   Result<ArtifactRef> OutputRef(const Snapshot& s, const Loc& loc);
   Result<ArtifactRef> LogRef(const Snapshot& s, const Loc& loc);
   Result<ArtifactRef> Resolve(const std::string& uri, const std::string& store_root);
@@ -200,6 +203,11 @@ class Tree {
   std::unordered_map<std::string, std::string> meta_cache_;
   std::unordered_map<std::string, std::shared_ptr<const Listing>> listing_cache_;
   std::unordered_map<std::string, Result<ArtifactRef>> ref_cache_;
+  struct SizeAt {
+    std::uint64_t generation = 0;
+    std::uint64_t size = 0;
+  };
+  std::unordered_map<std::uint64_t, SizeAt> meta_sizes_;  // by inode; 16 bytes a document
 };
 
 }  // namespace zenfs

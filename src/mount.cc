@@ -4,6 +4,7 @@
 #include <spawn.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -126,9 +127,11 @@ Status LazyUnmount(const std::string& path) {
 }
 
 // A directory nothing is mounted on; a dead zenfs mount there is lazily unmounted first.
+// statfs, not stat: a dead FUSE mount may still answer stat from the kernel's attribute
+// cache, but statfs always reaches the daemon and fails with ENOTCONN.
 Result<std::string> CheckMountpoint(const std::string& mp, Logger& log) {
-  struct stat sb;
-  if (stat(mp.c_str(), &sb) != 0) {
+  struct statvfs vfs;
+  if (statvfs(mp.c_str(), &vfs) != 0) {
     if (errno == ENOTCONN) {
       char buf[PATH_MAX];
       const std::string abs = realpath(mp.c_str(), buf) != nullptr ? buf : mp;
@@ -139,7 +142,7 @@ Result<std::string> CheckMountpoint(const std::string& mp, Logger& log) {
       log.Warning("replacing the dead zenfs mount on " + mp);
       Status s = LazyUnmount(abs);
       if (!s.ok()) return s;
-      if (stat(mp.c_str(), &sb) != 0) {
+      if (statvfs(mp.c_str(), &vfs) != 0) {
         return Status::InvalidArgument(mp + ": " + std::strerror(errno));
       }
     } else if (errno == ENOENT) {
@@ -148,7 +151,10 @@ Result<std::string> CheckMountpoint(const std::string& mp, Logger& log) {
       return Status::InvalidArgument("mountpoint " + mp + ": " + std::strerror(errno));
     }
   }
-  if (!S_ISDIR(sb.st_mode)) return Status::InvalidArgument("mountpoint " + mp + " is not a directory");
+  struct stat sb;
+  if (stat(mp.c_str(), &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+    return Status::InvalidArgument("mountpoint " + mp + " is not a directory");
+  }
   char buf[PATH_MAX];
   if (realpath(mp.c_str(), buf) == nullptr) {
     return Status::InvalidArgument("mountpoint " + mp + ": " + std::strerror(errno));
@@ -197,6 +203,10 @@ Status ParseFuseOptions(const std::vector<std::string>& in, std::vector<std::str
     }
   }
   if (allow_other && !default_permissions) fuse_opts->push_back("default_permissions");
+  // A read-only kernel mount: writes fail with EROFS before they reach zenfs, and reading
+  // a directory does not mark its atime stale (which would cost a GETATTR per folder on
+  // every walk, defeating the attribute cache).
+  fuse_opts->push_back("ro");
   fuse_opts->push_back("fsname=zenfs");
   fuse_opts->push_back("subtype=zenfs");
   return Status::Ok();
@@ -274,9 +284,9 @@ int MountCommand(const MountArgs& args) {
       waitpid(pid, &st, 0);
       return got ? result : kExitMount;
     }
-    // The kernel mount exists; a stat of its root proves the daemon answers.
-    struct stat sb;
-    if (stat(sopts.mountpoint.c_str(), &sb) != 0) {
+    // The kernel mount exists; a statfs (never cached) proves the daemon answers.
+    struct statvfs vfs;
+    if (statvfs(sopts.mountpoint.c_str(), &vfs) != 0) {
       std::cerr << "zenfs mount: the mount does not answer: " << std::strerror(errno) << "\n";
       return kExitMount;
     }
