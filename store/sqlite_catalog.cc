@@ -38,7 +38,7 @@ std::optional<Micros> TimeCol(const sql::Stmt& st, int col) {
 // Runs `sql` and hands each row to `row`; stops at the first error.
 template <typename F>
 Status ForEachRow(const sql::Db& db, const std::string& sql, F&& row) {
-  auto st = sql::Stmt::Prepare(db, sql);
+  auto st = sql::Stmt::Borrow(db, sql);
   if (!st.ok()) return st.status();
   Status s;
   while (st->Step(&s)) row(*st);
@@ -63,7 +63,7 @@ class ReadTxn {
 template <typename F>
 Status ForEachBound(const sql::Db& db, const std::string& sql,
                     std::initializer_list<std::string> params, F&& row) {
-  auto st = sql::Stmt::Prepare(db, sql);
+  auto st = sql::Stmt::Borrow(db, sql);
   if (!st.ok()) return st.status();
   int i = 1;
   for (const std::string& p : params) st->Bind(i++, p);
@@ -348,7 +348,7 @@ Status SqliteCatalog::MetadataOn(const sql::Db& db, std::string_view type, const
       !schema_.Has("run_metadata", "key")) {
     return Status::Ok();
   }
-  auto st = sql::Stmt::Prepare(
+  auto st = sql::Stmt::Borrow(
       db, "SELECT run_metadata.\"key\", " + schema_.Col("run_metadata", "value") + ", " +
               schema_.Col("run_metadata", "type") + ", " + schema_.Col("run_metadata", "created") +
               " FROM run_metadata_resource JOIN run_metadata ON run_metadata.id = "

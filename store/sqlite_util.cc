@@ -4,16 +4,48 @@ namespace zenfs::sql {
 
 Db& Db::operator=(Db&& o) noexcept {
   if (this != &o) {
+    FinalizeCached();
     if (db_ != nullptr) sqlite3_close_v2(db_);
     db_ = o.db_;
     path_ = std::move(o.path_);
+    cached_ = std::move(o.cached_);
+    o.cached_.clear();
     o.db_ = nullptr;
   }
   return *this;
 }
 
 Db::~Db() {
+  FinalizeCached();
   if (db_ != nullptr) sqlite3_close_v2(db_);
+}
+
+void Db::FinalizeCached() {
+  for (auto& [sql, st] : cached_) sqlite3_finalize(st);
+  cached_.clear();
+}
+
+namespace {
+
+Status PrepareError(const Db& db, int rc, const std::string& sql) {
+  const std::string msg = db.path() + ": " + db.ErrorMessage() + " in: " + sql;
+  if ((rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB) return Status::Corruption(msg);
+  return Status::IOError(msg);
+}
+
+}  // namespace
+
+sqlite3_stmt* Db::CachedStatement(const std::string& sql, Status* status) const {
+  auto it = cached_.find(sql);
+  if (it != cached_.end()) return it->second;
+  sqlite3_stmt* st = nullptr;
+  const int rc = sqlite3_prepare_v3(db_, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &st, nullptr);
+  if (rc != SQLITE_OK) {
+    *status = PrepareError(*this, rc, sql);
+    return nullptr;
+  }
+  cached_.emplace(sql, st);
+  return st;
 }
 
 std::string Db::ErrorMessage() const {
@@ -66,29 +98,43 @@ Status Db::Exec(const std::string& sql) {
 
 Stmt& Stmt::operator=(Stmt&& o) noexcept {
   if (this != &o) {
-    if (st_ != nullptr) sqlite3_finalize(st_);
+    Release();
     st_ = o.st_;
     db_ = o.db_;
+    owned_ = o.owned_;
     o.st_ = nullptr;
   }
   return *this;
 }
 
-Stmt::~Stmt() {
-  if (st_ != nullptr) sqlite3_finalize(st_);
+Stmt::~Stmt() { Release(); }
+
+void Stmt::Release() {
+  if (st_ == nullptr) return;
+  if (owned_) {
+    sqlite3_finalize(st_);
+  } else {
+    Reset();
+  }
+  st_ = nullptr;
 }
 
 Result<Stmt> Stmt::Prepare(const Db& db, const std::string& sql) {
   Stmt s;
   const int rc = sqlite3_prepare_v2(db.get(), sql.c_str(), -1, &s.st_, nullptr);
-  if (rc != SQLITE_OK) {
-    const std::string msg = db.path() + ": " + db.ErrorMessage() + " in: " + sql;
-    if ((rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB) {
-      return Status::Corruption(msg);
-    }
-    return Status::IOError(msg);
-  }
+  if (rc != SQLITE_OK) return PrepareError(db, rc, sql);
   s.db_ = db.get();
+  return s;
+}
+
+Result<Stmt> Stmt::Borrow(const Db& db, const std::string& sql) {
+  Status status;
+  sqlite3_stmt* st = db.CachedStatement(sql, &status);
+  if (st == nullptr) return status;
+  Stmt s;
+  s.st_ = st;
+  s.db_ = db.get();
+  s.owned_ = false;
   return s;
 }
 

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 
 #include "store/status.h"
@@ -18,7 +19,10 @@ namespace zenfs::sql {
 class Db {
  public:
   Db() = default;
-  Db(Db&& o) noexcept : db_(o.db_) { o.db_ = nullptr; }
+  Db(Db&& o) noexcept : db_(o.db_), path_(std::move(o.path_)), cached_(std::move(o.cached_)) {
+    o.db_ = nullptr;
+    o.cached_.clear();
+  }
   Db& operator=(Db&& o) noexcept;
   Db(const Db&) = delete;
   Db& operator=(const Db&) = delete;
@@ -33,6 +37,10 @@ class Db {
 
   Status Exec(const std::string& sql);
   sqlite3* get() const { return db_; }
+  // The connection's prepared copy of `sql`, compiled once and kept until the connection
+  // closes (point queries for meta.json run thousands of times in a walk); nullptr and
+  // *status set if it does not compile.
+  sqlite3_stmt* CachedStatement(const std::string& sql, Status* status) const;
   std::string ErrorMessage() const;
   const std::string& path() const { return path_; }
 
@@ -40,21 +48,27 @@ class Db {
   Db(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   static Result<Db> Open(const std::string& path, int flags);
 
+  void FinalizeCached();
+
   sqlite3* db_ = nullptr;
   std::string path_;
+  mutable std::unordered_map<std::string, sqlite3_stmt*> cached_;
 };
 
 // A prepared statement bound to one Db. Not thread-safe.
 class Stmt {
  public:
   Stmt() = default;
-  Stmt(Stmt&& o) noexcept : st_(o.st_), db_(o.db_) { o.st_ = nullptr; }
+  Stmt(Stmt&& o) noexcept : st_(o.st_), db_(o.db_), owned_(o.owned_) { o.st_ = nullptr; }
   Stmt& operator=(Stmt&& o) noexcept;
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
   ~Stmt();
 
   static Result<Stmt> Prepare(const Db& db, const std::string& sql);
+  // Like Prepare, but uses the connection's cached statement: reset, not finalized, when
+  // this Stmt goes away. At most one borrower of the same SQL at a time.
+  static Result<Stmt> Borrow(const Db& db, const std::string& sql);
 
   void Reset();
   void Bind(int index, std::string_view text);
@@ -72,6 +86,9 @@ class Stmt {
  private:
   sqlite3_stmt* st_ = nullptr;
   sqlite3* db_ = nullptr;
+  void Release();
+
+  bool owned_ = true;  // false for a borrowed, cached statement
 };
 
 }  // namespace zenfs::sql

@@ -1,10 +1,14 @@
 #include "store/uri_resolver.h"
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <unordered_map>
 #include <utility>
 
 namespace zenfs {
@@ -108,31 +112,89 @@ bool IsWithin(std::string_view path, std::string_view root) {
   return path.size() == root.size() || path[root.size()] == '/';
 }
 
+// If no component of `path` below `real_root` is a symlink, `path` is its own real path
+// and lies inside the root by construction (its components hold no ".."): found with one
+// lstat per component instead of realpath(3)'s readlink of every component from "/".
+// nullopt when a symlink (or anything unusual) is on the way: the caller resolves it the
+// slow way. `path` must be `root` + "/" + components, with `root` the unresolved root.
+std::optional<RealPath> WalkPlain(const std::string& path, const std::string& root,
+                                  const std::string& real_root) {
+  if (path.size() < root.size() || path.compare(0, root.size(), root) != 0) return std::nullopt;
+  if (path.size() > root.size() && path[root.size()] != '/' && root != "/") return std::nullopt;
+  std::string real = real_root == "/" ? std::string() : real_root;
+  for (const std::string_view c : Components(std::string_view(path).substr(root.size()))) {
+    if (c == "..") return std::nullopt;
+    real += '/';
+    real.append(c);
+    struct stat sb;
+    if (lstat(real.c_str(), &sb) != 0) {
+      if (errno == ENOENT || errno == ENOTDIR) return RealPath{std::string(), errno};
+      return std::nullopt;
+    }
+    if (S_ISLNK(sb.st_mode)) return std::nullopt;
+  }
+  if (real.empty()) real = "/";
+  return RealPath{real, 0};
+}
+
+}  // namespace
+
+// Real paths of artifact store roots. Roots are few and do not move while mounted, so
+// each is resolved once; failures are not remembered (a store may appear later).
+class UriResolver::RootCache {
+ public:
+  RealPath Get(const std::string& root) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = real_.find(root);
+      if (it != real_.end()) return {it->second, 0};
+    }
+    RealPath r = Real(root);
+    if (r.err != 0) return r;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (real_.size() >= kCap) real_.clear();
+    real_.emplace(root, r.path);
+    return r;
+  }
+
+ private:
+  static constexpr std::size_t kCap = 4096;
+  std::mutex mu_;
+  std::unordered_map<std::string, std::string> real_;
+};
+
+namespace {
+
 // Checks that `path` exists and stays inside `root`, and returns both as real paths
 // (symlinks followed). `what` is how messages name the thing asked for ("URI /x");
 // `show_path` adds the path looked for to a not-found message, when it differs from that.
+// `root` is resolved through `roots`, or taken as real already when `roots` is null.
 Result<ResolvedPath> Check(const std::string& what, const std::string& path,
-                           const std::string& root, bool show_path) {
-  const RealPath real = Real(path);
-  if (real.err == ENOENT || real.err == ENOTDIR) {
+                           const std::string& root, bool show_path,
+                           UriResolver::RootCache* roots) {
+  auto not_found = [&]() -> Status {
     if (!show_path) return Status::NotFound(what + " does not exist");
     return Status::NotFound(what + " does not exist (looked for " + Printable(path) + ")");
-  }
-  if (real.err != 0) {
-    return Status::IOError(what + ": cannot resolve " + Printable(path) + ": " +
-                           ErrnoText(real.err));
-  }
-  const RealPath real_root = Real(root);
+  };
+  const RealPath real_root = roots != nullptr ? roots->Get(root) : RealPath{root, 0};
+  if (real_root.err == ENOENT || real_root.err == ENOTDIR) return not_found();
   if (real_root.err != 0) {
     return Status::IOError(what + ": cannot resolve its root " + Printable(root) + ": " +
                            ErrnoText(real_root.err));
   }
-  if (!IsWithin(real.path, real_root.path)) {
-    return Status::InvalidArgument(what + " resolves to " + Printable(real.path) +
+  std::optional<RealPath> real = WalkPlain(path, root, real_root.path);
+  if (!real) real = Real(path);
+  if (real->err == ENOENT || real->err == ENOTDIR) return not_found();
+  if (real->err != 0) {
+    return Status::IOError(what + ": cannot resolve " + Printable(path) + ": " +
+                           ErrnoText(real->err));
+  }
+  if (!IsWithin(real->path, real_root.path)) {
+    return Status::InvalidArgument(what + " resolves to " + Printable(real->path) +
                                    ", outside its artifact store root " +
                                    Printable(real_root.path));
   }
-  return ResolvedPath{real.path, real_root.path};
+  return ResolvedPath{std::move(real->path), real_root.path};
 }
 
 // Common refusals for a path from the store or from the user: NUL bytes and "..".
@@ -167,7 +229,9 @@ Result<ArtifactRootRemap> ParseRemap(std::string_view text) {
 }
 
 UriResolver::UriResolver(std::vector<ArtifactRootRemap> remaps, std::string local_stores_dir)
-    : remaps_(std::move(remaps)), local_stores_dir_(std::move(local_stores_dir)) {}
+    : remaps_(std::move(remaps)),
+      local_stores_dir_(std::move(local_stores_dir)),
+      roots_(std::make_shared<RootCache>()) {}
 
 Result<ResolvedPath> UriResolver::Resolve(std::string_view uri,
                                           std::string_view store_root) const {
@@ -184,7 +248,7 @@ Result<ResolvedPath> UriResolver::Resolve(std::string_view uri,
     const std::vector<std::string_view> old_comps = Components(remap.old_prefix);
     if (!HasPrefix(comps, old_comps)) continue;
     const std::string root = Append(remap.new_prefix, {}, 0);
-    return Check(what, Append(root, comps, old_comps.size()), root, true);
+    return Check(what, Append(root, comps, old_comps.size()), root, true, roots_.get());
   }
 
   // 2. ".../local_stores/<uuid>/...": as is if it is there, else under our own store.
@@ -193,7 +257,7 @@ Result<ResolvedPath> UriResolver::Resolve(std::string_view uri,
     const std::string root = JoinAbsolute(comps, 0, i + 2);
     // Any failure of the path as is (missing, or a directory of another user's home
     // that this user may not enter) falls through to the relocated path.
-    Result<ResolvedPath> here = Check(what, as_is, root, false);
+    Result<ResolvedPath> here = Check(what, as_is, root, false, roots_.get());
     if (here.ok() || here.status().code() == Status::Code::kInvalidArgument ||
         local_stores_dir_.empty()) {
       return here;
@@ -201,7 +265,7 @@ Result<ResolvedPath> UriResolver::Resolve(std::string_view uri,
     const std::vector<std::string_view> uuid = {comps[i + 1]};
     const std::string moved_root = Append(local_stores_dir_, uuid, 0);
     const std::string moved = Append(moved_root, comps, i + 2);
-    Result<ResolvedPath> there = Check(what, moved, moved_root, true);
+    Result<ResolvedPath> there = Check(what, moved, moved_root, true, roots_.get());
     if (there.ok() || there.status().code() != Status::Code::kNotFound) return there;
     return Status::NotFound(what + " does not exist (looked for " + Printable(as_is) +
                             " and " + Printable(moved) + ")");
@@ -211,9 +275,9 @@ Result<ResolvedPath> UriResolver::Resolve(std::string_view uri,
   if (!store_root.empty() && store_root[0] == '/' &&
       store_root.find('\0') == std::string_view::npos &&
       HasPrefix(comps, Components(store_root))) {
-    return Check(what, as_is, Append(store_root, {}, 0), false);
+    return Check(what, as_is, Append(store_root, {}, 0), false, roots_.get());
   }
-  return Check(what, as_is, as_is, false);
+  return Check(what, as_is, as_is, false, roots_.get());
 }
 
 Result<std::string> UriResolver::Contained(const ResolvedPath& base, std::string_view rel) {
@@ -223,7 +287,7 @@ Result<std::string> UriResolver::Contained(const ResolvedPath& base, std::string
   }
   const std::vector<std::string_view> comps = Components(rel);
   if (std::optional<Status> refused = Refuse(what, rel, comps)) return *refused;
-  Result<ResolvedPath> checked = Check(what, Append(base.path, comps, 0), base.root, false);
+  Result<ResolvedPath> checked = Check(what, Append(base.path, comps, 0), base.root, false, nullptr);
   if (!checked.ok()) return checked.status();
   return std::move(checked->path);
 }

@@ -2,6 +2,7 @@
 // options after construction; thread-safe.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,9 +45,12 @@ class UriResolver {
   // ".." segments and symlinks out of `root`. Returns the local path.
   static Result<std::string> Contained(const ResolvedPath& base, std::string_view rel);
 
+  class RootCache;
+
  private:
   std::vector<ArtifactRootRemap> remaps_;
   std::string local_stores_dir_;
+  std::shared_ptr<RootCache> roots_;  // shared by copies; thread-safe
 };
 
 }  // namespace zenfs
