@@ -127,8 +127,8 @@ void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   if (!f.ok()) return ReplyStatus(req, f.status());
   fi->keep_cache = (*f)->cacheable ? 1 : 0;
   // meta.json and logs may change size while open: direct I/O reads to the real end
-  // instead of a size the kernel cached.
-  fi->direct_io = (*f)->cacheable ? 0 : 1;
+  // instead of a size the kernel cached, unless that size is known to be right.
+  fi->direct_io = (*f)->cacheable || (*f)->size_known ? 0 : 1;
   fi->fh = reinterpret_cast<uint64_t>(f->release());
   if (fuse_reply_open(req, fi) != 0) delete reinterpret_cast<OpenFile*>(fi->fh);
 }

@@ -228,11 +228,12 @@ std::string RenderOutput(const Snapshot& s, int step, int output, const OutputFa
   j["artifact_version_id"] = DashedId(link.artifact_version_id);
   if (o.version >= 0) {
     const ArtifactVersionRow& v = s.rows().artifact_versions[static_cast<std::size_t>(o.version)];
-    j["artifact_name"] = v.artifact_name.empty() ? json(nullptr) : json(v.artifact_name);
-    j["version"] = v.version.empty() ? json(nullptr) : json(v.version);
-    j["type"] = v.type.empty() ? json(nullptr) : json(v.type);
-    j["data_type"] = ImportPath(v.data_type);
-    j["materializer"] = ImportPath(v.materializer);
+    const ArtifactDetail& d = f.detail;
+    j["artifact_name"] = d.artifact_name.empty() ? json(nullptr) : json(d.artifact_name);
+    j["version"] = d.version.empty() ? json(nullptr) : json(d.version);
+    j["type"] = d.type.empty() ? json(nullptr) : json(d.type);
+    j["data_type"] = ImportPath(d.data_type);
+    j["materializer"] = ImportPath(d.materializer);
     j["uri"] = v.uri;
   } else {
     for (const char* k : {"artifact_name", "version", "type", "data_type", "materializer", "uri"}) {
@@ -250,7 +251,7 @@ std::string RenderOutput(const Snapshot& s, int step, int output, const OutputFa
   j["files"] = std::move(files);
   if (f.files_truncated) j["files_truncated"] = true;
   j["size_bytes"] = f.available ? json(total) : json(nullptr);
-  j["run_metadata"] = MetadataObject(f.metadata);
+  j["run_metadata"] = MetadataObject(f.detail.metadata);
   const int producer = o.version >= 0 ? s.ProducerOf(o.version) : -1;
   j["producer"] = producer >= 0 ? json(s.StepPath(producer)) : json(nullptr);
   return Dump(j);

@@ -23,7 +23,7 @@ struct OutputFacts {
   };
   std::vector<File> files;
   bool files_truncated = false;
-  std::vector<MetadataRow> metadata;
+  ArtifactDetail detail;  // empty when it could not be read
 };
 
 // Run metadata of one step, for the run's "<step>::<key>" entries.

@@ -244,8 +244,8 @@ meta::OutputFacts Tree::OutputFactsOf(const Snapshot& s, const Loc& loc) {
   const Snapshot::Output& o = s.step(loc.step).outputs[static_cast<std::size_t>(loc.output)];
   if (o.version >= 0) {
     const std::string& vid = s.rows().artifact_versions[static_cast<std::size_t>(o.version)].id;
-    Status ms = catalog_.GetMetadata("artifact_version", vid, &f.metadata);
-    if (!ms.ok()) log_.LogOnce(Logger::Level::kWarning, "md" + vid, ms.ToString());
+    Status ds = catalog_.GetArtifactDetail(vid, &f.detail);
+    if (!ds.ok()) log_.LogOnce(Logger::Level::kWarning, "md" + vid, ds.ToString());
   }
   auto ref = OutputRef(s, loc);
   if (!ref.ok()) {
@@ -869,6 +869,14 @@ Result<std::unique_ptr<OpenFile>> Tree::Open(std::uint64_t ino) {
     case NodeKind::kOutputMeta: {
       auto text = MetaText(*snap, *key, *loc);
       if (!text.ok()) return text.status();
+      {
+        // The size last given to the kernel, if it is this document's: then `cat` needs
+        // no second READ to find the end.
+        std::lock_guard<std::mutex> lock(cache_mu_);
+        auto it = meta_sizes_.find(ino);
+        file->size_known = it != meta_sizes_.end() && it->second.generation == snap->generation() &&
+                           it->second.size == text->size();
+      }
       file->content = std::move(*text);
       return file;
     }

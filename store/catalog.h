@@ -26,6 +26,8 @@ class Catalog {
   virtual Status GetRunDetail(const std::string& run_id, RunDetail* out) = 0;
   virtual Status GetStepDetail(const std::string& step_id, const std::string& step_name,
                                StepDetail* out) = 0;
+  // NotFound if the version is gone.
+  virtual Status GetArtifactDetail(const std::string& version_id, ArtifactDetail* out) = 0;
   virtual Status GetMetadata(std::string_view resource_type, const std::string& resource_id,
                              std::vector<MetadataRow>* out) = 0;
 

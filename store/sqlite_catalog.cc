@@ -292,21 +292,13 @@ Result<StoreRows> SqliteCatalog::LoadRows() {
       if (!s.ok()) return s;
     }
     const std::string av = "artifact_version";
-    const bool has_artifact = sc.Has("artifact", "id") && sc.Has("artifact", "name") &&
-                              sc.Has(av, "artifact_id");
-    s = ForEachRow(
-        db,
-        "SELECT artifact_version.id, " + sc.Col(av, "artifact_id") + ", " +
-            (has_artifact ? "artifact.name" : "NULL") + ", " + sc.Col(av, "version") + ", " +
-            sc.Col(av, "type") + ", artifact_version.uri, " + sc.Col(av, "materializer") + ", " +
-            sc.Col(av, "data_type") + ", " + sc.Col(av, "artifact_store_id") + ", " +
-            sc.Col(av, "created") + ", " + sc.Col(av, "updated") + " FROM artifact_version" +
-            (has_artifact ? " LEFT JOIN artifact ON artifact.id = artifact_version.artifact_id" : ""),
-        [&](const sql::Stmt& st) {
-          rows.artifact_versions.push_back({st.Text(0), st.Text(1), st.Text(2), st.Text(3),
-                                            st.Text(4), st.Text(5), st.Text(6), st.Text(7),
-                                            st.Text(8), TimeCol(st, 9), TimeCol(st, 10)});
-        });
+    s = ForEachRow(db,
+                   "SELECT id, uri, " + sc.Col(av, "artifact_store_id") + ", " + sc.Col(av, "created") +
+                       ", " + sc.Col(av, "updated") + " FROM artifact_version",
+                   [&](const sql::Stmt& st) {
+                     rows.artifact_versions.push_back(
+                         {st.Text(0), st.Text(1), st.Text(2), TimeCol(st, 3), TimeCol(st, 4)});
+                   });
     if (!s.ok()) return s;
     if (sc.Has("logs", "uri") && sc.Has("logs", "step_run_id")) {
       s = ForEachRow(db,
@@ -361,6 +353,40 @@ Status SqliteCatalog::MetadataOn(const sql::Db& db, std::string_view type, const
   while (st->Step(&s)) {
     out->push_back({st->Text(0), MaybeDecompress(st->Text(1)), st->Text(2), TimeCol(*st, 3)});
   }
+  return s;
+}
+
+Status SqliteCatalog::GetArtifactDetail(const std::string& version_id, ArtifactDetail* out) {
+  auto conn = Acquire();
+  if (!conn.ok()) return conn.status();
+  sql::Db& db = **conn;
+  Status s;
+  {
+    ReadTxn txn(db);
+    if (!txn.status().ok()) return txn.status();
+    const std::string av = "artifact_version";
+    const bool has_artifact = schema_.Has("artifact", "id") && schema_.Has("artifact", "name") &&
+                              schema_.Has(av, "artifact_id");
+    bool found = false;
+    s = ForEachBound(
+        db,
+        "SELECT " + std::string(has_artifact ? "artifact.name" : "NULL") + ", " + schema_.Col(av, "version") +
+            ", " + schema_.Col(av, "type") + ", " + schema_.Col(av, "materializer") + ", " +
+            schema_.Col(av, "data_type") + " FROM artifact_version" +
+            (has_artifact ? " LEFT JOIN artifact ON artifact.id = artifact_version.artifact_id" : "") +
+            " WHERE artifact_version.id = ?",
+        {version_id}, [&](const sql::Stmt& st) {
+          found = true;
+          out->artifact_name = st.Text(0);
+          out->version = st.Text(1);
+          out->type = st.Text(2);
+          out->materializer = st.Text(3);
+          out->data_type = st.Text(4);
+        });
+    if (s.ok() && !found) s = Status::NotFound("artifact version " + version_id + " is gone");
+    if (s.ok()) s = MetadataOn(db, "artifact_version", version_id, &out->metadata);
+  }
+  Release(std::move(*conn));
   return s;
 }
 

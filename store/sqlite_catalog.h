@@ -46,6 +46,7 @@ class SqliteCatalog final : public Catalog {
   Status GetRunDetail(const std::string& run_id, RunDetail* out) override;
   Status GetStepDetail(const std::string& step_id, const std::string& step_name,
                        StepDetail* out) override;
+  Status GetArtifactDetail(const std::string& version_id, ArtifactDetail* out) override;
   Status GetMetadata(std::string_view resource_type, const std::string& resource_id,
                      std::vector<MetadataRow>* out) override;
   std::string Describe() const override { return path_; }

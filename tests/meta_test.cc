@@ -58,9 +58,7 @@ StoreRows TwoRuns() {
   r.steps.push_back({"s2", "r2", "train", "cached", "s1", 5000000, 5000000, 5000000, 5000000});
   r.outputs.push_back({"s1", "model", "v1"});
   r.outputs.push_back({"s2", "model", "v1"});
-  r.artifact_versions.push_back({"v1", "a1", "model", "1", "DataArtifact", "/x/y",
-                                 R"({"module":"m","attribute":"M"})", R"({"module":"builtins","attribute":"dict"})",
-                                 "", 1500000, 1600000});
+  r.artifact_versions.push_back({"v1", "/x/y", "", 1500000, 1600000});
   return r;
 }
 
@@ -102,6 +100,8 @@ TEST(Meta, CachedStepPointsAtOriginalAndProducer) {
   meta::OutputFacts f;
   f.available = true;
   f.files = {{"a.json", 3}, {"d/b.bin", 10}};
+  f.detail.materializer = R"({"module":"m","attribute":"M"})";
+  f.detail.data_type = R"({"module":"builtins","attribute":"dict"})";
   const json out = json::parse(meta::RenderOutput(*s, s2, 0, f));
   EXPECT_EQ(out.at("producer"), "pipe/runs/run one/steps/train");
   EXPECT_EQ(out.at("size_bytes"), 13);

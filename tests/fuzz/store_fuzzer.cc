@@ -71,10 +71,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         rows.inputs.push_back({Id(p), p.ConsumeRandomLengthString(64), Id(p)});
         break;
       case 5:
-        rows.artifact_versions.push_back({Id(p), Id(p), p.ConsumeRandomLengthString(32),
-                                          p.ConsumeRandomLengthString(8), p.ConsumeRandomLengthString(16),
-                                          p.ConsumeRandomLengthString(64), p.ConsumeRandomLengthString(80),
-                                          p.ConsumeRandomLengthString(80), Id(p), Time(p), Time(p)});
+        rows.artifact_versions.push_back({Id(p), p.ConsumeRandomLengthString(64), Id(p), Time(p), Time(p)});
         break;
       default:
         rows.logs.push_back({Id(p), p.ConsumeRandomLengthString(64), Id(p), Id(p), Time(p), Time(p)});
@@ -108,6 +105,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         for (std::size_t o = 0; o < snap->step(step).outputs.size(); ++o) {
           zenfs::meta::OutputFacts facts;
           facts.unavailable_reason = text;
+          facts.detail = {text, text, text, text, text, run_detail.metadata};
           valid(zenfs::meta::RenderOutput(*snap, step, static_cast<int>(o), facts));
         }
         for (const std::string& name : snap->run(run).step_names) {
