@@ -356,14 +356,22 @@ Status SqliteCatalog::MetadataOn(const sql::Db& db, std::string_view type, const
   return s;
 }
 
-Status SqliteCatalog::GetArtifactDetail(const std::string& version_id, ArtifactDetail* out) {
+Status SqliteCatalog::InReadTxn(const std::function<Status(sql::Db&)>& body) {
   auto conn = Acquire();
   if (!conn.ok()) return conn.status();
-  sql::Db& db = **conn;
   Status s;
   {
-    ReadTxn txn(db);
+    ReadTxn txn(**conn);
     if (!txn.status().ok()) return txn.status();
+    s = body(**conn);
+  }
+  Release(std::move(*conn));
+  return s;
+}
+
+Status SqliteCatalog::GetArtifactDetail(const std::string& version_id, ArtifactDetail* out) {
+  return InReadTxn([&](sql::Db& db) {
+    Status s;
     const std::string av = "artifact_version";
     const bool has_artifact = schema_.Has("artifact", "id") && schema_.Has("artifact", "name") &&
                               schema_.Has(av, "artifact_id");
@@ -385,9 +393,8 @@ Status SqliteCatalog::GetArtifactDetail(const std::string& version_id, ArtifactD
         });
     if (s.ok() && !found) s = Status::NotFound("artifact version " + version_id + " is gone");
     if (s.ok()) s = MetadataOn(db, "artifact_version", version_id, &out->metadata);
-  }
-  Release(std::move(*conn));
-  return s;
+    return s;
+  });
 }
 
 Status SqliteCatalog::GetMetadata(std::string_view resource_type, const std::string& resource_id,
@@ -400,13 +407,8 @@ Status SqliteCatalog::GetMetadata(std::string_view resource_type, const std::str
 }
 
 Status SqliteCatalog::GetRunDetail(const std::string& run_id, RunDetail* out) {
-  auto conn = Acquire();
-  if (!conn.ok()) return conn.status();
-  sql::Db& db = **conn;
-  Status s;
-  {
-    ReadTxn txn(db);
-    if (!txn.status().ok()) return txn.status();
+  return InReadTxn([&](sql::Db& db) {
+    Status s;
     const std::string r = "pipeline_run";
     std::optional<std::string> deployment_id;
     s = ForEachBound(db,
@@ -447,9 +449,8 @@ Status SqliteCatalog::GetRunDetail(const std::string& run_id, RunDetail* out) {
       }
     }
     if (s.ok()) s = MetadataOn(db, "pipeline_run", run_id, &out->metadata);
-  }
-  Release(std::move(*conn));
-  return s;
+    return s;
+  });
 }
 
 Result<std::string> SqliteCatalog::DeploymentStepConfig(const sql::Db& db,
@@ -478,13 +479,8 @@ Result<std::string> SqliteCatalog::DeploymentStepConfig(const sql::Db& db,
 
 Status SqliteCatalog::GetStepDetail(const std::string& step_id, const std::string& step_name,
                                     StepDetail* out) {
-  auto conn = Acquire();
-  if (!conn.ok()) return conn.status();
-  sql::Db& db = **conn;
-  Status s;
-  {
-    ReadTxn txn(db);
-    if (!txn.status().ok()) return txn.status();
+  return InReadTxn([&](sql::Db& db) {
+    Status s;
     const std::string t = "step_run";
     std::optional<std::string> deployment_id;
     s = ForEachBound(
@@ -515,9 +511,8 @@ Status SqliteCatalog::GetStepDetail(const std::string& step_id, const std::strin
       }
     }
     if (s.ok()) s = MetadataOn(db, "step_run", step_id, &out->metadata);
-  }
-  Release(std::move(*conn));
-  return s;
+    return s;
+  });
 }
 
 }  // namespace zenfs

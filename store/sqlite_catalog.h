@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -54,6 +55,8 @@ class SqliteCatalog final : public Catalog {
  private:
   SqliteCatalog(std::string path, StoreSchema schema);
   Result<std::unique_ptr<sql::Db>> Acquire();
+  // Runs `body` in one read transaction on a pooled connection.
+  Status InReadTxn(const std::function<Status(sql::Db&)>& body);
   void Release(std::unique_ptr<sql::Db> db);
   Status MetadataOn(const sql::Db& db, std::string_view type, const std::string& id,
                     std::vector<MetadataRow>* out);
