@@ -73,9 +73,10 @@ char* ReplyBuffer(size_t size) {
 
 void OpInit(void*, fuse_conn_info* conn) {
   if (conn->capable & FUSE_CAP_READDIRPLUS) conn->want |= FUSE_CAP_READDIRPLUS;
-  // No FUSE_CAP_CACHE_SYMLINKS: the kernel would keep a symlink's target in its page cache
-  // regardless of attribute timeouts, and `latest` must follow new runs (SPEC §4).
-  conn->want &= ~FUSE_CAP_CACHE_SYMLINKS;
+  // The kernel keeps symlink targets (`ls -l` of a walk reads every `output` link) until
+  // the refresher invalidates them: `latest` whenever a pipeline's runs change, `output`
+  // whenever its step changes (DiffSnapshots), so `latest` still follows new runs.
+  if (conn->capable & FUSE_CAP_CACHE_SYMLINKS) conn->want |= FUSE_CAP_CACHE_SYMLINKS;
 }
 
 void OpLookup(fuse_req_t req, fuse_ino_t parent, const char* name) {

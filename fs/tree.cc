@@ -67,6 +67,79 @@ void PutCapped(std::unordered_map<std::string, V>* map, std::string key, V value
 
 }  // namespace
 
+namespace {
+
+constexpr char kHexId = 1;  // 16 bytes follow
+constexpr char kRawId = 0;  // a 4-byte length and the bytes follow
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+void PackId(std::string_view id, std::string* out) {
+  bool hex = id.size() == 32;
+  for (std::size_t i = 0; hex && i < id.size(); ++i) hex = HexValue(id[i]) >= 0;
+  if (hex) {
+    out->push_back(kHexId);
+    for (std::size_t i = 0; i < 32; i += 2) {
+      out->push_back(static_cast<char>(HexValue(id[i]) * 16 + HexValue(id[i + 1])));
+    }
+    return;
+  }
+  out->push_back(kRawId);
+  const auto n = static_cast<std::uint32_t>(id.size());
+  out->append(reinterpret_cast<const char*>(&n), sizeof n);
+  out->append(id);
+}
+
+// Reads one id at *pos; false if the bytes are not a packed id.
+bool UnpackId(std::string_view in, std::size_t* pos, std::string* id) {
+  if (*pos >= in.size()) return false;
+  const char tag = in[(*pos)++];
+  if (tag == kHexId) {
+    if (in.size() - *pos < 16) return false;
+    static constexpr char kDigits[] = "0123456789abcdef";
+    for (std::size_t i = 0; i < 16; ++i) {
+      const auto b = static_cast<unsigned char>(in[*pos + i]);
+      id->push_back(kDigits[b >> 4]);
+      id->push_back(kDigits[b & 15]);
+    }
+    *pos += 16;
+    return true;
+  }
+  std::uint32_t n = 0;
+  if (tag != kRawId || in.size() - *pos < sizeof n) return false;
+  std::memcpy(&n, in.data() + *pos, sizeof n);
+  *pos += sizeof n;
+  if (in.size() - *pos < n) return false;
+  id->assign(in.substr(*pos, n));
+  *pos += n;
+  return true;
+}
+
+}  // namespace
+
+std::string PackKey(const NodeKey& key) {
+  std::string out(1, static_cast<char>(key.kind));
+  PackId(key.id, &out);
+  PackId(key.version, &out);
+  out.append(key.rel);
+  return out;
+}
+
+NodeKey UnpackKey(std::string_view packed) {
+  NodeKey key;
+  std::size_t pos = 1;
+  if (packed.empty() || !UnpackId(packed, &pos, &key.id) || !UnpackId(packed, &pos, &key.version)) {
+    return NodeKey{};  // only PackKey's output is ever stored
+  }
+  key.kind = static_cast<NodeKind>(packed[0]);
+  key.rel.assign(packed.substr(pos));
+  return key;
+}
+
 std::uint64_t InodeOf(const NodeKey& key) {
   if (key.kind == NodeKind::kRoot) return kRootIno;
   std::uint64_t h = 14695981039346656037ull;
@@ -88,7 +161,7 @@ Tree::Tree(Catalog& catalog, ArtifactSource& artifacts, Logger& log, TreeOptions
       snapshot_(std::move(initial)) {
   auto c = catalog_.ChangeCounter();
   if (c.ok()) counter_ = *c;
-  nodes_[kRootIno] = NodeRec{NodeKey{}, 1};
+  nodes_[kRootIno] = NodeRec{PackKey(NodeKey{}), 1};
 }
 
 std::shared_ptr<const Snapshot> Tree::Current() {
@@ -137,13 +210,14 @@ Result<NodeKey> Tree::KeyOf(std::uint64_t ino) {
   std::lock_guard<std::mutex> lock(nodes_mu_);
   auto it = nodes_.find(ino);
   if (it == nodes_.end()) return Status::Stale("inode " + std::to_string(ino) + " is not known");
-  return it->second.key;
+  return UnpackKey(it->second.key);
 }
 
 Status Tree::Count(const NodeKey& key, std::uint64_t ino) {
   std::lock_guard<std::mutex> lock(nodes_mu_);
-  auto [it, inserted] = nodes_.try_emplace(ino, NodeRec{key, 0});
-  if (!inserted && !(it->second.key == key)) {
+  std::string packed = PackKey(key);
+  auto [it, inserted] = nodes_.try_emplace(ino, NodeRec{packed, 0});
+  if (!inserted && it->second.key != packed) {
     log_.Error("inode hash collision at " + std::to_string(ino) + " for " + key.id + "/" + key.rel);
     return Status::IOError("inode collision");
   }

@@ -54,6 +54,12 @@ struct NodeKey {
 // The inode number of a key: a hash of (kind, ids), never 0 or kRootIno except the root.
 std::uint64_t InodeOf(const NodeKey& key);
 
+// A key in few bytes, for the table of every inode the kernel holds (hundreds of
+// thousands after a walk): ids of 32 lowercase hex digits take 16 bytes, anything else
+// is kept as it is. UnpackKey(PackKey(k)) == k for every key.
+std::string PackKey(const NodeKey& key);
+NodeKey UnpackKey(std::string_view packed);
+
 struct Attr {
   std::uint64_t ino = 0;
   mode_t mode = 0;  // type and permission bits
@@ -167,7 +173,7 @@ class Tree {
     int pipeline = -1, run = -1, step = -1, output = -1;
   };
   struct NodeRec {
-    NodeKey key;
+    std::string key;  // PackKey
     std::uint64_t nlookup = 0;
   };
 

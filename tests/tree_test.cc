@@ -164,6 +164,31 @@ class TreeTest : public ::testing::Test {
   std::unique_ptr<Tree> tree_;
 };
 
+TEST(PackKey, RoundTripsEveryKindOfId) {
+  const std::string hex = "0195561569ce7b6ea6b7d4b3a8f1c2e0";
+  const std::vector<NodeKey> keys = {
+      {},
+      {NodeKind::kRun, hex, "", ""},
+      {NodeKind::kArtifactEntry, hex, "ffffffffffffffffffffffffffffffff", "d/e/f.bin"},
+      {NodeKind::kStep, "0195561569CE7B6EA6B7D4B3A8F1C2E0", "", ""},    // upper case: kept raw
+      {NodeKind::kStep, "01955615-69ce-7b6e-a6b7-d4b3a8f1c2e0", "", ""},  // dashed
+      {NodeKind::kOutput, "x", std::string("a\0b", 3), "rel"},          // NUL inside
+      {NodeKind::kLogsEntry, hex.substr(0, 31) + "g", "", std::string(300, 'r')},
+      {NodeKind::kPipeline, std::string(1, '\x01'), std::string(1, '\x00'), ""},
+  };
+  for (const NodeKey& k : keys) {
+    const std::string packed = PackKey(k);
+    EXPECT_EQ(UnpackKey(packed), k) << k.id << "|" << k.version << "|" << k.rel;
+    for (const NodeKey& other : keys) {
+      if (!(other == k)) {
+        EXPECT_NE(PackKey(other), packed) << k.id << " vs " << other.id;
+      }
+    }
+  }
+  // The common key fits in a kind byte and two tagged 16-byte ids, not three strings.
+  EXPECT_EQ(PackKey(keys[2]).size() - keys[2].rel.size(), 1u + 2 * (1 + 16));
+}
+
 TEST_F(TreeTest, WalkWithTinyPagesSeesEveryEntryOnceAndReadsNoBytes) {
   std::vector<std::pair<std::string, Entry>> all;
   Collect(kRootIno, "", 1, &all);
