@@ -128,8 +128,10 @@ void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   if (!f.ok()) return ReplyStatus(req, f.status());
   fi->keep_cache = (*f)->cacheable ? 1 : 0;
   // meta.json and logs may change size while open: direct I/O reads to the real end
-  // instead of a size the kernel cached, unless that size is known to be right.
-  fi->direct_io = (*f)->cacheable || (*f)->size_known ? 0 : 1;
+  // instead of a size the kernel cached. (Not the page cache even when the sizes agree:
+  // it is shared by every open of the inode, and two opens on either side of a change
+  // would read each other's document. The stress test caught exactly that.)
+  fi->direct_io = (*f)->cacheable ? 0 : 1;
   fi->fh = reinterpret_cast<uint64_t>(f->release());
   if (fuse_reply_open(req, fi) != 0) delete reinterpret_cast<OpenFile*>(fi->fh);
 }

@@ -943,14 +943,6 @@ Result<std::unique_ptr<OpenFile>> Tree::Open(std::uint64_t ino) {
     case NodeKind::kOutputMeta: {
       auto text = MetaText(*snap, *key, *loc);
       if (!text.ok()) return text.status();
-      {
-        // The size last given to the kernel, if it is this document's: then `cat` needs
-        // no second READ to find the end.
-        std::lock_guard<std::mutex> lock(cache_mu_);
-        auto it = meta_sizes_.find(ino);
-        file->size_known = it != meta_sizes_.end() && it->second.generation == snap->generation() &&
-                           it->second.size == text->size();
-      }
       file->content = std::move(*text);
       return file;
     }

@@ -128,9 +128,6 @@ struct OpenFile {
   std::string content;                 // for meta.json
   std::unique_ptr<ArtifactFile> file;  // for artifact and log files
   bool cacheable = false;              // the kernel may keep its pages (immutable bytes)
-  // The kernel may read through its page cache (pages from earlier opens dropped): the
-  // size it holds is this content's size. Otherwise reads go direct, to the real end.
-  bool size_known = false;
 };
 
 // Thread-safe: the FUSE session calls every method from several worker threads.
