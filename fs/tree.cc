@@ -17,6 +17,8 @@ constexpr mode_t kLinkMode = S_IFLNK | 0777;
 // Caches hold at most this many entries, then start over: memory stays bounded whatever
 // the store's size or the number of lookups.
 constexpr std::size_t kCacheCap = 4096;
+// Resolved artifact and log locations: one per output a walk touches, ~300 bytes each.
+constexpr std::size_t kRefCacheCap = 32768;
 // meta.json sizes are small entries: enough for every document of a 100,000-run pipeline.
 constexpr std::size_t kSizeCacheCap = 1 << 20;
 // An output's files listed in its meta.json, at most.
@@ -60,8 +62,9 @@ std::string JoinRel(const std::string& dir, const std::string& name) {
 }
 
 template <typename V>
-void PutCapped(std::unordered_map<std::string, V>* map, std::string key, V value) {
-  if (map->size() >= kCacheCap) map->clear();
+void PutCapped(std::unordered_map<std::string, V>* map, std::string key, V value,
+               std::size_t cap = kCacheCap) {
+  if (map->size() >= cap) map->clear();
   map->insert_or_assign(std::move(key), std::move(value));
 }
 
@@ -291,7 +294,7 @@ Result<ArtifactRef> Tree::Resolve(const std::string& uri, const std::string& sto
   }
   Result<ArtifactRef> r = artifacts_.Locate(uri, store_root);
   std::lock_guard<std::mutex> lock(cache_mu_);
-  PutCapped(&ref_cache_, ck, r);
+  PutCapped(&ref_cache_, ck, r, kRefCacheCap);
   return r;
 }
 

@@ -467,14 +467,32 @@ Result<std::string> SqliteCatalog::DeploymentStepConfig(const sql::Db& db,
     if (!s.ok() || !config.empty()) return s.ok() ? Result<std::string>(config) : s;
   }
   if (!schema_.Has(deployment_table_, "step_configurations")) return config;
-  // The deployment's JSON holds every step; this step's entry is what meta.json shows.
-  s = ForEachBound(db, "SELECT step_configurations FROM " + deployment_table_ + " WHERE id = ?",
-                   {deployment_id}, [&](const sql::Stmt& st) {
-                     const json all = ParseStoreJson<json>(MaybeDecompress(st.Text(0)));
-                     if (all.is_object() && all.contains(step_name)) config = all[step_name].dump();
-                   });
-  if (!s.ok()) return s;
-  return config;
+  std::shared_ptr<const StepConfigs> configs;
+  {
+    std::lock_guard<std::mutex> lock(deployment_mu_);
+    auto it = deployments_.find(deployment_id);
+    if (it != deployments_.end()) configs = it->second;
+  }
+  if (configs == nullptr) {
+    // The deployment's JSON holds every step; each step's entry is what its meta.json shows.
+    auto parsed = std::make_shared<StepConfigs>();
+    bool found = false;
+    s = ForEachBound(db, "SELECT step_configurations FROM " + deployment_table_ + " WHERE id = ?",
+                     {deployment_id}, [&](const sql::Stmt& st) {
+                       found = true;
+                       const json all = ParseStoreJson<json>(MaybeDecompress(st.Text(0)));
+                       if (!all.is_object()) return;
+                       for (const auto& [name, value] : all.items()) parsed->emplace(name, value.dump());
+                     });
+    if (!s.ok()) return s;
+    configs = parsed;
+    if (!found) return config;  // not written yet, perhaps: not remembered
+    std::lock_guard<std::mutex> lock(deployment_mu_);
+    if (deployments_.size() >= kDeploymentCap) deployments_.clear();
+    deployments_.emplace(deployment_id, configs);
+  }
+  auto it = configs->find(step_name);
+  return it != configs->end() ? it->second : config;
 }
 
 Status SqliteCatalog::GetStepDetail(const std::string& step_id, const std::string& step_name,

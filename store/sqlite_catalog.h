@@ -9,6 +9,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "store/catalog.h"
@@ -62,6 +63,14 @@ class SqliteCatalog final : public Catalog {
                     std::vector<MetadataRow>* out);
   Result<std::string> DeploymentStepConfig(const sql::Db& db, const std::string& deployment_id,
                                            const std::string& step_name);
+
+  // A deployment's step configurations by step name. Deployments never change once
+  // written, and every step of a run asks for the same one: parsed once, kept for the
+  // last kDeploymentCap deployments asked for.
+  using StepConfigs = std::unordered_map<std::string, std::string>;
+  static constexpr std::size_t kDeploymentCap = 64;
+  std::mutex deployment_mu_;
+  std::unordered_map<std::string, std::shared_ptr<const StepConfigs>> deployments_;  // guarded
 
   const std::string path_;
   const StoreSchema schema_;

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -140,27 +141,37 @@ std::optional<RealPath> WalkPlain(const std::string& path, const std::string& ro
 }  // namespace
 
 // Real paths of artifact store roots. Roots are few and do not move while mounted, so
-// each is resolved once; failures are not remembered (a store may appear later).
+// each is resolved once. A root that cannot be resolved (a store written on another
+// machine: every URI is tried where it was written first) is remembered for a few
+// seconds only, since it may appear later.
 class UriResolver::RootCache {
  public:
   RealPath Get(const std::string& root) {
+    const auto now = std::chrono::steady_clock::now();
     {
       std::lock_guard<std::mutex> lock(mu_);
       auto it = real_.find(root);
-      if (it != real_.end()) return {it->second, 0};
+      if (it != real_.end() && (it->second.err == 0 || now < it->second.until)) {
+        return {it->second.path, it->second.err};
+      }
     }
-    RealPath r = Real(root);
-    if (r.err != 0) return r;
+    const RealPath r = Real(root);
     std::lock_guard<std::mutex> lock(mu_);
     if (real_.size() >= kCap) real_.clear();
-    real_.emplace(root, r.path);
+    real_[root] = Entry{r.path, r.err, now + kRetry};
     return r;
   }
 
  private:
+  struct Entry {
+    std::string path;
+    int err = 0;
+    std::chrono::steady_clock::time_point until;  // when a failure is tried again
+  };
   static constexpr std::size_t kCap = 4096;
+  static constexpr std::chrono::seconds kRetry{5};
   std::mutex mu_;
-  std::unordered_map<std::string, std::string> real_;
+  std::unordered_map<std::string, Entry> real_;
 };
 
 namespace {
