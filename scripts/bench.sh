@@ -5,9 +5,9 @@
 # and through `rclone mount` (a second peer). Prints the environment, then ONE table.
 #
 #   scripts/bench.sh                  full run (root: drops caches, mounts). Its length is
-#                                     zenfs's: with zenfs 2af5a98 on a 2-CPU VM, `--rounds 3
-#                                     --walk-rounds 1 --walk-peers bindfs --timeout 120`
-#                                     took 49 min (plus 9 min, once, for the native copy).
+#                                     zenfs's: with zenfs 0d05f30 on a 2-CPU VM, `--rounds 3
+#                                     --walk-rounds 1 --walk-peers bindfs --timeout 300`
+#                                     took 25 min (plus 9 min, once, for the native copy).
 #   scripts/bench.sh --smoke          CI check that the script works: 2,000 runs x 1 step x
 #                                     1 output with an 8 MiB artifact, 1 round, no cache
 #                                     dropping, no peers unless --peers, no scaling rows.
