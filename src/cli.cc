@@ -62,6 +62,8 @@ int RunCli(int argc, char** argv) {
                     "OLD=NEW: read artifacts whose URI starts with OLD from NEW (repeatable)");
   mount->add_option("--refresh", m.refresh_seconds, "seconds between checks for store changes")
       ->check(CLI::Range(0.0, 86400.0));
+  mount->add_option("--threads", m.threads, "FUSE worker threads (default 8)")
+      ->check(CLI::Range(1, 64));
   mount->add_option("--log-level", m.log_level, "error, warning, info or debug")
       ->check(CLI::IsMember({"error", "warning", "info", "debug"}));
 

@@ -249,6 +249,7 @@ int MountCommand(const MountArgs& args) {
   topts.refresh_seconds = args.refresh_seconds;
   ServeOptions sopts;
   sopts.debug = args.debug;
+  sopts.max_threads = args.threads;
   Status s = ParseFuseOptions(args.options, &sopts.fuse_options, &topts);
   if (!s.ok()) {
     std::cerr << "zenfs mount: " << s.message() << "\n";

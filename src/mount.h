@@ -21,6 +21,7 @@ struct MountArgs {
   std::vector<std::string> options;         // -o values, comma lists not yet split
   std::vector<std::string> artifact_roots;  // OLD=NEW
   double refresh_seconds = 2.0;
+  int threads = 8;  // FUSE worker threads
   std::string log_level = "info";
 };
 

@@ -1095,12 +1095,28 @@ TEST_F(DemoStoreTest, MountpointThatIsAFileIsExit3) {
   EXPECT_EQ(MountedFsType(file), "");
 }
 
+// With a single worker, requests are served one at a time: a walk still sees every run.
+TEST_F(DemoStoreTest, OneWorkerThreadServesTheTree) {
+  ZENFS_SKIP_WITHOUT_FUSE();
+  ASSERT_NO_FATAL_FAILURE(MountIt({"--threads", "1"}));
+  Db db(db_path_);
+  for (const ExpPipeline& p : ExpectedTree(db)) {
+    const auto runs = ListDir(root_ + "/" + p.name + "/runs");
+    ASSERT_TRUE(runs.has_value()) << p.name;
+    EXPECT_EQ(runs->size(), p.runs.size() + 1) << p.name << ": every run and latest";
+    const json meta = ReadJson(root_ + "/" + p.name + "/meta.json");
+    ASSERT_FALSE(meta.is_discarded()) << p.name;
+    EXPECT_EQ(meta.at("runs").size(), p.runs.size()) << p.name;
+  }
+}
+
 TEST_F(DemoStoreTest, UsageErrorsAreExit1) {
   for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
            {},
            {"mount"},
            {"mount", store_, mnt_, "extra-arg"},
            {"mount", store_, mnt_, "--refresh", "-5"},
+           {"mount", store_, mnt_, "--threads", "0"},
            {"mount", store_, mnt_, "--no-such-flag"},
            {"no-such-command"}}) {
     std::string shown;
