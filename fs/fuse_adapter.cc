@@ -4,6 +4,7 @@
 #include "fs/fuse_adapter.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <fuse_lowlevel.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -311,10 +312,15 @@ class Refresher {
     // land in its cache just after the invalidation that followed the swap. So each batch
     // of invalidations is sent twice: now, and again one interval later, when no request
     // that began before the swap can still be in flight.
+    // The first refresh runs at once: a mount starts from pipelines and runs only, and
+    // this reads the rest.
     std::vector<Invalidation> again;
-    while (!cv_.wait_for(lock, interval_, [this] { return stop_; })) {
+    do {
       lock.unlock();
+      const std::uint64_t generation = tree_.Current()->generation();
       std::vector<Invalidation> changes = tree_.Refresh();
+      // A new picture replaced the old one: hand the old one's pages back to the system.
+      if (tree_.Current()->generation() != generation) malloc_trim(0);
       Send(again);
       Send(changes);
       if (!changes.empty()) {
@@ -322,7 +328,7 @@ class Refresher {
       }
       again = std::move(changes);
       lock.lock();
-    }
+    } while (!cv_.wait_for(lock, interval_, [this] { return stop_; }));
   }
 
   void Send(const std::vector<Invalidation>& changes) {

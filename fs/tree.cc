@@ -174,20 +174,44 @@ std::shared_ptr<const Snapshot> Tree::Current() {
 
 std::vector<Invalidation> Tree::Refresh() {
   std::lock_guard<std::mutex> reload(reload_mu_);
-  auto counter = catalog_.ChangeCounter();
-  if (!counter.ok()) {
-    log_.LogOnce(Logger::Level::kWarning, "change-counter", counter.status().ToString());
-    return {};
+  std::vector<Invalidation> out = std::move(pending_);
+  pending_.clear();
+  if (!Current()->runs_only()) {
+    auto counter = catalog_.ChangeCounter();
+    if (!counter.ok()) {
+      log_.LogOnce(Logger::Level::kWarning, "change-counter", counter.status().ToString());
+      return out;
+    }
+    if (*counter == counter_) return out;
   }
-  if (*counter == counter_) return {};
-  // Read first, swap after: readers keep the old picture until the new one is whole.
-  auto rows = catalog_.LoadRows();
-  if (!rows.ok()) {
+  auto changes = ReloadLocked();
+  if (!changes.ok()) {
     // Keep serving the last good picture; the next interval tries again.
-    log_.Warning("store changed but could not be read again: " + rows.status().ToString());
-    return {};
+    log_.Warning("could not read the store again: " + changes.status().ToString());
+    return out;
   }
+  out.insert(out.end(), changes->begin(), changes->end());
+  return out;
+}
+
+Result<std::vector<Invalidation>> Tree::ReloadLocked() {
+  // The counter first: a change committed during the read shows at the next check.
+  auto counter = catalog_.ChangeCounter();
+  if (!counter.ok()) return counter.status();
+  // Read first, swap after: readers keep the old picture until the new one is whole.
+  auto rows = catalog_.LoadRows(RowScope::kAll);
   std::shared_ptr<const Snapshot> before = Current();
+  if (!rows.ok()) {
+    if (before->runs_only()) {
+      load_error_ = Status::IOError("cannot read the store's steps: " + rows.status().message());
+      retry_at_ = std::chrono::steady_clock::now() +
+                  std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                      std::chrono::duration<double>(options_.refresh_seconds));
+      log_.LogOnce(Logger::Level::kError, "load-steps", load_error_.ToString());
+    }
+    return rows.status();
+  }
+  load_error_ = Status::Ok();
   auto after = Snapshot::Build(std::move(*rows), before->generation() + 1);
   counter_ = *counter;
   {
@@ -202,6 +226,43 @@ std::vector<Invalidation> Tree::Refresh() {
     ref_cache_.clear();
   }
   return DiffSnapshots(*before, *after);
+}
+
+namespace {
+
+// Nodes whose attributes, listing or document need a run's steps.
+bool NeedsSteps(NodeKind kind) {
+  switch (kind) {
+    case NodeKind::kRoot:
+    case NodeKind::kRootMeta:
+    case NodeKind::kPipeline:
+    case NodeKind::kPipelineMeta:
+    case NodeKind::kRunsDir:
+    case NodeKind::kLatest:
+    case NodeKind::kRun:
+      return false;
+    default:
+      return true;
+  }
+}
+
+// Whether a folder's children (their attributes or documents) need a run's steps.
+bool ChildrenNeedSteps(NodeKind dir) { return dir == NodeKind::kRun || NeedsSteps(dir); }
+
+}  // namespace
+
+Result<std::shared_ptr<const Snapshot>> Tree::SnapshotFor(bool needs_steps) {
+  std::shared_ptr<const Snapshot> snap = Current();
+  if (!snap->runs_only() || !needs_steps) return snap;
+  // One reader loads; requests arriving meanwhile wait here and then find it done.
+  std::lock_guard<std::mutex> reload(reload_mu_);
+  snap = Current();
+  if (!snap->runs_only()) return snap;
+  if (!load_error_.ok() && std::chrono::steady_clock::now() < retry_at_) return load_error_;
+  auto changes = ReloadLocked();
+  if (!changes.ok()) return load_error_;
+  pending_.insert(pending_.end(), changes->begin(), changes->end());
+  return Current();
 }
 
 std::size_t Tree::NodeCount() {
@@ -788,6 +849,12 @@ std::vector<Invalidation> DiffSnapshots(const Snapshot& before, const Snapshot& 
     const Snapshot::Run& a = before.run(run);
     const Snapshot::Run& b = after.run(nrun);
     bool changed = RunPrint(before, run) != RunPrint(after, nrun);
+    // A runs-only picture never answered for anything that shows steps (SnapshotFor), so
+    // the kernel holds nothing of them to forget.
+    if (before.runs_only()) {
+      if (changed) Inode(NodeKind::kRun, id, &out);
+      continue;
+    }
     if (a.step_names != b.step_names) {
       DiffNames(InodeOf({NodeKind::kStepsDir, id, "", ""}), a.step_names, b.step_names, &out);
       changed = true;
@@ -851,10 +918,11 @@ Result<Entry> Tree::Lookup(std::uint64_t parent, std::string_view name) {
       pkey->kind != NodeKind::kLogsEntry) {
     return Status::NotDirectory("not a directory");
   }
-  auto snap = Current();
-  auto key = Child(*snap, *pkey, name);
+  auto snap = SnapshotFor(ChildrenNeedSteps(pkey->kind));
+  if (!snap.ok()) return snap.status();
+  auto key = Child(**snap, *pkey, name);
   if (!key.ok()) return key.status();
-  auto e = EntryOf(*snap, *key);
+  auto e = EntryOf(**snap, *key);
   if (!e.ok()) return e.status();
   Status c = Count(*key, e->attr.ino);
   if (!c.ok()) return c;
@@ -875,8 +943,9 @@ bool Tree::AttrsAreCheap(const Listing::Item& item) {
 }
 
 Result<Entry> Tree::Remember(const Listing::Item& item) {
-  auto snap = Current();
-  auto e = EntryOf(*snap, item.key);
+  auto snap = SnapshotFor(NeedsSteps(item.key.kind));
+  if (!snap.ok()) return snap.status();
+  auto e = EntryOf(**snap, item.key);
   if (!e.ok()) return e.status();
   Status c = Count(item.key, e->attr.ino);
   if (!c.ok()) return c;
@@ -886,8 +955,9 @@ Result<Entry> Tree::Remember(const Listing::Item& item) {
 Result<Entry> Tree::GetAttr(std::uint64_t ino) {
   auto key = KeyOf(ino);
   if (!key.ok()) return key.status();
-  auto snap = Current();
-  auto e = EntryOf(*snap, *key);
+  auto snap = SnapshotFor(NeedsSteps(key->kind));
+  if (!snap.ok()) return snap.status();
+  auto e = EntryOf(**snap, *key);
   // The kernel holds this inode, so its object existed: gone now means deleted under the
   // mount (an open file's fstat), which is ESTALE rather than "no such name".
   if (!e.ok() && e.status().code() == Status::Code::kNotFound) return Status::Stale(e.status().message());
@@ -897,7 +967,9 @@ Result<Entry> Tree::GetAttr(std::uint64_t ino) {
 Result<std::string> Tree::ReadLink(std::uint64_t ino) {
   auto key = KeyOf(ino);
   if (!key.ok()) return key.status();
-  auto snap = Current();
+  auto got = SnapshotFor(NeedsSteps(key->kind));
+  if (!got.ok()) return got.status();
+  const std::shared_ptr<const Snapshot> snap = std::move(*got);
   auto loc = Locate(*snap, *key);
   if (!loc.ok()) return loc.status();
   if (key->kind == NodeKind::kLatest) {
@@ -914,7 +986,9 @@ Result<std::string> Tree::ReadLink(std::uint64_t ino) {
 Result<std::shared_ptr<const Listing>> Tree::OpenDir(std::uint64_t ino) {
   auto key = KeyOf(ino);
   if (!key.ok()) return key.status();
-  auto snap = Current();
+  auto got = SnapshotFor(NeedsSteps(key->kind));
+  if (!got.ok()) return got.status();
+  const std::shared_ptr<const Snapshot> snap = std::move(*got);
   const std::string ck = CacheKey(snap->generation(), *key);
   {
     std::lock_guard<std::mutex> lock(cache_mu_);
@@ -934,7 +1008,9 @@ Result<std::shared_ptr<const Listing>> Tree::OpenDir(std::uint64_t ino) {
 Result<std::unique_ptr<OpenFile>> Tree::Open(std::uint64_t ino) {
   auto key = KeyOf(ino);
   if (!key.ok()) return key.status();
-  auto snap = Current();
+  auto got = SnapshotFor(NeedsSteps(key->kind));
+  if (!got.ok()) return got.status();
+  const std::shared_ptr<const Snapshot> snap = std::move(*got);
   auto loc = Locate(*snap, *key);
   if (!loc.ok()) return loc.status();
   auto file = std::make_unique<OpenFile>();

@@ -51,7 +51,7 @@ StoreEnv EnvFromProcess() {
 // Opens the store and reads its structure. Errors name the file and the problem; their
 // exit code is kExitStore except for a bad --artifact-root (kExitUsage).
 Result<OpenedStore> OpenStore(const std::optional<std::string>& store,
-                              const std::vector<std::string>& roots, int* exit_code) {
+                              const std::vector<std::string>& roots, RowScope scope, int* exit_code) {
   *exit_code = kExitUsage;
   std::vector<ArtifactRootRemap> remaps;
   for (const std::string& r : roots) {
@@ -64,7 +64,7 @@ Result<OpenedStore> OpenStore(const std::optional<std::string>& store,
   if (!loc.ok()) return loc.status();
   auto catalog = SqliteCatalog::Open(loc->db_path);
   if (!catalog.ok()) return catalog.status();
-  auto rows = (*catalog)->LoadRows();
+  auto rows = (*catalog)->LoadRows(scope);
   if (!rows.ok()) {
     return Status::Corruption(loc->db_path + ": cannot read the store: " + rows.status().message());
   }
@@ -259,7 +259,9 @@ int MountCommand(const MountArgs& args) {
   // in the daemon otherwise (the parent never holds the store's picture in memory).
   std::optional<OpenedStore> store;
   auto prepare = [&](int* code) -> Status {
-    auto opened = OpenStore(args.store, args.artifact_roots, code);
+    // Only pipelines and runs before mounting (the root and runs/ folders answer at once);
+    // the tree reads steps, outputs and logs right after, in the background.
+    auto opened = OpenStore(args.store, args.artifact_roots, RowScope::kRuns, code);
     if (!opened.ok()) return opened.status();
     store = std::move(*opened);
     topts.store_path = store->location.db_path;
@@ -279,7 +281,7 @@ int MountCommand(const MountArgs& args) {
       std::cerr << "zenfs mount: " << s.message() << "\n";
       return code;
     }
-    Tree tree(*store->catalog, *store->artifacts, console, topts, store->snapshot);
+    Tree tree(*store->catalog, *store->artifacts, console, topts, std::move(store->snapshot));
     bool mounted = false;
     s = ServeMount(tree, console, sopts, [&](const Status& m) {
       mounted = m.ok();
@@ -343,7 +345,7 @@ int MountCommand(const MountArgs& args) {
     _exit(code);
   }
   Logger daemon_log(level, true);
-  Tree tree(*store->catalog, *store->artifacts, daemon_log, topts, store->snapshot);
+  Tree tree(*store->catalog, *store->artifacts, daemon_log, topts, std::move(store->snapshot));
   s = ServeMount(tree, daemon_log, sopts, [&](const Status& m) {
     if (m.ok()) RaiseReadahead(sopts.mountpoint, daemon_log);
     const char result = m.ok() ? 0 : static_cast<char>(m.code() == Status::Code::kInvalidArgument ? kExitUsage : kExitMount);
@@ -424,7 +426,7 @@ void Walk(Tree& tree, std::uint64_t ino, const std::string& path, std::ostream& 
 int LsCommand(const std::optional<std::string>& store, const std::string& path,
               const std::vector<std::string>& artifact_roots) {
   int code = kExitOk;
-  auto opened = OpenStore(store, artifact_roots, &code);
+  auto opened = OpenStore(store, artifact_roots, RowScope::kAll, &code);
   if (!opened.ok()) {
     std::cerr << "zenfs ls: " << opened.status().message() << "\n";
     return code;

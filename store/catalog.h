@@ -16,8 +16,9 @@ class Catalog {
  public:
   virtual ~Catalog() = default;
 
-  // The whole structure of the store (names, ids, times, links), read consistently.
-  virtual Result<StoreRows> LoadRows() = 0;
+  // The structure of the store (names, ids, times, links), read consistently: all of it,
+  // or (RowScope::kRuns) only what lists pipelines and runs.
+  virtual Result<StoreRows> LoadRows(RowScope scope) = 0;
 
   // A number that changes whenever the store may have changed since the last call that
   // returned it; cheap (no table scan).

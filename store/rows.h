@@ -64,8 +64,16 @@ struct ArtifactStoreRow {
   std::string configured_root;
 };
 
+// How much of the structure LoadRows reads.
+enum class RowScope {
+  kAll,   // everything below
+  kRuns,  // pipelines, runs and artifact stores only: what the root, the pipelines and
+          // their runs/ folders show (a mount serves these while the rest loads)
+};
+
 // Everything the tree's structure needs, read in one read transaction.
 struct StoreRows {
+  bool runs_only = false;      // read with RowScope::kRuns: steps, links, versions, logs empty
   std::string schema_version;  // alembic version, "" if unknown
   std::vector<PipelineRow> pipelines;
   std::vector<RunRow> runs;

@@ -81,6 +81,8 @@ class Snapshot {
 
   std::uint64_t generation() const { return generation_; }
   const StoreRows& rows() const { return rows_; }
+  // Built from RowScope::kRuns rows: every run shows no steps yet.
+  bool runs_only() const { return rows_.runs_only; }
 
   const std::vector<Pipeline>& pipelines() const { return pipelines_; }
   const std::vector<std::string>& pipeline_names() const { return pipeline_names_; }

@@ -230,11 +230,68 @@ Result<std::int64_t> SqliteCatalog::ChangeCounter() {
   return v;
 }
 
-Result<StoreRows> SqliteCatalog::LoadRows() {
+// The rows below the runs (RowScope::kAll's share of LoadRows), inside its transaction.
+Status SqliteCatalog::LoadStepRows(const sql::Db& db, StoreRows* out) {
+  StoreRows& rows = *out;
+  const StoreSchema& sc = schema_;
+  Status s;
+  const std::string t = "step_run";
+  s = ForEachRow(db,
+                 "SELECT id, pipeline_run_id, name, status, " +
+                     sc.Col(t, "original_step_run_id") + ", " + sc.Col(t, "start_time") + ", " +
+                     sc.Col(t, "end_time") + ", " + sc.Col(t, "created") + ", " +
+                     sc.Col(t, "updated") + " FROM step_run",
+                 [&](const sql::Stmt& st) {
+                   rows.steps.push_back({st.Text(0), st.Text(1), st.Text(2), st.Text(3),
+                                         st.Text(4), TimeCol(st, 5), TimeCol(st, 6),
+                                         TimeCol(st, 7), TimeCol(st, 8)});
+                 });
+  if (!s.ok()) return s;
+  s = ForEachRow(db, "SELECT step_id, name, artifact_id FROM step_run_output_artifact",
+                 [&](const sql::Stmt& st) {
+                   rows.outputs.push_back({st.Text(0), st.Text(1), st.Text(2)});
+                 });
+  if (!s.ok()) return s;
+  if (sc.Has("step_run_input_artifact", "step_id") &&
+      sc.Has("step_run_input_artifact", "artifact_id")) {
+    s = ForEachRow(db,
+                   "SELECT step_id, " + sc.Col("step_run_input_artifact", "name") +
+                       ", artifact_id FROM step_run_input_artifact",
+                   [&](const sql::Stmt& st) {
+                     rows.inputs.push_back({st.Text(0), st.Text(1), st.Text(2)});
+                   });
+    if (!s.ok()) return s;
+  }
+  const std::string av = "artifact_version";
+  s = ForEachRow(db,
+                 "SELECT id, uri, " + sc.Col(av, "artifact_store_id") + ", " + sc.Col(av, "created") +
+                     ", " + sc.Col(av, "updated") + " FROM artifact_version",
+                 [&](const sql::Stmt& st) {
+                   rows.artifact_versions.push_back(
+                       {st.Text(0), st.Text(1), st.Text(2), TimeCol(st, 3), TimeCol(st, 4)});
+                 });
+  if (!s.ok()) return s;
+  if (sc.Has("logs", "uri") && sc.Has("logs", "step_run_id")) {
+    s = ForEachRow(db,
+                   "SELECT " + sc.Col("logs", "id") + ", uri, step_run_id, " +
+                       sc.Col("logs", "artifact_store_id") + ", " + sc.Col("logs", "created") +
+                       ", " + sc.Col("logs", "updated") +
+                       " FROM logs WHERE step_run_id IS NOT NULL",
+                   [&](const sql::Stmt& st) {
+                     rows.logs.push_back({st.Text(0), st.Text(1), st.Text(2), st.Text(3),
+                                          TimeCol(st, 4), TimeCol(st, 5)});
+                   });
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+Result<StoreRows> SqliteCatalog::LoadRows(RowScope scope) {
   auto conn = Acquire();
   if (!conn.ok()) return conn.status();
   sql::Db& db = **conn;
   StoreRows rows;
+  rows.runs_only = scope == RowScope::kRuns;
   Status s;
   {
     ReadTxn txn(db);
@@ -264,54 +321,8 @@ Result<StoreRows> SqliteCatalog::LoadRows() {
                                           TimeCol(st, 7)});
                    });
     if (!s.ok()) return s;
-    const std::string t = "step_run";
-    s = ForEachRow(db,
-                   "SELECT id, pipeline_run_id, name, status, " +
-                       sc.Col(t, "original_step_run_id") + ", " + sc.Col(t, "start_time") + ", " +
-                       sc.Col(t, "end_time") + ", " + sc.Col(t, "created") + ", " +
-                       sc.Col(t, "updated") + " FROM step_run",
-                   [&](const sql::Stmt& st) {
-                     rows.steps.push_back({st.Text(0), st.Text(1), st.Text(2), st.Text(3),
-                                           st.Text(4), TimeCol(st, 5), TimeCol(st, 6),
-                                           TimeCol(st, 7), TimeCol(st, 8)});
-                   });
+    if (scope == RowScope::kAll) s = LoadStepRows(db, &rows);
     if (!s.ok()) return s;
-    s = ForEachRow(db, "SELECT step_id, name, artifact_id FROM step_run_output_artifact",
-                   [&](const sql::Stmt& st) {
-                     rows.outputs.push_back({st.Text(0), st.Text(1), st.Text(2)});
-                   });
-    if (!s.ok()) return s;
-    if (sc.Has("step_run_input_artifact", "step_id") &&
-        sc.Has("step_run_input_artifact", "artifact_id")) {
-      s = ForEachRow(db,
-                     "SELECT step_id, " + sc.Col("step_run_input_artifact", "name") +
-                         ", artifact_id FROM step_run_input_artifact",
-                     [&](const sql::Stmt& st) {
-                       rows.inputs.push_back({st.Text(0), st.Text(1), st.Text(2)});
-                     });
-      if (!s.ok()) return s;
-    }
-    const std::string av = "artifact_version";
-    s = ForEachRow(db,
-                   "SELECT id, uri, " + sc.Col(av, "artifact_store_id") + ", " + sc.Col(av, "created") +
-                       ", " + sc.Col(av, "updated") + " FROM artifact_version",
-                   [&](const sql::Stmt& st) {
-                     rows.artifact_versions.push_back(
-                         {st.Text(0), st.Text(1), st.Text(2), TimeCol(st, 3), TimeCol(st, 4)});
-                   });
-    if (!s.ok()) return s;
-    if (sc.Has("logs", "uri") && sc.Has("logs", "step_run_id")) {
-      s = ForEachRow(db,
-                     "SELECT " + sc.Col("logs", "id") + ", uri, step_run_id, " +
-                         sc.Col("logs", "artifact_store_id") + ", " + sc.Col("logs", "created") +
-                         ", " + sc.Col("logs", "updated") +
-                         " FROM logs WHERE step_run_id IS NOT NULL",
-                     [&](const sql::Stmt& st) {
-                       rows.logs.push_back({st.Text(0), st.Text(1), st.Text(2), st.Text(3),
-                                            TimeCol(st, 4), TimeCol(st, 5)});
-                     });
-      if (!s.ok()) return s;
-    }
     if (sc.Has("stack_component", "id") && sc.Has("stack_component", "type") &&
         sc.Has("stack_component", "configuration")) {
       s = ForEachRow(db,

@@ -43,7 +43,7 @@ class SqliteCatalog final : public Catalog {
   static Result<std::unique_ptr<SqliteCatalog>> Open(const std::string& db_path);
   ~SqliteCatalog() override;
 
-  Result<StoreRows> LoadRows() override;
+  Result<StoreRows> LoadRows(RowScope scope) override;
   Result<std::int64_t> ChangeCounter() override;
   Status GetRunDetail(const std::string& run_id, RunDetail* out) override;
   Status GetStepDetail(const std::string& step_id, const std::string& step_name,
@@ -59,6 +59,7 @@ class SqliteCatalog final : public Catalog {
   // Runs `body` in one read transaction on a pooled connection.
   Status InReadTxn(const std::function<Status(sql::Db&)>& body);
   void Release(std::unique_ptr<sql::Db> db);
+  Status LoadStepRows(const sql::Db& db, StoreRows* out);
   Status MetadataOn(const sql::Db& db, std::string_view type, const std::string& id,
                     std::vector<MetadataRow>* out);
   Result<std::string> DeploymentStepConfig(const sql::Db& db, const std::string& deployment_id,

@@ -65,7 +65,7 @@ TEST_F(CatalogTest, RefusesWhatIsNotAZenmlStore) {
   for (const Case& c : cases) {
     const std::string path = c.make();
     auto cat = SqliteCatalog::Open(path);
-    Status s = cat.ok() ? (*cat)->LoadRows().status() : cat.status();
+    Status s = cat.ok() ? (*cat)->LoadRows(RowScope::kAll).status() : cat.status();
     ASSERT_FALSE(s.ok()) << c.what;
     EXPECT_EQ(s.code(), c.code) << c.what << ": " << s.ToString();
     EXPECT_NE(s.message().find(c.says), std::string::npos) << c.what << ": " << s.message();
@@ -77,7 +77,7 @@ TEST_F(CatalogTest, TruncatedStoreIsAnErrorNotACrash) {
   std::filesystem::copy_file(db_, copy);
   std::filesystem::resize_file(copy, std::filesystem::file_size(copy) / 2);
   auto cat = SqliteCatalog::Open(copy);
-  Status s = cat.ok() ? (*cat)->LoadRows().status() : cat.status();
+  Status s = cat.ok() ? (*cat)->LoadRows(RowScope::kAll).status() : cat.status();
   EXPECT_FALSE(s.ok());
   EXPECT_NE(s.message().find("trunc.db"), std::string::npos) << s.message();
 }
@@ -85,7 +85,7 @@ TEST_F(CatalogTest, TruncatedStoreIsAnErrorNotACrash) {
 TEST_F(CatalogTest, ReadsTheNewerSchemaLayout) {
   auto before = SqliteCatalog::Open(db_);
   ASSERT_TRUE(before.ok());
-  auto rows0 = (*before)->LoadRows();
+  auto rows0 = (*before)->LoadRows(RowScope::kAll);
   ASSERT_TRUE(rows0.ok());
   // Find a run whose deployment has a code reference, to compare git_sha after renames.
   std::string run_with_sha, sha;
@@ -111,7 +111,7 @@ TEST_F(CatalogTest, ReadsTheNewerSchemaLayout) {
       "ALTER TABLE step_run RENAME COLUMN deployment_id TO snapshot_id;");
   auto after = SqliteCatalog::Open(db_);
   ASSERT_TRUE(after.ok()) << after.status().ToString();
-  auto rows1 = (*after)->LoadRows();
+  auto rows1 = (*after)->LoadRows(RowScope::kAll);
   ASSERT_TRUE(rows1.ok());
   EXPECT_EQ(rows1->runs.size(), rows0->runs.size());
   EXPECT_EQ(rows1->steps.size(), rows0->steps.size());
@@ -127,7 +127,7 @@ TEST_F(CatalogTest, NeverWritesTheStore) {
   {
     auto cat = SqliteCatalog::Open(db_);
     ASSERT_TRUE(cat.ok());
-    auto rows = (*cat)->LoadRows();
+    auto rows = (*cat)->LoadRows(RowScope::kAll);
     ASSERT_TRUE(rows.ok());
     for (const StepRow& s : rows->steps) {
       StepDetail d;

@@ -505,7 +505,7 @@ class CorruptStoreTest : public ::testing::Test {
       Status s = cat.ok() ? Status::Ok() : cat.status();
       std::optional<StoreRows> rows;
       if (s.ok()) {
-        auto r = (*cat)->LoadRows();
+        auto r = (*cat)->LoadRows(RowScope::kAll);
         if (r.ok()) {
           rows = std::move(*r);
         } else {

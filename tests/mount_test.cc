@@ -1095,6 +1095,46 @@ TEST_F(DemoStoreTest, MountpointThatIsAFileIsExit3) {
   EXPECT_EQ(MountedFsType(file), "");
 }
 
+// A store whose runs read but whose steps do not (step_run's first page overwritten): the
+// mount serves the root and the runs it read before mounting, and everything that needs
+// steps fails with EIO and a logged reason, never a run shown without steps.
+TEST_F(DemoStoreTest, DamagedStepsAreEioBelowTheRunsAndLogged) {
+  ZENFS_SKIP_WITHOUT_FUSE();
+  {
+    Db db(db_path_, /*writable=*/true);
+    const auto root = db.Query("SELECT rootpage FROM sqlite_master WHERE type = 'table' AND name = 'step_run'");
+    const auto page = db.Query("PRAGMA page_size");
+    ASSERT_EQ(db.failures(), 0);
+    ASSERT_EQ(root.size(), 1u);
+    ASSERT_EQ(page.size(), 1u);
+    const long page_size = std::stol(page[0][0].value_or("0"));
+    const long at = (std::stol(root[0][0].value_or("0")) - 1) * page_size;
+    ASSERT_GT(page_size, 0);
+    ASSERT_GT(at, 0);
+    const int fd = open(db_path_.c_str(), O_WRONLY);
+    ASSERT_GE(fd, 0);
+    const std::string junk(static_cast<std::size_t>(page_size), '\xff');
+    EXPECT_EQ(pwrite(fd, junk.data(), junk.size(), at), static_cast<ssize_t>(junk.size()));
+    close(fd);
+  }
+  ASSERT_NO_FATAL_FAILURE(MountIt());
+  const std::string runs = root_ + "/example_pipeline/runs";
+  auto names = ListDir(runs);
+  ASSERT_TRUE(names.has_value()) << std::strerror(errno);
+  ASSERT_GE(names->size(), 2u) << "the runs and latest";
+  const std::string run = runs + "/" + (names->front() == "latest" ? names->back() : names->front());
+  auto st = Lstat(run);
+  ASSERT_TRUE(st.has_value()) << run << ": " << std::strerror(errno);
+  EXPECT_TRUE(S_ISDIR(st->st_mode));
+  errno = 0;
+  EXPECT_FALSE(Lstat(run + "/steps").has_value());
+  EXPECT_EQ(errno, EIO) << std::strerror(errno);
+  errno = 0;
+  EXPECT_FALSE(ReadAll(run + "/meta.json").has_value());
+  EXPECT_EQ(errno, EIO) << std::strerror(errno);
+  EXPECT_NE(mount_->DaemonLog().find("cannot read the store's steps"), std::string::npos) << mount_->DaemonLog();
+}
+
 // With a single worker, requests are served one at a time: a walk still sees every run.
 TEST_F(DemoStoreTest, OneWorkerThreadServesTheTree) {
   ZENFS_SKIP_WITHOUT_FUSE();

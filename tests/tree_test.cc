@@ -68,6 +68,41 @@ class CountingSource final : public ArtifactSource {
   ArtifactSource& inner_;
 };
 
+// Wraps the real catalog: counts loads of the whole structure and fails the next
+// `fail_full` of them, as a store damaged past its runs would.
+class CountingCatalog final : public Catalog {
+ public:
+  explicit CountingCatalog(Catalog& inner) : inner_(inner) {}
+  Result<StoreRows> LoadRows(RowScope scope) override {
+    if (scope == RowScope::kAll) {
+      ++full_loads;
+      if (fail_full > 0) {
+        --fail_full;
+        return Status::Corruption("injected: step_run is damaged");
+      }
+    }
+    return inner_.LoadRows(scope);
+  }
+  Result<std::int64_t> ChangeCounter() override { return inner_.ChangeCounter(); }
+  Status GetRunDetail(const std::string& id, RunDetail* out) override { return inner_.GetRunDetail(id, out); }
+  Status GetStepDetail(const std::string& id, const std::string& name, StepDetail* out) override {
+    return inner_.GetStepDetail(id, name, out);
+  }
+  Status GetArtifactDetail(const std::string& id, ArtifactDetail* out) override {
+    return inner_.GetArtifactDetail(id, out);
+  }
+  Status GetMetadata(std::string_view type, const std::string& id, std::vector<MetadataRow>* out) override {
+    return inner_.GetMetadata(type, id, out);
+  }
+  std::string Describe() const override { return inner_.Describe(); }
+
+  std::atomic<int> full_loads{0};
+  std::atomic<int> fail_full{0};
+
+ private:
+  Catalog& inner_;
+};
+
 class TreeTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -78,20 +113,42 @@ class TreeTest : public ::testing::Test {
     ASSERT_TRUE(WriteDemoStore(o).ok());
     Open();
   }
-  void Open() {
+  // A tree over the store, starting from the whole structure or (kRuns) from its runs
+  // only, as a mount does.
+  void Open(RowScope scope = RowScope::kAll) {
     tree_.reset();
     db_ = dir_.path() + "/store/local_stores/default_zen_store/zenml.db";
     auto cat = SqliteCatalog::Open(db_);
     ASSERT_TRUE(cat.ok()) << cat.status().ToString();
     catalog_ = std::move(*cat);
+    counting_catalog_ = std::make_unique<CountingCatalog>(*catalog_);
     local_ = std::make_unique<LocalArtifactSource>(UriResolver({}, dir_.path() + "/store/local_stores"));
     counting_ = std::make_unique<CountingSource>(*local_);
-    auto rows = catalog_->LoadRows();
+    auto rows = catalog_->LoadRows(scope);
     ASSERT_TRUE(rows.ok());
+    ASSERT_EQ(rows->runs_only, scope == RowScope::kRuns);
+    ASSERT_FALSE(rows->runs.empty());
+    ASSERT_EQ(rows->steps.empty(), scope == RowScope::kRuns);
+    ASSERT_EQ(rows->artifact_versions.empty(), scope == RowScope::kRuns);
     TreeOptions opts;
     opts.store_path = db_;
     opts.refresh_seconds = 3600;
-    tree_ = std::make_unique<Tree>(*catalog_, *counting_, log_, opts, Snapshot::Build(std::move(*rows), 1));
+    tree_ = std::make_unique<Tree>(*counting_catalog_, *counting_, log_, opts,
+                                   Snapshot::Build(std::move(*rows), 1));
+  }
+  // The mount path of the first run of the first pipeline, from listings.
+  std::string FirstRunPath() {
+    auto runs = Walk("example_pipeline/runs");
+    EXPECT_TRUE(runs.ok());
+    if (!runs.ok()) return "";
+    auto listing = tree_->OpenDir(runs->attr.ino);
+    EXPECT_TRUE(listing.ok());
+    if (!listing.ok()) return "";
+    for (const Listing::Item& item : (*listing)->items) {
+      if (item.name != "latest") return "example_pipeline/runs/" + item.name;
+    }
+    ADD_FAILURE() << "no runs";
+    return "";
   }
   // Looks a path up component by component from the root, as the kernel does.
   Result<Entry> Walk(const std::string& path) {
@@ -159,6 +216,7 @@ class TreeTest : public ::testing::Test {
   std::string db_;
   Logger log_{Logger::Level::kError, false};
   std::unique_ptr<SqliteCatalog> catalog_;
+  std::unique_ptr<CountingCatalog> counting_catalog_;
   std::unique_ptr<LocalArtifactSource> local_;
   std::unique_ptr<CountingSource> counting_;
   std::unique_ptr<Tree> tree_;
@@ -365,6 +423,115 @@ TEST_F(TreeTest, RefreshSeesChangesAndNamesWhatTheKernelMustForget) {
   EXPECT_EQ(ToErrno(tree_->Lookup(runs->attr.ino, newest).status()), ENOENT);
   EXPECT_NE(*tree_->ReadLink(latest->attr.ino), newest);
   EXPECT_TRUE(tree_->Refresh().empty()) << "a second refresh finds nothing new";
+}
+
+TEST_F(TreeTest, RunsOnlyPictureListsRunsAndReadsTheRestOnceWhenAsked) {
+  std::vector<std::pair<std::string, Entry>> whole;
+  Collect(kRootIno, "", 5, &whole);
+  ASSERT_FALSE(whole.empty());
+
+  Open(RowScope::kRuns);
+  // The root, the pipelines, their runs/ folders and the run folders themselves answer
+  // from the runs alone.
+  auto root = tree_->OpenDir(kRootIno);
+  ASSERT_TRUE(root.ok());
+  for (const Listing::Item& p : (*root)->items) {
+    auto pe = tree_->Lookup(kRootIno, p.name);
+    ASSERT_TRUE(pe.ok()) << p.name << ": " << pe.status().ToString();
+    if (!S_ISDIR(pe->attr.mode)) continue;
+    auto runs = tree_->Lookup(pe->attr.ino, "runs");
+    ASSERT_TRUE(runs.ok()) << p.name;
+    auto listing = tree_->OpenDir(runs->attr.ino);
+    ASSERT_TRUE(listing.ok()) << p.name;
+    for (const Listing::Item& r : (*listing)->items) {
+      auto re = tree_->Lookup(runs->attr.ino, r.name);
+      ASSERT_TRUE(re.ok()) << p.name << "/runs/" << r.name << ": " << re.status().ToString();
+      EXPECT_TRUE(tree_->GetAttr(re->attr.ino).ok());
+      if (r.name != "latest") {
+        EXPECT_TRUE(tree_->OpenDir(re->attr.ino).ok());
+      }
+    }
+  }
+  EXPECT_EQ(counting_catalog_->full_loads.load(), 0) << "listing runs read the steps";
+
+  // Anything below a run's folder reads the rest, once, and then shows what a tree
+  // started from the whole structure shows.
+  std::vector<std::pair<std::string, Entry>> two_stage;
+  Collect(kRootIno, "", 5, &two_stage);
+  EXPECT_EQ(counting_catalog_->full_loads.load(), 1);
+  ASSERT_EQ(two_stage.size(), whole.size());
+  for (std::size_t i = 0; i < whole.size(); ++i) {
+    EXPECT_EQ(two_stage[i].first, whole[i].first);
+    EXPECT_EQ(two_stage[i].second.attr.ino, whole[i].second.attr.ino) << whole[i].first;
+    EXPECT_EQ(two_stage[i].second.attr.mode, whole[i].second.attr.mode) << whole[i].first;
+    EXPECT_EQ(two_stage[i].second.attr.size, whole[i].second.attr.size) << whole[i].first;
+    EXPECT_EQ(two_stage[i].second.attr.mtime, whole[i].second.attr.mtime) << whole[i].first;
+  }
+  // The store did not change between the two reads: nothing for the kernel to forget.
+  EXPECT_TRUE(tree_->Refresh().empty());
+  EXPECT_EQ(counting_catalog_->full_loads.load(), 1);
+}
+
+TEST_F(TreeTest, RefreshReadsTheRestOfARunsOnlyPicture) {
+  Open(RowScope::kRuns);
+  EXPECT_TRUE(tree_->Refresh().empty());
+  EXPECT_EQ(counting_catalog_->full_loads.load(), 1);
+  EXPECT_FALSE(tree_->Current()->runs_only());
+  const std::string run = FirstRunPath();
+  auto steps = Walk(run + "/steps");
+  ASSERT_TRUE(steps.ok()) << steps.status().ToString();
+  auto listing = tree_->OpenDir(steps->attr.ino);
+  ASSERT_TRUE(listing.ok());
+  EXPECT_FALSE((*listing)->items.empty());
+  EXPECT_EQ(counting_catalog_->full_loads.load(), 1);
+}
+
+TEST_F(TreeTest, StepsThatCannotBeReadAreAnErrorNotAnEmptyRun) {
+  Open(RowScope::kRuns);
+  counting_catalog_->fail_full = 1;
+  const std::string run = FirstRunPath();
+  ASSERT_TRUE(Walk(run).ok()) << "the run folder itself needs no steps";
+  auto steps = Walk(run + "/steps");
+  ASSERT_FALSE(steps.ok());
+  EXPECT_EQ(ToErrno(steps.status()), EIO);
+  EXPECT_NE(steps.status().message().find("injected"), std::string::npos) << steps.status().ToString();
+  // Remembered until the next refresh: requests do not each read the store again.
+  auto meta = Walk(run + "/meta.json");
+  ASSERT_FALSE(meta.ok());
+  EXPECT_EQ(ToErrno(meta.status()), EIO);
+  EXPECT_EQ(counting_catalog_->full_loads.load(), 1);
+  // Runs still list.
+  auto runs = Walk("example_pipeline/runs");
+  ASSERT_TRUE(runs.ok());
+  EXPECT_TRUE(tree_->OpenDir(runs->attr.ino).ok());
+  // The refresher tries again, and then everything answers.
+  tree_->Refresh();
+  EXPECT_EQ(counting_catalog_->full_loads.load(), 2);
+  auto again = Walk(run + "/steps");
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  auto listing = tree_->OpenDir(again->attr.ino);
+  ASSERT_TRUE(listing.ok());
+  EXPECT_FALSE((*listing)->items.empty());
+  EXPECT_TRUE(Walk(run + "/meta.json").ok());
+}
+
+TEST(DiffSnapshots, FromRunsOnlyOnlyRunsThatChangedAreForgotten) {
+  StoreRows rows;
+  rows.pipelines.push_back({"p", "pipe", 1, 1});
+  rows.runs.push_back({"a", "run a", "p", "running", 1, std::nullopt, 1, 1});
+  rows.runs.push_back({"b", "run b", "p", "completed", 2, 3, 2, 3});
+  StoreRows runs_only = rows;
+  runs_only.runs_only = true;
+  auto before = Snapshot::Build(runs_only, 1);
+  rows.runs[0].status = "completed";
+  rows.runs[0].end_time = 5;
+  rows.steps.push_back({"s", "a", "train", "completed", "", 1, 5, 1, 5});
+  rows.steps.push_back({"t", "b", "train", "completed", "", 2, 3, 2, 3});
+  auto after = Snapshot::Build(rows, 2);
+  const auto inv = DiffSnapshots(*before, *after);
+  const Invalidation run_a{Invalidation::Kind::kInode, InodeOf({NodeKind::kRun, "a", "", ""}), ""};
+  EXPECT_EQ(inv, std::vector<Invalidation>{run_a})
+      << "steps were never shown from the runs-only picture; only run a changed";
 }
 
 TEST(DiffSnapshots, RunningRunThatFinishesIsInvalidatedFinishedOnesAreNot) {

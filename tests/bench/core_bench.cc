@@ -126,7 +126,7 @@ class Fixture {
     if (!cat.ok()) Die("open " + db + ": " + cat.status().ToString());
     catalog = std::move(*cat);
     artifacts = std::make_unique<LocalArtifactSource>(UriResolver({}, dir + "/local_stores"));
-    auto loaded = catalog->LoadRows();
+    auto loaded = catalog->LoadRows(RowScope::kAll);
     if (!loaded.ok()) Die("LoadRows: " + loaded.status().ToString());
     rows = std::move(*loaded);
     snapshot = Snapshot::Build(rows, 1);
@@ -174,7 +174,7 @@ std::vector<std::size_t> Shuffled(std::size_t n) {
 void BM_LoadRows(benchmark::State& state) {
   Fixture& f = Fixture::Get();
   for (auto _ : state) {
-    auto rows = f.catalog->LoadRows();
+    auto rows = f.catalog->LoadRows(RowScope::kAll);
     if (!rows.ok()) state.SkipWithError("LoadRows failed");
     benchmark::DoNotOptimize(rows);
   }
