@@ -31,7 +31,7 @@ struct Context {
 
 Tree& TreeOf(fuse_req_t req) { return *static_cast<Context*>(fuse_req_userdata(req))->tree; }
 
-constexpr blksize_t kBlockSize = 1 << 20;
+constexpr blksize_t kBlockSize = kArtifactIo;  // statfs's f_bsize, and st_blksize by default
 
 struct stat ToStat(const Attr& a) {
   struct stat st;
@@ -43,7 +43,7 @@ struct stat ToStat(const Attr& a) {
   st.st_gid = a.gid;
   st.st_size = static_cast<off_t>(a.size);
   st.st_blocks = static_cast<blkcnt_t>(a.blocks);
-  st.st_blksize = kBlockSize;
+  st.st_blksize = a.io_size != 0 ? a.io_size : kBlockSize;
   const timespec t{static_cast<time_t>(a.mtime / 1000000 - (a.mtime % 1000000 < 0 ? 1 : 0)),
                    static_cast<long>((a.mtime % 1000000 + 1000000) % 1000000 * 1000)};
   st.st_mtim = t;

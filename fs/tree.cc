@@ -527,6 +527,7 @@ Result<Entry> Tree::EntryOf(const Snapshot& s, const NodeKey& key) {
   a.ino = InodeOf(key);
   a.uid = options_.uid;
   a.gid = options_.gid;
+  a.io_size = kArtifactIo;
   e.timeout = TimeoutFor(s, key, *loc);
   auto run_time = [&](int run) { return s.RunKey(run).when; };
   auto step_time = [&](int step) { return s.StepKey(step).when; };
@@ -596,6 +597,7 @@ Result<Entry> Tree::EntryOf(const Snapshot& s, const NodeKey& key) {
         updated = v >= 0 ? s.rows().artifact_versions[static_cast<std::size_t>(v)].updated : std::nullopt;
       }
       if (updated) a.mtime = *updated;
+      a.io_size = kDirectIo;
       break;
     }
     case NodeKind::kLogs:
@@ -604,6 +606,7 @@ Result<Entry> Tree::EntryOf(const Snapshot& s, const NodeKey& key) {
       const bool logs = key.kind != NodeKind::kArtifactEntry;
       auto ref = logs ? LogRef(s, *loc) : OutputRef(s, *loc);
       if (logs) {
+        a.io_size = kDirectIo;
         const LogRow& row = s.rows().logs[static_cast<std::size_t>(s.step(loc->step).log)];
         a.mtime = row.updated.value_or(row.created.value_or(0));
       } else {

@@ -487,6 +487,7 @@ TEST_F(DemoMountTest, StatLooksLikeARealFileSystem) {
       << "SPEC §4: st_blocks is real";
   ASSERT_EQ(stat((root_ + "/meta.json").c_str(), &st), 0);
   EXPECT_GE(static_cast<std::int64_t>(st.st_blocks) * 512, static_cast<std::int64_t>(st.st_size));
+  EXPECT_EQ(st.st_blksize, 128 << 10) << "README: files served with direct I/O say 128 KiB";
   EXPECT_GT(st.st_size, 0);
 }
 
