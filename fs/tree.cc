@@ -748,9 +748,30 @@ Result<NodeKey> Tree::Child(const Snapshot& s, const NodeKey& parent, std::strin
   auto loc = Locate(s, parent);
   if (!loc.ok()) return loc.status();
   const auto not_found = [&] { return Status::NotFound(std::string(name)); };
-  // The catalog's own directories answer from the snapshot's name indexes: one lookup
-  // in a directory of 100,000 runs must not build its listing.
+  // The catalog's own directories answer from the snapshot's name indexes (one lookup in
+  // a directory of 100,000 runs must not build its listing), and fixed names from the
+  // snapshot alone (a step's listing stats its logs, an output's lists the artifact).
   switch (parent.kind) {
+    case NodeKind::kPipeline:
+      if (name == "meta.json") return NodeKey{NodeKind::kPipelineMeta, parent.id, "", ""};
+      if (name == "runs") return NodeKey{NodeKind::kRunsDir, parent.id, "", ""};
+      return not_found();
+    case NodeKind::kRun:
+      if (name == "meta.json") return NodeKey{NodeKind::kRunMeta, parent.id, "", ""};
+      if (name == "steps") return NodeKey{NodeKind::kStepsDir, parent.id, "", ""};
+      return not_found();
+    case NodeKind::kStep: {
+      const Snapshot::Step& st = s.step(loc->step);
+      if (name == "meta.json") return NodeKey{NodeKind::kStepMeta, parent.id, "", ""};
+      if (name == "outputs") return NodeKey{NodeKind::kOutputsDir, parent.id, "", ""};
+      if (name == "output" && st.outputs.size() == 1) return NodeKey{NodeKind::kOutputLink, parent.id, "", ""};
+      if (name == "logs" && st.log >= 0) return NodeKey{NodeKind::kLogs, parent.id, "", ""};
+      return not_found();
+    }
+    case NodeKind::kOutput:
+      // An artifact file named meta.json is listed under another name (ListChildren).
+      if (name == "meta.json") return NodeKey{NodeKind::kOutputMeta, parent.id, parent.version, ""};
+      break;
     case NodeKind::kRoot: {
       if (name == "meta.json") return NodeKey{NodeKind::kRootMeta, "", "", ""};
       const int p = s.FindPipelineByName(name);

@@ -34,11 +34,15 @@ class CountingSource final : public ArtifactSource {
     return inner_.Locate(uri, root);
   }
   Result<FileInfo> Stat(const ArtifactRef& ref, std::string_view rel) override {
+    ++stats;
     return inner_.Stat(ref, rel);
   }
   Result<std::vector<DirEntryInfo>> List(const ArtifactRef& ref, std::string_view rel) override {
+    ++lists;
     return inner_.List(ref, rel);
   }
+  std::atomic<int> stats{0};
+  std::atomic<int> lists{0};
   Result<std::unique_ptr<ArtifactFile>> Open(const ArtifactRef& ref, std::string_view rel) override {
     ++opens;
     auto f = inner_.Open(ref, rel);
@@ -423,6 +427,31 @@ TEST_F(TreeTest, RefreshSeesChangesAndNamesWhatTheKernelMustForget) {
   EXPECT_EQ(ToErrno(tree_->Lookup(runs->attr.ino, newest).status()), ENOENT);
   EXPECT_NE(*tree_->ReadLink(latest->attr.ino), newest);
   EXPECT_TRUE(tree_->Refresh().empty()) << "a second refresh finds nothing new";
+}
+
+TEST_F(TreeTest, FixedNamesAreLookedUpWithoutTouchingTheArtifactStore) {
+  const std::string step = FirstRunPath() + "/steps/step_1";
+  auto st = Walk(step);
+  ASSERT_TRUE(st.ok()) << st.status().ToString();
+  const int stats = counting_->stats, lists = counting_->lists;
+  // A step's listing stats its logs and an output's lists the artifact folder; a lookup
+  // of a name every step or output has needs neither.
+  for (const char* name : {"outputs", "output"}) {
+    auto e = tree_->Lookup(st->attr.ino, name);
+    ASSERT_TRUE(e.ok()) << name << ": " << e.status().ToString();
+  }
+  EXPECT_EQ(tree_->Lookup(st->attr.ino, "no-such-name").status().code(), Status::Code::kNotFound);
+  EXPECT_EQ(counting_->stats, stats);
+  EXPECT_EQ(counting_->lists, lists);
+  // The names still agree with the listing.
+  auto listing = tree_->OpenDir(st->attr.ino);
+  ASSERT_TRUE(listing.ok());
+  std::set<std::string> listed;
+  for (const Listing::Item& item : (*listing)->items) listed.insert(item.name);
+  ASSERT_EQ(listed.count("logs"), 1u) << "the demo's step_1 has logs, whose listing would stat them";
+  for (const char* name : {"meta.json", "outputs", "output", "logs"}) {
+    EXPECT_EQ(listed.count(name) == 1, tree_->Lookup(st->attr.ino, name).ok()) << name;
+  }
 }
 
 TEST_F(TreeTest, RunsOnlyPictureListsRunsAndReadsTheRestOnceWhenAsked) {
