@@ -298,7 +298,14 @@ Result<std::string> UriResolver::Contained(const ResolvedPath& base, std::string
   }
   const std::vector<std::string_view> comps = Components(rel);
   if (std::optional<Status> refused = Refuse(what, rel, comps)) return *refused;
-  Result<ResolvedPath> checked = Check(what, Append(base.path, comps, 0), base.root, false, nullptr);
+  const std::string path = Append(base.path, comps, 0);
+  // `base` is a real path inside its root (Resolve made it so), so when nothing below it
+  // is a symlink, the path is real and inside the root without walking `base` again.
+  if (std::optional<RealPath> real = WalkPlain(path, base.path, base.path)) {
+    if (real->err == ENOENT || real->err == ENOTDIR) return Status::NotFound(what + " does not exist");
+    if (real->err == 0) return std::move(real->path);
+  }
+  Result<ResolvedPath> checked = Check(what, path, base.root, false, nullptr);
   if (!checked.ok()) return checked.status();
   return std::move(checked->path);
 }

@@ -41,8 +41,9 @@ class UriResolver {
   // does not exist. Messages name the URI.
   Result<ResolvedPath> Resolve(std::string_view uri, std::string_view store_root = {}) const;
 
-  // For a file below a resolved artifact: `rel` is a relative path ("a/b.txt"); refuses
-  // ".." segments and symlinks out of `root`. Returns the local path.
+  // For a file below a resolved artifact (`base.path` a real path inside `base.root`, as
+  // Resolve returns it): `rel` is a relative path ("a/b.txt"); refuses ".." segments and
+  // symlinks out of `root`. Returns the local path.
   static Result<std::string> Contained(const ResolvedPath& base, std::string_view rel);
 
   class RootCache;
