@@ -17,8 +17,9 @@ constexpr mode_t kLinkMode = S_IFLNK | 0777;
 // Caches hold at most this many entries, then start over: memory stays bounded whatever
 // the store's size or the number of lookups.
 constexpr std::size_t kCacheCap = 4096;
-// Resolved artifact and log locations: one per output a walk touches, ~300 bytes each.
-constexpr std::size_t kRefCacheCap = 32768;
+// Resolved artifact and log locations: one per output a walk touches, ~500 bytes each
+// (URI, base and root). A walk uses them run by run, so a few thousand are plenty.
+constexpr std::size_t kRefCacheCap = 8192;
 // meta.json sizes are small entries: enough for every document of a 100,000-run pipeline.
 constexpr std::size_t kSizeCacheCap = 1 << 20;
 // An output's files listed in its meta.json, at most.
