@@ -312,23 +312,27 @@ class Refresher {
     // land in its cache just after the invalidation that followed the swap. So each batch
     // of invalidations is sent twice: now, and again one interval later, when no request
     // that began before the swap can still be in flight.
-    // The first refresh runs at once: a mount starts from pipelines and runs only, and
-    // this reads the rest.
+    // The first refresh runs at once, and again at once while the picture is partial: a
+    // mount starts from the pipelines alone and reads runs, then the rest, one scope per
+    // refresh (so `ls runs/` waits for the runs only).
     std::vector<Invalidation> again;
+    bool more = false;
     do {
       lock.unlock();
       const std::uint64_t generation = tree_.Current()->generation();
       std::vector<Invalidation> changes = tree_.Refresh();
+      const bool swapped = tree_.Current()->generation() != generation;
       // A new picture replaced the old one: hand the old one's pages back to the system.
-      if (tree_.Current()->generation() != generation) malloc_trim(0);
+      if (swapped) malloc_trim(0);
       Send(again);
       Send(changes);
       if (!changes.empty()) {
         log_.Log(Logger::Level::kDebug, "store changed: " + std::to_string(changes.size()) + " invalidations");
       }
       again = std::move(changes);
+      more = swapped && tree_.Current()->scope() != RowScope::kAll;
       lock.lock();
-    } while (!cv_.wait_for(lock, interval_, [this] { return stop_; }));
+    } while (more ? !stop_ : !cv_.wait_for(lock, interval_, [this] { return stop_; }));
   }
 
   void Send(const std::vector<Invalidation>& changes) {

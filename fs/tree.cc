@@ -177,7 +177,8 @@ std::vector<Invalidation> Tree::Refresh() {
   std::lock_guard<std::mutex> reload(reload_mu_);
   std::vector<Invalidation> out = std::move(pending_);
   pending_.clear();
-  if (!Current()->runs_only()) {
+  const RowScope have = Current()->scope();
+  if (have == RowScope::kAll) {
     auto counter = catalog_.ChangeCounter();
     if (!counter.ok()) {
       log_.LogOnce(Logger::Level::kWarning, "change-counter", counter.status().ToString());
@@ -185,7 +186,7 @@ std::vector<Invalidation> Tree::Refresh() {
     }
     if (*counter == counter_) return out;
   }
-  auto changes = ReloadLocked();
+  auto changes = ReloadLocked(have == RowScope::kPipelines ? RowScope::kRuns : RowScope::kAll);
   if (!changes.ok()) {
     // Keep serving the last good picture; the next interval tries again.
     log_.Warning("could not read the store again: " + changes.status().ToString());
@@ -195,20 +196,23 @@ std::vector<Invalidation> Tree::Refresh() {
   return out;
 }
 
-Result<std::vector<Invalidation>> Tree::ReloadLocked() {
+Result<std::vector<Invalidation>> Tree::ReloadLocked(RowScope scope) {
   // The counter first: a change committed during the read shows at the next check.
   auto counter = catalog_.ChangeCounter();
   if (!counter.ok()) return counter.status();
   // Read first, swap after: readers keep the old picture until the new one is whole.
-  auto rows = catalog_.LoadRows(RowScope::kAll);
+  auto rows = catalog_.LoadRows(scope);
   std::shared_ptr<const Snapshot> before = Current();
   if (!rows.ok()) {
-    if (before->runs_only()) {
-      load_error_ = Status::IOError("cannot read the store's steps: " + rows.status().message());
+    if (before->scope() < scope) {
+      load_error_ = Status::IOError(std::string("cannot read the store's ") +
+                                    (scope == RowScope::kRuns ? "runs: " : "steps: ") +
+                                    rows.status().message());
       retry_at_ = std::chrono::steady_clock::now() +
                   std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                       std::chrono::duration<double>(options_.refresh_seconds));
-      log_.LogOnce(Logger::Level::kError, "load-steps", load_error_.ToString());
+      log_.LogOnce(Logger::Level::kError, "load-" + std::to_string(static_cast<int>(scope)),
+                   load_error_.ToString());
     }
     return rows.status();
   }
@@ -231,36 +235,54 @@ Result<std::vector<Invalidation>> Tree::ReloadLocked() {
 
 namespace {
 
-// Nodes whose attributes, listing or document need a run's steps.
-bool NeedsSteps(NodeKind kind) {
+// How much of the store (RowScope) a node's attributes need. The mount starts from
+// pipelines only: the root and the pipeline folders answer at once, runs/ once the runs
+// are read, everything below a run once the rest is.
+RowScope AttrScope(NodeKind kind) {
   switch (kind) {
     case NodeKind::kRoot:
     case NodeKind::kRootMeta:
     case NodeKind::kPipeline:
+    case NodeKind::kRunsDir:
+      return RowScope::kPipelines;
+    case NodeKind::kPipelineMeta:  // run_count, the runs
+    case NodeKind::kLatest:
+    case NodeKind::kRun:
+    case NodeKind::kStepsDir:
+      return RowScope::kRuns;
+    default:  // a run's meta.json lists its steps
+      return RowScope::kAll;
+  }
+}
+
+// How much its contents need: a listing (and the names in it), a document, a link target.
+RowScope ContentScope(NodeKind kind) {
+  switch (kind) {
+    case NodeKind::kRoot:
+    case NodeKind::kRootMeta:
+    case NodeKind::kPipeline:
+      return RowScope::kPipelines;
     case NodeKind::kPipelineMeta:
     case NodeKind::kRunsDir:
     case NodeKind::kLatest:
     case NodeKind::kRun:
-      return false;
+      return RowScope::kRuns;
     default:
-      return true;
+      return RowScope::kAll;
   }
 }
 
-// Whether a folder's children (their attributes or documents) need a run's steps.
-bool ChildrenNeedSteps(NodeKind dir) { return dir == NodeKind::kRun || NeedsSteps(dir); }
-
 }  // namespace
 
-Result<std::shared_ptr<const Snapshot>> Tree::SnapshotFor(bool needs_steps) {
+Result<std::shared_ptr<const Snapshot>> Tree::SnapshotFor(RowScope need) {
   std::shared_ptr<const Snapshot> snap = Current();
-  if (!snap->runs_only() || !needs_steps) return snap;
+  if (snap->scope() >= need) return snap;
   // One reader loads; requests arriving meanwhile wait here and then find it done.
   std::lock_guard<std::mutex> reload(reload_mu_);
   snap = Current();
-  if (!snap->runs_only()) return snap;
+  if (snap->scope() >= need) return snap;
   if (!load_error_.ok() && std::chrono::steady_clock::now() < retry_at_) return load_error_;
-  auto changes = ReloadLocked();
+  auto changes = ReloadLocked(need);
   if (!changes.ok()) return load_error_;
   pending_.insert(pending_.end(), changes->begin(), changes->end());
   return Current();
@@ -858,6 +880,14 @@ std::vector<Invalidation> DiffSnapshots(const Snapshot& before, const Snapshot& 
     const int q = after.FindPipeline(p.id);
     if (q < 0) continue;  // its name in the root was invalidated above
     const Snapshot::Pipeline& np = after.pipelines()[static_cast<std::size_t>(q)];
+    if (before.scope() == RowScope::kPipelines) {
+      // Its runs were never listed: only its own time (its first run's) can be stale.
+      if (p.first.when != np.first.when) {
+        Inode(NodeKind::kPipeline, p.id, &out);
+        Inode(NodeKind::kRunsDir, p.id, &out);
+      }
+      continue;
+    }
     if (p.run_names != np.run_names || p.runs.size() != np.runs.size()) {
       DiffNames(InodeOf({NodeKind::kRunsDir, p.id, "", ""}), p.run_names, np.run_names, &out);
       Inode(NodeKind::kPipelineMeta, p.id, &out);
@@ -874,9 +904,9 @@ std::vector<Invalidation> DiffSnapshots(const Snapshot& before, const Snapshot& 
     const Snapshot::Run& a = before.run(run);
     const Snapshot::Run& b = after.run(nrun);
     bool changed = RunPrint(before, run) != RunPrint(after, nrun);
-    // A runs-only picture never answered for anything that shows steps (SnapshotFor), so
-    // the kernel holds nothing of them to forget.
-    if (before.runs_only()) {
+    // A picture without steps never answered for anything that shows them (SnapshotFor),
+    // so the kernel holds nothing of them to forget.
+    if (before.scope() != RowScope::kAll) {
       if (changed) Inode(NodeKind::kRun, id, &out);
       continue;
     }
@@ -943,10 +973,17 @@ Result<Entry> Tree::Lookup(std::uint64_t parent, std::string_view name) {
       pkey->kind != NodeKind::kLogsEntry) {
     return Status::NotDirectory("not a directory");
   }
-  auto snap = SnapshotFor(ChildrenNeedSteps(pkey->kind));
+  auto snap = SnapshotFor(ContentScope(pkey->kind));
   if (!snap.ok()) return snap.status();
   auto key = Child(**snap, *pkey, name);
   if (!key.ok()) return key.status();
+  if ((*snap)->scope() < AttrScope(key->kind)) {
+    // The name resolved from a partial picture; its attributes need more of the store.
+    snap = SnapshotFor(AttrScope(key->kind));
+    if (!snap.ok()) return snap.status();
+    key = Child(**snap, *pkey, name);
+    if (!key.ok()) return key.status();
+  }
   auto e = EntryOf(**snap, *key);
   if (!e.ok()) return e.status();
   Status c = Count(*key, e->attr.ino);
@@ -968,7 +1005,7 @@ bool Tree::AttrsAreCheap(const Listing::Item& item) {
 }
 
 Result<Entry> Tree::Remember(const Listing::Item& item) {
-  auto snap = SnapshotFor(NeedsSteps(item.key.kind));
+  auto snap = SnapshotFor(AttrScope(item.key.kind));
   if (!snap.ok()) return snap.status();
   auto e = EntryOf(**snap, item.key);
   if (!e.ok()) return e.status();
@@ -980,7 +1017,7 @@ Result<Entry> Tree::Remember(const Listing::Item& item) {
 Result<Entry> Tree::GetAttr(std::uint64_t ino) {
   auto key = KeyOf(ino);
   if (!key.ok()) return key.status();
-  auto snap = SnapshotFor(NeedsSteps(key->kind));
+  auto snap = SnapshotFor(AttrScope(key->kind));
   if (!snap.ok()) return snap.status();
   auto e = EntryOf(**snap, *key);
   // The kernel holds this inode, so its object existed: gone now means deleted under the
@@ -992,7 +1029,7 @@ Result<Entry> Tree::GetAttr(std::uint64_t ino) {
 Result<std::string> Tree::ReadLink(std::uint64_t ino) {
   auto key = KeyOf(ino);
   if (!key.ok()) return key.status();
-  auto got = SnapshotFor(NeedsSteps(key->kind));
+  auto got = SnapshotFor(ContentScope(key->kind));
   if (!got.ok()) return got.status();
   const std::shared_ptr<const Snapshot> snap = std::move(*got);
   auto loc = Locate(*snap, *key);
@@ -1011,7 +1048,7 @@ Result<std::string> Tree::ReadLink(std::uint64_t ino) {
 Result<std::shared_ptr<const Listing>> Tree::OpenDir(std::uint64_t ino) {
   auto key = KeyOf(ino);
   if (!key.ok()) return key.status();
-  auto got = SnapshotFor(NeedsSteps(key->kind));
+  auto got = SnapshotFor(ContentScope(key->kind));
   if (!got.ok()) return got.status();
   const std::shared_ptr<const Snapshot> snap = std::move(*got);
   const std::string ck = CacheKey(snap->generation(), *key);
@@ -1033,7 +1070,7 @@ Result<std::shared_ptr<const Listing>> Tree::OpenDir(std::uint64_t ino) {
 Result<std::unique_ptr<OpenFile>> Tree::Open(std::uint64_t ino) {
   auto key = KeyOf(ino);
   if (!key.ok()) return key.status();
-  auto got = SnapshotFor(NeedsSteps(key->kind));
+  auto got = SnapshotFor(ContentScope(key->kind));
   if (!got.ok()) return got.status();
   const std::shared_ptr<const Snapshot> snap = std::move(*got);
   auto loc = Locate(*snap, *key);

@@ -169,9 +169,10 @@ class Tree {
   std::shared_ptr<const Snapshot> Current();
   // Asks the store whether it changed (cheaply) and, if so, reads it again and swaps the
   // picture. Returns what the kernel must forget. Call from one thread (the refresher),
-  // never from a request: it reads the whole structure of the store. A tree that started
-  // from a runs-only picture reads the whole structure on its first call (or on the first
-  // request that needs steps, whichever comes first).
+  // never from a request: it reads the whole structure of the store. A tree whose picture
+  // is partial (a mount starts from RowScope::kPipelines) reads the next scope instead,
+  // one per call, so a request that needs only runs waits for runs only; requests that
+  // need more than the picture holds read it themselves (SnapshotFor).
   std::vector<Invalidation> Refresh();
   double refresh_seconds() const { return options_.refresh_seconds; }
   // Counts for tests: how many inodes the kernel holds references to.
@@ -188,12 +189,12 @@ class Tree {
   };
 
   Result<NodeKey> KeyOf(std::uint64_t ino);
-  // The picture to answer from: the current one, unless it is runs-only and the answer
-  // needs steps; then the whole picture, read now if no one has yet.
-  Result<std::shared_ptr<const Snapshot>> SnapshotFor(bool needs_steps);
-  // Reads the whole structure and swaps it in; returns what the kernel must forget.
+  // The picture to answer from: the current one if it holds `need`; else one that does,
+  // read now if no one has yet.
+  Result<std::shared_ptr<const Snapshot>> SnapshotFor(RowScope need);
+  // Reads `scope` of the structure and swaps it in; returns what the kernel must forget.
   // Caller holds reload_mu_.
-  Result<std::vector<Invalidation>> ReloadLocked();
+  Result<std::vector<Invalidation>> ReloadLocked(RowScope scope);
   Result<Loc> Locate(const Snapshot& s, const NodeKey& key);
   Result<Entry> EntryOf(const Snapshot& s, const NodeKey& key);
   Result<Listing> ListChildren(const Snapshot& s, const NodeKey& key, const Loc& loc);
@@ -221,7 +222,7 @@ class Tree {
   std::int64_t counter_ = 0;
   // Invalidations of a reload that a request started; the next Refresh returns them.
   std::vector<Invalidation> pending_;
-  // A failed load of the rest of a runs-only picture: requests that need steps get it
+  // A failed load of more than a partial picture holds: requests that need more get it
   // until `retry_at` instead of each reading the store again.
   Status load_error_;
   std::chrono::steady_clock::time_point retry_at_;

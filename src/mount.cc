@@ -259,9 +259,10 @@ int MountCommand(const MountArgs& args) {
   // in the daemon otherwise (the parent never holds the store's picture in memory).
   std::optional<OpenedStore> store;
   auto prepare = [&](int* code) -> Status {
-    // Only pipelines and runs before mounting (the root and runs/ folders answer at once);
-    // the tree reads steps, outputs and logs right after, in the background.
-    auto opened = OpenStore(args.store, args.artifact_roots, RowScope::kRuns, code);
+    // Only the pipelines (and each one's first run) before mounting, so the root answers
+    // at once whatever the store's size; the tree reads the runs, then steps, outputs and
+    // logs right after, in the background.
+    auto opened = OpenStore(args.store, args.artifact_roots, RowScope::kPipelines, code);
     if (!opened.ok()) return opened.status();
     store = std::move(*opened);
     topts.store_path = store->location.db_path;

@@ -17,7 +17,7 @@ class Catalog {
   virtual ~Catalog() = default;
 
   // The structure of the store (names, ids, times, links), read consistently: all of it,
-  // or (RowScope::kRuns) only what lists pipelines and runs.
+  // or (a lower RowScope) only what lists pipelines, or pipelines and runs.
   virtual Result<StoreRows> LoadRows(RowScope scope) = 0;
 
   // A number that changes whenever the store may have changed since the last call that

@@ -2,8 +2,10 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "store/timefmt.h"
@@ -58,24 +60,54 @@ struct LogRow {
   std::optional<Micros> created, updated;
 };
 
+// The earliest run of each pipeline_id value (RowScope::kPipelines): what lists and orders
+// the pipelines without holding every run.
+struct FirstRunRow {
+  std::string pipeline_id;  // as stored ("" when NULL), perhaps naming no pipeline
+  std::string run_id;
+  std::optional<Micros> start_time, created;
+};
+
 // A local artifact store component: its id and configured root ("" when not set).
 struct ArtifactStoreRow {
   std::string id;
   std::string configured_root;
 };
 
-// How much of the structure LoadRows reads.
+// How much of the structure LoadRows reads, least first. A mount starts from kPipelines and
+// reads the rest in the background (Tree).
 enum class RowScope {
-  kAll,   // everything below
-  kRuns,  // pipelines, runs and artifact stores only: what the root, the pipelines and
-          // their runs/ folders show (a mount serves these while the rest loads)
+  kPipelines,  // pipelines, each one's first run (first_runs) and artifact stores: what
+               // the root and the pipeline folders show
+  kRuns,       // and every run: what runs/ folders and run folders show
+  kAll,        // and everything below the runs
 };
+
+// The one ordering of SPEC §2: COALESCE(start_time, created), then created, then id.
+struct OrderKey {
+  Micros when = 0;
+  Micros created = 0;
+  std::string_view id;
+  friend bool operator<(const OrderKey& a, const OrderKey& b) {
+    if (a.when != b.when) return a.when < b.when;
+    if (a.created != b.created) return a.created < b.created;
+    return a.id < b.id;
+  }
+};
+
+// A run's or a step's place in that ordering; unknown times sort first.
+inline OrderKey OrderKeyOf(const std::optional<Micros>& start, const std::optional<Micros>& created,
+                           std::string_view id) {
+  const Micros c = created.value_or(std::numeric_limits<Micros>::min());
+  return OrderKey{start.value_or(c), c, id};
+}
 
 // Everything the tree's structure needs, read in one read transaction.
 struct StoreRows {
-  bool runs_only = false;      // read with RowScope::kRuns: steps, links, versions, logs empty
-  std::string schema_version;  // alembic version, "" if unknown
+  RowScope scope = RowScope::kAll;  // what was read: lower scopes leave later vectors empty
+  std::string schema_version;       // alembic version, "" if unknown
   std::vector<PipelineRow> pipelines;
+  std::vector<FirstRunRow> first_runs;  // kPipelines only
   std::vector<RunRow> runs;
   std::vector<StepRow> steps;
   std::vector<ArtifactLinkRow> outputs;

@@ -10,15 +10,8 @@ namespace zenfs {
 
 namespace {
 
-constexpr Micros kUnknownTime = std::numeric_limits<Micros>::min();
 // Directories at least this large get a hash index; smaller ones are scanned.
 constexpr std::size_t kIndexThreshold = 32;
-
-OrderKey KeyOf(const std::optional<Micros>& start, const std::optional<Micros>& created,
-               std::string_view id) {
-  const Micros c = created.value_or(kUnknownTime);
-  return OrderKey{start.value_or(c), c, id};
-}
 
 template <typename Row>
 std::unordered_map<std::string_view, int> IndexById(const std::vector<Row>& rows) {
@@ -69,16 +62,29 @@ std::shared_ptr<const Snapshot> Snapshot::Build(StoreRows rows, std::uint64_t ge
   s->version_by_id_ = IndexById(r.artifact_versions);
   for (const ArtifactStoreRow& a : r.artifact_stores) s->store_roots_.emplace(a.id, a.configured_root);
 
-  // Runs into pipelines; runs whose pipeline is gone go to %unlisted.
-  std::unordered_map<int, std::vector<int>> runs_of;  // pipeline row (-1: unlisted) -> runs
+  // Runs into pipelines; runs whose pipeline is gone go to %unlisted. From kPipelines rows,
+  // only each pipeline's first run is known, and its runs stay empty.
+  struct Group {
+    std::vector<int> runs;
+    OrderKey first;
+  };
+  std::unordered_map<int, Group> runs_of;  // pipeline row (-1: unlisted) -> its runs
   s->runs_.resize(r.runs.size());
   for (std::size_t i = 0; i < r.runs.size(); ++i) {
     if (s->run_by_id_.at(r.runs[i].id) != static_cast<int>(i)) continue;  // duplicate id
-    runs_of[Lookup(s->pipeline_by_id_, r.runs[i].pipeline_id)].push_back(static_cast<int>(i));
+    runs_of[Lookup(s->pipeline_by_id_, r.runs[i].pipeline_id)].runs.push_back(static_cast<int>(i));
   }
-  for (auto& [prow, runs] : runs_of) {
-    std::sort(runs.begin(), runs.end(),
+  for (auto& [prow, group] : runs_of) {
+    std::sort(group.runs.begin(), group.runs.end(),
               [&](int a, int b) { return s->RunKey(a) < s->RunKey(b); });
+    group.first = s->RunKey(group.runs.front());
+  }
+  for (const FirstRunRow& f : r.first_runs) {
+    const OrderKey key = OrderKeyOf(f.start_time, f.created, f.run_id);
+    auto [it, fresh] = runs_of.try_emplace(Lookup(s->pipeline_by_id_, f.pipeline_id), Group{{}, key});
+    if (!fresh && key < it->second.first) it->second.first = key;
+  }
+  for (auto& [prow, group] : runs_of) {
     Pipeline p;
     p.row = prow;
     if (prow < 0) {
@@ -88,8 +94,8 @@ std::shared_ptr<const Snapshot> Snapshot::Build(StoreRows rows, std::uint64_t ge
       p.id = r.pipelines[static_cast<std::size_t>(prow)].id;
       p.name = r.pipelines[static_cast<std::size_t>(prow)].name;
     }
-    p.first = s->RunKey(runs.front());
-    p.runs = std::move(runs);
+    p.first = group.first;
+    p.runs = std::move(group.runs);
     s->pipelines_.push_back(std::move(p));
   }
   std::sort(s->pipelines_.begin(), s->pipelines_.end(),
@@ -189,12 +195,12 @@ std::shared_ptr<const Snapshot> Snapshot::Build(StoreRows rows, std::uint64_t ge
 
 OrderKey Snapshot::RunKey(int run) const {
   const RunRow& row = rows_.runs[static_cast<std::size_t>(run)];
-  return KeyOf(row.start_time, row.created, row.id);
+  return OrderKeyOf(row.start_time, row.created, row.id);
 }
 
 OrderKey Snapshot::StepKey(int step) const {
   const StepRow& row = rows_.steps[static_cast<std::size_t>(step)];
-  return KeyOf(row.start_time, row.created, row.id);
+  return OrderKeyOf(row.start_time, row.created, row.id);
 }
 
 int Snapshot::FindPipeline(std::string_view id) const {

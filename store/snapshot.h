@@ -16,18 +16,6 @@
 
 namespace zenfs {
 
-// The one ordering of SPEC §2: COALESCE(start_time, created), then created, then id.
-struct OrderKey {
-  Micros when = 0;
-  Micros created = 0;
-  std::string_view id;
-  friend bool operator<(const OrderKey& a, const OrderKey& b) {
-    if (a.when != b.when) return a.when < b.when;
-    if (a.created != b.created) return a.created < b.created;
-    return a.id < b.id;
-  }
-};
-
 // Names of one directory's children with O(1) lookup for large directories.
 class NameIndex {
  public:
@@ -81,8 +69,9 @@ class Snapshot {
 
   std::uint64_t generation() const { return generation_; }
   const StoreRows& rows() const { return rows_; }
-  // Built from RowScope::kRuns rows: every run shows no steps yet.
-  bool runs_only() const { return rows_.runs_only; }
+  // What the rows it was built from hold: below kAll, runs show no steps yet; at
+  // kPipelines no pipeline has runs yet (only its first run's key).
+  RowScope scope() const { return rows_.scope; }
 
   const std::vector<Pipeline>& pipelines() const { return pipelines_; }
   const std::vector<std::string>& pipeline_names() const { return pipeline_names_; }

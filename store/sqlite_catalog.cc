@@ -4,6 +4,10 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
+#include <deque>
+#include <iterator>
+#include <unordered_map>
+
 #include <nlohmann/json.hpp>
 
 #include "store/json_limits.h"
@@ -32,7 +36,7 @@ const std::vector<Required>& RequiredSchema() {
 
 std::optional<Micros> TimeCol(const sql::Stmt& st, int col) {
   if (st.IsNull(col)) return std::nullopt;
-  return ParseStoreTime(st.Text(col));
+  return ParseStoreTime(st.TextView(col));
 }
 
 // Runs `sql` and hands each row to `row`; stops at the first error.
@@ -240,6 +244,37 @@ Result<std::int64_t> SqliteCatalog::ChangeCounter() {
   return v;
 }
 
+// Each pipeline_id's first run (RowScope::kPipelines's share of LoadRows), inside its
+// transaction: one pass over pipeline_run that keeps a row per pipeline, not per run.
+Status SqliteCatalog::LoadFirstRuns(const sql::Db& db, StoreRows* out) {
+  const std::string t = "pipeline_run";
+  std::deque<FirstRunRow> found;  // stable addresses: the index views their pipeline ids
+  std::unordered_map<std::string_view, FirstRunRow*> by_pipeline;
+  Status s = ForEachRow(
+      db,
+      "SELECT id, " + schema_.Col(t, "pipeline_id") + ", " + schema_.Col(t, "start_time") + ", " +
+          schema_.Col(t, "created") + " FROM pipeline_run",
+      [&](const sql::Stmt& st) {
+        const std::optional<Micros> start = TimeCol(st, 2), created = TimeCol(st, 3);
+        const std::string_view id = st.TextView(0);
+        auto it = by_pipeline.find(st.TextView(1));
+        if (it == by_pipeline.end()) {
+          found.push_back({st.Text(1), std::string(id), start, created});
+          by_pipeline.emplace(found.back().pipeline_id, &found.back());
+          return;
+        }
+        FirstRunRow& best = *it->second;
+        if (OrderKeyOf(start, created, id) < OrderKeyOf(best.start_time, best.created, best.run_id)) {
+          best.run_id = std::string(id);
+          best.start_time = start;
+          best.created = created;
+        }
+      });
+  if (!s.ok()) return s;
+  out->first_runs.assign(std::make_move_iterator(found.begin()), std::make_move_iterator(found.end()));
+  return Status::Ok();
+}
+
 // The rows below the runs (RowScope::kAll's share of LoadRows), inside its transaction.
 Status SqliteCatalog::LoadStepRows(const sql::Db& db, StoreRows* out) {
   StoreRows& rows = *out;
@@ -301,7 +336,7 @@ Result<StoreRows> SqliteCatalog::LoadRows(RowScope scope) {
   if (!conn.ok()) return conn.status();
   sql::Db& db = **conn;
   StoreRows rows;
-  rows.runs_only = scope == RowScope::kRuns;
+  rows.scope = scope;
   Status s;
   {
     ReadTxn txn(db);
@@ -321,6 +356,10 @@ Result<StoreRows> SqliteCatalog::LoadRows(RowScope scope) {
                    });
     if (!s.ok()) return s;
     const std::string r = "pipeline_run";
+    if (scope == RowScope::kPipelines) {
+      s = LoadFirstRuns(db, &rows);
+      if (!s.ok()) return s;
+    } else {
     s = ForEachRow(db,
                    "SELECT id, name, " + sc.Col(r, "pipeline_id") + ", status, " +
                        sc.Col(r, "start_time") + ", " + sc.Col(r, "end_time") + ", " +
@@ -330,6 +369,7 @@ Result<StoreRows> SqliteCatalog::LoadRows(RowScope scope) {
                                           TimeCol(st, 4), TimeCol(st, 5), TimeCol(st, 6),
                                           TimeCol(st, 7)});
                    });
+    }
     if (!s.ok()) return s;
     if (scope == RowScope::kAll) s = LoadStepRows(db, &rows);
     if (!s.ok()) return s;

@@ -59,6 +59,7 @@ class SqliteCatalog final : public Catalog {
   // Runs `body` in one read transaction on a pooled connection.
   Status InReadTxn(const std::function<Status(sql::Db&)>& body);
   void Release(std::unique_ptr<sql::Db> db);
+  Status LoadFirstRuns(const sql::Db& db, StoreRows* out);
   Status LoadStepRows(const sql::Db& db, StoreRows* out);
   Status MetadataOn(const sql::Db& db, std::string_view type, const std::string& id,
                     std::vector<MetadataRow>* out);

@@ -164,11 +164,13 @@ bool Stmt::Step(Status* status) {
 
 bool Stmt::IsNull(int col) const { return sqlite3_column_type(st_, col) == SQLITE_NULL; }
 
-std::string Stmt::Text(int col) const {
+std::string Stmt::Text(int col) const { return std::string(TextView(col)); }
+
+std::string_view Stmt::TextView(int col) const {
   const void* p = sqlite3_column_blob(st_, col);
   const int n = sqlite3_column_bytes(st_, col);
-  if (p == nullptr || n <= 0) return std::string();
-  return std::string(static_cast<const char*>(p), static_cast<std::size_t>(n));
+  if (p == nullptr || n <= 0) return std::string_view();
+  return std::string_view(static_cast<const char*>(p), static_cast<std::size_t>(n));
 }
 
 std::optional<std::string> Stmt::OptText(int col) const {

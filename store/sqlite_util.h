@@ -80,6 +80,8 @@ class Stmt {
   bool IsNull(int col) const;
   // Column text, "" for NULL; blobs are returned as their bytes.
   std::string Text(int col) const;
+  // The same bytes without a copy: valid until the next Step or Reset.
+  std::string_view TextView(int col) const;
   std::optional<std::string> OptText(int col) const;
   std::int64_t Int(int col) const;
 

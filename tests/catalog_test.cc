@@ -3,11 +3,13 @@
 #include <sqlite3.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include <gtest/gtest.h>
 
 #include "store/demo_writer.h"
+#include "store/snapshot.h"
 #include "store/sqlite_catalog.h"
 #include "store/store_locator.h"
 #include "tests/test_util.h"
@@ -119,6 +121,40 @@ TEST_F(CatalogTest, ReadsTheNewerSchemaLayout) {
   ASSERT_TRUE((*after)->GetRunDetail(run_with_sha, &d).ok());
   ASSERT_TRUE(d.git_sha.has_value());
   EXPECT_EQ(*d.git_sha, sha);
+}
+
+// A mount lists the pipelines from each one's first run alone (RowScope::kPipelines): the
+// same names, order and times as from every run, orphans and NULL start times included.
+TEST_F(CatalogTest, FirstRunsPlaceThePipelinesAsAllTheirRunsDo) {
+  Sql(db_, "UPDATE pipeline_run SET pipeline_id = NULL WHERE rowid = (SELECT min(rowid) FROM pipeline_run)");
+  Sql(db_, "UPDATE pipeline_run SET pipeline_id = 'a pipeline deleted since' "
+           "WHERE rowid = (SELECT max(rowid) FROM pipeline_run)");
+  Sql(db_, "UPDATE pipeline_run SET start_time = NULL, created = '2001-02-03 04:05:06.000007' "
+           "WHERE rowid = (SELECT max(rowid) FROM pipeline_run WHERE pipeline_id IN (SELECT id FROM pipeline))");
+  auto cat = SqliteCatalog::Open(db_);
+  ASSERT_TRUE(cat.ok()) << cat.status().ToString();
+  auto first = (*cat)->LoadRows(RowScope::kPipelines);
+  auto all = (*cat)->LoadRows(RowScope::kAll);
+  ASSERT_TRUE(first.ok() && all.ok());
+  EXPECT_TRUE(first->runs.empty());
+  auto partial = Snapshot::Build(std::move(*first), 1);
+  auto whole = Snapshot::Build(std::move(*all), 1);
+  ASSERT_EQ(partial->pipeline_names(), whole->pipeline_names());
+  EXPECT_NE(std::find(whole->pipeline_names().begin(), whole->pipeline_names().end(), "%unlisted"),
+            whole->pipeline_names().end());
+  bool moved_first = false;
+  for (std::size_t i = 0; i < whole->pipelines().size(); ++i) {
+    const Snapshot::Pipeline& p = partial->pipelines()[i];
+    const Snapshot::Pipeline& w = whole->pipelines()[i];
+    EXPECT_EQ(p.id, w.id);
+    EXPECT_EQ(p.name, w.name);
+    EXPECT_EQ(p.first.when, w.first.when) << w.name;
+    EXPECT_EQ(p.first.created, w.first.created) << w.name;
+    EXPECT_EQ(p.first.id, w.first.id) << w.name;
+    EXPECT_TRUE(p.runs.empty());
+    moved_first |= w.first.when == *ParseStoreTime("2001-02-03 04:05:06.000007");
+  }
+  EXPECT_TRUE(moved_first) << "the run without a start time should lead its pipeline";
 }
 
 TEST_F(CatalogTest, NeverWritesTheStore) {

@@ -72,12 +72,13 @@ class CountingSource final : public ArtifactSource {
   ArtifactSource& inner_;
 };
 
-// Wraps the real catalog: counts loads of the whole structure and fails the next
-// `fail_full` of them, as a store damaged past its runs would.
+// Wraps the real catalog: counts loads of the runs and of the whole structure, and fails
+// the next `fail_full` whole loads, as a store damaged past its runs would.
 class CountingCatalog final : public Catalog {
  public:
   explicit CountingCatalog(Catalog& inner) : inner_(inner) {}
   Result<StoreRows> LoadRows(RowScope scope) override {
+    if (scope == RowScope::kRuns) ++runs_loads;
     if (scope == RowScope::kAll) {
       ++full_loads;
       if (fail_full > 0) {
@@ -100,6 +101,7 @@ class CountingCatalog final : public Catalog {
   }
   std::string Describe() const override { return inner_.Describe(); }
 
+  std::atomic<int> runs_loads{0};
   std::atomic<int> full_loads{0};
   std::atomic<int> fail_full{0};
 
@@ -117,8 +119,8 @@ class TreeTest : public ::testing::Test {
     ASSERT_TRUE(WriteDemoStore(o).ok());
     Open();
   }
-  // A tree over the store, starting from the whole structure or (kRuns) from its runs
-  // only, as a mount does.
+  // A tree over the store, starting from the whole structure or from part of it (a mount
+  // starts from kPipelines).
   void Open(RowScope scope = RowScope::kAll) {
     tree_.reset();
     db_ = dir_.path() + "/store/local_stores/default_zen_store/zenml.db";
@@ -130,10 +132,12 @@ class TreeTest : public ::testing::Test {
     counting_ = std::make_unique<CountingSource>(*local_);
     auto rows = catalog_->LoadRows(scope);
     ASSERT_TRUE(rows.ok());
-    ASSERT_EQ(rows->runs_only, scope == RowScope::kRuns);
-    ASSERT_FALSE(rows->runs.empty());
-    ASSERT_EQ(rows->steps.empty(), scope == RowScope::kRuns);
-    ASSERT_EQ(rows->artifact_versions.empty(), scope == RowScope::kRuns);
+    ASSERT_EQ(rows->scope, scope);
+    ASSERT_FALSE(rows->pipelines.empty());
+    ASSERT_EQ(rows->first_runs.empty(), scope != RowScope::kPipelines);
+    ASSERT_EQ(rows->runs.empty(), scope == RowScope::kPipelines);
+    ASSERT_EQ(rows->steps.empty(), scope != RowScope::kAll);
+    ASSERT_EQ(rows->artifact_versions.empty(), scope != RowScope::kAll);
     TreeOptions opts;
     opts.store_path = db_;
     opts.refresh_seconds = 3600;
@@ -501,11 +505,81 @@ TEST_F(TreeTest, RunsOnlyPictureListsRunsAndReadsTheRestOnceWhenAsked) {
   EXPECT_EQ(counting_catalog_->full_loads.load(), 1);
 }
 
+TEST_F(TreeTest, PipelinesOnlyPictureAnswersTheRootThenReadsRunsThenTheRest) {
+  std::vector<std::pair<std::string, Entry>> whole;
+  Collect(kRootIno, "", 6, &whole);
+  ASSERT_FALSE(whole.empty());
+
+  Open(RowScope::kPipelines);
+  // The root, its meta.json and the pipeline folders (with their runs/ entries) answer
+  // from the pipelines alone, with the same attributes as from the whole structure.
+  auto same_as_whole = [&](const std::string& path, const Entry& e) {
+    for (const auto& [p, w] : whole) {
+      if (p != path) continue;
+      EXPECT_EQ(e.attr.ino, w.attr.ino) << path;
+      EXPECT_EQ(e.attr.mode, w.attr.mode) << path;
+      EXPECT_EQ(e.attr.size, w.attr.size) << path;
+      EXPECT_EQ(e.attr.mtime, w.attr.mtime) << path;
+      return;
+    }
+    ADD_FAILURE() << path << " is not in the whole tree";
+  };
+  auto root = tree_->OpenDir(kRootIno);
+  ASSERT_TRUE(root.ok());
+  std::vector<std::uint64_t> runs_dirs;
+  for (const Listing::Item& p : (*root)->items) {
+    auto pe = tree_->Lookup(kRootIno, p.name);
+    ASSERT_TRUE(pe.ok()) << p.name << ": " << pe.status().ToString();
+    same_as_whole(p.name, *pe);
+    if (!S_ISDIR(pe->attr.mode)) continue;
+    ASSERT_TRUE(tree_->OpenDir(pe->attr.ino).ok()) << p.name;
+    auto runs = tree_->Lookup(pe->attr.ino, "runs");
+    ASSERT_TRUE(runs.ok()) << p.name;
+    same_as_whole(p.name + "/runs", *runs);
+    runs_dirs.push_back(runs->attr.ino);
+  }
+  ASSERT_FALSE(runs_dirs.empty());
+  EXPECT_EQ(counting_catalog_->runs_loads.load(), 0) << "the root read the runs";
+  EXPECT_EQ(counting_catalog_->full_loads.load(), 0);
+
+  // Listing runs reads the runs (not the steps), once for every pipeline.
+  for (std::uint64_t dir : runs_dirs) ASSERT_TRUE(tree_->OpenDir(dir).ok());
+  EXPECT_EQ(tree_->Current()->scope(), RowScope::kRuns);
+  EXPECT_EQ(counting_catalog_->runs_loads.load(), 1);
+  EXPECT_EQ(counting_catalog_->full_loads.load(), 0);
+
+  // Below a run, the rest; then the walk shows exactly what the whole tree shows.
+  std::vector<std::pair<std::string, Entry>> staged;
+  Collect(kRootIno, "", 6, &staged);
+  EXPECT_EQ(counting_catalog_->runs_loads.load(), 1);
+  EXPECT_EQ(counting_catalog_->full_loads.load(), 1);
+  ASSERT_EQ(staged.size(), whole.size());
+  for (std::size_t i = 0; i < whole.size(); ++i) {
+    EXPECT_EQ(staged[i].first, whole[i].first);
+    same_as_whole(staged[i].first, staged[i].second);
+  }
+  EXPECT_TRUE(tree_->Refresh().empty()) << "the store did not change between the reads";
+}
+
+TEST_F(TreeTest, RefreshReadsRunsThenTheRestOneScopeAtATime) {
+  Open(RowScope::kPipelines);
+  EXPECT_TRUE(tree_->Refresh().empty());
+  EXPECT_EQ(tree_->Current()->scope(), RowScope::kRuns);
+  EXPECT_EQ(counting_catalog_->full_loads.load(), 0);
+  EXPECT_TRUE(tree_->Refresh().empty());
+  EXPECT_EQ(tree_->Current()->scope(), RowScope::kAll);
+  EXPECT_EQ(counting_catalog_->runs_loads.load(), 1);
+  EXPECT_EQ(counting_catalog_->full_loads.load(), 1);
+  // Whole: refreshes now read only when the store changes.
+  EXPECT_TRUE(tree_->Refresh().empty());
+  EXPECT_EQ(counting_catalog_->full_loads.load(), 1);
+}
+
 TEST_F(TreeTest, RefreshReadsTheRestOfARunsOnlyPicture) {
   Open(RowScope::kRuns);
   EXPECT_TRUE(tree_->Refresh().empty());
   EXPECT_EQ(counting_catalog_->full_loads.load(), 1);
-  EXPECT_FALSE(tree_->Current()->runs_only());
+  EXPECT_EQ(tree_->Current()->scope(), RowScope::kAll);
   const std::string run = FirstRunPath();
   auto steps = Walk(run + "/steps");
   ASSERT_TRUE(steps.ok()) << steps.status().ToString();
@@ -520,7 +594,9 @@ TEST_F(TreeTest, StepsThatCannotBeReadAreAnErrorNotAnEmptyRun) {
   counting_catalog_->fail_full = 1;
   const std::string run = FirstRunPath();
   ASSERT_TRUE(Walk(run).ok()) << "the run folder itself needs no steps";
-  auto steps = Walk(run + "/steps");
+  auto steps_dir = Walk(run + "/steps");
+  ASSERT_TRUE(steps_dir.ok()) << "nor the steps/ folder's attributes";
+  auto steps = tree_->OpenDir(steps_dir->attr.ino);
   ASSERT_FALSE(steps.ok());
   EXPECT_EQ(ToErrno(steps.status()), EIO);
   EXPECT_NE(steps.status().message().find("injected"), std::string::npos) << steps.status().ToString();
@@ -550,7 +626,7 @@ TEST(DiffSnapshots, FromRunsOnlyOnlyRunsThatChangedAreForgotten) {
   rows.runs.push_back({"a", "run a", "p", "running", 1, std::nullopt, 1, 1});
   rows.runs.push_back({"b", "run b", "p", "completed", 2, 3, 2, 3});
   StoreRows runs_only = rows;
-  runs_only.runs_only = true;
+  runs_only.scope = RowScope::kRuns;
   auto before = Snapshot::Build(runs_only, 1);
   rows.runs[0].status = "completed";
   rows.runs[0].end_time = 5;
@@ -561,6 +637,30 @@ TEST(DiffSnapshots, FromRunsOnlyOnlyRunsThatChangedAreForgotten) {
   const Invalidation run_a{Invalidation::Kind::kInode, InodeOf({NodeKind::kRun, "a", "", ""}), ""};
   EXPECT_EQ(inv, std::vector<Invalidation>{run_a})
       << "steps were never shown from the runs-only picture; only run a changed";
+}
+
+TEST(DiffSnapshots, FromPipelinesOnlyOnlyAPipelineWhoseFirstRunMovedIsForgotten) {
+  StoreRows rows;
+  rows.pipelines.push_back({"p", "pipe", 1, 1});
+  rows.pipelines.push_back({"q", "other", 1, 1});
+  rows.runs.push_back({"a", "run a", "p", "completed", 10, 11, 10, 11});
+  rows.runs.push_back({"b", "run b", "p", "completed", 20, 21, 20, 21});
+  rows.runs.push_back({"c", "run c", "q", "completed", 30, 31, 30, 31});
+  StoreRows first;
+  first.scope = RowScope::kPipelines;
+  first.pipelines = rows.pipelines;
+  first.first_runs.push_back({"p", "a", 10, 10});
+  first.first_runs.push_back({"q", "c", 30, 30});
+  auto before = Snapshot::Build(first, 1);
+  EXPECT_TRUE(DiffSnapshots(*before, *Snapshot::Build(rows, 2)).empty())
+      << "no run list was shown from the pipelines-only picture";
+  // A run of q older than its first one appeared between the two reads.
+  rows.runs.push_back({"d", "run d", "q", "completed", 25, 26, 25, 26});
+  const auto inv = DiffSnapshots(*before, *Snapshot::Build(rows, 2));
+  const std::vector<Invalidation> want{
+      {Invalidation::Kind::kInode, InodeOf({NodeKind::kPipeline, "q", "", ""}), ""},
+      {Invalidation::Kind::kInode, InodeOf({NodeKind::kRunsDir, "q", "", ""}), ""}};
+  EXPECT_EQ(inv, want);
 }
 
 TEST(DiffSnapshots, RunningRunThatFinishesIsInvalidatedFinishedOnesAreNot) {
