@@ -339,13 +339,14 @@ wait_exit() {  # wait_exit PID: until it is gone (10 s), then kill that one pid
   kill "$1" 2>/dev/null || true
 }
 
-# zenfs answers for pipelines and runs as soon as it mounts and reads steps and below in
-# the background right after (M1 measures that mount). Other workloads start once a run's
-# steps answer, so that their figures are not the one-time read of the store's structure.
+# zenfs answers for the root and the pipelines as soon as it mounts and reads runs, then
+# steps and below, in the background right after (M1 measures that mount). Other workloads
+# start once a run's steps list, so that their figures are not the one-time read of the
+# store's structure.
 settle_zenfs() {  # settle_zenfs MNT
   local latest
   for latest in "$1"/*/runs/latest; do
-    stat "$latest/steps" > /dev/null 2>&1 || true
+    ls "$latest/steps" > /dev/null 2>&1 || true
     return 0
   done
 }
@@ -557,8 +558,10 @@ bench_w3() { MEASURE_WALK=1 MEASURE_ROUNDS=$WALK_ROUNDS measure W3 "c a" "$W3_SH
 bench_w4() { MEASURE_WALK=1 MEASURE_ROUNDS=$WALK_ROUNDS measure W4 "f a" "$W4_SH"; }
 bench_w6() { measure W6 "f" "$W6_SH" "$W6_LIST"; }
 
-# M1 (mount to the first `ls` of the root) and W5 (`ls runs/`, first) on a wide store,
-# plus the daemon's VmHWM after both. ROW_SUFFIX tells scaling points apart.
+# M1 (mount to the first `ls` of the root), M1r (to the first `ls runs/` after it), M1s (to
+# a run's steps/ listed after that) on one fresh mount, then W5 (`ls runs/`, first) on a
+# second one once it has settled, plus that daemon's VmHWM. ROW_SUFFIX tells scaling
+# points apart.
 bench_wide() {
   local store=$1 sfx=$2 r t0 pid
   for ((r = 1; r <= ROUNDS; r++)); do
@@ -569,13 +572,19 @@ bench_wide() {
     "${PIN_CMD[@]}" "$ZENFS" mount "$store" "$MNTPT" 2>>"$ERRLOG" || die "zenfs mount $store failed"
     ls "$MNTPT" > /dev/null || die "ls of a fresh zenfs mount failed"
     SAMPLES[M1$sfx/zenfs]+=" $(elapsed "$t0")"
+    ls "$MNTPT/example_pipeline/runs" > /dev/null || die "ls runs/ of a fresh zenfs mount failed"
+    SAMPLES[M1r$sfx/zenfs]+=" $(elapsed "$t0")"
     settle_zenfs "$MNTPT"
     SAMPLES[M1s$sfx/zenfs]+=" $(elapsed "$t0")"
+    log "  M1$sfx: $(echo "${SAMPLES[M1$sfx/zenfs]}" | awk '{ print $NF }') s," \
+        "M1r: $(echo "${SAMPLES[M1r$sfx/zenfs]}" | awk '{ print $NF }') s," \
+        "M1s: $(echo "${SAMPLES[M1s$sfx/zenfs]}" | awk '{ print $NF }') s"
     pid=$(zenfs_daemon_pid "$store" "$MNTPT") || die "cannot find the zenfs daemon of $MNTPT"
     PID_OF[zenfs]=$pid; DIR_OF[zenfs]=$MNTPT
-    log "  M1$sfx: $(echo "${SAMPLES[M1$sfx/zenfs]}" | awk '{ print $NF }') s"
+    sys_down zenfs
+    sys_up zenfs "$store"
     timed "W5f$sfx" zenfs "$W5_SH"
-    SAMPLES[M2w$sfx/zenfs]+=" $(awk '/^VmHWM/ { print $2 }' "/proc/$pid/status")"
+    SAMPLES[M2w$sfx/zenfs]+=" $(awk '/^VmHWM/ { print $2 }' "/proc/${PID_OF[zenfs]}/status")"
     log "  VmHWM: $(echo "${SAMPLES[M2w$sfx/zenfs]}" | awk '{ print $NF }') kB"
     sys_down zenfs
   done
@@ -752,7 +761,8 @@ print_table() {
     "W6f;cat meta.json of $W6_RUNS runs, first;time;bindfs<=1"
     "M1;mount to first ls (${WIDE[0]} runs);time;abs<=1"
     "M1w;same with a warm index;time;abs<=0.2"
-    "M1s;mount to a run's steps (${WIDE[0]} runs);time;"
+    "M1r;then ls runs/ (${WIDE[0]} runs);time;"
+    "M1s;then a run's steps/ (${WIDE[0]} runs);time;"
     "M2.1;VmHWM after W3,W4,W6 (deep);rss;rss<=256"
     "M2.2;VmHWM after W3,W4,W6 again;rss;rss<=256 flat"
     "M2w;VmHWM after M1+W5 (${WIDE[0]} runs);rss;"
@@ -762,7 +772,7 @@ print_table() {
   echo "ratios: zenfs/peer for times, peer/zenfs (zenfs's speed relative to the peer) for throughput rows;" \
        "'>' and '<' are bounds from a timeout (--timeout $TIMEOUT), '?' when both timed out."
   echo "native 'first' = a warm run (no mount to refresh). W6: $W6_FILES files. W1: $MODEL_BYTES bytes." \
-       "M1w: n/a (zenfs has no persistent index)."
+       "M1w: n/a (no persistent index; the mount reads no runs, see M1)."
   [[ " ${PEERS[*]} " != *" rclone "* ]] || echo "rclone shows no symlinks (latest, output): its W4 lists fewer entries."
   if [ "$SCALING" = 1 ]; then
     echo
@@ -781,8 +791,11 @@ print_table() {
       [ "$n" = "${WIDE[0]}" ] && k="" || k=@$n
       figure "W5f$k" zenfs time; local w5=$FIG
       figure "M1$k" zenfs time; local m1=$FIG
+      figure "M1r$k" zenfs time; local m1r=$FIG
+      figure "M1s$k" zenfs time; local m1s=$FIG
       figure "M2w$k" zenfs rss
-      printf '  wide shape, %8s runs:  W5f %10s   M1 %10s   VmHWM %s\n' "$n" "${w5:-—}" "${m1:-—}" "${FIG:-—}"
+      printf '  wide shape, %8s runs:  W5f %10s   M1 %10s   M1r %10s   M1s %10s   VmHWM %s\n' \
+        "$n" "${w5:-—}" "${m1:-—}" "${m1r:-—}" "${m1s:-—}" "${FIG:-—}"
     done
   fi
 }
