@@ -36,7 +36,8 @@ json Duration(const std::optional<Micros>& start, const std::optional<Micros>& e
 
 // `name` (with U+FFFD for ill-formed bytes) and, when the mount shows it differently,
 // `path_name`: the path name with ill-formed bytes written as %XX.
-void AddName(json* j, const std::string& raw, const std::string& path_name) {
+void AddName(json* j, std::string_view raw_text, const std::string& path_name) {
+  const std::string raw(raw_text);
   (*j)["name"] = names::ToValidUtf8(raw);
   if (path_name == raw && names::IsValidUtf8(raw)) return;
   if (names::IsValidUtf8(path_name)) {
@@ -69,13 +70,14 @@ std::string Dump(const json& j) {
   return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
-std::string DashedId(const std::string& id) {
-  if (id.size() != 32) return id;
-  for (char c : id) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) return id;
+std::string DashedId(std::string_view id) {
+  std::string s(id);
+  if (s.size() != 32) return s;
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) return s;
   }
-  return id.substr(0, 8) + "-" + id.substr(8, 4) + "-" + id.substr(12, 4) + "-" +
-         id.substr(16, 4) + "-" + id.substr(20);
+  return s.substr(0, 8) + "-" + s.substr(8, 4) + "-" + s.substr(12, 4) + "-" + s.substr(16, 4) + "-" +
+         s.substr(20);
 }
 
 json ImportPath(const std::string& stored) {

@@ -36,7 +36,7 @@ struct StepMetadata {
 std::string Dump(const nlohmann::ordered_json& j);
 
 // "8-4-4-4-12" for a 32-hex-digit id (ZenML's API form), the id unchanged otherwise.
-std::string DashedId(const std::string& id);
+std::string DashedId(std::string_view id);
 // {"module": m, "attribute": a} -> "m.a"; a plain string as it is; "" -> null.
 nlohmann::ordered_json ImportPath(const std::string& stored);
 // {key: value}: values parsed from their JSON (text otherwise), the newest row winning.

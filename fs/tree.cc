@@ -386,25 +386,25 @@ Result<ArtifactRef> Tree::OutputRef(const Snapshot& s, const Loc& loc) {
   const Snapshot::Output& o = s.step(loc.step).outputs[static_cast<std::size_t>(loc.output)];
   if (o.version < 0) {
     return Status::NotFound("artifact version " +
-                            s.rows().outputs[static_cast<std::size_t>(o.link)].artifact_version_id +
+                            std::string(s.rows().outputs[static_cast<std::size_t>(o.link)].artifact_version_id) +
                             " is missing from the store");
   }
   const ArtifactVersionRow& v = s.rows().artifact_versions[static_cast<std::size_t>(o.version)];
-  return Resolve(v.uri, s.StoreRootOf(v.artifact_store_id));
+  return Resolve(std::string(v.uri), s.StoreRootOf(v.artifact_store_id));
 }
 
 Result<ArtifactRef> Tree::LogRef(const Snapshot& s, const Loc& loc) {
   const int log = s.step(loc.step).log;
   if (log < 0) return Status::NotFound("step has no logs");
   const LogRow& row = s.rows().logs[static_cast<std::size_t>(log)];
-  return Resolve(row.uri, s.StoreRootOf(row.artifact_store_id));
+  return Resolve(std::string(row.uri), s.StoreRootOf(row.artifact_store_id));
 }
 
 meta::OutputFacts Tree::OutputFactsOf(const Snapshot& s, const Loc& loc) {
   meta::OutputFacts f;
   const Snapshot::Output& o = s.step(loc.step).outputs[static_cast<std::size_t>(loc.output)];
   if (o.version >= 0) {
-    const std::string& vid = s.rows().artifact_versions[static_cast<std::size_t>(o.version)].id;
+    const std::string vid(s.rows().artifact_versions[static_cast<std::size_t>(o.version)].id);
     Status ds = catalog_.GetArtifactDetail(vid, &f.detail);
     if (!ds.ok()) log_.LogOnce(Logger::Level::kWarning, "md" + vid, ds.ToString());
   }
@@ -465,12 +465,12 @@ Result<std::string> Tree::MetaText(const Snapshot& s, const NodeKey& key, const 
       break;
     case NodeKind::kRunMeta: {
       RunDetail d;
-      Status st = catalog_.GetRunDetail(s.run_row(loc.run).id, &d);
+      Status st = catalog_.GetRunDetail(std::string(s.run_row(loc.run).id), &d);
       std::vector<meta::StepMetadata> steps;
       for (int step : s.run(loc.run).steps) {
         if (!st.ok()) break;
-        meta::StepMetadata sm{s.step_row(step).name, {}};
-        st = catalog_.GetMetadata("step_run", s.step_row(step).id, &sm.rows);
+        meta::StepMetadata sm{std::string(s.step_row(step).name), {}};
+        st = catalog_.GetMetadata("step_run", std::string(s.step_row(step).id), &sm.rows);
         steps.push_back(std::move(sm));
       }
       if (!st.ok()) {
@@ -482,7 +482,7 @@ Result<std::string> Tree::MetaText(const Snapshot& s, const NodeKey& key, const 
     }
     case NodeKind::kStepMeta: {
       StepDetail d;
-      Status st = catalog_.GetStepDetail(s.step_row(loc.step).id, s.step_row(loc.step).name, &d);
+      Status st = catalog_.GetStepDetail(std::string(s.step_row(loc.step).id), std::string(s.step_row(loc.step).name), &d);
       if (!st.ok()) {
         log_.LogOnce(Logger::Level::kError, "step" + key.id, "meta.json of step " + key.id + ": " + st.ToString());
         return Status::IOError(st.message());
@@ -679,7 +679,7 @@ Result<Listing> Tree::ListChildren(const Snapshot& s, const NodeKey& key, const 
       add("latest", {NodeKind::kLatest, key.id, "", ""}, S_IFLNK);
       l.items.reserve(p.runs.size() + 1);
       for (std::size_t i = 0; i < p.runs.size(); ++i) {
-        add(p.run_names[i], {NodeKind::kRun, s.run_row(p.runs[i]).id, "", ""}, S_IFDIR);
+        add(p.run_names[i], {NodeKind::kRun, std::string(s.run_row(p.runs[i]).id), "", ""}, S_IFDIR);
       }
       break;
     }
@@ -690,7 +690,7 @@ Result<Listing> Tree::ListChildren(const Snapshot& s, const NodeKey& key, const 
     case NodeKind::kStepsDir: {
       const Snapshot::Run& r = s.run(loc.run);
       for (std::size_t i = 0; i < r.steps.size(); ++i) {
-        add(r.step_names[i], {NodeKind::kStep, s.step_row(r.steps[i]).id, "", ""}, S_IFDIR);
+        add(r.step_names[i], {NodeKind::kStep, std::string(s.step_row(r.steps[i]).id), "", ""}, S_IFDIR);
       }
       break;
     }
@@ -714,7 +714,8 @@ Result<Listing> Tree::ListChildren(const Snapshot& s, const NodeKey& key, const 
       const Snapshot::Step& st = s.step(loc.step);
       for (const Snapshot::Output& o : st.outputs) {
         add(o.path_name,
-            {NodeKind::kOutput, key.id, s.rows().outputs[static_cast<std::size_t>(o.link)].artifact_version_id, ""},
+            {NodeKind::kOutput, key.id,
+             std::string(s.rows().outputs[static_cast<std::size_t>(o.link)].artifact_version_id), ""},
             S_IFDIR);
       }
       break;
@@ -806,20 +807,20 @@ Result<NodeKey> Tree::Child(const Snapshot& s, const NodeKey& parent, std::strin
       const Snapshot::Pipeline& p = s.pipelines()[static_cast<std::size_t>(loc->pipeline)];
       const int r = p.run_index.Find(name);
       if (r < 0) return not_found();
-      return NodeKey{NodeKind::kRun, s.run_row(p.runs[static_cast<std::size_t>(r)]).id, "", ""};
+      return NodeKey{NodeKind::kRun, std::string(s.run_row(p.runs[static_cast<std::size_t>(r)]).id), "", ""};
     }
     case NodeKind::kStepsDir: {
       const Snapshot::Run& run = s.run(loc->run);
       const int st = run.step_index.Find(name);
       if (st < 0) return not_found();
-      return NodeKey{NodeKind::kStep, s.step_row(run.steps[static_cast<std::size_t>(st)]).id, "", ""};
+      return NodeKey{NodeKind::kStep, std::string(s.step_row(run.steps[static_cast<std::size_t>(st)]).id), "", ""};
     }
     case NodeKind::kOutputsDir: {
       const Snapshot::Step& st = s.step(loc->step);
       const int o = st.output_index.Find(name);
       if (o < 0) return not_found();
       return NodeKey{NodeKind::kOutput, parent.id,
-                     s.rows().outputs[static_cast<std::size_t>(st.outputs[static_cast<std::size_t>(o)].link)].artifact_version_id,
+                     std::string(s.rows().outputs[static_cast<std::size_t>(st.outputs[static_cast<std::size_t>(o)].link)].artifact_version_id),
                      ""};
     }
     default:
@@ -856,7 +857,7 @@ void Inode(NodeKind kind, const std::string& id, std::vector<Invalidation>* out)
 // A step's state as the tree shows it; equal fingerprints mean nothing to invalidate.
 std::string StepPrint(const Snapshot& s, int step) {
   const StepRow& r = s.step_row(step);
-  std::string p = r.status + '\x01' + std::to_string(r.start_time.value_or(0)) + '\x01' +
+  std::string p = std::string(r.status) + '\x01' + std::to_string(r.start_time.value_or(0)) + '\x01' +
                   std::to_string(r.end_time.value_or(0)) + '\x01' + std::to_string(r.updated.value_or(0));
   for (const std::string& o : s.step(step).output_names) p += '\x02' + o;
   p += '\x03' + std::to_string(s.step(step).log);
@@ -866,7 +867,7 @@ std::string StepPrint(const Snapshot& s, int step) {
 
 std::string RunPrint(const Snapshot& s, int run) {
   const RunRow& r = s.run_row(run);
-  return r.status + '\x01' + std::to_string(r.start_time.value_or(0)) + '\x01' +
+  return std::string(r.status) + '\x01' + std::to_string(r.start_time.value_or(0)) + '\x01' +
          std::to_string(r.end_time.value_or(0)) + '\x01' + std::to_string(r.updated.value_or(0));
 }
 
@@ -898,7 +899,7 @@ std::vector<Invalidation> DiffSnapshots(const Snapshot& before, const Snapshot& 
   for (std::size_t i = 0; i < before.rows().runs.size(); ++i) {
     const int run = static_cast<int>(i);
     if (before.run(run).pipeline < 0) continue;
-    const std::string& id = before.run_row(run).id;
+    const std::string id(before.run_row(run).id);
     const int nrun = after.FindRun(id);
     if (nrun < 0 || after.run(nrun).pipeline < 0) continue;  // gone: its name was invalidated
     const Snapshot::Run& a = before.run(run);
@@ -915,7 +916,7 @@ std::vector<Invalidation> DiffSnapshots(const Snapshot& before, const Snapshot& 
       changed = true;
     }
     for (int st : a.steps) {
-      const std::string& sid = before.step_row(st).id;
+      const std::string sid(before.step_row(st).id);
       const int nst = after.FindStep(sid);
       if (nst < 0 || after.step(nst).run != nrun) continue;
       if (StepPrint(before, st) == StepPrint(after, nst)) continue;

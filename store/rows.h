@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,52 +13,70 @@
 
 namespace zenfs {
 
+// The text of a structure row: a view of bytes kept by the StoreRows it belongs to
+// (StoreRows::text), so a large store's million ids and names cost their bytes, not a
+// std::string and a heap block each. Rows written by hand (tests) may view literals.
+using Text = std::string_view;
+
 // Ids are as stored (32 lowercase hex digits in genuine stores, but never trusted).
 struct PipelineRow {
-  std::string id;
-  std::string name;
+  Text id;
+  Text name;
   std::optional<Micros> created, updated;
 };
 
 struct RunRow {
-  std::string id;
-  std::string name;
-  std::string pipeline_id;  // "" when NULL
-  std::string status;
+  Text id;
+  Text name;
+  Text pipeline_id;  // "" when NULL
+  Text status;
   std::optional<Micros> start_time, end_time, created, updated;
 };
 
 struct StepRow {
-  std::string id;
-  std::string run_id;
-  std::string name;
-  std::string status;
-  std::string original_step_run_id;  // "" when NULL
+  Text id;
+  Text run_id;
+  Text name;
+  Text status;
+  Text original_step_run_id;  // "" when NULL
   std::optional<Micros> start_time, end_time, created, updated;
 };
 
 // One row of step_run_output_artifact or step_run_input_artifact.
 struct ArtifactLinkRow {
-  std::string step_id;
-  std::string name;
-  std::string artifact_version_id;
+  Text step_id;
+  Text name;
+  Text artifact_version_id;
 };
 
 // Only what paths and file access need; the descriptive columns are ArtifactDetail's,
 // read when an output's meta.json is rendered (they were 40% of a large store's memory).
 struct ArtifactVersionRow {
-  std::string id;
-  std::string uri;
-  std::string artifact_store_id;
+  Text id;
+  Text uri;
+  Text artifact_store_id;
   std::optional<Micros> created, updated;
 };
 
 struct LogRow {
-  std::string id;
-  std::string uri;
-  std::string step_run_id;
-  std::string artifact_store_id;
+  Text id;
+  Text uri;
+  Text step_run_id;
+  Text artifact_store_id;
   std::optional<Micros> created, updated;
+};
+
+// Keeps the bytes the rows' Text fields view: appended into large blocks that never move.
+class TextArena {
+ public:
+  // A copy of `s` that lives as long as the arena.
+  Text Keep(std::string_view s);
+
+ private:
+  static constexpr std::size_t kBlock = 256 * 1024;
+  std::vector<std::unique_ptr<char[]>> blocks_;  // the last one is being filled
+  std::vector<std::unique_ptr<char[]>> large_;   // one text each
+  std::size_t used_ = 0, capacity_ = 0;
 };
 
 // The earliest run of each pipeline_id value (RowScope::kPipelines): what lists and orders
@@ -104,6 +123,8 @@ inline OrderKey OrderKeyOf(const std::optional<Micros>& start, const std::option
 
 // Everything the tree's structure needs, read in one read transaction.
 struct StoreRows {
+  // Owns the bytes the rows below view; shared by copies, so a copy's rows stay valid.
+  std::shared_ptr<TextArena> text = std::make_shared<TextArena>();
   RowScope scope = RowScope::kAll;  // what was read: lower scopes leave later vectors empty
   std::string schema_version;       // alembic version, "" if unknown
   std::vector<PipelineRow> pipelines;

@@ -115,7 +115,8 @@ std::shared_ptr<const Snapshot> Snapshot::Build(StoreRows rows, std::uint64_t ge
       const int run = p.runs[k];
       s->runs_[static_cast<std::size_t>(run)].pipeline = static_cast<int>(i);
       s->runs_[static_cast<std::size_t>(run)].pos = static_cast<int>(k);
-      rchildren.push_back({r.runs[static_cast<std::size_t>(run)].name, r.runs[static_cast<std::size_t>(run)].id});
+      rchildren.push_back({std::string(r.runs[static_cast<std::size_t>(run)].name),
+                           std::string(r.runs[static_cast<std::size_t>(run)].id)});
     }
     p.run_names = names::AssignNames(rchildren, {"latest"});
   }
@@ -138,7 +139,10 @@ std::shared_ptr<const Snapshot> Snapshot::Build(StoreRows rows, std::uint64_t ge
               [&](int a, int b) { return s->StepKey(a) < s->StepKey(b); });
     std::vector<names::Child> children;
     for (std::size_t k = 0; k < run.steps.size(); ++k) s->steps_[static_cast<std::size_t>(run.steps[k])].pos = static_cast<int>(k);
-    for (int st : run.steps) children.push_back({r.steps[static_cast<std::size_t>(st)].name, r.steps[static_cast<std::size_t>(st)].id});
+    for (int st : run.steps) {
+      children.push_back({std::string(r.steps[static_cast<std::size_t>(st)].name),
+                          std::string(r.steps[static_cast<std::size_t>(st)].id)});
+    }
     run.step_names = names::AssignNames(children, {});
     run.step_index.Build(&run.step_names);
   }
@@ -172,7 +176,7 @@ std::shared_ptr<const Snapshot> Snapshot::Build(StoreRows rows, std::uint64_t ge
     std::vector<names::Child> children;
     for (const Output& o : step.outputs) {
       const ArtifactLinkRow& l = r.outputs[static_cast<std::size_t>(o.link)];
-      children.push_back({l.name, l.artifact_version_id});
+      children.push_back({std::string(l.name), std::string(l.artifact_version_id)});
     }
     step.output_names = names::AssignNames(children, {});
     for (std::size_t k = 0; k < step.outputs.size(); ++k) step.outputs[k].path_name = step.output_names[k];
@@ -255,7 +259,7 @@ std::string Snapshot::OutputPath(int step, int output) const {
          steps_[static_cast<std::size_t>(step)].outputs[static_cast<std::size_t>(output)].path_name;
 }
 
-std::string Snapshot::StoreRootOf(const std::string& artifact_store_id) const {
+std::string Snapshot::StoreRootOf(std::string_view artifact_store_id) const {
   auto it = store_roots_.find(artifact_store_id);
   return it == store_roots_.end() ? std::string() : it->second;
 }

@@ -102,7 +102,7 @@ class Snapshot {
   OrderKey RunKey(int run) const;
   OrderKey StepKey(int step) const;
   // The artifact store root a version's or log's store id names ("" if unknown).
-  std::string StoreRootOf(const std::string& artifact_store_id) const;
+  std::string StoreRootOf(std::string_view artifact_store_id) const;
 
  private:
   Snapshot() = default;

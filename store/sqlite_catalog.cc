@@ -34,6 +34,9 @@ const std::vector<Required>& RequiredSchema() {
   return kRequired;
 }
 
+// Column `col`'s text, kept in the rows' arena.
+Text Keep(StoreRows& rows, const sql::Stmt& st, int col) { return rows.text->Keep(st.TextView(col)); }
+
 std::optional<Micros> TimeCol(const sql::Stmt& st, int col) {
   if (st.IsNull(col)) return std::nullopt;
   return ParseStoreTime(st.TextView(col));
@@ -287,14 +290,14 @@ Status SqliteCatalog::LoadStepRows(const sql::Db& db, StoreRows* out) {
                      sc.Col(t, "end_time") + ", " + sc.Col(t, "created") + ", " +
                      sc.Col(t, "updated") + " FROM step_run",
                  [&](const sql::Stmt& st) {
-                   rows.steps.push_back({st.Text(0), st.Text(1), st.Text(2), st.Text(3),
-                                         st.Text(4), TimeCol(st, 5), TimeCol(st, 6),
+                   rows.steps.push_back({Keep(rows, st, 0), Keep(rows, st, 1), Keep(rows, st, 2), Keep(rows, st, 3),
+                                         Keep(rows, st, 4), TimeCol(st, 5), TimeCol(st, 6),
                                          TimeCol(st, 7), TimeCol(st, 8)});
                  });
   if (!s.ok()) return s;
   s = ForEachRow(db, "SELECT step_id, name, artifact_id FROM step_run_output_artifact",
                  [&](const sql::Stmt& st) {
-                   rows.outputs.push_back({st.Text(0), st.Text(1), st.Text(2)});
+                   rows.outputs.push_back({Keep(rows, st, 0), Keep(rows, st, 1), Keep(rows, st, 2)});
                  });
   if (!s.ok()) return s;
   if (sc.Has("step_run_input_artifact", "step_id") &&
@@ -303,7 +306,7 @@ Status SqliteCatalog::LoadStepRows(const sql::Db& db, StoreRows* out) {
                    "SELECT step_id, " + sc.Col("step_run_input_artifact", "name") +
                        ", artifact_id FROM step_run_input_artifact",
                    [&](const sql::Stmt& st) {
-                     rows.inputs.push_back({st.Text(0), st.Text(1), st.Text(2)});
+                     rows.inputs.push_back({Keep(rows, st, 0), Keep(rows, st, 1), Keep(rows, st, 2)});
                    });
     if (!s.ok()) return s;
   }
@@ -313,7 +316,7 @@ Status SqliteCatalog::LoadStepRows(const sql::Db& db, StoreRows* out) {
                      ", " + sc.Col(av, "updated") + " FROM artifact_version",
                  [&](const sql::Stmt& st) {
                    rows.artifact_versions.push_back(
-                       {st.Text(0), st.Text(1), st.Text(2), TimeCol(st, 3), TimeCol(st, 4)});
+                       {Keep(rows, st, 0), Keep(rows, st, 1), Keep(rows, st, 2), TimeCol(st, 3), TimeCol(st, 4)});
                  });
   if (!s.ok()) return s;
   if (sc.Has("logs", "uri") && sc.Has("logs", "step_run_id")) {
@@ -323,7 +326,7 @@ Status SqliteCatalog::LoadStepRows(const sql::Db& db, StoreRows* out) {
                        ", " + sc.Col("logs", "updated") +
                        " FROM logs WHERE step_run_id IS NOT NULL",
                    [&](const sql::Stmt& st) {
-                     rows.logs.push_back({st.Text(0), st.Text(1), st.Text(2), st.Text(3),
+                     rows.logs.push_back({Keep(rows, st, 0), Keep(rows, st, 1), Keep(rows, st, 2), Keep(rows, st, 3),
                                           TimeCol(st, 4), TimeCol(st, 5)});
                    });
     if (!s.ok()) return s;
@@ -352,7 +355,7 @@ Result<StoreRows> SqliteCatalog::LoadRows(RowScope scope) {
                        sc.Col("pipeline", "updated") + " FROM pipeline",
                    [&](const sql::Stmt& st) {
                      rows.pipelines.push_back(
-                         {st.Text(0), st.Text(1), TimeCol(st, 2), TimeCol(st, 3)});
+                         {Keep(rows, st, 0), Keep(rows, st, 1), TimeCol(st, 2), TimeCol(st, 3)});
                    });
     if (!s.ok()) return s;
     const std::string r = "pipeline_run";
@@ -365,7 +368,7 @@ Result<StoreRows> SqliteCatalog::LoadRows(RowScope scope) {
                        sc.Col(r, "start_time") + ", " + sc.Col(r, "end_time") + ", " +
                        sc.Col(r, "created") + ", " + sc.Col(r, "updated") + " FROM pipeline_run",
                    [&](const sql::Stmt& st) {
-                     rows.runs.push_back({st.Text(0), st.Text(1), st.Text(2), st.Text(3),
+                     rows.runs.push_back({Keep(rows, st, 0), Keep(rows, st, 1), Keep(rows, st, 2), Keep(rows, st, 3),
                                           TimeCol(st, 4), TimeCol(st, 5), TimeCol(st, 6),
                                           TimeCol(st, 7)});
                    });

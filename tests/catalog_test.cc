@@ -93,7 +93,7 @@ TEST_F(CatalogTest, ReadsTheNewerSchemaLayout) {
   std::string run_with_sha, sha;
   for (const RunRow& r : rows0->runs) {
     RunDetail d;
-    ASSERT_TRUE((*before)->GetRunDetail(r.id, &d).ok());
+    ASSERT_TRUE((*before)->GetRunDetail(std::string(r.id), &d).ok());
     if (d.git_sha) {
       run_with_sha = r.id;
       sha = *d.git_sha;
@@ -167,7 +167,7 @@ TEST_F(CatalogTest, NeverWritesTheStore) {
     ASSERT_TRUE(rows.ok());
     for (const StepRow& s : rows->steps) {
       StepDetail d;
-      ASSERT_TRUE((*cat)->GetStepDetail(s.id, s.name, &d).ok());
+      ASSERT_TRUE((*cat)->GetStepDetail(std::string(s.id), std::string(s.name), &d).ok());
     }
     ASSERT_TRUE((*cat)->ChangeCounter().ok());
   }

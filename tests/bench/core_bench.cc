@@ -297,11 +297,11 @@ void BM_RenderRun(benchmark::State& state) {
   const Snapshot& s = *f.snapshot;
   const int run = s.pipelines()[static_cast<std::size_t>(f.example)].runs.at(s.pipelines()[static_cast<std::size_t>(f.example)].runs.size() / 2);
   RunDetail d;
-  if (!f.catalog->GetRunDetail(s.run_row(run).id, &d).ok()) Die("GetRunDetail");
+  if (!f.catalog->GetRunDetail(std::string(s.run_row(run).id), &d).ok()) Die("GetRunDetail");
   std::vector<meta::StepMetadata> steps;
   for (int step : s.run(run).steps) {
-    meta::StepMetadata sm{s.step_row(step).name, {}};
-    if (!f.catalog->GetMetadata("step_run", s.step_row(step).id, &sm.rows).ok()) Die("GetMetadata");
+    meta::StepMetadata sm{std::string(s.step_row(step).name), {}};
+    if (!f.catalog->GetMetadata("step_run", std::string(s.step_row(step).id), &sm.rows).ok()) Die("GetMetadata");
     steps.push_back(std::move(sm));
   }
   std::size_t bytes = 0;
@@ -321,7 +321,7 @@ void BM_RenderStep(benchmark::State& state) {
   const int run = runs.at(runs.size() / 2);
   const int step = s.run(run).steps.at(s.run(run).steps.size() / 2);
   StepDetail d;
-  if (!f.catalog->GetStepDetail(s.step_row(step).id, s.step_row(step).name, &d).ok()) Die("GetStepDetail");
+  if (!f.catalog->GetStepDetail(std::string(s.step_row(step).id), std::string(s.step_row(step).name), &d).ok()) Die("GetStepDetail");
   std::size_t bytes = 0;
   for (auto _ : state) {
     std::string text = meta::RenderStep(s, step, d);
