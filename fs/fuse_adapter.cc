@@ -17,6 +17,7 @@
 #include <thread>
 #include <csignal>
 #include <cstring>
+#include <iterator>
 #include <memory>
 #include <vector>
 
@@ -315,6 +316,7 @@ class Refresher {
     // The first refresh runs at once, and again at once while the picture is partial: a
     // mount starts from the pipelines alone and reads runs, then the rest, one scope per
     // refresh (so `ls runs/` waits for the runs only).
+    // Batches from passes that ran without a wait are held until one interval has passed.
     std::vector<Invalidation> again;
     bool more = false;
     do {
@@ -324,12 +326,15 @@ class Refresher {
       const bool swapped = tree_.Current()->generation() != generation;
       // A new picture replaced the old one: hand the old one's pages back to the system.
       if (swapped) malloc_trim(0);
-      Send(again);
+      if (!more) {
+        Send(again);
+        again.clear();
+      }
       Send(changes);
       if (!changes.empty()) {
         log_.Log(Logger::Level::kDebug, "store changed: " + std::to_string(changes.size()) + " invalidations");
       }
-      again = std::move(changes);
+      again.insert(again.end(), std::make_move_iterator(changes.begin()), std::make_move_iterator(changes.end()));
       more = swapped && tree_.Current()->scope() != RowScope::kAll;
       lock.lock();
     } while (more ? !stop_ : !cv_.wait_for(lock, interval_, [this] { return stop_; }));

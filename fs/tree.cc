@@ -283,7 +283,8 @@ Result<std::shared_ptr<const Snapshot>> Tree::SnapshotFor(RowScope need) {
   if (snap->scope() >= need) return snap;
   if (!load_error_.ok() && std::chrono::steady_clock::now() < retry_at_) return load_error_;
   auto changes = ReloadLocked(need);
-  if (!changes.ok()) return load_error_;
+  // load_error_ is unset when the read failed before it began (the change counter).
+  if (!changes.ok()) return load_error_.ok() ? changes.status() : load_error_;
   pending_.insert(pending_.end(), changes->begin(), changes->end());
   return Current();
 }
@@ -877,6 +878,12 @@ std::vector<Invalidation> DiffSnapshots(const Snapshot& before, const Snapshot& 
   std::vector<Invalidation> out;
   DiffNames(kRootIno, before.pipeline_names(), after.pipeline_names(), &out);
   if (before.pipeline_names() != after.pipeline_names()) Inode(NodeKind::kRootMeta, "", &out);
+  // The root's time is its first pipeline's first run's.
+  auto root_time = [](const Snapshot& s) { return s.pipelines().empty() ? 0 : s.pipelines().front().first.when; };
+  if (root_time(before) != root_time(after)) {
+    out.push_back({Invalidation::Kind::kInode, kRootIno, ""});
+    Inode(NodeKind::kRootMeta, "", &out);
+  }
   for (const Snapshot::Pipeline& p : before.pipelines()) {
     const int q = after.FindPipeline(p.id);
     if (q < 0) continue;  // its name in the root was invalidated above

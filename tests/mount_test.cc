@@ -1097,7 +1097,7 @@ TEST_F(DemoStoreTest, MountpointThatIsAFileIsExit3) {
 }
 
 // A store whose runs read but whose steps do not (step_run's first page overwritten): the
-// mount serves the root and the runs it read before mounting, and everything that needs
+// mount serves the root and the runs it reads after mounting, and everything that needs
 // steps fails with EIO and a logged reason, never a run shown without steps.
 TEST_F(DemoStoreTest, DamagedStepsAreEioBelowTheRunsAndLogged) {
   ZENFS_SKIP_WITHOUT_FUSE();

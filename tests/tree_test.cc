@@ -73,12 +73,19 @@ class CountingSource final : public ArtifactSource {
 };
 
 // Wraps the real catalog: counts loads of the runs and of the whole structure, and fails
-// the next `fail_full` whole loads, as a store damaged past its runs would.
+// the next `fail_runs` loads of the runs and `fail_full` whole loads, as a damaged store
+// would.
 class CountingCatalog final : public Catalog {
  public:
   explicit CountingCatalog(Catalog& inner) : inner_(inner) {}
   Result<StoreRows> LoadRows(RowScope scope) override {
-    if (scope == RowScope::kRuns) ++runs_loads;
+    if (scope == RowScope::kRuns) {
+      ++runs_loads;
+      if (fail_runs > 0) {
+        --fail_runs;
+        return Status::Corruption("injected: pipeline_run is damaged");
+      }
+    }
     if (scope == RowScope::kAll) {
       ++full_loads;
       if (fail_full > 0) {
@@ -102,6 +109,7 @@ class CountingCatalog final : public Catalog {
   std::string Describe() const override { return inner_.Describe(); }
 
   std::atomic<int> runs_loads{0};
+  std::atomic<int> fail_runs{0};
   std::atomic<int> full_loads{0};
   std::atomic<int> fail_full{0};
 
@@ -559,6 +567,38 @@ TEST_F(TreeTest, PipelinesOnlyPictureAnswersTheRootThenReadsRunsThenTheRest) {
     same_as_whole(staged[i].first, staged[i].second);
   }
   EXPECT_TRUE(tree_->Refresh().empty()) << "the store did not change between the reads";
+}
+
+TEST_F(TreeTest, PipelineMetaJsonFromAPipelinesOnlyPictureReadsTheRuns) {
+  auto whole = Walk("example_pipeline/meta.json");
+  ASSERT_TRUE(whole.ok());
+  Open(RowScope::kPipelines);
+  auto meta = Walk("example_pipeline/meta.json");
+  ASSERT_TRUE(meta.ok()) << meta.status().ToString();
+  EXPECT_EQ(meta->attr.size, whole->attr.size) << "run_count and the runs are in it";
+  EXPECT_EQ(counting_catalog_->runs_loads.load(), 1);
+  EXPECT_EQ(counting_catalog_->full_loads.load(), 0);
+}
+
+TEST_F(TreeTest, RunsThatCannotBeReadAreAnErrorBelowThePipelines) {
+  Open(RowScope::kPipelines);
+  counting_catalog_->fail_runs = 1;
+  auto runs = Walk("example_pipeline/runs");
+  ASSERT_TRUE(runs.ok()) << "the folder itself needs only its pipeline";
+  auto listing = tree_->OpenDir(runs->attr.ino);
+  ASSERT_FALSE(listing.ok());
+  EXPECT_EQ(ToErrno(listing.status()), EIO);
+  EXPECT_NE(listing.status().message().find("injected"), std::string::npos) << listing.status().ToString();
+  auto meta = Walk("example_pipeline/meta.json");
+  ASSERT_FALSE(meta.ok());
+  EXPECT_EQ(ToErrno(meta.status()), EIO);
+  EXPECT_EQ(counting_catalog_->runs_loads.load(), 1) << "remembered until the next refresh";
+  EXPECT_TRUE(tree_->OpenDir(kRootIno).ok()) << "the root still lists";
+  tree_->Refresh();
+  EXPECT_EQ(counting_catalog_->runs_loads.load(), 2);
+  auto again = tree_->OpenDir(runs->attr.ino);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_GT((*again)->items.size(), 1u) << "latest and the runs";
 }
 
 TEST_F(TreeTest, RefreshReadsRunsThenTheRestOneScopeAtATime) {
