@@ -14,37 +14,44 @@ namespace {
 constexpr std::size_t kIndexThreshold = 32;
 
 template <typename Row>
-std::unordered_map<std::string_view, int> IndexById(const std::vector<Row>& rows) {
-  std::unordered_map<std::string_view, int> map;
-  map.reserve(rows.size());
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    // The first row with an id wins; duplicates (a damaged store) stay unreachable.
-    map.emplace(rows[i].id, static_cast<int>(i));
-  }
-  return map;
+SortedIndex IndexById(const std::vector<Row>& rows) {
+  SortedIndex index;
+  // The first row with an id wins; duplicates (a damaged store) stay unreachable.
+  for (std::size_t i = 0; i < rows.size(); ++i) index.Add(rows[i].id, static_cast<int>(i));
+  index.Seal();
+  return index;
 }
 
-int Lookup(const std::unordered_map<std::string_view, int>& map, std::string_view id) {
-  auto it = map.find(id);
-  return it == map.end() ? -1 : it->second;
-}
+int Lookup(const SortedIndex& index, std::string_view id) { return index.Find(id); }
 
 }  // namespace
 
+void SortedIndex::Seal() {
+  std::sort(entries_.begin(), entries_.end());
+  // Equal keys sort by place: keep the first of each.
+  entries_.erase(std::unique(entries_.begin(), entries_.end(),
+                             [](const auto& a, const auto& b) { return a.first == b.first; }),
+                 entries_.end());
+  entries_.shrink_to_fit();
+}
+
+int SortedIndex::Find(std::string_view key) const {
+  auto it = std::lower_bound(entries_.begin(), entries_.end(), key,
+                             [](const std::pair<std::string_view, int>& e, std::string_view k) { return e.first < k; });
+  return it != entries_.end() && it->first == key ? it->second : -1;
+}
+
 void NameIndex::Build(const std::vector<std::string>* names) {
   names_ = names;
-  map_.clear();
+  index_ = SortedIndex();
   if (names->size() < kIndexThreshold) return;
-  map_.reserve(names->size());
-  for (std::size_t i = 0; i < names->size(); ++i) map_.emplace((*names)[i], static_cast<int>(i));
+  for (std::size_t i = 0; i < names->size(); ++i) index_.Add((*names)[i], static_cast<int>(i));
+  index_.Seal();
 }
 
 int NameIndex::Find(std::string_view name) const {
   if (names_ == nullptr) return -1;
-  if (!map_.empty()) {
-    auto it = map_.find(name);
-    return it == map_.end() ? -1 : it->second;
-  }
+  if (!index_.empty()) return index_.Find(name);
   for (std::size_t i = 0; i < names_->size(); ++i) {
     if ((*names_)[i] == name) return static_cast<int>(i);
   }
@@ -71,7 +78,7 @@ std::shared_ptr<const Snapshot> Snapshot::Build(StoreRows rows, std::uint64_t ge
   std::unordered_map<int, Group> runs_of;  // pipeline row (-1: unlisted) -> its runs
   s->runs_.resize(r.runs.size());
   for (std::size_t i = 0; i < r.runs.size(); ++i) {
-    if (s->run_by_id_.at(r.runs[i].id) != static_cast<int>(i)) continue;  // duplicate id
+    if (s->run_by_id_.Find(r.runs[i].id) != static_cast<int>(i)) continue;  // duplicate id
     runs_of[Lookup(s->pipeline_by_id_, r.runs[i].pipeline_id)].runs.push_back(static_cast<int>(i));
   }
   for (auto& [prow, group] : runs_of) {
@@ -128,7 +135,7 @@ std::shared_ptr<const Snapshot> Snapshot::Build(StoreRows rows, std::uint64_t ge
   s->steps_.resize(r.steps.size());
   for (std::size_t i = 0; i < r.steps.size(); ++i) {
     const int run = Lookup(s->run_by_id_, r.steps[i].run_id);
-    if (run < 0 || s->step_by_id_.at(r.steps[i].id) != static_cast<int>(i)) continue;
+    if (run < 0 || s->step_by_id_.Find(r.steps[i].id) != static_cast<int>(i)) continue;
     if (s->runs_[static_cast<std::size_t>(run)].pipeline < 0) continue;
     s->steps_[i].run = run;
     s->runs_[static_cast<std::size_t>(run)].steps.push_back(static_cast<int>(i));
@@ -153,7 +160,7 @@ std::shared_ptr<const Snapshot> Snapshot::Build(StoreRows rows, std::uint64_t ge
     if (st < 0 || s->steps_[static_cast<std::size_t>(st)].run < 0) continue;
     const int v = Lookup(s->version_by_id_, r.outputs[i].artifact_version_id);
     s->steps_[static_cast<std::size_t>(st)].outputs.push_back({static_cast<int>(i), v, ""});
-    if (v >= 0) s->steps_by_version_.emplace(v, st);
+    if (v >= 0) s->steps_by_version_.emplace_back(v, st);
   }
   for (std::size_t i = 0; i < r.inputs.size(); ++i) {
     const int st = Lookup(s->step_by_id_, r.inputs[i].step_id);
@@ -182,6 +189,8 @@ std::shared_ptr<const Snapshot> Snapshot::Build(StoreRows rows, std::uint64_t ge
     for (std::size_t k = 0; k < step.outputs.size(); ++k) step.outputs[k].path_name = step.output_names[k];
     step.output_index.Build(&step.output_names);
   }
+
+  std::sort(s->steps_by_version_.begin(), s->steps_by_version_.end());
 
   // The producer of each artifact version: the oldest step outputting it that is not a
   // cached copy (falling back to the oldest of all).
@@ -234,7 +243,10 @@ int Snapshot::ProducerOf(int version) const {
 
 std::vector<int> Snapshot::StepsWithOutput(int run, int version) const {
   std::vector<int> out;
-  auto [b, e] = steps_by_version_.equal_range(version);
+  const auto b = std::lower_bound(steps_by_version_.begin(), steps_by_version_.end(),
+                                  std::pair<int, int>(version, std::numeric_limits<int>::min()));
+  const auto e = std::upper_bound(b, steps_by_version_.end(),
+                                  std::pair<int, int>(version, std::numeric_limits<int>::max()));
   for (auto it = b; it != e; ++it) {
     if (steps_[static_cast<std::size_t>(it->second)].run == run) out.push_back(it->second);
   }

@@ -16,7 +16,21 @@
 
 namespace zenfs {
 
-// Names of one directory's children with O(1) lookup for large directories.
+// Strings to their places: a sorted array searched by halves. 24 bytes an entry and one
+// allocation in all, where a hash map took 56 bytes and an allocation per entry (a
+// million-run store holds several million entries). The first place of a string wins.
+class SortedIndex {
+ public:
+  void Add(std::string_view key, int place) { entries_.emplace_back(key, place); }
+  void Seal();                                // after the last Add
+  int Find(std::string_view key) const;       // place or -1
+  bool empty() const { return entries_.empty(); }
+
+ private:
+  std::vector<std::pair<std::string_view, int>> entries_;
+};
+
+// Names of one directory's children, searched by halves in large directories.
 class NameIndex {
  public:
   void Build(const std::vector<std::string>* names);
@@ -24,7 +38,7 @@ class NameIndex {
 
  private:
   const std::vector<std::string>* names_ = nullptr;
-  std::unordered_map<std::string_view, int> map_;  // only for large directories
+  SortedIndex index_;  // only for large directories
 };
 
 class Snapshot {
@@ -114,8 +128,9 @@ class Snapshot {
   NameIndex pipeline_index_;
   std::vector<Run> runs_;    // parallel to rows_.runs
   std::vector<Step> steps_;  // parallel to rows_.steps
-  std::unordered_map<std::string_view, int> pipeline_by_id_, run_by_id_, step_by_id_, version_by_id_;
-  std::unordered_multimap<int, int> steps_by_version_;  // artifact version -> steps outputting it
+  SortedIndex pipeline_by_id_, run_by_id_, step_by_id_, version_by_id_;
+  // (artifact version, step outputting it), sorted.
+  std::vector<std::pair<int, int>> steps_by_version_;
   std::vector<int> producer_;                           // per artifact version
   std::unordered_map<std::string_view, std::string> store_roots_;
 };

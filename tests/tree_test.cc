@@ -660,6 +660,33 @@ TEST_F(TreeTest, StepsThatCannotBeReadAreAnErrorNotAnEmptyRun) {
   EXPECT_TRUE(Walk(run + "/meta.json").ok());
 }
 
+TEST(SortedIndex, FindsEveryKeyTheFirstPlaceWinsAndMissesAreMinusOne) {
+  std::vector<std::string> keys;
+  for (int i = 0; i < 1000; ++i) keys.push_back("id-" + std::to_string((i * 7919) % 1000));
+  keys.push_back("id-3");  // a duplicate, later
+  SortedIndex index;
+  for (std::size_t i = 0; i < keys.size(); ++i) index.Add(keys[i], static_cast<int>(i));
+  index.Seal();
+  for (std::size_t i = 0; i + 1 < keys.size(); ++i) EXPECT_EQ(index.Find(keys[i]), static_cast<int>(i)) << keys[i];
+  EXPECT_LT(index.Find("id-3"), 1000) << "the first place of a duplicate";
+  EXPECT_EQ(index.Find("id-1000"), -1);
+  EXPECT_EQ(index.Find(""), -1);
+  EXPECT_EQ(index.Find("id-"), -1);
+  EXPECT_EQ(SortedIndex().Find("id-1"), -1);
+}
+
+TEST(NameIndex, SmallAndLargeDirectoriesFindTheSameNames) {
+  for (int n : {3, 31, 32, 500}) {
+    std::vector<std::string> names;
+    for (int i = 0; i < n; ++i) names.push_back("run-" + std::to_string(n - i));
+    NameIndex index;
+    index.Build(&names);
+    for (int i = 0; i < n; ++i) EXPECT_EQ(index.Find(names[static_cast<std::size_t>(i)]), i) << n;
+    EXPECT_EQ(index.Find("run-0"), -1) << n;
+    EXPECT_EQ(index.Find("latest"), -1) << n;
+  }
+}
+
 TEST(DiffSnapshots, FromRunsOnlyOnlyRunsThatChangedAreForgotten) {
   StoreRows rows;
   rows.pipelines.push_back({"p", "pipe", 1, 1});
