@@ -247,6 +247,16 @@ Result<std::int64_t> SqliteCatalog::ChangeCounter() {
   return v;
 }
 
+// Room for a table's rows before reading them: growing a vector of a million rows by
+// doubling moved them some twenty times and held two copies at the peak.
+template <typename Row>
+Status ReserveFor(const sql::Db& db, const std::string& table, std::vector<Row>* rows) {
+  return ForEachRow(db, "SELECT count(*) FROM " + table, [&](const sql::Stmt& st) {
+    const std::int64_t n = st.Int(0);
+    if (n > 0) rows->reserve(rows->size() + static_cast<std::size_t>(n));
+  });
+}
+
 // Each pipeline_id's first run (RowScope::kPipelines's share of LoadRows), inside its
 // transaction: one pass over pipeline_run that keeps a row per pipeline, not per run.
 Status SqliteCatalog::LoadFirstRuns(const sql::Db& db, StoreRows* out) {
@@ -284,6 +294,8 @@ Status SqliteCatalog::LoadStepRows(const sql::Db& db, StoreRows* out) {
   const StoreSchema& sc = schema_;
   Status s;
   const std::string t = "step_run";
+  s = ReserveFor(db, t, &rows.steps);
+  if (!s.ok()) return s;
   s = ForEachRow(db,
                  "SELECT id, pipeline_run_id, name, status, " +
                      sc.Col(t, "original_step_run_id") + ", " + sc.Col(t, "start_time") + ", " +
@@ -294,6 +306,8 @@ Status SqliteCatalog::LoadStepRows(const sql::Db& db, StoreRows* out) {
                                          Keep(rows, st, 4), TimeCol(st, 5), TimeCol(st, 6),
                                          TimeCol(st, 7), TimeCol(st, 8)});
                  });
+  if (!s.ok()) return s;
+  s = ReserveFor(db, "step_run_output_artifact", &rows.outputs);
   if (!s.ok()) return s;
   s = ForEachRow(db, "SELECT step_id, name, artifact_id FROM step_run_output_artifact",
                  [&](const sql::Stmt& st) {
@@ -311,6 +325,8 @@ Status SqliteCatalog::LoadStepRows(const sql::Db& db, StoreRows* out) {
     if (!s.ok()) return s;
   }
   const std::string av = "artifact_version";
+  s = ReserveFor(db, av, &rows.artifact_versions);
+  if (!s.ok()) return s;
   s = ForEachRow(db,
                  "SELECT id, uri, " + sc.Col(av, "artifact_store_id") + ", " + sc.Col(av, "created") +
                      ", " + sc.Col(av, "updated") + " FROM artifact_version",
@@ -361,17 +377,19 @@ Result<StoreRows> SqliteCatalog::LoadRows(RowScope scope) {
     const std::string r = "pipeline_run";
     if (scope == RowScope::kPipelines) {
       s = LoadFirstRuns(db, &rows);
-      if (!s.ok()) return s;
     } else {
-    s = ForEachRow(db,
-                   "SELECT id, name, " + sc.Col(r, "pipeline_id") + ", status, " +
-                       sc.Col(r, "start_time") + ", " + sc.Col(r, "end_time") + ", " +
-                       sc.Col(r, "created") + ", " + sc.Col(r, "updated") + " FROM pipeline_run",
-                   [&](const sql::Stmt& st) {
-                     rows.runs.push_back({Keep(rows, st, 0), Keep(rows, st, 1), Keep(rows, st, 2), Keep(rows, st, 3),
-                                          TimeCol(st, 4), TimeCol(st, 5), TimeCol(st, 6),
-                                          TimeCol(st, 7)});
-                   });
+      s = ReserveFor(db, r, &rows.runs);
+      if (s.ok()) {
+        s = ForEachRow(db,
+                       "SELECT id, name, " + sc.Col(r, "pipeline_id") + ", status, " +
+                           sc.Col(r, "start_time") + ", " + sc.Col(r, "end_time") + ", " +
+                           sc.Col(r, "created") + ", " + sc.Col(r, "updated") + " FROM pipeline_run",
+                       [&](const sql::Stmt& st) {
+                         rows.runs.push_back({Keep(rows, st, 0), Keep(rows, st, 1), Keep(rows, st, 2),
+                                              Keep(rows, st, 3), TimeCol(st, 4), TimeCol(st, 5),
+                                              TimeCol(st, 6), TimeCol(st, 7)});
+                       });
+      }
     }
     if (!s.ok()) return s;
     if (scope == RowScope::kAll) s = LoadStepRows(db, &rows);
