@@ -319,13 +319,19 @@ class Refresher {
     // Batches from passes that ran without a wait are held until one interval has passed.
     std::vector<Invalidation> again;
     bool more = false;
+    std::uint64_t trimmed = tree_.Current()->generation();
     do {
       lock.unlock();
       const std::uint64_t generation = tree_.Current()->generation();
       std::vector<Invalidation> changes = tree_.Refresh();
-      const bool swapped = tree_.Current()->generation() != generation;
-      // A new picture replaced the old one: hand the old one's pages back to the system.
-      if (swapped) malloc_trim(0);
+      const std::uint64_t now = tree_.Current()->generation();
+      const bool swapped = now != generation;
+      // A new picture replaced the old one (here, or in a request that needed more of the
+      // store): hand the old one's pages back to the system.
+      if (now != trimmed) {
+        malloc_trim(0);
+        trimmed = now;
+      }
       if (!more) {
         Send(again);
         again.clear();
