@@ -50,31 +50,32 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FuzzedDataProvider p(data, size);
   zenfs::StoreRows rows;
   rows.schema_version = p.ConsumeRandomLengthString(16);
+  // Row texts view bytes the rows' arena keeps (a temporary string would dangle).
+  auto id = [&] { return rows.text->Keep(Id(p)); };
+  auto str = [&](std::size_t max) { return rows.text->Keep(p.ConsumeRandomLengthString(max)); };
   const int n = p.ConsumeIntegralInRange<int>(0, 12);
   for (int i = 0; i < n && p.remaining_bytes() > 0; ++i) {
     switch (p.ConsumeIntegralInRange<int>(0, 6)) {
       case 0:
-        rows.pipelines.push_back({Id(p), p.ConsumeRandomLengthString(300), Time(p), Time(p)});
+        rows.pipelines.push_back({id(), str(300), Time(p), Time(p)});
         break;
       case 1:
-        rows.runs.push_back({Id(p), p.ConsumeRandomLengthString(300), Id(p), p.ConsumeRandomLengthString(12),
-                             Time(p), Time(p), Time(p), Time(p)});
+        rows.runs.push_back({id(), str(300), id(), str(12), Time(p), Time(p), Time(p), Time(p)});
         break;
       case 2:
-        rows.steps.push_back({Id(p), Id(p), p.ConsumeRandomLengthString(64), p.ConsumeRandomLengthString(12),
-                              Id(p), Time(p), Time(p), Time(p), Time(p)});
+        rows.steps.push_back({id(), id(), str(64), str(12), id(), Time(p), Time(p), Time(p), Time(p)});
         break;
       case 3:
-        rows.outputs.push_back({Id(p), p.ConsumeRandomLengthString(64), Id(p)});
+        rows.outputs.push_back({id(), str(64), id()});
         break;
       case 4:
-        rows.inputs.push_back({Id(p), p.ConsumeRandomLengthString(64), Id(p)});
+        rows.inputs.push_back({id(), str(64), id()});
         break;
       case 5:
-        rows.artifact_versions.push_back({Id(p), p.ConsumeRandomLengthString(64), Id(p), Time(p), Time(p)});
+        rows.artifact_versions.push_back({id(), str(64), id(), Time(p), Time(p)});
         break;
       default:
-        rows.logs.push_back({Id(p), p.ConsumeRandomLengthString(64), Id(p), Id(p), Time(p), Time(p)});
+        rows.logs.push_back({id(), str(64), id(), id(), Time(p), Time(p)});
         break;
     }
   }
