@@ -21,7 +21,7 @@ Text TextArena::Keep(std::string_view s) {
     used_ += s.size();
   }
   std::memcpy(at, s.data(), s.size());
-  return Text(at, s.size());
+  return Text(std::string_view(at, s.size()));
 }
 
 }  // namespace zenfs

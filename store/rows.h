@@ -15,8 +15,28 @@ namespace zenfs {
 
 // The text of a structure row: a view of bytes kept by the StoreRows it belongs to
 // (StoreRows::text), so a large store's million ids and names cost their bytes, not a
-// std::string and a heap block each. Rows written by hand (tests) may view literals.
-using Text = std::string_view;
+// std::string and a heap block each. Made from TextArena::Keep or a string literal (rows
+// written by hand); never from a std::string, whose bytes it would outlive.
+class Text {
+ public:
+  constexpr Text() = default;
+  constexpr Text(const char* literal) : v_(literal) {}  // NOLINT: implicit, for literals
+  Text(const std::string&) = delete;
+  Text(std::string&&) = delete;
+  constexpr operator std::string_view() const { return v_; }  // NOLINT: implicit by design
+  constexpr std::string_view view() const { return v_; }
+  constexpr bool empty() const { return v_.empty(); }
+  constexpr std::size_t size() const { return v_.size(); }
+  friend constexpr bool operator==(Text a, Text b) { return a.v_ == b.v_; }
+  friend constexpr bool operator==(Text a, std::string_view b) { return a.v_ == b; }
+  friend constexpr bool operator==(Text a, const char* b) { return a.v_ == b; }
+  friend constexpr auto operator<=>(Text a, Text b) { return a.v_ <=> b.v_; }
+
+ private:
+  friend class TextArena;
+  constexpr explicit Text(std::string_view kept) : v_(kept) {}
+  std::string_view v_;
+};
 
 // Ids are as stored (32 lowercase hex digits in genuine stores, but never trusted).
 struct PipelineRow {
