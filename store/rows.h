@@ -24,7 +24,6 @@ class Text {
   Text(const std::string&) = delete;
   Text(std::string&&) = delete;
   constexpr operator std::string_view() const { return v_; }  // NOLINT: implicit by design
-  constexpr std::string_view view() const { return v_; }
   constexpr bool empty() const { return v_.empty(); }
   constexpr std::size_t size() const { return v_.size(); }
   friend constexpr bool operator==(Text a, Text b) { return a.v_ == b.v_; }

@@ -22,8 +22,6 @@ SortedIndex IndexById(const std::vector<Row>& rows) {
   return index;
 }
 
-int Lookup(const SortedIndex& index, std::string_view id) { return index.Find(id); }
-
 }  // namespace
 
 void SortedIndex::Seal() {
@@ -79,7 +77,7 @@ std::shared_ptr<const Snapshot> Snapshot::Build(StoreRows rows, std::uint64_t ge
   s->runs_.resize(r.runs.size());
   for (std::size_t i = 0; i < r.runs.size(); ++i) {
     if (s->run_by_id_.Find(r.runs[i].id) != static_cast<int>(i)) continue;  // duplicate id
-    runs_of[Lookup(s->pipeline_by_id_, r.runs[i].pipeline_id)].runs.push_back(static_cast<int>(i));
+    runs_of[s->pipeline_by_id_.Find(r.runs[i].pipeline_id)].runs.push_back(static_cast<int>(i));
   }
   for (auto& [prow, group] : runs_of) {
     std::sort(group.runs.begin(), group.runs.end(),
@@ -88,7 +86,7 @@ std::shared_ptr<const Snapshot> Snapshot::Build(StoreRows rows, std::uint64_t ge
   }
   for (const FirstRunRow& f : r.first_runs) {
     const OrderKey key = OrderKeyOf(f.start_time, f.created, f.run_id);
-    auto [it, fresh] = runs_of.try_emplace(Lookup(s->pipeline_by_id_, f.pipeline_id), Group{{}, key});
+    auto [it, fresh] = runs_of.try_emplace(s->pipeline_by_id_.Find(f.pipeline_id), Group{{}, key});
     if (!fresh && key < it->second.first) it->second.first = key;
   }
   for (auto& [prow, group] : runs_of) {
@@ -134,12 +132,12 @@ std::shared_ptr<const Snapshot> Snapshot::Build(StoreRows rows, std::uint64_t ge
   // Steps into runs, in execution order.
   s->steps_.resize(r.steps.size());
   for (std::size_t i = 0; i < r.steps.size(); ++i) {
-    const int run = Lookup(s->run_by_id_, r.steps[i].run_id);
+    const int run = s->run_by_id_.Find(r.steps[i].run_id);
     if (run < 0 || s->step_by_id_.Find(r.steps[i].id) != static_cast<int>(i)) continue;
     if (s->runs_[static_cast<std::size_t>(run)].pipeline < 0) continue;
     s->steps_[i].run = run;
     s->runs_[static_cast<std::size_t>(run)].steps.push_back(static_cast<int>(i));
-    s->steps_[i].original = Lookup(s->step_by_id_, r.steps[i].original_step_run_id);
+    s->steps_[i].original = s->step_by_id_.Find(r.steps[i].original_step_run_id);
   }
   for (Run& run : s->runs_) {
     std::sort(run.steps.begin(), run.steps.end(),
@@ -156,18 +154,18 @@ std::shared_ptr<const Snapshot> Snapshot::Build(StoreRows rows, std::uint64_t ge
 
   // Outputs, inputs and logs onto their steps.
   for (std::size_t i = 0; i < r.outputs.size(); ++i) {
-    const int st = Lookup(s->step_by_id_, r.outputs[i].step_id);
+    const int st = s->step_by_id_.Find(r.outputs[i].step_id);
     if (st < 0 || s->steps_[static_cast<std::size_t>(st)].run < 0) continue;
-    const int v = Lookup(s->version_by_id_, r.outputs[i].artifact_version_id);
+    const int v = s->version_by_id_.Find(r.outputs[i].artifact_version_id);
     s->steps_[static_cast<std::size_t>(st)].outputs.push_back({static_cast<int>(i), v, ""});
     if (v >= 0) s->steps_by_version_.emplace_back(v, st);
   }
   for (std::size_t i = 0; i < r.inputs.size(); ++i) {
-    const int st = Lookup(s->step_by_id_, r.inputs[i].step_id);
+    const int st = s->step_by_id_.Find(r.inputs[i].step_id);
     if (st >= 0) s->steps_[static_cast<std::size_t>(st)].inputs.push_back(static_cast<int>(i));
   }
   for (std::size_t i = 0; i < r.logs.size(); ++i) {
-    const int st = Lookup(s->step_by_id_, r.logs[i].step_run_id);
+    const int st = s->step_by_id_.Find(r.logs[i].step_run_id);
     if (st < 0) continue;
     int& log = s->steps_[static_cast<std::size_t>(st)].log;
     // Several log rows for one step: the newest is the one being written.
@@ -222,9 +220,9 @@ int Snapshot::FindPipeline(std::string_view id) const {
   }
   return -1;
 }
-int Snapshot::FindRun(std::string_view id) const { return Lookup(run_by_id_, id); }
-int Snapshot::FindStep(std::string_view id) const { return Lookup(step_by_id_, id); }
-int Snapshot::FindVersion(std::string_view id) const { return Lookup(version_by_id_, id); }
+int Snapshot::FindRun(std::string_view id) const { return run_by_id_.Find(id); }
+int Snapshot::FindStep(std::string_view id) const { return step_by_id_.Find(id); }
+int Snapshot::FindVersion(std::string_view id) const { return version_by_id_.Find(id); }
 
 int Snapshot::FindOutput(int step, std::string_view version_id) const {
   const Step& st = steps_[static_cast<std::size_t>(step)];
