@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include <sys/types.h>
+
 #include "store/status.h"
 #include "store/timefmt.h"
 
@@ -24,6 +26,13 @@ struct FileInfo {
   bool is_dir = false;
   std::uint64_t size = 0;
   std::uint64_t blocks = 0;  // 512-byte blocks actually used
+  // Who owns the backing file and its permission bits (SPEC §4 "Permissions"). Sources
+  // with no owner on disk (object storage) leave has_owner false; the tree then gives the
+  // node the mount's owner and file mode.
+  bool has_owner = false;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  mode_t mode = 0;  // permission bits only (07777)
 };
 
 struct DirEntryInfo {
@@ -39,6 +48,8 @@ class ArtifactFile {
   virtual Result<std::size_t> ReadAt(std::uint64_t offset, std::size_t n, char* buf) = 0;
   // The file's current size (files of running steps grow).
   virtual Result<std::uint64_t> Size() = 0;
+  // What was actually opened (fstat of the open file): owner, mode and size at open time.
+  virtual Result<FileInfo> Info() = 0;
 };
 
 // Thread-safe: every method may be called from any FUSE worker.

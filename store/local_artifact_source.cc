@@ -13,6 +13,18 @@ namespace zenfs {
 
 namespace {
 
+FileInfo InfoOf(const struct stat& sb) {
+  FileInfo info;
+  info.is_dir = S_ISDIR(sb.st_mode);
+  info.size = info.is_dir ? 0 : static_cast<std::uint64_t>(sb.st_size);
+  info.blocks = static_cast<std::uint64_t>(sb.st_blocks);
+  info.has_owner = true;
+  info.uid = sb.st_uid;
+  info.gid = sb.st_gid;
+  info.mode = sb.st_mode & 07777;
+  return info;
+}
+
 // Owns one descriptor for as long as a file is open in the mount (never one per inode).
 class LocalFile final : public ArtifactFile {
  public:
@@ -39,6 +51,12 @@ class LocalFile final : public ArtifactFile {
     struct stat sb;
     if (fstat(fd_, &sb) != 0) return Status::IOError(path_ + ": " + std::strerror(errno));
     return static_cast<std::uint64_t>(sb.st_size);
+  }
+
+  Result<FileInfo> Info() override {
+    struct stat sb;
+    if (fstat(fd_, &sb) != 0) return Status::IOError(path_ + ": " + std::strerror(errno));
+    return InfoOf(sb);
   }
 
  private:
@@ -73,11 +91,7 @@ Result<FileInfo> LocalArtifactSource::Stat(const ArtifactRef& ref, std::string_v
     if (errno == ENOENT) return Status::NotFound(*path + ": no such file");
     return Status::IOError(*path + ": " + std::strerror(errno));
   }
-  FileInfo info;
-  info.is_dir = S_ISDIR(sb.st_mode);
-  info.size = info.is_dir ? 0 : static_cast<std::uint64_t>(sb.st_size);
-  info.blocks = static_cast<std::uint64_t>(sb.st_blocks);
-  return info;
+  return InfoOf(sb);
 }
 
 Result<std::vector<DirEntryInfo>> LocalArtifactSource::List(const ArtifactRef& ref,

@@ -64,6 +64,7 @@ class CountingSource final : public ArtifactSource {
       return r;
     }
     Result<std::uint64_t> Size() override { return f_->Size(); }
+    Result<FileInfo> Info() override { return f_->Info(); }
 
    private:
     std::unique_ptr<ArtifactFile> f_;
