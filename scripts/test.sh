@@ -4,13 +4,17 @@
 # live and stress tests under ThreadSanitizer, then a
 # bounded, seeded libFuzzer run (clang) over the committed corpus.
 # Environment: ZENFS_REQUIRE_FUSE=1 makes a missing /dev/fuse a failure instead of a
-# skip; ZENFS_ZENML_SAMPLE names the genuine ZenML store for the conformance test.
+# skip; ZENFS_ZENML_SAMPLE names the genuine ZenML stores for the conformance test
+# (':'-separated).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh clang libclang-rt-14-dev
 if [ -n "${ZENFS_ZENML_SAMPLE:-}" ]; then
-  # ctest runs tests in other directories: the path must not be relative.
-  ZENFS_ZENML_SAMPLE=$(realpath "$ZENFS_ZENML_SAMPLE")
+  # ctest runs tests in other directories: the paths (':'-separated) must not be relative.
+  samples=()
+  IFS=: read -r -a listed <<<"$ZENFS_ZENML_SAMPLE"
+  for s in "${listed[@]}"; do samples+=("$(realpath "$s")"); done
+  ZENFS_ZENML_SAMPLE=$(IFS=:; echo "${samples[*]}")
   export ZENFS_ZENML_SAMPLE
 fi
 jobs=$(nproc)

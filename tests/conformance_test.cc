@@ -1,6 +1,7 @@
-// Conformance: a genuine ZenML 0.74 store (ZENFS_ZENML_SAMPLE, a config directory) mounted
-// by zenfs, checked against what ZenML's own Client reported for it (the oracle file
-// `${ZENFS_ZENML_SAMPLE}-oracle.json` beside it). Expected values come only from the
+// Conformance: genuine ZenML stores (ZENFS_ZENML_SAMPLE, one config directory or several
+// separated by ':', e.g. the 0.74 sample and the same data migrated to 0.80 by ZenML's own
+// scripts) mounted by zenfs, each checked against what ZenML's own Client reported for it
+// (the oracle file `DIR-oracle.json` beside it). Expected values come only from the
 // oracle; the sample itself must come out of the test byte for byte unchanged.
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -28,6 +29,24 @@ namespace zenfs::testing {
 namespace {
 
 using nlohmann::json;
+
+// The samples named by ZENFS_ZENML_SAMPLE, in order.
+std::vector<std::string> Samples() {
+  std::vector<std::string> out;
+  const char* env = std::getenv("ZENFS_ZENML_SAMPLE");
+  if (env == nullptr) return out;
+  std::string list = env;
+  std::size_t start = 0;
+  while (start <= list.size()) {
+    const std::size_t end = std::min(list.find(':', start), list.size());
+    if (end > start) out.push_back(list.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+// How many samples the test is instantiated for; CI names two.
+constexpr int kSampleSlots = 2;
 
 bool SampleRequired() {
   const char* v = std::getenv("ZENFS_REQUIRE_SAMPLE");
@@ -66,18 +85,25 @@ std::vector<std::string> Keys(const json& object) {
   return keys;
 }
 
-class ConformanceTest : public ::testing::Test {
+// The parameter is the sample's position in ZENFS_ZENML_SAMPLE.
+class ConformanceTest : public ::testing::TestWithParam<int> {
  protected:
   void SetUp() override {
-    const char* env = std::getenv("ZENFS_ZENML_SAMPLE");
-    if (env == nullptr || *env == '\0') {
+    const std::vector<std::string> samples = Samples();
+    if (samples.empty()) {
       if (SampleRequired()) FAIL() << "ZENFS_REQUIRE_SAMPLE=1 but ZENFS_ZENML_SAMPLE is not set";
       GTEST_SKIP() << "ZENFS_ZENML_SAMPLE is not set (a genuine ZenML config directory with "
                       "<dir>-oracle.json beside it); set ZENFS_REQUIRE_SAMPLE=1 to make this a failure";
     }
+    ASSERT_LE(samples.size(), static_cast<std::size_t>(kSampleSlots))
+        << "ZENFS_ZENML_SAMPLE names more samples than the test has slots (kSampleSlots)";
+    if (static_cast<std::size_t>(GetParam()) >= samples.size()) {
+      GTEST_SKIP() << "ZENFS_ZENML_SAMPLE names only " << samples.size() << " sample(s)";
+    }
+    const std::string& env = samples[static_cast<std::size_t>(GetParam())];
     ZENFS_SKIP_WITHOUT_FUSE();
     char buf[PATH_MAX];
-    ASSERT_NE(realpath(env, buf), nullptr) << "ZENFS_ZENML_SAMPLE=" << env << ": " << std::strerror(errno);
+    ASSERT_NE(realpath(env.c_str(), buf), nullptr) << "ZENFS_ZENML_SAMPLE entry " << env << ": " << std::strerror(errno);
     sample_ = buf;
     const std::string oracle_path = sample_ + "-oracle.json";
     oracle_ = ReadJson(oracle_path);
@@ -151,7 +177,7 @@ class ConformanceTest : public ::testing::Test {
   std::string root_;
 };
 
-TEST_F(ConformanceTest, EveryPipelineAppearsByName) {
+TEST_P(ConformanceTest, EveryPipelineAppearsByName) {
   std::vector<std::string> want{"meta.json"};
   for (const json& p : oracle_.at("pipelines")) want.push_back(p.at("name").get<std::string>());
   std::sort(want.begin(), want.end());
@@ -174,7 +200,7 @@ TEST_F(ConformanceTest, EveryPipelineAppearsByName) {
   }
 }
 
-TEST_F(ConformanceTest, RunsComeInOracleOrder) {
+TEST_P(ConformanceTest, RunsComeInOracleOrder) {
   for (const json& p : oracle_.at("pipelines")) {
     const std::string pdir = root_ + "/" + p.at("name").get<std::string>();
     SCOPED_TRACE(pdir);
@@ -213,7 +239,7 @@ TEST_F(ConformanceTest, RunsComeInOracleOrder) {
   }
 }
 
-TEST_F(ConformanceTest, StepsComeInOracleOrder) {
+TEST_P(ConformanceTest, StepsComeInOracleOrder) {
   int steps = 0;
   for (const json& p : oracle_.at("pipelines")) {
     for (const json& r : p.at("runs")) {
@@ -260,7 +286,7 @@ TEST_F(ConformanceTest, StepsComeInOracleOrder) {
   EXPECT_EQ(steps, oracle_.at("counts").at("steps").get<int>());
 }
 
-TEST_F(ConformanceTest, CachedStepsNameTheirOriginal) {
+TEST_P(ConformanceTest, CachedStepsNameTheirOriginal) {
   int cached = 0;
   for (const json& p : oracle_.at("pipelines")) {
     for (const json& r : p.at("runs")) {
@@ -290,7 +316,7 @@ TEST_F(ConformanceTest, CachedStepsNameTheirOriginal) {
   EXPECT_GT(cached, 0) << "the sample has a cached run";
 }
 
-TEST_F(ConformanceTest, OutputsMatchTheOracle) {
+TEST_P(ConformanceTest, OutputsMatchTheOracle) {
   int outputs = 0;
   for (const json& p : oracle_.at("pipelines")) {
     for (const json& r : p.at("runs")) {
@@ -323,7 +349,7 @@ TEST_F(ConformanceTest, OutputsMatchTheOracle) {
 
 // Every file the oracle lists, read through the mount: same size, same SHA-256. The
 // URIs name another machine's paths; zenfs finds the files in the sample's local_stores.
-TEST_F(ConformanceTest, EveryOracleFileReadsBackIdentically) {
+TEST_P(ConformanceTest, EveryOracleFileReadsBackIdentically) {
   int files = 0;
   for (const json& p : oracle_.at("pipelines")) {
     for (const json& r : p.at("runs")) {
@@ -350,7 +376,7 @@ TEST_F(ConformanceTest, EveryOracleFileReadsBackIdentically) {
   EXPECT_GE(files, oracle_.at("counts").at("outputs").get<int>());
 }
 
-TEST_F(ConformanceTest, RunMetadataMatchesTheOracle) {
+TEST_P(ConformanceTest, RunMetadataMatchesTheOracle) {
   for (const json& p : oracle_.at("pipelines")) {
     for (const json& r : p.at("runs")) {
       const json rm = ReadJson(RunPath(p, r) + "/meta.json");
@@ -367,7 +393,7 @@ TEST_F(ConformanceTest, RunMetadataMatchesTheOracle) {
 
 // A step's inputs name outputs in the mount (the same run's producer first) whose
 // artifact versions are the ones the oracle says the step consumed.
-TEST_F(ConformanceTest, InputsNameTheOraclesArtifactVersions) {
+TEST_P(ConformanceTest, InputsNameTheOraclesArtifactVersions) {
   int inputs = 0;
   for (const json& p : oracle_.at("pipelines")) {
     for (const json& r : p.at("runs")) {
@@ -398,7 +424,7 @@ TEST_F(ConformanceTest, InputsNameTheOraclesArtifactVersions) {
   EXPECT_GT(inputs, 0);
 }
 
-TEST_F(ConformanceTest, StepLogsAreTheRelocatedLogFiles) {
+TEST_P(ConformanceTest, StepLogsAreTheRelocatedLogFiles) {
   int logs = 0;
   for (const json& p : oracle_.at("pipelines")) {
     for (const json& r : p.at("runs")) {
@@ -417,7 +443,7 @@ TEST_F(ConformanceTest, StepLogsAreTheRelocatedLogFiles) {
 }
 
 // Reads every file and link in the mount; TearDown then proves the sample is unchanged.
-TEST_F(ConformanceTest, ReadingEverythingLeavesTheSampleUnchanged) {
+TEST_P(ConformanceTest, ReadingEverythingLeavesTheSampleUnchanged) {
   const auto tree = HashTree(root_);
   int files = 0;
   for (const auto& [rel, hash] : tree) {
@@ -428,6 +454,8 @@ TEST_F(ConformanceTest, ReadingEverythingLeavesTheSampleUnchanged) {
   }
   EXPECT_GT(files, 20);
 }
+
+INSTANTIATE_TEST_SUITE_P(Samples, ConformanceTest, ::testing::Range(0, kSampleSlots));
 
 }  // namespace
 }  // namespace zenfs::testing
