@@ -243,6 +243,11 @@ TEST_F(HostileTest, HostileEntriesInsideAnArtifact) {
   fs::current_path(cwd);
   ASSERT_EQ(bound, 0) << std::strerror(errno);
   mknod((dir_uri + "/dev").c_str(), S_IFCHR | 0666, makedev(1, 5));  // /dev/zero; may be refused here
+  // Deeper than the meta.json walk goes (64 levels): cut, and meta.json says so.
+  std::string deep = dir_uri;
+  for (int i = 0; i < 70; ++i) deep += "/d";
+  fs::create_directories(deep);
+  WriteFile(deep + "/deep.txt", "deep");
 
   MountShared();
   if (HasFatalFailure()) return;
@@ -256,12 +261,14 @@ TEST_F(HostileTest, HostileEntriesInsideAnArtifact) {
   const json j = json::parse(meta.out, nullptr, false);
   ASSERT_FALSE(j.is_discarded()) << meta.out;
   EXPECT_EQ(j.at("available"), true);
+  EXPECT_EQ(j.value("files_truncated", false), true) << "a walk 70 folders deep was not cut";
   for (const json& f : j.at("files")) {
     const std::string p = f.at("path").get<std::string>();
     for (const char* bad : {"shadow_link", "dangling_link", "outside_link", "a", "b", "fifo", "sock", "dev"}) {
       EXPECT_NE(p, bad);
       EXPECT_NE(p.rfind(std::string(bad) + "/", 0), 0u) << p;
     }
+    EXPECT_EQ(p.find("deep.txt"), std::string::npos) << "listed a file below the depth bound";
   }
   // Not listed; not found, whether the link's target exists or not; every call returns.
   const CommandResult ls = AsUser({"ls", "-a", out});
@@ -274,9 +281,9 @@ TEST_F(HostileTest, HostileEntriesInsideAnArtifact) {
     EXPECT_NE(cat.err.find("No such file or directory"), std::string::npos) << bad << ": " << cat.err;
     ExpectNoLeak(cat.out);
   }
-  const CommandResult deep = AsUser({"cat", out + "/a/b/a/shadow_link", out + "/outside_link/secret.txt"});
-  EXPECT_NE(deep.exit_code, 0);
-  ExpectNoLeak(deep.out);
+  const CommandResult through = AsUser({"cat", out + "/a/b/a/shadow_link", out + "/outside_link/secret.txt"});
+  EXPECT_NE(through.exit_code, 0);
+  ExpectNoLeak(through.out);
   WalkAsUser();
   ExpectAnswers();
 
