@@ -7,14 +7,17 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/un.h>
+#include <fcntl.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -316,6 +319,52 @@ TEST_F(HostileTest, HostileEntriesInsideAnArtifact) {
   WalkAsUser();
   ExpectAnswers();
   close(sock);
+}
+
+TEST_F(HostileTest, RenameExchangeRaceThroughTheMount) {
+  // A folder inside an artifact and a link to an outside folder swap names as fast as the
+  // kernel allows while the user reads through the mount for a few seconds.
+  std::string dir_uri;
+  for (const std::string& u : Column("SELECT uri FROM artifact_version ORDER BY id")) {
+    if (fs::is_directory(u)) {
+      dir_uri = u;
+      break;
+    }
+  }
+  ASSERT_FALSE(dir_uri.empty());
+  fs::create_directories(dir_uri + "/real");
+  WriteFile(dir_uri + "/real/key", "LEGIT");
+  WriteFile(outside_ + "/key", kOutsideMarker);
+  chmod((outside_ + "/key").c_str(), 0644);
+  fs::create_symlink(outside_, dir_uri + "/swap");
+  MountShared();
+  if (HasFatalFailure()) return;
+  const std::string out = OutputFolder(dir_uri);
+  ASSERT_FALSE(out.empty());
+  std::atomic<bool> stop{false};
+  std::atomic<long> swaps{0};
+  std::thread swapper([&] {
+    const std::string a = dir_uri + "/real", b = dir_uri + "/swap";
+    while (!stop.load()) {
+      if (renameat2(AT_FDCWD, a.c_str(), AT_FDCWD, b.c_str(), RENAME_EXCHANGE) == 0) ++swaps;
+    }
+  });
+  const CommandResult r = AsUser(
+      {"sh", "-c",
+       "end=$(($(date +%s) + 3)); n=0; while [ $(date +%s) -lt $end ]; do cat \"$0\"/real/key \"$0\"/swap/key 2>/dev/null;"
+       " ls \"$0\"/real >/dev/null 2>&1; n=$((n+1)); done; echo; echo TRIES=$n",
+       out});
+  stop = true;
+  swapper.join();
+  EXPECT_FALSE(r.timed_out);
+  EXPECT_NE(r.out.find("TRIES="), std::string::npos) << r.err;
+  EXPECT_GT(swaps.load(), 0);
+  ExpectNoLeak(r.out + r.err);
+  std::size_t legit = 0;
+  for (std::size_t at = r.out.find("LEGIT"); at != std::string::npos; at = r.out.find("LEGIT", at + 1)) ++legit;
+  RecordProperty("legit_reads", static_cast<int>(legit));
+  RecordProperty("swaps", static_cast<int>(swaps.load()));
+  ExpectAnswers();
 }
 
 }  // namespace
