@@ -36,7 +36,7 @@ namespace {
 using Root = LocalArtifactSource::Root;
 using Mode = LocalArtifactSource::Mode;
 
-// More roots than any real store has; past it, roots are opened per reference.
+// More roots than any real store has; past it, a root's descriptor is not shared.
 constexpr std::size_t kMaxCachedRoots = 256;
 // openat2 may fail with EAGAIN when a rename races the lookup; tried this often.
 constexpr int kOpenat2Tries = 8;
@@ -230,12 +230,10 @@ LocalArtifactSource::LocalArtifactSource(UriResolver resolver, Mode mode)
 Result<std::shared_ptr<const Root>> LocalArtifactSource::OpenRoot(const RootCandidate& c) {
   // An admin's root may be a link (to wherever the admin keeps the files); a root the
   // store chose may not, even as its last component (local_stores/<uuid> -> /etc).
+  // Opened afresh at every Locate (each artifact is located once per store generation),
+  // so a root folder that was removed and made again is followed; the descriptor already
+  // held is shared when it is still the same folder.
   const std::string key = (c.admin ? "a" : "s") + c.root;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = roots_.find(key);
-    if (it != roots_.end()) return it->second;
-  }
   Fd fd(open(c.root.c_str(), O_PATH | O_CLOEXEC | (c.admin ? 0 : O_NOFOLLOW)));
   if (fd.get() < 0) {
     if (errno == ENOENT || errno == ENOTDIR) return Status::NotFound(c.root + " does not exist");
@@ -247,8 +245,16 @@ Result<std::shared_ptr<const Root>> LocalArtifactSource::OpenRoot(const RootCand
     return Status::InvalidArgument(c.root + " is a symbolic link, refused as an artifact root");
   }
   if (!S_ISDIR(sb.st_mode)) return Status::InvalidArgument(c.root + " is not a folder");
-  auto root = std::make_shared<const Root>(fd.release(), sb.st_dev, c.root);
   std::lock_guard<std::mutex> lock(mu_);
+  auto it = roots_.find(key);
+  if (it != roots_.end()) {
+    struct stat held;
+    if (fstat(it->second->fd(), &held) == 0 && held.st_dev == sb.st_dev && held.st_ino == sb.st_ino) {
+      return it->second;
+    }
+    roots_.erase(it);
+  }
+  auto root = std::make_shared<const Root>(fd.release(), sb.st_dev, c.root);
   if (roots_.size() < kMaxCachedRoots) roots_.emplace(key, root);
   return root;
 }

@@ -271,6 +271,16 @@ TEST_P(LocalArtifactSourceTest, RenameExchangeRaceNeverEscapes) {
   RecordProperty("tries", static_cast<int>(tries));
 }
 
+TEST_P(LocalArtifactSourceTest, ARootMadeAgainIsFollowedByTheNextLocate) {
+  const ArtifactRef before = Art();
+  fs::rename(root_, root_ + ".old");
+  fs::create_directories(root_ + "/art");
+  testing::WriteFile(root_ + "/art/f.txt", "again");
+  // A reference located before keeps reading the folder it was located in.
+  EXPECT_EQ(ReadAll(before, "f.txt"), "hello");
+  EXPECT_EQ(ReadAll(Art(), "f.txt"), "again");
+}
+
 TEST_P(LocalArtifactSourceTest, ReferencesFromElsewhereAreRefused) {
   ArtifactRef forged{"/etc", "/etc", "", nullptr};
   EXPECT_FALSE(source_->Stat(forged, "passwd").ok());
