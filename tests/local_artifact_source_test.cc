@@ -281,6 +281,17 @@ TEST_P(LocalArtifactSourceTest, ARootMadeAgainIsFollowedByTheNextLocate) {
   EXPECT_EQ(ReadAll(Art(), "f.txt"), "again");
 }
 
+TEST_P(LocalArtifactSourceTest, ComponentPathIsARootOnPrivateSourcesOnly) {
+  const std::string comp = tmp_.path() + "/secret";
+  LocalArtifactSource priv(UriResolver({}, stores_, false), GetParam());
+  auto ok = priv.Locate(comp + "/key", comp);
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->root, comp);
+  auto refused = source_->Locate(comp + "/key", comp);  // the shared source
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), Status::Code::kInvalidArgument);
+}
+
 TEST_P(LocalArtifactSourceTest, ReferencesFromElsewhereAreRefused) {
   ArtifactRef forged{"/etc", "/etc", "", nullptr};
   EXPECT_FALSE(source_->Stat(forged, "passwd").ok());
