@@ -24,6 +24,9 @@ constexpr std::size_t kRefCacheCap = 8192;
 constexpr std::size_t kSizeCacheCap = 1 << 20;
 // An output's files listed in its meta.json, at most.
 constexpr std::size_t kMaxListedFiles = 10000;
+// Bounds of the walk behind an output's meta.json "files": folders visited, and levels.
+constexpr std::size_t kMaxWalkedFolders = 10000;
+constexpr std::size_t kMaxWalkDepth = 64;
 
 std::uint64_t Fnv1a(std::uint64_t h, std::string_view s) {
   for (unsigned char c : s) {
@@ -426,14 +429,20 @@ meta::OutputFacts Tree::OutputFactsOf(const Snapshot& s, const Loc& loc) {
     return f;
   }
   // Breadth-first walk of the artifact's folder: names and sizes only, never bytes.
-  std::vector<std::string> dirs{""};
+  // Bounded in folders and depth as well as files (the source lists no symbolic links,
+  // so no loop; the bounds hold whatever the folder holds): beyond them, files_truncated.
+  std::vector<std::pair<std::string, std::size_t>> dirs{{"", 0}};  // path, depth
   for (std::size_t d = 0; d < dirs.size(); ++d) {
-    auto entries = artifacts_.List(*ref, dirs[d]);
+    auto entries = artifacts_.List(*ref, dirs[d].first);
     if (!entries.ok()) continue;
     for (const DirEntryInfo& e : *entries) {
-      const std::string rel = JoinRel(dirs[d], e.name);
+      const std::string rel = JoinRel(dirs[d].first, e.name);
       if (e.is_dir) {
-        dirs.push_back(rel);
+        if (dirs.size() >= kMaxWalkedFolders || dirs[d].second + 1 > kMaxWalkDepth) {
+          f.files_truncated = true;
+        } else {
+          dirs.emplace_back(rel, dirs[d].second + 1);
+        }
         continue;
       }
       if (f.files.size() >= kMaxListedFiles) {

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
@@ -50,8 +51,11 @@ StoreEnv EnvFromProcess() {
 
 // Opens the store and reads its structure. Errors name the file and the problem; their
 // exit code is kExitStore except for a bad --artifact-root (kExitUsage).
+// `shared`: other users read the mount (allow_other, allow_root), so the store's own word
+// never makes an artifact root (SPEC §1).
 Result<OpenedStore> OpenStore(const std::optional<std::string>& store,
-                              const std::vector<std::string>& roots, RowScope scope, int* exit_code) {
+                              const std::vector<std::string>& roots, RowScope scope, bool shared,
+                              int* exit_code) {
   *exit_code = kExitUsage;
   std::vector<ArtifactRootRemap> remaps;
   for (const std::string& r : roots) {
@@ -74,7 +78,17 @@ Result<OpenedStore> OpenStore(const std::optional<std::string>& store,
   char abs[PATH_MAX];
   if (realpath(loc->db_path.c_str(), abs) != nullptr) o.location.db_path = abs;
   o.catalog = std::move(*catalog);
-  o.artifacts = std::make_unique<LocalArtifactSource>(UriResolver(std::move(remaps), loc->local_stores_dir));
+  // The store's local_stores folder holds artifact store folders only when the database
+  // is where ZenML puts it, local_stores/default_zen_store/zenml.db; a bare zenml.db
+  // elsewhere has none (its grandparent is no artifact folder of anyone's).
+  // Absolute (the resolver works on absolute paths only) and resolved once, now.
+  std::string local_stores;
+  const std::string db_dir = o.location.db_path.substr(0, o.location.db_path.rfind('/'));
+  if (db_dir.substr(db_dir.rfind('/') + 1) == "default_zen_store" &&
+      realpath(loc->local_stores_dir.c_str(), abs) != nullptr) {
+    local_stores = abs;
+  }
+  o.artifacts = std::make_unique<LocalArtifactSource>(UriResolver(std::move(remaps), local_stores, shared));
   o.snapshot = Snapshot::Build(std::move(*rows), 1);
   *exit_code = kExitOk;
   return o;
@@ -262,7 +276,10 @@ int MountCommand(const MountArgs& args) {
     // Only the pipelines (and each one's first run) before mounting, so the root answers
     // at once whatever the store's size; the tree reads the runs, then steps, outputs and
     // logs right after, in the background.
-    auto opened = OpenStore(args.store, args.artifact_roots, RowScope::kPipelines, code);
+    const std::vector<std::string>& fo = sopts.fuse_options;
+    const bool shared = std::find(fo.begin(), fo.end(), "allow_other") != fo.end() ||
+                        std::find(fo.begin(), fo.end(), "allow_root") != fo.end();
+    auto opened = OpenStore(args.store, args.artifact_roots, RowScope::kPipelines, shared, code);
     if (!opened.ok()) return opened.status();
     store = std::move(*opened);
     topts.store_path = store->location.db_path;
@@ -427,7 +444,8 @@ void Walk(Tree& tree, std::uint64_t ino, const std::string& path, std::ostream& 
 int LsCommand(const std::optional<std::string>& store, const std::string& path,
               const std::vector<std::string>& artifact_roots) {
   int code = kExitOk;
-  auto opened = OpenStore(store, artifact_roots, RowScope::kAll, &code);
+  // Read by the user who runs it: a private reader.
+  auto opened = OpenStore(store, artifact_roots, RowScope::kAll, false, &code);
   if (!opened.ok()) {
     std::cerr << "zenfs ls: " << opened.status().message() << "\n";
     return code;

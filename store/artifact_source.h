@@ -18,8 +18,12 @@ namespace zenfs {
 
 // A resolved artifact location: opaque to the tree, meaningful to its source.
 struct ArtifactRef {
-  std::string base;  // the artifact's own path (a folder or a file)
-  std::string root;  // the artifact store root it must stay inside
+  std::string base;  // the artifact's own path (a folder or a file), for names and messages
+  std::string root;  // the trusted root it must stay inside
+  std::string rel;   // the artifact's path beneath `root` ("" for the root itself)
+  // What the source holds open for the root (for the local source, a descriptor every
+  // Stat/List/Open resolves beneath): kept alive by every copy of the reference.
+  std::shared_ptr<const void> handle;
 };
 
 struct FileInfo {

@@ -1,8 +1,9 @@
-// Maps artifact and log URIs from the store onto local paths (SPEC §1). Holds only
-// options after construction; thread-safe.
+// Decides which trusted roots an artifact or log URI from the store may be read under
+// (SPEC §1). Pure: no file system access, so nothing here can be raced; the artifact
+// source opens every path beneath a descriptor of its root (store/local_artifact_source.h).
+// Holds only options after construction; thread-safe.
 #pragma once
 
-#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,39 +20,50 @@ struct ArtifactRootRemap {
 // Parses "OLD=NEW" (both non-empty, absolute paths). InvalidArgument otherwise.
 Result<ArtifactRootRemap> ParseRemap(std::string_view text);
 
-struct ResolvedPath {
-  std::string path;  // existing local path, inside root
-  std::string root;  // the artifact store root the path was resolved against
+// One place a URI may be found: `rel` beneath the trusted folder `root`.
+struct RootCandidate {
+  std::string root;  // absolute, no trailing slash (except "/"), no "..", no NUL
+  std::string rel;   // components joined by "/", "" for the root itself; no "..", no NUL
+  // The admin named this root (--artifact-root NEW): it may itself be a symbolic link.
+  // Roots taken from the store (local_stores/<uuid>, a component path) may not.
+  bool admin = false;
 };
+
+// True for a UUID as ZenML writes it in folder names: 8-4-4-4-12 hex digits with dashes,
+// or the same 32 digits without.
+bool IsUuidShaped(std::string_view name);
 
 class UriResolver {
  public:
-  // `local_stores_dir` is the mounted store's own local_stores/ folder (may be empty).
-  UriResolver(std::vector<ArtifactRootRemap> remaps, std::string local_stores_dir);
+  // `local_stores_dir` is the mounted store's own local_stores/ folder ("" if the store
+  // has none: then no local_stores/<uuid> root exists). `shared` is true for a mount other
+  // users read (allow_other / allow_root): then the store's own word (a component's path)
+  // never makes a root.
+  UriResolver(std::vector<ArtifactRootRemap> remaps, std::string local_stores_dir, bool shared);
 
-  // Resolves a URI from the store:
-  //  1. the first remap whose OLD is a path prefix of the URI rewrites it (root = NEW);
-  //  2. else a URI under "<anything>/local_stores/<uuid>/..." is used as is if it exists
-  //     (root = ".../local_stores/<uuid>"), otherwise looked up under
-  //     local_stores_dir/<uuid>/... (root = local_stores_dir/<uuid>);
-  //  3. else, `store_root` (the artifact store's configured root, may be empty) is the
-  //     root when the URI lies under it, and the URI itself otherwise.
-  // Refused (InvalidArgument): a non-absolute URI, a ".." segment, a NUL, or a path whose
-  // real path (symlinks followed) leaves the real path of its root. NotFound: the path
-  // does not exist. Messages name the URI.
-  Result<ResolvedPath> Resolve(std::string_view uri, std::string_view store_root = {}) const;
+  // The trusted roots `uri` may be read under, in the order to try them:
+  //  1. the first remap whose OLD is a whole-component prefix of the URI decides alone:
+  //     NEW, with the rest of the URI beneath it;
+  //  2. else, for a URI whose last "local_stores/<x>" has a UUID-shaped <x>: the mounted
+  //     store's local_stores_dir/<x>, with the rest beneath it (a non-UUID <x>, such as
+  //     default_zen_store, the database's own folder, refuses the URI);
+  //  3. and, on a private mount only, the artifact store component's `component_path`
+  //     when the URI lies under it.
+  // InvalidArgument (a message naming the URI and the reason, fit for meta.json) when no
+  // root applies, or the URI is not an absolute local path, holds a ".." segment or NUL.
+  Result<std::vector<RootCandidate>> Candidates(std::string_view uri,
+                                                std::string_view component_path = {}) const;
 
-  // For a file below a resolved artifact (`base.path` a real path inside `base.root`, as
-  // Resolve returns it): `rel` is a relative path ("a/b.txt"); refuses ".." segments and
-  // symlinks out of `root`. Returns the local path.
-  static Result<std::string> Contained(const ResolvedPath& base, std::string_view rel);
+  bool shared() const { return shared_; }
 
-  class RootCache;
+  // Checks a path below an artifact, as the tree asks for it ("a/b.txt"): relative, no
+  // ".." segment, no NUL. Returns it normalised (empty and "." segments dropped).
+  static Result<std::string> CleanRelative(std::string_view rel);
 
  private:
   std::vector<ArtifactRootRemap> remaps_;
   std::string local_stores_dir_;
-  std::shared_ptr<RootCache> roots_;  // shared by copies; thread-safe
+  bool shared_;
 };
 
 }  // namespace zenfs

@@ -527,7 +527,7 @@ class CorruptStoreTest : public ::testing::Test {
         }
       } else {
         EXPECT_NE(c.expect, Expect::kRefused) << "opened a store that must be refused";
-        LocalArtifactSource source(UriResolver({}, fs::path(copy.artifact_root).parent_path().string()));
+        LocalArtifactSource source(UriResolver({}, fs::path(copy.artifact_root).parent_path().string(), false));
         TreeOptions opts;
         opts.store_path = copy.db;
         opts.refresh_seconds = 3600;

@@ -137,7 +137,7 @@ class TreeTest : public ::testing::Test {
     ASSERT_TRUE(cat.ok()) << cat.status().ToString();
     catalog_ = std::move(*cat);
     counting_catalog_ = std::make_unique<CountingCatalog>(*catalog_);
-    local_ = std::make_unique<LocalArtifactSource>(UriResolver({}, dir_.path() + "/store/local_stores"));
+    local_ = std::make_unique<LocalArtifactSource>(UriResolver({}, dir_.path() + "/store/local_stores", false));
     counting_ = std::make_unique<CountingSource>(*local_);
     auto rows = catalog_->LoadRows(scope);
     ASSERT_TRUE(rows.ok());

@@ -125,7 +125,7 @@ class Fixture {
     auto cat = SqliteCatalog::Open(db);
     if (!cat.ok()) Die("open " + db + ": " + cat.status().ToString());
     catalog = std::move(*cat);
-    artifacts = std::make_unique<LocalArtifactSource>(UriResolver({}, dir + "/local_stores"));
+    artifacts = std::make_unique<LocalArtifactSource>(UriResolver({}, dir + "/local_stores", false));
     auto loaded = catalog->LoadRows(RowScope::kAll);
     if (!loaded.ok()) Die("LoadRows: " + loaded.status().ToString());
     rows = std::move(*loaded);

@@ -132,9 +132,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)zenfs::meta::ImportPath(text);
   (void)zenfs::meta::StepParameters(text);
 
-  // URIs: whatever resolves stays inside its root.
-  zenfs::UriResolver resolver({{"/nonexistent/old", "/tmp"}}, "/nonexistent/local_stores");
-  auto r = resolver.Resolve(text, "/tmp");
-  if (r.ok()) Check(r->path.rfind(r->root, 0) == 0, "resolved path stays inside its root");
+  // URIs: every candidate is an absolute root with a path beneath it that cannot climb.
+  zenfs::UriResolver resolver({{"/nonexistent/old", "/tmp"}}, "/nonexistent/local_stores", false);
+  auto r = resolver.Candidates(text, "/tmp");
+  if (r.ok()) {
+    for (const zenfs::RootCandidate& c : *r) {
+      Check(!c.root.empty() && c.root[0] == '/', "a root is absolute");
+      Check(c.rel.empty() || c.rel[0] != '/', "a path beneath a root is relative");
+      Check(("/" + c.rel + "/").find("/../") == std::string::npos, "no \"..\" beneath a root");
+      Check((c.root + c.rel).find('\0') == std::string::npos, "no NUL");
+    }
+  }
   return 0;
 }
