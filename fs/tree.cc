@@ -382,36 +382,48 @@ Result<ArtifactRef> Tree::Resolve(const std::string& uri, const std::string& sto
   return r;
 }
 
+Result<std::vector<FileInfo>> Tree::FoldersThrough(const ArtifactRef& ref, const std::string* dir,
+                                                   bool fresh) {
+  // Keys: the base for the folders above it, base NUL dir NUL for the others (paths hold
+  // no NUL).
+  const std::string ck = dir == nullptr ? ref.base : ref.base + '\0' + *dir + '\0';
+  if (!fresh) {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    auto it = chain_cache_.find(ck);
+    if (it != chain_cache_.end()) return it->second;
+  }
+  Result<std::vector<FileInfo>> chain = std::vector<FileInfo>();
+  if (dir == nullptr) {
+    chain = StatAncestors(ref.base);
+  } else {
+    const std::size_t slash = dir->rfind('/');
+    const std::string parent = slash == std::string::npos ? "" : dir->substr(0, slash);
+    chain = FoldersThrough(ref, dir->empty() ? nullptr : &parent, fresh);
+    if (chain.ok()) {
+      auto info = artifacts_.Stat(ref, *dir);
+      if (info.ok()) {
+        chain->push_back(*info);
+      } else {
+        chain = info.status();
+      }
+    }
+  }
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  PutCapped(&chain_cache_, ck, chain, kRefCacheCap);
+  return chain;
+}
+
 Result<Ownership> Tree::BackedOwnershipOf(const ArtifactRef& ref, const std::string& rel,
                                           const FileInfo& info, bool fresh) {
   if (!info.has_owner) return BackedOwnership(options_.perms, info, {});
-  // The folders above the artifact: only a local path has them (an owner on disk with a
-  // base that is not an absolute path would be a source's bug: refuse the node).
+  // Only a local path has folders above it (an owner on disk with a base that is not an
+  // absolute path would be a source's bug: refuse the node).
   if (ref.base.empty() || ref.base[0] != '/') return Status::IOError(ref.base + ": no local path to check");
-  Result<std::vector<FileInfo>> above = std::vector<FileInfo>();
-  bool cached = false;
-  if (!fresh) {
-    std::lock_guard<std::mutex> lock(cache_mu_);
-    auto it = chain_cache_.find(ref.base);
-    if (it != chain_cache_.end()) {
-      above = it->second;
-      cached = true;
-    }
-  }
-  if (!cached) {
-    above = StatAncestors(ref.base);
-    std::lock_guard<std::mutex> lock(cache_mu_);
-    PutCapped(&chain_cache_, ref.base, above, kRefCacheCap);
-  }
-  if (!above.ok()) return above.status();
-  std::vector<FileInfo> chain = std::move(*above);
-  // Below the artifact's own path: the artifact folder and each folder down to `rel`.
-  for (std::size_t end = 0; !rel.empty() && end != std::string::npos; end = rel.find('/', end + 1)) {
-    auto dir = artifacts_.Stat(ref, rel.substr(0, end));
-    if (!dir.ok()) return dir.status();
-    chain.push_back(*dir);
-  }
-  return BackedOwnership(options_.perms, info, chain);
+  const std::size_t slash = rel.rfind('/');
+  const std::string parent = slash == std::string::npos ? "" : rel.substr(0, slash);
+  auto chain = FoldersThrough(ref, rel.empty() ? nullptr : &parent, fresh);
+  if (!chain.ok()) return chain.status();
+  return BackedOwnership(options_.perms, info, *chain);
 }
 
 Result<ArtifactRef> Tree::OutputRef(const Snapshot& s, const Loc& loc) {

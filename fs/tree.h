@@ -215,9 +215,12 @@ class Tree {
   Status Count(const NodeKey& key, std::uint64_t ino);
   // The owner and mode of an artifact or logs node whose backing file is `info`: its own
   // bits masked by the folders above it (fs/permissions.h). `fresh` stats every folder
-  // now (Open); otherwise the folders above the artifact come from a cache per reload.
+  // now (Open); otherwise they come from a cache cleared at each reload.
   Result<Ownership> BackedOwnershipOf(const ArtifactRef& ref, const std::string& rel,
                                       const FileInfo& info, bool fresh);
+  // The folders from `/` down to and including `*dir` below the artifact (`dir` null:
+  // down to the artifact's parent), outermost first; cached per folder unless `fresh`.
+  Result<std::vector<FileInfo>> FoldersThrough(const ArtifactRef& ref, const std::string* dir, bool fresh);
 
   Catalog& catalog_;
   ArtifactSource& artifacts_;
@@ -245,7 +248,7 @@ class Tree {
   std::unordered_map<std::string, std::string> meta_cache_;
   std::unordered_map<std::string, std::shared_ptr<const Listing>> listing_cache_;
   std::unordered_map<std::string, Result<ArtifactRef>> ref_cache_;
-  // The folders above each artifact's base (StatAncestors), by base path.
+  // FoldersThrough's answers: the folders above each artifact and each folder in it.
   std::unordered_map<std::string, Result<std::vector<FileInfo>>> chain_cache_;
   struct SizeAt {
     std::uint64_t generation = 0;

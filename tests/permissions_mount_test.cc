@@ -147,6 +147,23 @@ TEST_F(SharedNodeTest, PrivateFilesStayPrivate) {
   EXPECT_EQ(ReadAll(InMount("other-private.bin")).value_or("<unreadable>"), "bytes of other-private.bin\n");
 }
 
+TEST_F(SharedNodeTest, APrivateArtifactFolderClosesTheFilesInIt) {
+  // The artifact's own folder is shown as the output folder (a tree folder, 0555): the
+  // kernel lets everyone through it, so its files must carry what the folder denies.
+  ASSERT_EQ(chown(disk_.c_str(), other_.uid, other_.gid), 0);
+  ASSERT_EQ(chmod(disk_.c_str(), 0700), 0);
+  ASSERT_NO_FATAL_FAILURE(MountShared());
+  std::string detail;
+  EXPECT_EQ(ReadAs(reader_, InMount("open.bin"), &detail), Outcome::kDenied) << detail;
+  EXPECT_EQ(ReadAs(reader_, InMount("data.json"), &detail), Outcome::kDenied) << detail;
+  EXPECT_EQ(ReadAs(other_, InMount("other-private.bin"), &detail), Outcome::kRead) << detail;
+  struct stat st;
+  ASSERT_EQ(stat(InMount("open.bin").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0u) << "root's 0644 file in another user's 0700 folder";
+  EXPECT_EQ(ReadAs(reader_, mount_->path() + "/" + out_rel_ + "/meta.json"), Outcome::kRead)
+      << "the output's meta.json stays readable";
+}
+
 TEST_F(SharedNodeTest, SupplementaryGroupsCount) {
   ASSERT_NO_FATAL_FAILURE(MountShared());
   const std::string path = InMount("group-other.bin");
