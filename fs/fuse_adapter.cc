@@ -122,11 +122,33 @@ void OpReadlink(fuse_req_t req, fuse_ino_t ino) {
   fuse_reply_readlink(req, target->c_str());
 }
 
+// Who sent the request. Supplementary groups only when the tree checks callers: libfuse
+// reads them from /proc for each call. If they cannot be had (the caller exited), the
+// caller counts with fewer groups, which can only refuse more.
+Caller CallerOf(fuse_req_t req, bool with_groups) {
+  const fuse_ctx* ctx = fuse_req_ctx(req);
+  Caller c{ctx->uid, ctx->gid, {}};
+  if (!with_groups || c.uid == 0) return c;  // root reads everything: no groups needed
+  std::vector<gid_t> groups(32);
+  for (int tries = 0; tries < 3; ++tries) {
+    const int n = fuse_req_getgroups(req, static_cast<int>(groups.size()), groups.data());
+    if (n < 0) break;
+    if (static_cast<std::size_t>(n) <= groups.size()) {
+      groups.resize(static_cast<std::size_t>(n));
+      c.groups = std::move(groups);
+      break;
+    }
+    groups.resize(static_cast<std::size_t>(n));  // more than fit: ask again
+  }
+  return c;
+}
+
 void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & (O_TRUNC | O_APPEND | O_CREAT)) != 0) {
     return ReplyStatus(req, Status::ReadOnly("zenfs is read-only"));
   }
-  auto f = TreeOf(req).Open(ino);
+  Tree& tree = TreeOf(req);
+  auto f = tree.Open(ino, CallerOf(req, tree.checks_callers()));
   if (!f.ok()) return ReplyStatus(req, f.status());
   fi->keep_cache = (*f)->cacheable ? 1 : 0;
   // meta.json and logs may change size while open: direct I/O reads to the real end

@@ -11,8 +11,6 @@ namespace zenfs {
 
 namespace {
 
-constexpr mode_t kDirMode = S_IFDIR | 0555;
-constexpr mode_t kFileMode = S_IFREG | 0444;
 constexpr mode_t kLinkMode = S_IFLNK | 0777;
 // Caches hold at most this many entries, then start over: memory stays bounded whatever
 // the store's size or the number of lookups.
@@ -232,6 +230,7 @@ Result<std::vector<Invalidation>> Tree::ReloadLocked(RowScope scope) {
     meta_sizes_.clear();
     listing_cache_.clear();
     ref_cache_.clear();
+    chain_cache_.clear();
   }
   return DiffSnapshots(*before, *after);
 }
@@ -384,6 +383,50 @@ Result<ArtifactRef> Tree::Resolve(const std::string& uri, const std::string& sto
   std::lock_guard<std::mutex> lock(cache_mu_);
   PutCapped(&ref_cache_, ck, r, kRefCacheCap);
   return r;
+}
+
+Result<std::vector<FileInfo>> Tree::FoldersThrough(const ArtifactRef& ref, const std::string* dir,
+                                                   bool fresh) {
+  // Keys: the base for the folders above it, base NUL dir NUL for the others (paths hold
+  // no NUL).
+  const std::string ck = dir == nullptr ? ref.base : ref.base + '\0' + *dir + '\0';
+  if (!fresh) {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    auto it = chain_cache_.find(ck);
+    if (it != chain_cache_.end()) return it->second;
+  }
+  Result<std::vector<FileInfo>> chain = std::vector<FileInfo>();
+  if (dir == nullptr) {
+    chain = StatAncestors(ref.base);
+  } else {
+    const std::size_t slash = dir->rfind('/');
+    const std::string parent = slash == std::string::npos ? "" : dir->substr(0, slash);
+    chain = FoldersThrough(ref, dir->empty() ? nullptr : &parent, fresh);
+    if (chain.ok()) {
+      auto info = artifacts_.Stat(ref, *dir);
+      if (info.ok()) {
+        chain->push_back(*info);
+      } else {
+        chain = info.status();
+      }
+    }
+  }
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  PutCapped(&chain_cache_, ck, chain, kRefCacheCap);
+  return chain;
+}
+
+Result<Ownership> Tree::BackedOwnershipOf(const ArtifactRef& ref, const std::string& rel,
+                                          const FileInfo& info, bool fresh) {
+  if (!info.has_owner) return BackedOwnership(options_.perms, info, {});
+  // Only a local path has folders above it (an owner on disk with a base that is not an
+  // absolute path would be a source's bug: refuse the node).
+  if (ref.base.empty() || ref.base[0] != '/') return Status::IOError(ref.base + ": no local path to check");
+  const std::size_t slash = rel.rfind('/');
+  const std::string parent = slash == std::string::npos ? "" : rel.substr(0, slash);
+  auto chain = FoldersThrough(ref, rel.empty() ? nullptr : &parent, fresh);
+  if (!chain.ok()) return chain.status();
+  return BackedOwnership(options_.perms, info, *chain);
 }
 
 Result<ArtifactRef> Tree::OutputRef(const Snapshot& s, const Loc& loc) {
@@ -558,8 +601,10 @@ Result<Entry> Tree::EntryOf(const Snapshot& s, const NodeKey& key) {
   Entry e;
   Attr& a = e.attr;
   a.ino = InodeOf(key);
-  a.uid = options_.uid;
-  a.gid = options_.gid;
+  // The tree's own nodes; artifact and logs nodes replace this below.
+  const Ownership tree_own = TreeNodeOwnership(options_.perms, IsDirKind(key.kind));
+  a.uid = tree_own.uid;
+  a.gid = tree_own.gid;
   a.io_size = kArtifactIo;
   e.timeout = TimeoutFor(s, key, *loc);
   auto run_time = [&](int run) { return s.RunKey(run).when; };
@@ -570,7 +615,7 @@ Result<Entry> Tree::EntryOf(const Snapshot& s, const NodeKey& key) {
                 s.step(loc->step).outputs[static_cast<std::size_t>(loc->output)].version)].created
           : std::nullopt;
   if (IsDirKind(key.kind)) {
-    a.mode = kDirMode;
+    a.mode = S_IFDIR | tree_own.mode;
     a.nlink = 2;
   }
   switch (key.kind) {
@@ -612,7 +657,7 @@ Result<Entry> Tree::EntryOf(const Snapshot& s, const NodeKey& key) {
     case NodeKind::kOutputMeta: {
       auto size = MetaSize(s, key, *loc);
       if (!size.ok()) return size.status();
-      a.mode = kFileMode;
+      a.mode = S_IFREG | tree_own.mode;
       a.size = *size;
       a.blocks = (a.size + 511) / 512;
       std::optional<Micros> updated;
@@ -645,19 +690,24 @@ Result<Entry> Tree::EntryOf(const Snapshot& s, const NodeKey& key) {
       } else {
         a.mtime = version_created.value_or(0);
       }
+      // Listed so users see there are logs; reading says why they cannot be had.
+      const mode_t unreadable_logs = S_IFREG | TreeNodeOwnership(options_.perms, false).mode;
       if (!ref.ok()) {
         if (key.kind != NodeKind::kLogs) return ref.status();
-        // Listed so users see there are logs; reading says why they cannot be had.
-        a.mode = kFileMode;
+        a.mode = unreadable_logs;
         break;
       }
       auto info = artifacts_.Stat(*ref, key.rel);
       if (!info.ok()) {
         if (key.kind != NodeKind::kLogs) return info.status();
-        a.mode = kFileMode;
+        a.mode = unreadable_logs;
         break;
       }
-      a.mode = info->is_dir ? kDirMode : kFileMode;
+      auto own = BackedOwnershipOf(*ref, key.rel, *info, false);
+      if (!own.ok()) return own.status();
+      a.mode = (info->is_dir ? S_IFDIR : S_IFREG) | own->mode;
+      a.uid = own->uid;
+      a.gid = own->gid;
       a.nlink = info->is_dir ? 2 : 1;
       a.size = info->size;
       a.blocks = info->blocks;
@@ -1084,7 +1134,7 @@ Result<std::shared_ptr<const Listing>> Tree::OpenDir(std::uint64_t ino) {
   return shared;
 }
 
-Result<std::unique_ptr<OpenFile>> Tree::Open(std::uint64_t ino) {
+Result<std::unique_ptr<OpenFile>> Tree::Open(std::uint64_t ino, const Caller& caller) {
   auto key = KeyOf(ino);
   if (!key.ok()) return key.status();
   auto got = SnapshotFor(ContentScope(key->kind));
@@ -1099,6 +1149,9 @@ Result<std::unique_ptr<OpenFile>> Tree::Open(std::uint64_t ino) {
     case NodeKind::kRunMeta:
     case NodeKind::kStepMeta:
     case NodeKind::kOutputMeta: {
+      if (options_.perms.check_callers && !MayRead(caller, TreeNodeOwnership(options_.perms, false))) {
+        return Status::PermissionDenied("the store is not readable by user " + std::to_string(caller.uid));
+      }
       auto text = MetaText(*snap, *key, *loc);
       if (!text.ok()) return text.status();
       file->content = std::move(*text);
@@ -1116,6 +1169,21 @@ Result<std::unique_ptr<OpenFile>> Tree::Open(std::uint64_t ino) {
         log_.LogOnce(Logger::Level::kError, key->id + key->version + key->rel,
                      "cannot read " + snap->StepPath(loc->step) + ": " + f.status().ToString());
         return Status::IOError(f.status().message());
+      }
+      if (options_.perms.check_callers && caller.uid != 0) {
+        // The kernel checked attributes it may have cached for an hour; the file may have
+        // been made private or replaced since. Decide on what was actually opened.
+        auto info = (*f)->Info();
+        auto own = info.ok() ? BackedOwnershipOf(*ref, key->rel, *info, true) : Result<Ownership>(info.status());
+        if (!own.ok()) {
+          log_.LogOnce(Logger::Level::kError, "perm" + key->id + key->version + key->rel,
+                       "cannot check permissions of " + snap->StepPath(loc->step) + ": " + own.status().ToString());
+          return Status::PermissionDenied(own.status().message());
+        }
+        if (!MayRead(caller, *own)) {
+          return Status::PermissionDenied(snap->StepPath(loc->step) + ": not readable by user " +
+                                          std::to_string(caller.uid));
+        }
       }
       file->file = std::move(*f);
       // Artifact bytes never change once written; logs of a running step grow.

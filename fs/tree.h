@@ -18,6 +18,7 @@
 
 #include "fs/log.h"
 #include "fs/meta.h"
+#include "fs/permissions.h"
 #include "store/artifact_source.h"
 #include "store/catalog.h"
 #include "store/snapshot.h"
@@ -27,8 +28,7 @@ namespace zenfs {
 inline constexpr std::uint64_t kRootIno = 1;  // FUSE_ROOT_ID
 
 struct TreeOptions {
-  uid_t uid = 0;
-  gid_t gid = 0;
+  PermissionOptions perms;  // owners and modes of the nodes (fs/permissions.h)
   double refresh_seconds = 2.0;  // how often to ask the store whether it changed
   // How long the kernel may cache what cannot change any more: finished runs' folders and
   // files, and artifact files. Deletions are still invalidated explicitly.
@@ -162,7 +162,11 @@ class Tree {
   // `ls` without -l then never render one.
   static bool AttrsAreCheap(const Listing::Item& item);
 
-  Result<std::unique_ptr<OpenFile>> Open(std::uint64_t ino);
+  // On a shared mount (perms.check_callers) refuses with PermissionDenied a caller who may
+  // not read the file as it is now: the file actually opened (ArtifactFile::Info) and the
+  // folders above it, not the attributes the kernel may have cached for an hour. The
+  // default caller is root, who reads everything (tools and tests).
+  Result<std::unique_ptr<OpenFile>> Open(std::uint64_t ino, const Caller& caller = Caller{});
   Result<std::size_t> Read(OpenFile& file, std::uint64_t offset, std::size_t size, char* buf);
 
   // The current picture of the store. Never does I/O.
@@ -175,6 +179,7 @@ class Tree {
   // need more than the picture holds read it themselves (SnapshotFor).
   std::vector<Invalidation> Refresh();
   double refresh_seconds() const { return options_.refresh_seconds; }
+  bool checks_callers() const { return options_.perms.check_callers; }
   // Counts for tests: how many inodes the kernel holds references to.
   std::size_t NodeCount();
 
@@ -208,6 +213,14 @@ class Tree {
   Result<ArtifactRef> Resolve(const std::string& uri, const std::string& store_root);
   meta::OutputFacts OutputFactsOf(const Snapshot& s, const Loc& loc);
   Status Count(const NodeKey& key, std::uint64_t ino);
+  // The owner and mode of an artifact or logs node whose backing file is `info`: its own
+  // bits masked by the folders above it (fs/permissions.h). `fresh` stats every folder
+  // now (Open); otherwise they come from a cache cleared at each reload.
+  Result<Ownership> BackedOwnershipOf(const ArtifactRef& ref, const std::string& rel,
+                                      const FileInfo& info, bool fresh);
+  // The folders from `/` down to and including `*dir` below the artifact (`dir` null:
+  // down to the artifact's parent), outermost first; cached per folder unless `fresh`.
+  Result<std::vector<FileInfo>> FoldersThrough(const ArtifactRef& ref, const std::string* dir, bool fresh);
 
   Catalog& catalog_;
   ArtifactSource& artifacts_;
@@ -235,6 +248,8 @@ class Tree {
   std::unordered_map<std::string, std::string> meta_cache_;
   std::unordered_map<std::string, std::shared_ptr<const Listing>> listing_cache_;
   std::unordered_map<std::string, Result<ArtifactRef>> ref_cache_;
+  // FoldersThrough's answers: the folders above each artifact and each folder in it.
+  std::unordered_map<std::string, Result<std::vector<FileInfo>>> chain_cache_;
   struct SizeAt {
     std::uint64_t generation = 0;
     std::uint64_t size = 0;

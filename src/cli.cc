@@ -57,7 +57,8 @@ int RunCli(int argc, char** argv) {
   mount->add_flag("-f,--foreground", m.foreground, "stay in the foreground, log to stderr");
   mount->add_flag("-d,--debug", m.debug, "trace every FUSE request (implies -f)");
   mount->add_option("-o", m.options, "mount options: allow_other, allow_root, uid=N, gid=N, "
-                                     "default_permissions, ro (comma-separated, repeatable)");
+                                     "file_mode=OCTAL, dir_mode=OCTAL, default_permissions, ro "
+                                     "(comma-separated, repeatable)");
   mount->add_option("--artifact-root", m.artifact_roots,
                     "OLD=NEW: read artifacts whose URI starts with OLD from NEW (repeatable)");
   mount->add_option("--refresh", m.refresh_seconds, "seconds between checks for store changes")

@@ -201,11 +201,13 @@ Result<std::string> CheckMountpoint(const std::string& mp, Logger& log) {
   return abs;
 }
 
-// Splits -o lists; takes uid=/gid= for zenfs (libfuse's low-level API ignores them) and
-// adds default_permissions to allow_other, so the kernel checks the 0444/0555 modes.
+// Splits -o lists; takes uid=/gid=/file_mode=/dir_mode= for zenfs (libfuse's low-level API
+// ignores them) and adds default_permissions to allow_other, so the kernel checks the
+// modes of fs/permissions.h; on a shared mount Tree::Open checks them again.
 Status ParseFuseOptions(const std::vector<std::string>& in, std::vector<std::string>* fuse_opts,
                         TreeOptions* tree) {
   bool allow_other = false, default_permissions = false;
+  PermissionOptions& perms = tree->perms;
   for (const std::string& list : in) {
     std::stringstream ss(list);
     std::string opt;
@@ -222,15 +224,23 @@ Status ParseFuseOptions(const std::vector<std::string>& in, std::vector<std::str
       unsigned id = 0;
       if (opt.rfind("uid=", 0) == 0) {
         if (!number(opt.substr(4), &id)) return Status::InvalidArgument("-o " + opt + ": not a user id");
-        tree->uid = id;
+        perms.uid_override = id;
         continue;
       }
       if (opt.rfind("gid=", 0) == 0) {
         if (!number(opt.substr(4), &id)) return Status::InvalidArgument("-o " + opt + ": not a group id");
-        tree->gid = id;
+        perms.gid_override = id;
+        continue;
+      }
+      if (opt.rfind("file_mode=", 0) == 0 || opt.rfind("dir_mode=", 0) == 0) {
+        const bool file = opt[0] == 'f';
+        auto mode = ParseMode(opt.substr(opt.find('=') + 1));
+        if (!mode.ok()) return Status::InvalidArgument("-o " + opt + ": " + mode.status().message());
+        (file ? perms.file_mode : perms.dir_mode) = *mode;
         continue;
       }
       if (opt == "allow_other") allow_other = true;
+      if (opt == "allow_other" || opt == "allow_root") perms.check_callers = true;
       if (opt == "default_permissions") default_permissions = true;
       if (opt.rfind("fsname=", 0) == 0 || opt.rfind("subtype=", 0) == 0) continue;
       fuse_opts->push_back(opt);
@@ -258,8 +268,8 @@ int MountCommand(const MountArgs& args) {
   Logger console(level, false);
 
   TreeOptions topts;
-  topts.uid = getuid();
-  topts.gid = getgid();
+  topts.perms.uid = getuid();
+  topts.perms.gid = getgid();
   topts.refresh_seconds = args.refresh_seconds;
   ServeOptions sopts;
   sopts.debug = args.debug;
@@ -283,6 +293,8 @@ int MountCommand(const MountArgs& args) {
     if (!opened.ok()) return opened.status();
     store = std::move(*opened);
     topts.store_path = store->location.db_path;
+    // The tree's own nodes are as readable as the store itself (SPEC §4).
+    topts.perms.store_world_readable = topts.store_path.empty() || WorldReadable(topts.store_path);
     auto mp = CheckMountpoint(args.mountpoint, console);
     if (!mp.ok()) {
       *code = kExitMount;

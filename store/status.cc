@@ -18,6 +18,7 @@ const char* CodeName(Status::Code c) {
     case Status::Code::kStale: return "stale";
     case Status::Code::kNoData: return "no data";
     case Status::Code::kUnsupported: return "unsupported";
+    case Status::Code::kPermissionDenied: return "permission denied";
   }
   return "unknown";
 }
@@ -42,6 +43,7 @@ int ToErrno(const Status& s) {
     case Status::Code::kStale: return ESTALE;
     case Status::Code::kNoData: return ENODATA;
     case Status::Code::kUnsupported: return EIO;
+    case Status::Code::kPermissionDenied: return EACCES;
   }
   return EIO;
 }

@@ -24,6 +24,7 @@ class Status {
     kStale,            // the object was deleted from the store while in use
     kNoData,           // no such extended attribute
     kUnsupported,      // a store zenfs does not read (REST, MySQL, unknown schema)
+    kPermissionDenied, // the caller may not read this (SPEC §4 permissions)
   };
 
   Status() = default;
@@ -38,6 +39,7 @@ class Status {
   static Status Stale(std::string m) { return Status(Code::kStale, std::move(m)); }
   static Status NoData(std::string m) { return Status(Code::kNoData, std::move(m)); }
   static Status Unsupported(std::string m) { return Status(Code::kUnsupported, std::move(m)); }
+  static Status PermissionDenied(std::string m) { return Status(Code::kPermissionDenied, std::move(m)); }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }

@@ -279,22 +279,62 @@ class DemoMountTest : public DemoStoreTest {
 
 // ---------------------------------------------------------------- the tree
 
-void ExpectDir(const std::string& path) {
+// Whether every user can search every folder above `path` on disk (its real location).
+bool EveryoneSearchesAbove(const std::string& path) {
+  char buf[PATH_MAX];
+  if (realpath(path.c_str(), buf) == nullptr) return false;
+  std::string dir = buf;
+  while (dir.size() > 1) {
+    dir = dir.substr(0, std::max<std::size_t>(dir.rfind('/'), 1));
+    struct stat sb;
+    if (stat(dir.c_str(), &sb) != 0 || (sb.st_mode & 0111) != 0111) return false;
+  }
+  return true;
+}
+
+// The mode of the tree's own folders (0555) and files (0444): without the world bits
+// when the store's database is not world-readable on disk (SPEC §4).
+mode_t TreeMode(const std::string& db_path, mode_t mode) {
+  struct stat sb;
+  const bool world = stat(db_path.c_str(), &sb) == 0 && (sb.st_mode & S_IROTH) != 0 &&
+                     EveryoneSearchesAbove(db_path);
+  return world ? mode : mode & ~mode_t{0007};
+}
+
+void ExpectDir(const std::string& path, mode_t mode = 0555) {
   auto st = Lstat(path);
   ASSERT_TRUE(st.has_value()) << path << ": " << std::strerror(errno);
   EXPECT_TRUE(S_ISDIR(st->st_mode)) << path << " is not a directory";
-  EXPECT_EQ(st->st_mode & 07777, 0555u) << path;
+  EXPECT_EQ(st->st_mode & 07777, mode) << path;
   EXPECT_EQ(st->st_uid, geteuid()) << path;
   EXPECT_EQ(st->st_gid, getegid()) << path;
 }
 
-void ExpectFile(const std::string& path) {
+void ExpectFile(const std::string& path, mode_t mode = 0444) {
   auto st = Lstat(path);
   ASSERT_TRUE(st.has_value()) << path << ": " << std::strerror(errno);
   EXPECT_TRUE(S_ISREG(st->st_mode)) << path << " is not a regular file";
-  EXPECT_EQ(st->st_mode & 07777, 0444u) << path;
+  EXPECT_EQ(st->st_mode & 07777, mode) << path;
   EXPECT_EQ(st->st_uid, geteuid()) << path;
   EXPECT_EQ(st->st_gid, getegid()) << path;
+}
+
+// An artifact or logs node carries its file's owner, group and read/execute bits; its
+// other users' bits only where everyone can reach the file on disk (never wider).
+void ExpectBackedBy(const std::string& path, const std::string& disk) {
+  auto st = Lstat(path);
+  ASSERT_TRUE(st.has_value()) << path << ": " << std::strerror(errno);
+  struct stat sb;
+  ASSERT_EQ(stat(disk.c_str(), &sb), 0) << disk;
+  EXPECT_EQ(st->st_mode & S_IFMT, sb.st_mode & S_IFMT) << path;
+  EXPECT_EQ(st->st_uid, sb.st_uid) << path;
+  EXPECT_EQ(st->st_gid, sb.st_gid) << path;
+  const mode_t carried = sb.st_mode & 0555;
+  if (EveryoneSearchesAbove(disk)) {
+    EXPECT_EQ(st->st_mode & 07777, carried) << path;
+  } else {
+    EXPECT_EQ(st->st_mode & 07777 & ~carried, 0u) << path << " is wider than " << disk;
+  }
 }
 
 void ExpectSymlinkTo(const std::string& path, const std::string& target) {
@@ -316,6 +356,9 @@ std::vector<std::string> Sorted(std::vector<std::string> v) {
 }
 
 TEST_F(DemoMountTest, TreeHasTheLayoutOfSpecSection2) {
+  const mode_t d = TreeMode(db_path_, 0555), f = TreeMode(db_path_, 0444);
+  const auto ExpectDir = [d](const std::string& path) { ::zenfs::testing::ExpectDir(path, d); };
+  const auto ExpectFile = [f](const std::string& path) { ::zenfs::testing::ExpectFile(path, f); };
   std::vector<std::string> root_names{"meta.json"};
   for (const ExpPipeline& p : expected_) root_names.push_back(p.name);
   ExpectDir(root_);
@@ -355,7 +398,7 @@ TEST_F(DemoMountTest, TreeHasTheLayoutOfSpecSection2) {
         }
         if (!s.log_uris.empty()) {
           ++logs_seen;
-          ExpectFile(sdir + "/logs");
+          ExpectBackedBy(sdir + "/logs", s.log_uris[0]);
         }
         std::vector<std::string> output_names;
         for (const ExpOutput& o : s.outputs) output_names.push_back(o.name);
@@ -733,7 +776,7 @@ TEST_F(DemoMountTest, OutputNameWithSpaceAndNonAsciiIsReadable) {
   ASSERT_TRUE(names);
   EXPECT_NE(std::find(names->begin(), names->end(), name), names->end());
   const std::string odir = outputs + "/" + name;
-  ExpectDir(odir);
+  ExpectDir(odir, TreeMode(db_path_, 0555));
   const json meta = ReadJson(odir + "/meta.json");
   ASSERT_FALSE(meta.is_discarded());
   EXPECT_EQ(meta.at("name"), name);
@@ -789,7 +832,7 @@ TEST_F(DemoMountTest, WritesFailWithErofs) {
   }
   auto st = Lstat(file);
   ASSERT_TRUE(st);
-  EXPECT_EQ(st->st_mode & 07777, 0444u);
+  EXPECT_EQ(st->st_mode & 07777, TreeMode(db_path_, 0444));
   EXPECT_EQ(ReadAll(data), ReadFile(Pipeline("example_pipeline").runs.front().steps.front().outputs.front().uri +
                                     "/data.json"));
   EXPECT_EQ(MountedFsType(root_), "fuse.zenfs") << "the daemon survived";
@@ -1406,7 +1449,7 @@ TEST_F(DemoStoreTest, StoreNamesBecomeSafePathNames) {
     EXPECT_LE(r.expected.size(), 255u);
     const std::string rdir = root_ + "/" + pdir + "/runs/" + r.expected;
     SCOPED_TRACE(rdir);
-    ExpectDir(rdir);
+    ExpectDir(rdir, TreeMode(db_path_, 0555));
     const json meta = ReadJson(rdir + "/meta.json");
     ASSERT_FALSE(meta.is_discarded()) << std::strerror(errno);
     EXPECT_EQ(meta.at("name"), r.name) << "meta.json carries the original name";

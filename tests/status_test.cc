@@ -31,6 +31,7 @@ TEST(StatusTest, ToErrnoOfEveryCode) {
       {Status::Stale("gone"), ESTALE, "stale: gone"},
       {Status::NoData("xattr"), ENODATA, "no data: xattr"},
       {Status::Unsupported("rest"), EIO, "unsupported: rest"},
+      {Status::PermissionDenied("a.bin"), EACCES, "permission denied: a.bin"},
   };
   for (const ErrnoCase& c : cases) {
     EXPECT_EQ(ToErrno(c.status), c.expected_errno) << c.expected_string;

@@ -150,6 +150,7 @@ class TreeTest : public ::testing::Test {
     TreeOptions opts;
     opts.store_path = db_;
     opts.refresh_seconds = 3600;
+    opts.perms = perms_;
     tree_ = std::make_unique<Tree>(*counting_catalog_, *counting_, log_, opts,
                                    Snapshot::Build(std::move(*rows), 1));
   }
@@ -237,6 +238,7 @@ class TreeTest : public ::testing::Test {
   std::unique_ptr<LocalArtifactSource> local_;
   std::unique_ptr<CountingSource> counting_;
   std::unique_ptr<Tree> tree_;
+  PermissionOptions perms_;  // what Open() gives the tree
 };
 
 TEST(PackKey, RoundTripsEveryKindOfId) {
@@ -386,6 +388,70 @@ TEST_F(TreeTest, ForgetReleasesEveryReference) {
   tree_->Forget(p->attr.ino, 3);
   EXPECT_EQ(tree_->NodeCount(), base);
   EXPECT_EQ(ToErrno(tree_->GetAttr(e->attr.ino).status()), ESTALE);
+}
+
+TEST_F(TreeTest, ArtifactsCarryTheirFilesOwnerAndModeAndOpenChecksTheCaller) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to give a file to another user";
+  ASSERT_EQ(chmod(dir_.path().c_str(), 0755), 0);  // mkdtemp made it 0700
+  for (std::string dir = dir_.path(); dir.size() > 1;) {
+    dir = dir.substr(0, std::max<std::size_t>(dir.rfind('/'), 1));
+    struct stat sb;
+    if (stat(dir.c_str(), &sb) != 0 || (sb.st_mode & 0111) != 0111) GTEST_SKIP() << dir << " is not world-searchable";
+  }
+  auto latest = Walk("example_pipeline/runs/latest");
+  ASSERT_TRUE(latest.ok());
+  const std::string out = "example_pipeline/runs/" + *tree_->ReadLink(latest->attr.ino) + "/steps/step_1/outputs/output";
+  auto meta = Walk(out + "/meta.json");
+  ASSERT_TRUE(meta.ok());
+  const std::string disk = json::parse(ReadAll(meta->attr.ino)).at("uri").get<std::string>() + "/data.json";
+  ASSERT_EQ(chown(disk.c_str(), 4242, 4343), 0);
+  ASSERT_EQ(chmod(disk.c_str(), 06660), 0);
+  perms_.uid = 1000;
+  perms_.gid = 1001;
+  perms_.check_callers = true;
+  Open();
+
+  auto folder = Walk(out);
+  ASSERT_TRUE(folder.ok());
+  EXPECT_EQ(folder->attr.uid, 1000u);
+  EXPECT_EQ(folder->attr.gid, 1001u);
+  EXPECT_EQ(folder->attr.mode, S_IFDIR | 0555u);
+  auto file = Walk(out + "/data.json");
+  ASSERT_TRUE(file.ok());
+  EXPECT_EQ(file->attr.uid, 4242u);
+  EXPECT_EQ(file->attr.gid, 4343u);
+  EXPECT_EQ(file->attr.mode, S_IFREG | 0440u) << "write, setuid and setgid bits cleared";
+
+  struct Case {
+    const char* who;
+    Caller caller;
+    bool may;
+  };
+  const Case cases[] = {
+      {"owner", {4242, 1, {}}, true},
+      {"group member", {5555, 4343, {}}, true},
+      {"supplementary group", {5555, 1, {7, 4343}}, true},
+      {"other", {5555, 1, {7}}, false},
+      {"root", {0, 0, {}}, true},
+  };
+  for (const Case& c : cases) {
+    auto f = tree_->Open(file->attr.ino, c.caller);
+    EXPECT_EQ(f.ok(), c.may) << c.who << ": " << f.status().ToString();
+    if (!c.may) {
+      EXPECT_EQ(ToErrno(f.status()), EACCES) << c.who;
+    }
+  }
+  // Made private after the kernel saw 0440: the open decides on the file as it is now.
+  ASSERT_EQ(chmod(disk.c_str(), 0600), 0);
+  EXPECT_EQ(ToErrno(tree_->Open(file->attr.ino, Caller{5555, 4343, {}}).status()), EACCES);
+  EXPECT_TRUE(tree_->Open(file->attr.ino, Caller{4242, 1, {}}).ok());
+  // A private mount leaves the check to the kernel (only the mounting user reaches it).
+  perms_.check_callers = false;
+  Open();
+  auto again = Walk(out + "/data.json");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->attr.mode, S_IFREG | 0400u);
+  EXPECT_TRUE(tree_->Open(again->attr.ino, Caller{5555, 1, {}}).ok());
 }
 
 TEST_F(TreeTest, MissingArtifactStillListsAndExplains) {
