@@ -30,21 +30,6 @@ namespace {
 
 using nlohmann::json;
 
-// The samples named by ZENFS_ZENML_SAMPLE, in order.
-std::vector<std::string> Samples() {
-  std::vector<std::string> out;
-  const char* env = std::getenv("ZENFS_ZENML_SAMPLE");
-  if (env == nullptr) return out;
-  std::string list = env;
-  std::size_t start = 0;
-  while (start <= list.size()) {
-    const std::size_t end = std::min(list.find(':', start), list.size());
-    if (end > start) out.push_back(list.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
-
 // How many samples the test is instantiated for; CI names two.
 constexpr int kSampleSlots = 2;
 
@@ -89,7 +74,7 @@ std::vector<std::string> Keys(const json& object) {
 class ConformanceTest : public ::testing::TestWithParam<int> {
  protected:
   void SetUp() override {
-    const std::vector<std::string> samples = Samples();
+    const std::vector<std::string> samples = ZenmlSamples();
     if (samples.empty()) {
       if (SampleRequired()) FAIL() << "ZENFS_REQUIRE_SAMPLE=1 but ZENFS_ZENML_SAMPLE is not set";
       GTEST_SKIP() << "ZENFS_ZENML_SAMPLE is not set (a genuine ZenML config directory with "

@@ -19,6 +19,8 @@
 #include <string_view>
 #include <vector>
 
+#include "tests/test_util.h"
+
 namespace zenfs {
 namespace {
 
@@ -167,9 +169,9 @@ class DemoStoreTest : public ::testing::Test {
 
 // (1) Same tables, indexes and columns as the database ZenML 0.74 itself created.
 TEST_F(DemoStoreTest, SchemaEqualsGenuineZenml074Store) {
-  const char* sample = std::getenv("ZENFS_ZENML_SAMPLE");
-  if (sample == nullptr || *sample == '\0')
-    GTEST_SKIP() << "ZENFS_ZENML_SAMPLE (the sample config dir) is not set";
+  const std::vector<std::string> samples = testing::ZenmlSamples();
+  if (samples.empty()) GTEST_SKIP() << "ZENFS_ZENML_SAMPLE (the sample config dirs) is not set";
+  const std::string& sample = samples.front();  // the ZenML 0.74 store
   ASSERT_TRUE(fs::exists(DbPath(sample))) << DbPath(sample);
   const Reader genuine("file:" + DbPath(sample) + "?immutable=1");
 

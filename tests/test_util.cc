@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -82,6 +83,20 @@ std::string Sha256Hex(const std::string& data) {
   unsigned int len = 0;
   EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
   return Hex(md, len);
+}
+
+std::vector<std::string> ZenmlSamples() {
+  std::vector<std::string> out;
+  const char* env = std::getenv("ZENFS_ZENML_SAMPLE");
+  if (env == nullptr) return out;
+  const std::string list = env;
+  std::size_t start = 0;
+  while (start <= list.size()) {
+    const std::size_t end = std::min(list.find(':', start), list.size());
+    if (end > start) out.push_back(list.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
 }
 
 }  // namespace zenfs::testing

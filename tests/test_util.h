@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace zenfs::testing {
 
@@ -36,5 +37,9 @@ void WriteFile(const std::string& path, const std::string& content);
 std::string FileSha256(const std::string& path);
 // Lowercase hex SHA-256 of `data`.
 std::string Sha256Hex(const std::string& data);
+
+// The genuine ZenML stores named by ZENFS_ZENML_SAMPLE (config directories separated by
+// ':'), in order; empty when it is unset. The first is the ZenML 0.74 sample.
+std::vector<std::string> ZenmlSamples();
 
 }  // namespace zenfs::testing
