@@ -311,5 +311,33 @@ TEST_F(DaemonTest, LogLinesCarryJournalPrioritiesOnlyWhenStderrIsTheJournal) {
   }
 }
 
+// ---------------------------------------------------------------- the systemd unit
+
+TEST(SystemdUnitTest, TemplateUnitVerifies) {
+  if (!RunningAsRoot()) GTEST_SKIP() << "the private mount namespace needs root";
+  if (RunCommand({"systemd-analyze", "--version"}).exit_code != 0) {
+    GTEST_FAIL() << "systemd-analyze is missing (scripts/deps.sh installs the systemd package)";
+  }
+  // `systemd-analyze verify` runs without systemd as PID 1, but checks that ExecStart's
+  // /usr/bin/zenfs exists: in a private mount namespace an overlay puts a link to the
+  // binary under test into /usr/bin, seen by nothing else on the machine. The man page
+  // check is left to scripts/package.sh, which verifies the installed unit.
+  TempDir dir(MountTestRoot());
+  const std::string bin = dir.path() + "/bin";
+  ASSERT_EQ(mkdir(bin.c_str(), 0755), 0);
+  fs::create_symlink(Canonical(ZenfsBinary()), bin + "/zenfs");
+  // An instance: the template with the instance of the mountpoint /mnt/zen.
+  const std::string unit = dir.path() + "/zenfs@mnt-zen.service";
+  fs::copy_file(std::string(ZENFS_SOURCE_DIR) + "/packaging/zenfs@.service", unit);
+  const CommandResult r = RunCommand(
+      {"unshare", "-m", "--propagation", "private", "sh", "-c",
+       "mount -t overlay overlay -o lowerdir=\"$1\":/usr/bin /usr/bin && "
+       "systemd-analyze --man=no verify \"$2\"",
+       "sh", bin, unit},
+      120);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.err, "") << "systemd-analyze has remarks";
+}
+
 }  // namespace
 }  // namespace zenfs::testing
