@@ -61,12 +61,14 @@ std::vector<LongOption> LongOptionsOf(const CLI::App& cmd) {
 constexpr const char* kSubcommands[] = {"mount", "umount", "demo", "ls"};
 
 // `zenfs STORE MOUNTPOINT [-o OPTS]`, the form mount.fuse3 runs for `mount -t fuse.zenfs`
-// and fstab lines, is `zenfs mount STORE MOUNTPOINT ...`: a first argument that is
-// neither an option nor a subcommand's name is a store. A store folder literally named
-// `mount`, `ls`, ... is written `./mount` in that form.
+// and fstab lines, is `zenfs mount STORE MOUNTPOINT ...`: two leading arguments that are
+// not options, the first not a subcommand's name, are a store and a mountpoint (so a
+// mistyped `zenfs lss` is still a usage error). A store folder literally named `mount`,
+// `ls`, ... is written `./mount` in that form.
 std::vector<std::string> Arguments(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  if (!args.empty() && !args[0].empty() && args[0][0] != '-' &&
+  auto positional = [&](std::size_t i) { return i < args.size() && !args[i].empty() && args[i][0] != '-'; };
+  if (positional(0) && positional(1) &&
       std::find(std::begin(kSubcommands), std::end(kSubcommands), args[0]) == std::end(kSubcommands)) {
     args.insert(args.begin(), "mount");
   }
