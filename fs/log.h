@@ -27,6 +27,9 @@ class Logger {
   void LogOnce(Level level, std::string_view key, std::string_view message);
 
   void Error(std::string_view m) { Log(Level::kError, m); }
+  // What starts a line written to stderr outside Log (a command's final error message):
+  // the journal's error priority "<3>" when stderr is the journal, else nothing.
+  const char* ErrorPrefix() const { return journal_ ? "<3>" : ""; }
   void Warning(std::string_view m) { Log(Level::kWarning, m); }
   void Info(std::string_view m) { Log(Level::kInfo, m); }
 

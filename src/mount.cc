@@ -327,7 +327,7 @@ int MountCommand(const MountArgs& given) {
   sopts.max_threads = args.threads;
   Status s = ParseFuseOptions(args.options, &sopts.fuse_options, &topts);
   if (!s.ok()) {
-    std::cerr << "zenfs mount: " << s.message() << "\n";
+    std::cerr << console.ErrorPrefix() << "zenfs mount: " << s.message() << "\n";
     return kExitUsage;
   }
   // Reads the store and checks the mountpoint: in this process when in the foreground,
@@ -354,7 +354,7 @@ int MountCommand(const MountArgs& given) {
     int code = kExitOk;
     s = prepare(&code);
     if (!s.ok()) {
-      std::cerr << "zenfs mount: " << s.message() << "\n";
+      std::cerr << console.ErrorPrefix() << "zenfs mount: " << s.message() << "\n";
       return code;
     }
     Tree tree(*store->catalog, *store->artifacts, console, topts, std::move(store->snapshot));
@@ -369,7 +369,7 @@ int MountCommand(const MountArgs& given) {
     });
     ready.Stop();
     if (!s.ok()) {
-      std::cerr << "zenfs mount: " << s.message() << "\n";
+      std::cerr << console.ErrorPrefix() << "zenfs mount: " << s.message() << "\n";
       return mounted ? kExitMount : (s.code() == Status::Code::kInvalidArgument ? kExitUsage : kExitMount);
     }
     console.Info("unmounted " + sopts.mountpoint);

@@ -309,6 +309,17 @@ TEST_F(DaemonTest, LogLinesCarryJournalPrioritiesOnlyWhenStderrIsTheJournal) {
       EXPECT_EQ(text.find("<6>"), std::string::npos) << text;
     }
   }
+  // A foreground mount that cannot start says why at error priority.
+  const std::string log = dir_->path() + "/failed.log";
+  const CommandResult r = RunCommand(
+      {"sh", "-c",
+       "exec 2>\"$1\"; JOURNAL_STREAM=$(stat -c %d:%i \"$1\"); export JOURNAL_STREAM; "
+       "exec \"$2\" mount -f \"$3\" \"$4\"",
+       "sh", log, Canonical(ZenfsBinary()), dir_->path() + "/no-such-store", mnt_});
+  std::ifstream in(log);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(r.exit_code, 2) << text;
+  EXPECT_EQ(text.rfind("<3>zenfs mount: ", 0), 0u) << text;
 }
 
 // ---------------------------------------------------------------- the systemd unit
