@@ -3,7 +3,8 @@
 # fresh build-package/, as a packager builds: no -Werror, no tests), then checks it on
 # this machine, as root: dpkg -i, zenfs --version, a demo store mounted with
 # `mount -t fuse.zenfs` and read by another user, the man page renders without warnings,
-# `systemd-analyze verify` of the installed unit, lintian without errors; then dpkg -r.
+# `systemd-analyze verify` of the installed unit, lintian without errors; then dpkg -r
+# and a purge (nothing stays behind).
 # Leaves the .deb in build-package/. Usage: scripts/package.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,10 +34,12 @@ if [ -e /usr/local/bin/zenfs ]; then
 fi
 scratch=$(mktemp -d /var/tmp/zenfs-package.XXXXXX)
 chmod 0755 "$scratch"
+created_user=0
 cleanup() {
   umount -l "$scratch/mnt" 2>/dev/null || true
   rm -rf "$scratch"
-  dpkg -r zenfs >/dev/null 2>&1 || true
+  dpkg --purge zenfs >/dev/null 2>&1 || true
+  if [ "$created_user" = 1 ]; then userdel zenfs-package-reader 2>/dev/null || true; fi
 }
 trap cleanup EXIT
 
@@ -47,8 +50,10 @@ dpkg -i "$deb"
 /usr/bin/zenfs --version
 
 echo "== mount -t fuse.zenfs, read as another user, umount"
-id zenfs-package-reader >/dev/null 2>&1 ||
+if ! id zenfs-package-reader >/dev/null 2>&1; then
   useradd --system --no-create-home --shell /usr/sbin/nologin zenfs-package-reader
+  created_user=1
+fi
 reader="setpriv --reuid=$(id -u zenfs-package-reader) --regid=$(id -g zenfs-package-reader) --clear-groups --"
 /usr/bin/zenfs demo "$scratch/store" --runs 2 --artifact-bytes 0 >/dev/null
 mkdir "$scratch/mnt"
@@ -75,4 +80,7 @@ lintian --fail-on error --info "$deb"
 echo "== dpkg -r"
 dpkg -r zenfs
 [ ! -e /usr/bin/zenfs ] || { echo "package.sh: /usr/bin/zenfs stayed after dpkg -r" >&2; exit 1; }
+# Purge: the postrm removes the cache folder, and dpkg forgets the package.
+dpkg --purge zenfs
+[ ! -e /var/cache/zenfs ] || { echo "package.sh: /var/cache/zenfs stayed after a purge" >&2; exit 1; }
 echo "package.sh: $deb passes"
