@@ -82,6 +82,8 @@ int RunCli(int argc, char** argv) {
                "outputs as directories and files"};
   app.set_version_flag("--version", std::string("zenfs ") + ZENFS_VERSION);
   app.require_subcommand(1);
+  app.footer("zenfs STORE MOUNTPOINT [-o OPTS] is zenfs mount STORE MOUNTPOINT [-o OPTS]: the form "
+             "that `mount -t fuse.zenfs` and fstab lines run. See zenfs(1).");
 
   MountArgs m;
   std::vector<std::string> mount_pos;
