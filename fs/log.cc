@@ -1,13 +1,33 @@
 #include "fs/log.h"
 
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 
 namespace zenfs {
 
-Logger::Logger(Level level, bool use_syslog) : level_(level), use_syslog_(use_syslog) {}
+namespace {
+
+// True when fd 2 is the stream systemd announced in JOURNAL_STREAM ("DEV:INODE", both
+// decimal, as sd-daemon(3) and systemd.exec(5) describe it). A stale variable inherited
+// by a child whose stderr was redirected does not match, so that child logs plain lines.
+bool StderrIsJournal() {
+  const char* env = std::getenv("JOURNAL_STREAM");
+  struct stat sb;
+  if (env == nullptr || fstat(2, &sb) != 0) return false;
+  unsigned long long dev = 0, ino = 0;
+  char tail = 0;
+  if (std::sscanf(env, "%llu:%llu%c", &dev, &ino, &tail) != 2) return false;
+  return dev == static_cast<unsigned long long>(sb.st_dev) && ino == static_cast<unsigned long long>(sb.st_ino);
+}
+
+}  // namespace
+
+Logger::Logger(Level level, bool use_syslog)
+    : level_(level), use_syslog_(use_syslog && access("/dev/log", W_OK) == 0), journal_(StderrIsJournal()) {}
 
 bool Logger::ParseLevel(std::string_view text, Level* out) {
   if (text == "error") *out = Level::kError;
@@ -22,10 +42,14 @@ void Logger::Log(Level level, std::string_view message) {
   if (static_cast<int>(level) > static_cast<int>(level_)) return;
   static constexpr const char* kNames[] = {"error", "warning", "info", "debug"};
   const int lvl = static_cast<int>(level);
+  // syslog(3)'s priorities are the journal's "<N>" prefixes too (sd-daemon(3)).
+  static constexpr int kPriorities[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
   std::lock_guard<std::mutex> lock(mu_);
   if (use_syslog_) {
-    static constexpr int kPriorities[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
     syslog(kPriorities[lvl], "%.*s", static_cast<int>(message.size()), message.data());
+  } else if (journal_) {
+    // The journal keeps the time, the pid and the unit: the line carries its priority.
+    std::fprintf(stderr, "<%d>%.*s\n", kPriorities[lvl], static_cast<int>(message.size()), message.data());
   } else {
     std::fprintf(stderr, "zenfs[%d] %s: %.*s\n", static_cast<int>(getpid()), kNames[lvl],
                  static_cast<int>(message.size()), message.data());

@@ -1,4 +1,6 @@
-// Log lines of the daemon: stderr in the foreground, syslog in the background.
+// Log lines of the daemon: stderr in the foreground (with sd-daemon(3) priority prefixes
+// such as "<3>" when stderr is systemd's journal), syslog in the background when the
+// machine has a log socket.
 #pragma once
 
 #include <mutex>
@@ -13,6 +15,8 @@ class Logger {
  public:
   enum class Level { kError = 0, kWarning = 1, kInfo = 2, kDebug = 3 };
 
+  // use_syslog: the background daemon's wish; it gets syslog only where /dev/log exists
+  // (without it, syslog(3) drops every line), else stderr.
   Logger(Level level, bool use_syslog);
   // "error", "warning", "info", "debug"; nullopt-like false for anything else.
   static bool ParseLevel(std::string_view text, Level* out);
@@ -23,6 +27,9 @@ class Logger {
   void LogOnce(Level level, std::string_view key, std::string_view message);
 
   void Error(std::string_view m) { Log(Level::kError, m); }
+  // What starts a line written to stderr outside Log (a command's final error message):
+  // the journal's error priority "<3>" when stderr is the journal, else nothing.
+  const char* ErrorPrefix() const { return journal_ ? "<3>" : ""; }
   void Warning(std::string_view m) { Log(Level::kWarning, m); }
   void Info(std::string_view m) { Log(Level::kInfo, m); }
 
@@ -30,6 +37,8 @@ class Logger {
   static constexpr std::size_t kMaxOnceKeys = 10000;
   Level level_;
   bool use_syslog_;
+  // stderr is the journal: JOURNAL_STREAM (set by systemd) names stderr's device:inode.
+  bool journal_;
   std::mutex mu_;
   std::unordered_set<std::string> once_;  // guarded by mu_
 };

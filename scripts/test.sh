@@ -6,8 +6,18 @@
 # Environment: ZENFS_REQUIRE_FUSE=1 makes a missing /dev/fuse a failure instead of a
 # skip; ZENFS_ZENML_SAMPLE names the genuine ZenML stores for the conformance test
 # (':'-separated).
+# `scripts/test.sh --full` then also builds and checks the Debian package
+# (scripts/package.sh: a Release build, dpkg -i, a mount, lintian, dpkg -r), which CI's
+# plain `scripts/test.sh` leaves out for time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+full=0
+for arg in "$@"; do
+  case "$arg" in
+    --full) full=1 ;;
+    *) echo "usage: scripts/test.sh [--full]" >&2; exit 1 ;;
+  esac
+done
 scripts/deps.sh clang libclang-rt-14-dev
 if [ -n "${ZENFS_ZENML_SAMPLE:-}" ]; then
   # ctest runs tests in other directories: the paths (':'-separated) must not be relative.
@@ -43,3 +53,7 @@ BUILD_DIR=build-tsan scripts/build.sh -DZENFS_TSAN=ON
 
 BUILD_DIR=build-fuzz CC=clang CXX=clang++ scripts/build.sh -DZENFS_FUZZ=ON
 (cd build-fuzz && ctest --output-on-failure -L fuzz --timeout 300)
+
+if [ "$full" = 1 ]; then
+  scripts/package.sh
+fi

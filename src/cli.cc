@@ -2,10 +2,15 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
+
 #include <cstdint>
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include "src/mount.h"
+#include "src/options.h"
 #include "store/demo_writer.h"
 
 #ifndef ZENFS_VERSION
@@ -42,6 +47,34 @@ bool ParseBytes(const std::string& text, std::uint64_t* out) {
   return true;
 }
 
+// The long options of `mount`, for the `-o` spellings (options.h).
+std::vector<LongOption> LongOptionsOf(const CLI::App& cmd) {
+  std::vector<LongOption> out;
+  for (const CLI::Option* o : cmd.get_options()) {
+    for (const std::string& name : o->get_lnames()) {
+      if (name != "help") out.push_back({name, o->get_type_size_max() > 0});
+    }
+  }
+  return out;
+}
+
+constexpr const char* kSubcommands[] = {"mount", "umount", "demo", "ls"};
+
+// `zenfs STORE MOUNTPOINT [-o OPTS]`, the form mount.fuse3 runs for `mount -t fuse.zenfs`
+// and fstab lines, is `zenfs mount STORE MOUNTPOINT ...`: two leading arguments that are
+// not options, the first not a subcommand's name, are a store and a mountpoint (so a
+// mistyped `zenfs lss` is still a usage error). A store folder literally named `mount`,
+// `ls`, ... is written `./mount` in that form.
+std::vector<std::string> Arguments(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  auto positional = [&](std::size_t i) { return i < args.size() && !args[i].empty() && args[i][0] != '-'; };
+  if (positional(0) && positional(1) &&
+      std::find(std::begin(kSubcommands), std::end(kSubcommands), args[0]) == std::end(kSubcommands)) {
+    args.insert(args.begin(), "mount");
+  }
+  return args;
+}
+
 }  // namespace
 
 int RunCli(int argc, char** argv) {
@@ -49,6 +82,8 @@ int RunCli(int argc, char** argv) {
                "outputs as directories and files"};
   app.set_version_flag("--version", std::string("zenfs ") + ZENFS_VERSION);
   app.require_subcommand(1);
+  app.footer("zenfs STORE MOUNTPOINT [-o OPTS] is zenfs mount STORE MOUNTPOINT [-o OPTS]: the form "
+             "that `mount -t fuse.zenfs` and fstab lines run. See zenfs(1).");
 
   MountArgs m;
   std::vector<std::string> mount_pos;
@@ -56,9 +91,11 @@ int RunCli(int argc, char** argv) {
   mount->add_option("args", mount_pos, "[STORE] MOUNTPOINT")->required()->expected(1, 2);
   mount->add_flag("-f,--foreground", m.foreground, "stay in the foreground, log to stderr");
   mount->add_flag("-d,--debug", m.debug, "trace every FUSE request (implies -f)");
-  mount->add_option("-o", m.options, "mount options: allow_other, allow_root, uid=N, gid=N, "
-                                     "file_mode=OCTAL, dir_mode=OCTAL, default_permissions, ro "
-                                     "(comma-separated, repeatable)");
+  mount->add_option("-o", m.options,
+                    "mount options, comma-separated, repeatable: allow_other, allow_root, uid=N, "
+                    "gid=N, file_mode=OCTAL, dir_mode=OCTAL, default_permissions, ro, ..., and "
+                    "every long option below as name=value (artifact_root=OLD=NEW, refresh=5, "
+                    "log_level=debug); nofail, _netdev, noauto, x-systemd.* are ignored");
   mount->add_option("--artifact-root", m.artifact_roots,
                     "OLD=NEW: read artifacts whose URI starts with OLD from NEW (repeatable)");
   mount->add_option("--refresh", m.refresh_seconds, "seconds between checks for store changes")
@@ -88,8 +125,30 @@ int RunCli(int argc, char** argv) {
   ls->add_option("args", ls_pos, "STORE [PATH]")->required()->expected(1, 2);
   ls->add_option("--artifact-root", ls_roots, "OLD=NEW, as for mount");
 
+  // CLI11 takes an argument vector in reverse order.
+  auto parse = [&app](std::vector<std::string> args) {
+    std::reverse(args.begin(), args.end());
+    app.parse(std::move(args));
+  };
+  const std::vector<std::string> args = Arguments(argc, argv);
   try {
-    app.parse(argc, argv);
+    parse(args);
+    if (mount->parsed() && !m.options.empty()) {
+      // zenfs's own options in -o lists become their long options, and the command line
+      // is read again with them, so they are checked (and conflict) exactly like those.
+      auto expanded = ExpandMountOptions(m.options, LongOptionsOf(*mount));
+      if (!expanded.ok()) {
+        std::cerr << "zenfs mount: " << expanded.status().message() << "\n";
+        return kExitUsage;
+      }
+      if (!expanded->args.empty()) {
+        std::vector<std::string> again = args;
+        again.insert(again.end(), expanded->args.begin(), expanded->args.end());
+        app.clear();
+        parse(std::move(again));
+      }
+      m.options = std::move(expanded->fuse);
+    }
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {

@@ -7,9 +7,12 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/wait.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
@@ -17,6 +20,7 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <thread>
 
 #include "fs/fuse_adapter.h"
 #include "fs/log.h"
@@ -247,6 +251,10 @@ Status ParseFuseOptions(const std::vector<std::string>& in, std::vector<std::str
     }
   }
   if (allow_other && !default_permissions) fuse_opts->push_back("default_permissions");
+  // Never device nodes or set-user-id programs from a store, whatever -o says (mount.fuse3
+  // adds dev,suid for root): a shared node's users would run what a store writer put there.
+  fuse_opts->push_back("nosuid");
+  fuse_opts->push_back("nodev");
   // A read-only kernel mount: writes fail with EROFS before they reach zenfs, and reading
   // a directory does not mark its atime stale (which would cost a GETATTR per folder on
   // every walk, defeating the attribute cache).
@@ -256,9 +264,75 @@ Status ParseFuseOptions(const std::vector<std::string>& in, std::vector<std::str
   return Status::Ok();
 }
 
+// `path` made absolute against the working directory, when it names something on disk
+// (store URLs and missing paths stay as given): the daemon leaves its caller's directory.
+std::string AbsoluteIfLocal(const std::string& path) {
+  struct stat sb;
+  if (path.empty() || path[0] == '/' || stat(path.c_str(), &sb) != 0) return path;
+  char cwd[PATH_MAX];
+  if (getcwd(cwd, sizeof cwd) == nullptr) return path;
+  return std::string(cwd) + "/" + path;
+}
+
+// What a daemon owes the system it runs in. It leaves its caller's working directory
+// (which could otherwise never be unmounted while it runs), so "/" is its directory. A
+// umask of 027: nothing zenfs may create (cache files, under a 0700 folder anyway) is
+// ever world-readable, while the admin group may read it. Every descriptor it inherited
+// beyond stdin/stdout/stderr and `keep` is closed: a caller's open file, socket or lock
+// must not live as long as the mount.
+void BecomeDaemon(int keep) {
+  if (chdir("/") != 0) {
+    // "/" always exists; nothing to do but carry on in the old directory.
+  }
+  umask(027);
+  if (keep > 3) close_range(3, static_cast<unsigned>(keep) - 1, 0);
+  close_range(static_cast<unsigned>(std::max(keep, 2)) + 1, ~0U, 0);
+}
+
+// Type=notify readiness for systemd (sd_notify(3)): READY=1 once the mount answers, which
+// is only after the session loop runs, so a thread of its own waits for a statfs of the
+// mountpoint (never cached: it always reaches the daemon) to succeed; STOPPING=1 when the
+// mount goes away. Does nothing without NOTIFY_SOCKET. Start and Stop: one thread.
+class ReadyNotifier {
+ public:
+  explicit ReadyNotifier(std::string mountpoint) : mountpoint_(std::move(mountpoint)) {}
+  ~ReadyNotifier() { Stop(); }
+  ReadyNotifier(const ReadyNotifier&) = delete;
+  ReadyNotifier& operator=(const ReadyNotifier&) = delete;
+
+  void Start() {
+    if (std::getenv("NOTIFY_SOCKET") == nullptr) return;
+    waiter_ = std::thread([this] {
+      while (!stop_.load()) {
+        struct statvfs vfs;
+        if (statvfs(mountpoint_.c_str(), &vfs) == 0 && MountedType(mountpoint_) == "fuse.zenfs") {
+          sd_notifyf(0, "READY=1\nSTATUS=serving on %s", mountpoint_.c_str());
+          return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    });
+  }
+  // Once the mount is gone (the session loop returned).
+  void Stop() {
+    if (!waiter_.joinable()) return;
+    stop_.store(true);
+    waiter_.join();
+    sd_notify(0, "STOPPING=1");
+  }
+
+ private:
+  std::string mountpoint_;
+  std::atomic<bool> stop_{false};
+  std::thread waiter_;
+};
+
 }  // namespace
 
-int MountCommand(const MountArgs& args) {
+int MountCommand(const MountArgs& given) {
+  MountArgs args = given;
+  if (args.store) args.store = AbsoluteIfLocal(*args.store);
+  args.mountpoint = AbsoluteIfLocal(args.mountpoint);
   // Two malloc arenas, not one per worker thread: the daemon's memory is the store's
   // picture plus small, short-lived request buffers, and per-thread arenas kept tens of
   // MiB of freed request memory each after a walk.
@@ -276,7 +350,7 @@ int MountCommand(const MountArgs& args) {
   sopts.max_threads = args.threads;
   Status s = ParseFuseOptions(args.options, &sopts.fuse_options, &topts);
   if (!s.ok()) {
-    std::cerr << "zenfs mount: " << s.message() << "\n";
+    std::cerr << console.ErrorPrefix() << "zenfs mount: " << s.message() << "\n";
     return kExitUsage;
   }
   // Reads the store and checks the mountpoint: in this process when in the foreground,
@@ -308,19 +382,22 @@ int MountCommand(const MountArgs& args) {
     int code = kExitOk;
     s = prepare(&code);
     if (!s.ok()) {
-      std::cerr << "zenfs mount: " << s.message() << "\n";
+      std::cerr << console.ErrorPrefix() << "zenfs mount: " << s.message() << "\n";
       return code;
     }
     Tree tree(*store->catalog, *store->artifacts, console, topts, std::move(store->snapshot));
     bool mounted = false;
+    ReadyNotifier ready(sopts.mountpoint);
     s = ServeMount(tree, console, sopts, [&](const Status& m) {
       mounted = m.ok();
       if (!m.ok()) return;
       RaiseReadahead(sopts.mountpoint, console);
       console.Info("serving " + topts.store_path + " on " + sopts.mountpoint);
+      ready.Start();
     });
+    ready.Stop();
     if (!s.ok()) {
-      std::cerr << "zenfs mount: " << s.message() << "\n";
+      std::cerr << console.ErrorPrefix() << "zenfs mount: " << s.message() << "\n";
       return mounted ? kExitMount : (s.code() == Status::Code::kInvalidArgument ? kExitUsage : kExitMount);
     }
     console.Info("unmounted " + sopts.mountpoint);
@@ -363,6 +440,7 @@ int MountCommand(const MountArgs& args) {
   }
   close(pipefd[0]);
   setsid();
+  BecomeDaemon(pipefd[1]);
   auto report = [&](char result, const std::string& msg) {
     (void)!write(pipefd[1], &result, 1);
     (void)!write(pipefd[1], msg.data(), msg.size());

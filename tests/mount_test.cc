@@ -1203,7 +1203,10 @@ TEST_F(DemoStoreTest, UsageErrorsAreExit1) {
            {"mount", store_, mnt_, "--refresh", "-5"},
            {"mount", store_, mnt_, "--threads", "0"},
            {"mount", store_, mnt_, "--no-such-flag"},
-           {"no-such-command"}}) {
+           {"no-such-command"},
+           // The form mount.fuse3 runs: an unknown -o item, a mountpoint too many.
+           {store_, mnt_, "-o", "no_such_option"},
+           {store_, mnt_, "extra-arg"}}) {
     std::string shown;
     for (const std::string& a : args) shown += " " + a;
     const CommandResult r = RunZenfs(args);
