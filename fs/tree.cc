@@ -17,6 +17,8 @@ constexpr mode_t kLinkMode = S_IFLNK | 0777;
 // Caches hold at most this many entries, then start over: memory stays bounded whatever
 // the store's size or the number of lookups.
 constexpr std::size_t kCacheCap = 4096;
+// The bytes of meta.json documents the cache keeps for later opens.
+constexpr std::size_t kMetaCacheBytes = 64u << 20;
 // Resolved artifact and log locations: one per output a walk touches, ~500 bytes each
 // (URI, base and root). A walk uses them run by run, so a few thousand are plenty.
 constexpr std::size_t kRefCacheCap = 8192;
@@ -226,6 +228,7 @@ Result<std::vector<Invalidation>> Tree::ReloadLocked(RowScope scope) {
   {
     std::lock_guard<std::mutex> lock(cache_mu_);
     meta_cache_.clear();
+    meta_cache_bytes_ = 0;
     meta_sizes_.clear();
     listing_cache_.clear();
     ref_cache_.clear();
@@ -449,7 +452,8 @@ meta::OutputFacts Tree::OutputFactsOf(const Snapshot& s, const Loc& loc) {
 
 // ---- meta.json ----
 
-Result<std::string> Tree::MetaText(const Snapshot& s, const NodeKey& key, const Loc& loc) {
+Result<std::shared_ptr<const std::string>> Tree::MetaText(const Snapshot& s, const NodeKey& key,
+                                                          const Loc& loc) {
   const std::string ck = CacheKey(s.generation(), key);
   {
     std::lock_guard<std::mutex> lock(cache_mu_);
@@ -497,9 +501,20 @@ Result<std::string> Tree::MetaText(const Snapshot& s, const NodeKey& key, const 
     default:
       return Status::InvalidArgument("not a meta.json");
   }
+  auto shared = std::make_shared<const std::string>(std::move(text));
   std::lock_guard<std::mutex> lock(cache_mu_);
-  PutCapped(&meta_cache_, ck, text);
-  return text;
+  // A document rendered twice at once (two first opens) is kept once: the first wins.
+  auto [it, fresh] = meta_cache_.emplace(ck, shared);
+  if (!fresh) return it->second;
+  meta_cache_bytes_ += shared->size();
+  // Bounded in count and bytes (documents are up to kMaxMetaDocumentBytes each); open
+  // files keep their own reference, so clearing never frees a document in use.
+  if (meta_cache_.size() > kCacheCap || meta_cache_bytes_ > kMetaCacheBytes) {
+    meta_cache_.clear();
+    meta_cache_.emplace(ck, shared);
+    meta_cache_bytes_ = shared->size();
+  }
+  return shared;
 }
 
 Result<std::uint64_t> Tree::MetaSize(const Snapshot& s, const NodeKey& key, const Loc& loc) {
@@ -513,8 +528,8 @@ Result<std::uint64_t> Tree::MetaSize(const Snapshot& s, const NodeKey& key, cons
   if (!text.ok()) return text.status();
   std::lock_guard<std::mutex> lock(cache_mu_);
   if (meta_sizes_.size() >= kSizeCacheCap) meta_sizes_.clear();
-  meta_sizes_[ino] = {s.generation(), text->size()};
-  return text->size();
+  meta_sizes_[ino] = {s.generation(), (*text)->size()};
+  return (*text)->size();
 }
 
 // ---- attributes ----
@@ -1121,9 +1136,9 @@ Result<std::unique_ptr<OpenFile>> Tree::Open(std::uint64_t ino) {
 
 Result<std::size_t> Tree::Read(OpenFile& file, std::uint64_t offset, std::size_t size, char* buf) {
   if (!file.file) {
-    if (offset >= file.content.size()) return std::size_t{0};
-    const std::size_t n = std::min<std::size_t>(size, file.content.size() - offset);
-    std::memcpy(buf, file.content.data() + offset, n);
+    if (offset >= file.content->size()) return std::size_t{0};
+    const std::size_t n = std::min<std::size_t>(size, file.content->size() - offset);
+    std::memcpy(buf, file.content->data() + offset, n);
     return n;
   }
   auto n = file.file->ReadAt(offset, size, buf);

@@ -136,7 +136,9 @@ bool IsFinishedStatus(std::string_view status);
 
 // An open file: meta.json's bytes fixed at open, or an artifact/log file.
 struct OpenFile {
-  std::string content;                 // for meta.json
+  // meta.json's document: one copy per node and generation, shared by every open of it
+  // and the tree's cache (20 opens of a large document hold it once).
+  std::shared_ptr<const std::string> content;
   std::unique_ptr<ArtifactFile> file;  // for artifact and log files
   bool cacheable = false;              // the kernel may keep its pages (immutable bytes)
 };
@@ -199,7 +201,8 @@ class Tree {
   Result<Entry> EntryOf(const Snapshot& s, const NodeKey& key);
   Result<Listing> ListChildren(const Snapshot& s, const NodeKey& key, const Loc& loc);
   Result<NodeKey> Child(const Snapshot& s, const NodeKey& parent, std::string_view name);
-  Result<std::string> MetaText(const Snapshot& s, const NodeKey& key, const Loc& loc);
+  Result<std::shared_ptr<const std::string>> MetaText(const Snapshot& s, const NodeKey& key,
+                                                     const Loc& loc);
   // MetaText's size, remembered per node and generation: a repeated `ls -l` asks for the
   // sizes of thousands of documents it never reads.
   Result<std::uint64_t> MetaSize(const Snapshot& s, const NodeKey& key, const Loc& loc);
@@ -232,7 +235,8 @@ class Tree {
 
   // Bounded caches, keyed by (generation, key); cleared wholesale when full.
   std::mutex cache_mu_;
-  std::unordered_map<std::string, std::string> meta_cache_;
+  std::unordered_map<std::string, std::shared_ptr<const std::string>> meta_cache_;
+  std::size_t meta_cache_bytes_ = 0;  // the documents' sizes in meta_cache_
   std::unordered_map<std::string, std::shared_ptr<const Listing>> listing_cache_;
   std::unordered_map<std::string, Result<ArtifactRef>> ref_cache_;
   struct SizeAt {

@@ -1,5 +1,7 @@
 #include "store/sqlite_util.h"
 
+#include "store/json_limits.h"
+
 namespace zenfs::sql {
 
 Db& Db::operator=(Db&& o) noexcept {
@@ -164,7 +166,14 @@ bool Stmt::Step(Status* status) {
 
 bool Stmt::IsNull(int col) const { return sqlite3_column_type(st_, col) == SQLITE_NULL; }
 
-std::string Stmt::Text(int col) const { return std::string(TextView(col)); }
+std::string Stmt::Text(int col) const {
+  // Sized before it is copied: a value over the cap is never copied or parsed.
+  const int n = sqlite3_column_bytes(st_, col);
+  if (n > 0 && static_cast<std::size_t>(n) > kMaxStoreValueBytes) {
+    return CutNote(static_cast<std::size_t>(n));
+  }
+  return std::string(TextView(col));
+}
 
 std::string_view Stmt::TextView(int col) const {
   const void* p = sqlite3_column_blob(st_, col);

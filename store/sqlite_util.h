@@ -78,10 +78,12 @@ class Stmt {
   bool Step(Status* status);
 
   bool IsNull(int col) const;
-  // Column text, "" for NULL; blobs are returned as their bytes.
+  // Column text, "" for NULL; blobs are returned as their bytes. A value over
+  // kMaxStoreValueBytes (store/json_limits.h) comes back as CutNote, not copied.
   std::string Text(int col) const;
   // The same bytes without a copy: valid until the next Step or Reset.
   std::string_view TextView(int col) const;
+  // Text, or nullopt for NULL.
   std::optional<std::string> OptText(int col) const;
   std::int64_t Int(int col) const;
 

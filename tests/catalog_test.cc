@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "store/demo_writer.h"
+#include "store/json_limits.h"
 #include "store/snapshot.h"
 #include "store/sqlite_catalog.h"
 #include "store/store_locator.h"
@@ -177,29 +178,56 @@ TEST_F(CatalogTest, NeverWritesTheStore) {
   EXPECT_FALSE(std::filesystem::exists(db_ + "-wal"));
 }
 
+// A plain column over kMaxStoreValueBytes comes back as the note (never copied or
+// parsed); one at the cap comes back whole.
+TEST_F(CatalogTest, OversizedPlainValuesBecomeANote) {
+  const std::size_t over = kMaxStoreValueBytes + 1;
+  Sql(db_, "UPDATE step_run SET docstring = printf('%.*c', " + std::to_string(over) +
+               ", 'x'), source_code = printf('%.*c', " + std::to_string(kMaxStoreValueBytes) +
+               ", 'y') WHERE rowid = (SELECT min(rowid) FROM step_run)");
+  auto cat = SqliteCatalog::Open(db_);
+  ASSERT_TRUE(cat.ok());
+  auto rows = (*cat)->LoadRows(RowScope::kAll);
+  ASSERT_TRUE(rows.ok());
+  const StepRow* first = nullptr;
+  for (const StepRow& s : rows->steps) {
+    StepDetail d;
+    ASSERT_TRUE((*cat)->GetStepDetail(std::string(s.id), std::string(s.name), &d).ok());
+    if (d.docstring && d.docstring->size() != 0 && (*d.docstring)[0] == '(') {
+      first = &s;
+      EXPECT_EQ(*d.docstring, CutNote(over));
+      ASSERT_TRUE(d.source_code.has_value());
+      EXPECT_EQ(d.source_code->size(), kMaxStoreValueBytes);
+    }
+  }
+  EXPECT_NE(first, nullptr) << "no step showed the note";
+}
+
 TEST(Decompress, ZenmlCompressedTextRoundTrips) {
   const std::string text = "{\"key\": \"" + std::string(5000, 'x') + "\"}";
-  uLongf n = compressBound(text.size());
-  std::string z(n, '\0');
-  ASSERT_EQ(compress(reinterpret_cast<Bytef*>(z.data()), &n, reinterpret_cast<const Bytef*>(text.data()), text.size()), Z_OK);
-  z.resize(n);
-  // base64 by hand-written table, independent of the code under test.
-  static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string b64;
-  for (std::size_t i = 0; i < z.size(); i += 3) {
-    unsigned v = static_cast<unsigned char>(z[i]) << 16;
-    if (i + 1 < z.size()) v |= static_cast<unsigned char>(z[i + 1]) << 8;
-    if (i + 2 < z.size()) v |= static_cast<unsigned char>(z[i + 2]);
-    b64 += k[(v >> 18) & 63];
-    b64 += k[(v >> 12) & 63];
-    b64 += i + 1 < z.size() ? k[(v >> 6) & 63] : '=';
-    b64 += i + 2 < z.size() ? k[v & 63] : '=';
-  }
-  const std::string stored = std::string("\0zenml-compressed:zlib:v1:", 26) + b64;
+  const std::string stored = testing::ZenmlCompressed(text);
   EXPECT_EQ(MaybeDecompress(stored), text);
   EXPECT_EQ(MaybeDecompress("plain"), "plain");
   const std::string broken = std::string("\0zenml-compressed:zlib:v1:", 26) + "!!!!";
   EXPECT_EQ(MaybeDecompress(broken), broken);
+}
+
+// A compressed bomb (a few KB stored, far more inflated) and a value just over the cap
+// become the note, never the inflated text; a value at the cap is kept whole.
+TEST(Decompress, InflationIsCappedWithANote) {
+  const std::string bomb_text = "{\"k\": \"" + std::string(32u << 20, 'a') + "\"}";
+  const std::string bomb = testing::ZenmlCompressed(bomb_text, 9);
+  ASSERT_LT(bomb.size(), 1u << 20);
+  const std::string out = MaybeDecompress(bomb);
+  EXPECT_LT(out.size(), 300u);
+  EXPECT_NE(out.find("cut by zenfs"), std::string::npos) << out;
+  EXPECT_NE(out.find(std::to_string(bomb.size()) + " bytes"), std::string::npos) << out;
+  EXPECT_TRUE(nlohmann::json::parse("\"" + out + "\"", nullptr, false).is_string());
+
+  const std::string at_cap(kMaxStoreValueBytes, 'b');
+  EXPECT_EQ(MaybeDecompress(testing::ZenmlCompressed(at_cap)), at_cap);
+  const std::string over = MaybeDecompress(testing::ZenmlCompressed(at_cap + "b"));
+  EXPECT_NE(over.find("cut by zenfs"), std::string::npos);
 }
 
 TEST(DecodeBase64, Cases) {
