@@ -1,7 +1,9 @@
 #include "store/sqlite_catalog.h"
 
+#include <fcntl.h>
 #include <openssl/evp.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <deque>
@@ -196,7 +198,9 @@ Result<std::unique_ptr<SqliteCatalog>> SqliteCatalog::Open(const std::string& db
   struct stat sb;
   if (stat(db_path.c_str(), &sb) != 0) return Status::NotFound(db_path + ": no such file");
   if (!S_ISREG(sb.st_mode)) return Status::InvalidArgument(db_path + ": not a regular file");
-  auto db = sql::Db::OpenReadOnly(db_path);
+  const bool at_rest = WalAtRest(db_path);
+  const FileSig sig = SigOf(db_path);
+  auto db = sql::Db::OpenReadOnly(db_path, at_rest);
   if (!db.ok()) return db.status();
   auto schema = StoreSchema::Read(*db);
   if (!schema.ok()) {
@@ -220,35 +224,89 @@ Result<std::unique_ptr<SqliteCatalog>> SqliteCatalog::Open(const std::string& db
   }
   auto cat = std::unique_ptr<SqliteCatalog>(new SqliteCatalog(db_path, std::move(*schema)));
   cat->version_db_ = std::move(*db);
+  cat->at_rest_ = at_rest;
+  cat->rest_sig_ = sig;
   return cat;
 }
 
-Result<std::unique_ptr<sql::Db>> SqliteCatalog::Acquire() {
+bool SqliteCatalog::WalAtRest(const std::string& path) {
+  struct stat sb;
+  if (stat((path + "-wal").c_str(), &sb) == 0) return false;
+  // The header's read and write versions (bytes 18 and 19) are 2 in WAL mode.
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0) return false;
+  unsigned char header[20] = {};
+  const bool wal = pread(fd, header, sizeof header, 0) == static_cast<ssize_t>(sizeof header) &&
+                   header[18] == 2 && header[19] == 2;
+  close(fd);
+  return wal;
+}
+
+SqliteCatalog::FileSig SqliteCatalog::SigOf(const std::string& path) {
+  struct stat sb;
+  if (stat(path.c_str(), &sb) != 0) return FileSig{};
+  return FileSig{static_cast<std::uint64_t>(sb.st_dev), static_cast<std::uint64_t>(sb.st_ino),
+                 static_cast<std::uint64_t>(sb.st_size),
+                 static_cast<std::int64_t>(sb.st_mtim.tv_sec) * 1000000000 + sb.st_mtim.tv_nsec,
+                 static_cast<std::int64_t>(sb.st_ctim.tv_sec) * 1000000000 + sb.st_ctim.tv_nsec};
+}
+
+Result<std::unique_ptr<sql::Db>> SqliteCatalog::Acquire(std::uint64_t* epoch) {
+  bool at_rest = false;
   {
     std::lock_guard<std::mutex> lock(pool_mu_);
-    if (!pool_.empty()) {
-      auto db = std::move(pool_.back());
+    *epoch = epoch_;
+    at_rest = at_rest_;
+    while (!pool_.empty()) {
+      auto [e, db] = std::move(pool_.back());
       pool_.pop_back();
-      return db;
+      if (e == epoch_) return std::move(db);
     }
   }
-  auto db = sql::Db::OpenReadOnly(path_);
+  auto db = sql::Db::OpenReadOnly(path_, at_rest);
   if (!db.ok()) return db.status();
   return std::make_unique<sql::Db>(std::move(*db));
 }
 
-void SqliteCatalog::Release(std::unique_ptr<sql::Db> db) {
+void SqliteCatalog::Release(std::unique_ptr<sql::Db> db, std::uint64_t epoch) {
   std::lock_guard<std::mutex> lock(pool_mu_);
-  // Bounded: at most one idle connection per FUSE worker thread in practice.
-  if (pool_.size() < 16) pool_.push_back(std::move(db));
+  // Bounded: at most one idle connection per FUSE worker thread in practice. A connection
+  // of an older epoch is closed: it may show the store as it was.
+  if (epoch == epoch_ && pool_.size() < 16) pool_.emplace_back(epoch, std::move(db));
 }
 
+// A request that reads through an immutable connection while a writer's checkpoint
+// rewrites zenml.db (a writer that came and went between two refreshes) may see a torn
+// page and fail (EIO) once; the next refresh starts a new epoch. A writer that stays
+// (ZenML's server, a running pipeline) keeps its -wal file, so the mount switches to
+// ordinary connections at the next refresh, before its first checkpoint in practice.
 Result<std::int64_t> SqliteCatalog::ChangeCounter() {
   std::lock_guard<std::mutex> lock(version_mu_);
+  bool at_rest = false;
+  {
+    std::lock_guard<std::mutex> pool_lock(pool_mu_);
+    at_rest = at_rest_;
+  }
+  if (at_rest) {
+    const FileSig sig = SigOf(path_);  // before the new connection: a later change shows
+    const bool still = WalAtRest(path_);
+    if (!still || !(sig == rest_sig_)) {
+      auto db = sql::Db::OpenReadOnly(path_, still);
+      if (!db.ok()) return db.status();
+      version_db_ = std::move(*db);
+      ++reopened_;
+      rest_sig_ = sig;
+      std::lock_guard<std::mutex> pool_lock(pool_mu_);
+      ++epoch_;
+      at_rest_ = still;
+      pool_.clear();
+    }
+  }
   std::int64_t v = 0;
   Status s = ForEachRow(version_db_, "PRAGMA data_version", [&](const sql::Stmt& st) { v = st.Int(0); });
   if (!s.ok()) return s;
-  return v;
+  // data_version counts within one connection; a new connection starts a new range.
+  return reopened_ * (std::int64_t{1} << 32) + v;
 }
 
 // Room for a table's rows before reading them: growing a vector of a million rows by
@@ -355,7 +413,8 @@ Status SqliteCatalog::LoadStepRows(const sql::Db& db, StoreRows* out) {
 }
 
 Result<StoreRows> SqliteCatalog::LoadRows(RowScope scope) {
-  auto conn = Acquire();
+  std::uint64_t epoch = 0;
+  auto conn = Acquire(&epoch);
   if (!conn.ok()) return conn.status();
   sql::Db& db = **conn;
   StoreRows rows;
@@ -416,7 +475,7 @@ Result<StoreRows> SqliteCatalog::LoadRows(RowScope scope) {
       if (!s.ok()) return s;
     }
   }
-  Release(std::move(*conn));
+  Release(std::move(*conn), epoch);
   return rows;
 }
 
@@ -443,7 +502,8 @@ Status SqliteCatalog::MetadataOn(const sql::Db& db, std::string_view type, const
 }
 
 Status SqliteCatalog::InReadTxn(const std::function<Status(sql::Db&)>& body) {
-  auto conn = Acquire();
+  std::uint64_t epoch = 0;
+  auto conn = Acquire(&epoch);
   if (!conn.ok()) return conn.status();
   Status s;
   {
@@ -451,7 +511,7 @@ Status SqliteCatalog::InReadTxn(const std::function<Status(sql::Db&)>& body) {
     if (!txn.status().ok()) return txn.status();
     s = body(**conn);
   }
-  Release(std::move(*conn));
+  Release(std::move(*conn), epoch);
   return s;
 }
 
@@ -485,10 +545,11 @@ Status SqliteCatalog::GetArtifactDetail(const std::string& version_id, ArtifactD
 
 Status SqliteCatalog::GetMetadata(std::string_view resource_type, const std::string& resource_id,
                                   std::vector<MetadataRow>* out) {
-  auto conn = Acquire();
+  std::uint64_t epoch = 0;
+  auto conn = Acquire(&epoch);
   if (!conn.ok()) return conn.status();
   Status s = MetadataOn(**conn, resource_type, resource_id, out);
-  Release(std::move(*conn));
+  Release(std::move(*conn), epoch);
   return s;
 }
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <set>
 
 #include <gtest/gtest.h>
 
@@ -158,7 +159,13 @@ TEST_F(CatalogTest, FirstRunsPlaceThePipelinesAsAllTheirRunsDo) {
   EXPECT_TRUE(moved_first) << "the run without a start time should lead its pipeline";
 }
 
-TEST_F(CatalogTest, NeverWritesTheStore) {
+class CatalogJournalTest : public CatalogTest, public ::testing::WithParamInterface<const char*> {};
+
+// In either journal mode: zenml.db unchanged, and no file made beside it (SQLite's
+// read-only WAL access would make -wal and -shm: a WAL store at rest is read immutable).
+TEST_P(CatalogJournalTest, NeverWritesTheStore) {
+  Sql(db_, std::string("PRAGMA journal_mode = ") + GetParam());
+  ASSERT_FALSE(std::filesystem::exists(db_ + "-wal"));
   const std::string sum = testing::FileSha256(db_);
   const auto mtime = std::filesystem::last_write_time(db_);
   {
@@ -176,6 +183,63 @@ TEST_F(CatalogTest, NeverWritesTheStore) {
   EXPECT_EQ(std::filesystem::last_write_time(db_), mtime);
   EXPECT_FALSE(std::filesystem::exists(db_ + "-journal"));
   EXPECT_FALSE(std::filesystem::exists(db_ + "-wal"));
+  EXPECT_FALSE(std::filesystem::exists(db_ + "-shm"));
+}
+
+INSTANTIATE_TEST_SUITE_P(JournalModes, CatalogJournalTest, ::testing::Values("delete", "wal"));
+
+// The names of the pipelines the catalog reads now.
+std::set<std::string> PipelineNames(Catalog& cat) {
+  std::set<std::string> names;
+  auto rows = cat.LoadRows(RowScope::kPipelines);
+  EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+  if (rows.ok()) {
+    for (const PipelineRow& p : rows->pipelines) names.insert(std::string(p.name));
+  }
+  return names;
+}
+
+// A WAL store read at rest still shows a writer's changes: one that came and went between
+// two calls (its checkpoint rewrote zenml.db and removed -wal), and one that stays (its
+// -wal file is there: the catalog reads through ordinary connections from then on).
+TEST_F(CatalogTest, WalStoreAtRestNoticesWriters) {
+  Sql(db_, "PRAGMA journal_mode = wal");
+  auto cat = SqliteCatalog::Open(db_);
+  ASSERT_TRUE(cat.ok());
+  auto c0 = (*cat)->ChangeCounter();
+  ASSERT_TRUE(c0.ok());
+  EXPECT_EQ(PipelineNames(**cat).count("renamed_once"), 0u);
+
+  // A writer that comes and goes.
+  Sql(db_, "UPDATE pipeline SET name = 'renamed_once' WHERE rowid = (SELECT min(rowid) FROM pipeline)");
+  ASSERT_FALSE(std::filesystem::exists(db_ + "-wal"));
+  auto c1 = (*cat)->ChangeCounter();
+  ASSERT_TRUE(c1.ok());
+  EXPECT_NE(*c1, *c0);
+  EXPECT_EQ(PipelineNames(**cat).count("renamed_once"), 1u);
+  auto same = (*cat)->ChangeCounter();
+  ASSERT_TRUE(same.ok());
+  EXPECT_EQ(*same, *c1) << "no change, same counter";
+
+  // A writer that stays.
+  sqlite3* w = nullptr;
+  ASSERT_EQ(sqlite3_open(db_.c_str(), &w), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(w, "UPDATE pipeline SET name = 'renamed_twice' WHERE name = 'renamed_once'",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  ASSERT_TRUE(std::filesystem::exists(db_ + "-wal"));
+  auto c2 = (*cat)->ChangeCounter();
+  ASSERT_TRUE(c2.ok());
+  EXPECT_NE(*c2, *c1);
+  EXPECT_EQ(PipelineNames(**cat).count("renamed_twice"), 1u);
+  ASSERT_EQ(sqlite3_exec(w, "UPDATE pipeline SET name = 'renamed_thrice' WHERE name = 'renamed_twice'",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  auto c3 = (*cat)->ChangeCounter();
+  ASSERT_TRUE(c3.ok());
+  EXPECT_NE(*c3, *c2);
+  EXPECT_EQ(PipelineNames(**cat).count("renamed_thrice"), 1u);
+  sqlite3_close(w);
 }
 
 // A plain column over kMaxStoreValueBytes comes back as the note (never copied or
