@@ -233,7 +233,10 @@ Result<std::vector<Invalidation>> Tree::ReloadLocked(RowScope scope) {
     listing_cache_.clear();
     ref_cache_.clear();
   }
-  return DiffSnapshots(*before, *after);
+  std::vector<Invalidation> inv =
+      DiffSnapshots(*before, *after, [this](const NodeKey& k) { return HomeOf(k); });
+  AddDisplaced(&inv);
+  return inv;
 }
 
 namespace {
@@ -304,16 +307,71 @@ Result<NodeKey> Tree::KeyOf(std::uint64_t ino) {
   return UnpackKey(it->second.key);
 }
 
-Status Tree::Count(const NodeKey& key, std::uint64_t ino) {
-  std::lock_guard<std::mutex> lock(nodes_mu_);
+std::uint64_t Tree::HomeOf(const NodeKey& key) const {
+  if (key.kind == NodeKind::kRoot || !options_.inode_hash) return InodeOf(key);
+  const std::uint64_t h = options_.inode_hash(key);
+  return h <= kRootIno ? h + 2 : h;
+}
+
+// Collisions are resolved by order of first reference: of two keys with one home, the
+// one the kernel looked up first keeps it. The same store gives the same numbers after a
+// remount whenever no two keys collide (every key at its home); with a collision, the
+// numbers of the colliding keys depend on which was looked up first, and a displaced key
+// forgotten and looked up again takes the first free number of its sequence then.
+Result<std::uint64_t> Tree::Count(const NodeKey& key) {
+  // An odd step visits every number before it repeats; far from home, so keys whose homes
+  // are neighbours do not probe into each other's sequences.
+  constexpr std::uint64_t kProbeStep = 0x9e3779b97f4a7c15ull;
+  constexpr int kMaxProbes = 64;
   std::string packed = PackKey(key);
-  auto [it, inserted] = nodes_.try_emplace(ino, NodeRec{packed, 0});
-  if (!inserted && it->second.key != packed) {
-    log_.Error("inode hash collision at " + std::to_string(ino) + " for " + key.id + "/" + key.rel);
-    return Status::IOError("inode collision");
+  const std::uint64_t home = HomeOf(key);
+  std::lock_guard<std::mutex> lock(nodes_mu_);
+  auto d = displaced_.find(packed);
+  std::uint64_t ino = d != displaced_.end() ? d->second.ino : home;
+  for (int i = 1; d == displaced_.end(); ++i) {
+    auto it = nodes_.find(ino);
+    if (it == nodes_.end() || it->second.key == packed) break;
+    if (i > kMaxProbes) {
+      log_.Error("no free inode number for " + key.id + "/" + key.rel);
+      return Status::IOError("inode numbers exhausted");
+    }
+    ino = home + static_cast<std::uint64_t>(i) * kProbeStep;
+    if (ino <= kRootIno) ino += 2;
   }
+  if (ino != home && d == displaced_.end()) {
+    log_.Warning("inode collision: " + key.id + "/" + key.rel + " takes " + std::to_string(ino) +
+                 " instead of " + std::to_string(home));
+    displaced_.emplace(packed, Displaced{ino, home});
+  }
+  auto [it, inserted] = nodes_.try_emplace(ino, NodeRec{std::move(packed), 0});
   ++it->second.nlookup;
-  return Status::Ok();
+  return ino;
+}
+
+std::uint64_t Tree::InoOf(const NodeKey& key) {
+  const std::uint64_t home = HomeOf(key);
+  std::lock_guard<std::mutex> lock(nodes_mu_);
+  if (displaced_.empty()) return home;
+  auto d = displaced_.find(PackKey(key));
+  return d != displaced_.end() ? d->second.ino : home;
+}
+
+void Tree::AddDisplaced(std::vector<Invalidation>* inv) {
+  std::unordered_multimap<std::uint64_t, std::uint64_t> by_home;
+  {
+    std::lock_guard<std::mutex> lock(nodes_mu_);
+    for (const auto& [key, d] : displaced_) by_home.emplace(d.home, d.ino);
+  }
+  if (by_home.empty()) return;
+  const std::size_t n = inv->size();
+  for (std::size_t i = 0; i < n; ++i) {
+    auto [first, last] = by_home.equal_range((*inv)[i].ino);
+    for (auto it = first; it != last; ++it) {
+      Invalidation copy = (*inv)[i];
+      copy.ino = it->second;
+      inv->push_back(std::move(copy));
+    }
+  }
 }
 
 void Tree::Forget(std::uint64_t ino, std::uint64_t nlookup) {
@@ -327,11 +385,15 @@ void Tree::Forget(std::uint64_t ino, std::uint64_t nlookup) {
   if (it->second.nlookup < nlookup) {
     // The kernel never forgets more than it was told; if it seems to, the count is wrong.
     log_.Error("lookup count underflow on inode " + std::to_string(ino));
+    if (!displaced_.empty()) displaced_.erase(it->second.key);
     nodes_.erase(it);
     return;
   }
   it->second.nlookup -= nlookup;
-  if (it->second.nlookup == 0) nodes_.erase(it);
+  if (it->second.nlookup == 0) {
+    if (!displaced_.empty()) displaced_.erase(it->second.key);
+    nodes_.erase(it);
+  }
 }
 
 // ---- locating keys in a snapshot ----
@@ -518,17 +580,17 @@ Result<std::shared_ptr<const std::string>> Tree::MetaText(const Snapshot& s, con
 }
 
 Result<std::uint64_t> Tree::MetaSize(const Snapshot& s, const NodeKey& key, const Loc& loc) {
-  const std::uint64_t ino = InodeOf(key);
+  std::string packed = PackKey(key);
   {
     std::lock_guard<std::mutex> lock(cache_mu_);
-    auto it = meta_sizes_.find(ino);
+    auto it = meta_sizes_.find(packed);
     if (it != meta_sizes_.end() && it->second.generation == s.generation()) return it->second.size;
   }
   auto text = MetaText(s, key, loc);
   if (!text.ok()) return text.status();
   std::lock_guard<std::mutex> lock(cache_mu_);
   if (meta_sizes_.size() >= kSizeCacheCap) meta_sizes_.clear();
-  meta_sizes_[ino] = {s.generation(), (*text)->size()};
+  meta_sizes_[std::move(packed)] = {s.generation(), (*text)->size()};
   return (*text)->size();
 }
 
@@ -563,7 +625,7 @@ Result<Entry> Tree::EntryOf(const Snapshot& s, const NodeKey& key) {
   if (!loc.ok()) return loc.status();
   Entry e;
   Attr& a = e.attr;
-  a.ino = InodeOf(key);
+  a.ino = InoOf(key);
   a.uid = options_.uid;
   a.gid = options_.gid;
   a.io_size = kArtifactIo;
@@ -678,7 +740,7 @@ Result<Entry> Tree::EntryOf(const Snapshot& s, const NodeKey& key) {
 Result<Listing> Tree::ListChildren(const Snapshot& s, const NodeKey& key, const Loc& loc) {
   Listing l;
   auto add = [&](std::string name, NodeKey k, mode_t type) {
-    const std::uint64_t ino = InodeOf(k);
+    const std::uint64_t ino = InoOf(k);
     l.items.push_back({std::move(name), std::move(k), ino, type});
   };
   switch (key.kind) {
@@ -842,7 +904,7 @@ Result<NodeKey> Tree::Child(const Snapshot& s, const NodeKey& parent, std::strin
     default:
       break;
   }
-  auto listing = OpenDir(InodeOf(parent));
+  auto listing = OpenDirOf(parent);
   if (!listing.ok()) return listing.status();
   for (const Listing::Item& item : (*listing)->items) {
     if (item.name == name) return item.key;
@@ -866,8 +928,8 @@ void DiffNames(std::uint64_t dir, const std::vector<std::string>& before,
   }
 }
 
-void Inode(NodeKind kind, const std::string& id, std::vector<Invalidation>* out) {
-  out->push_back({Invalidation::Kind::kInode, InodeOf({kind, id, "", ""}), ""});
+void Inode(const InodeHash& ino_of, NodeKind kind, const std::string& id, std::vector<Invalidation>* out) {
+  out->push_back({Invalidation::Kind::kInode, ino_of({kind, id, "", ""}), ""});
 }
 
 // A step's state as the tree shows it; equal fingerprints mean nothing to invalidate.
@@ -889,15 +951,16 @@ std::string RunPrint(const Snapshot& s, int run) {
 
 }  // namespace
 
-std::vector<Invalidation> DiffSnapshots(const Snapshot& before, const Snapshot& after) {
+std::vector<Invalidation> DiffSnapshots(const Snapshot& before, const Snapshot& after,
+                                        const InodeHash& ino_of) {
   std::vector<Invalidation> out;
   DiffNames(kRootIno, before.pipeline_names(), after.pipeline_names(), &out);
-  if (before.pipeline_names() != after.pipeline_names()) Inode(NodeKind::kRootMeta, "", &out);
+  if (before.pipeline_names() != after.pipeline_names()) Inode(ino_of, NodeKind::kRootMeta, "", &out);
   // The root's time is its first pipeline's first run's.
   auto root_time = [](const Snapshot& s) { return s.pipelines().empty() ? 0 : s.pipelines().front().first.when; };
   if (root_time(before) != root_time(after)) {
     out.push_back({Invalidation::Kind::kInode, kRootIno, ""});
-    Inode(NodeKind::kRootMeta, "", &out);
+    Inode(ino_of, NodeKind::kRootMeta, "", &out);
   }
   for (const Snapshot::Pipeline& p : before.pipelines()) {
     const int q = after.FindPipeline(p.id);
@@ -906,16 +969,16 @@ std::vector<Invalidation> DiffSnapshots(const Snapshot& before, const Snapshot& 
     if (before.scope() == RowScope::kPipelines) {
       // Its runs were never listed: only its own time (its first run's) can be stale.
       if (p.first.when != np.first.when) {
-        Inode(NodeKind::kPipeline, p.id, &out);
-        Inode(NodeKind::kRunsDir, p.id, &out);
+        Inode(ino_of, NodeKind::kPipeline, p.id, &out);
+        Inode(ino_of, NodeKind::kRunsDir, p.id, &out);
       }
       continue;
     }
     if (p.run_names != np.run_names || p.runs.size() != np.runs.size()) {
-      DiffNames(InodeOf({NodeKind::kRunsDir, p.id, "", ""}), p.run_names, np.run_names, &out);
-      Inode(NodeKind::kPipelineMeta, p.id, &out);
-      Inode(NodeKind::kLatest, p.id, &out);
-      Inode(NodeKind::kPipeline, p.id, &out);
+      DiffNames(ino_of({NodeKind::kRunsDir, p.id, "", ""}), p.run_names, np.run_names, &out);
+      Inode(ino_of, NodeKind::kPipelineMeta, p.id, &out);
+      Inode(ino_of, NodeKind::kLatest, p.id, &out);
+      Inode(ino_of, NodeKind::kPipeline, p.id, &out);
     }
   }
   for (std::size_t i = 0; i < before.rows().runs.size(); ++i) {
@@ -930,11 +993,11 @@ std::vector<Invalidation> DiffSnapshots(const Snapshot& before, const Snapshot& 
     // A picture without steps never answered for anything that shows them (SnapshotFor),
     // so the kernel holds nothing of them to forget.
     if (before.scope() != RowScope::kAll) {
-      if (changed) Inode(NodeKind::kRun, id, &out);
+      if (changed) Inode(ino_of, NodeKind::kRun, id, &out);
       continue;
     }
     if (a.step_names != b.step_names) {
-      DiffNames(InodeOf({NodeKind::kStepsDir, id, "", ""}), a.step_names, b.step_names, &out);
+      DiffNames(ino_of({NodeKind::kStepsDir, id, "", ""}), a.step_names, b.step_names, &out);
       changed = true;
     }
     for (int st : a.steps) {
@@ -943,11 +1006,11 @@ std::vector<Invalidation> DiffSnapshots(const Snapshot& before, const Snapshot& 
       if (nst < 0 || after.step(nst).run != nrun) continue;
       if (StepPrint(before, st) == StepPrint(after, nst)) continue;
       changed = true;
-      Inode(NodeKind::kStep, sid, &out);
-      Inode(NodeKind::kStepMeta, sid, &out);
-      Inode(NodeKind::kLogs, sid, &out);
-      Inode(NodeKind::kOutputLink, sid, &out);
-      DiffNames(InodeOf({NodeKind::kOutputsDir, sid, "", ""}), before.step(st).output_names,
+      Inode(ino_of, NodeKind::kStep, sid, &out);
+      Inode(ino_of, NodeKind::kStepMeta, sid, &out);
+      Inode(ino_of, NodeKind::kLogs, sid, &out);
+      Inode(ino_of, NodeKind::kOutputLink, sid, &out);
+      DiffNames(ino_of({NodeKind::kOutputsDir, sid, "", ""}), before.step(st).output_names,
                 after.step(nst).output_names, &out);
       // The fixed entries that come and go: `output` (exactly one output) and `logs`.
       auto fixed = [](const Snapshot::Step& x) {
@@ -955,11 +1018,11 @@ std::vector<Invalidation> DiffSnapshots(const Snapshot& before, const Snapshot& 
       };
       const std::vector<std::string> fixed_before = fixed(before.step(st));
       const std::vector<std::string> fixed_after = fixed(after.step(nst));
-      DiffNames(InodeOf({NodeKind::kStep, sid, "", ""}), fixed_before, fixed_after, &out);
+      DiffNames(ino_of({NodeKind::kStep, sid, "", ""}), fixed_before, fixed_after, &out);
     }
     if (changed) {
-      Inode(NodeKind::kRun, id, &out);
-      Inode(NodeKind::kRunMeta, id, &out);
+      Inode(ino_of, NodeKind::kRun, id, &out);
+      Inode(ino_of, NodeKind::kRunMeta, id, &out);
     }
   }
   return out;
@@ -1009,8 +1072,9 @@ Result<Entry> Tree::Lookup(std::uint64_t parent, std::string_view name) {
   }
   auto e = EntryOf(**snap, *key);
   if (!e.ok()) return e.status();
-  Status c = Count(*key, e->attr.ino);
-  if (!c.ok()) return c;
+  auto ino = Count(*key);
+  if (!ino.ok()) return ino.status();
+  e->attr.ino = *ino;
   return e;
 }
 
@@ -1032,8 +1096,9 @@ Result<Entry> Tree::Remember(const Listing::Item& item) {
   if (!snap.ok()) return snap.status();
   auto e = EntryOf(**snap, item.key);
   if (!e.ok()) return e.status();
-  Status c = Count(item.key, e->attr.ino);
-  if (!c.ok()) return c;
+  auto ino = Count(item.key);
+  if (!ino.ok()) return ino.status();
+  e->attr.ino = *ino;
   return e;
 }
 
@@ -1046,6 +1111,7 @@ Result<Entry> Tree::GetAttr(std::uint64_t ino) {
   // The kernel holds this inode, so its object existed: gone now means deleted under the
   // mount (an open file's fstat), which is ESTALE rather than "no such name".
   if (!e.ok() && e.status().code() == Status::Code::kNotFound) return Status::Stale(e.status().message());
+  if (e.ok()) e->attr.ino = ino;
   return e;
 }
 
@@ -1071,18 +1137,22 @@ Result<std::string> Tree::ReadLink(std::uint64_t ino) {
 Result<std::shared_ptr<const Listing>> Tree::OpenDir(std::uint64_t ino) {
   auto key = KeyOf(ino);
   if (!key.ok()) return key.status();
-  auto got = SnapshotFor(ContentScope(key->kind));
+  return OpenDirOf(*key);
+}
+
+Result<std::shared_ptr<const Listing>> Tree::OpenDirOf(const NodeKey& key) {
+  auto got = SnapshotFor(ContentScope(key.kind));
   if (!got.ok()) return got.status();
   const std::shared_ptr<const Snapshot> snap = std::move(*got);
-  const std::string ck = CacheKey(snap->generation(), *key);
+  const std::string ck = CacheKey(snap->generation(), key);
   {
     std::lock_guard<std::mutex> lock(cache_mu_);
     auto it = listing_cache_.find(ck);
     if (it != listing_cache_.end()) return it->second;
   }
-  auto loc = Locate(*snap, *key);
+  auto loc = Locate(*snap, key);
   if (!loc.ok()) return loc.status();
-  auto listing = ListChildren(*snap, *key, *loc);
+  auto listing = ListChildren(*snap, key, *loc);
   if (!listing.ok()) return listing.status();
   auto shared = std::make_shared<const Listing>(std::move(*listing));
   std::lock_guard<std::mutex> lock(cache_mu_);

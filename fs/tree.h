@@ -26,6 +26,10 @@ namespace zenfs {
 
 inline constexpr std::uint64_t kRootIno = 1;  // FUSE_ROOT_ID
 
+struct NodeKey;
+// A key's home inode number (InodeOf; tests pass one that collides).
+using InodeHash = std::function<std::uint64_t(const NodeKey&)>;
+
 struct TreeOptions {
   uid_t uid = 0;
   gid_t gid = 0;
@@ -34,6 +38,7 @@ struct TreeOptions {
   // files, and artifact files. Deletions are still invalidated explicitly.
   double finished_timeout = 3600.0;
   std::string store_path;        // shown in the root's meta.json
+  InodeHash inode_hash;          // empty: InodeOf
 };
 
 enum class NodeKind : std::uint8_t {
@@ -52,6 +57,8 @@ struct NodeKey {
 };
 
 // The inode number of a key: a hash of (kind, ids), never 0 or kRootIno except the root.
+// A node's home: Tree gives a key whose home another key holds the next free number of
+// a fixed probe sequence instead (Tree::Count).
 std::uint64_t InodeOf(const NodeKey& key);
 
 // A key in few bytes, for the table of every inode the kernel holds (hundreds of
@@ -128,7 +135,8 @@ struct Invalidation {
 
 // What changed between two pictures of a store, as kernel cache invalidations. Pure;
 // thread-safe. O(size of the store).
-std::vector<Invalidation> DiffSnapshots(const Snapshot& before, const Snapshot& after);
+std::vector<Invalidation> DiffSnapshots(const Snapshot& before, const Snapshot& after,
+                                        const InodeHash& ino_of = InodeOf);
 
 // Whether a run status is final: completed, failed, cached, stopped (ZenML never changes
 // a run after that, so the kernel may cache it long).
@@ -210,7 +218,18 @@ class Tree {
   Result<ArtifactRef> LogRef(const Snapshot& s, const Loc& loc);
   Result<ArtifactRef> Resolve(const std::string& uri, const std::string& store_root);
   meta::OutputFacts OutputFactsOf(const Snapshot& s, const Loc& loc);
-  Status Count(const NodeKey& key, std::uint64_t ino);
+  // Counts one kernel reference to `key` and returns its inode number: its home
+  // (HomeOf), or, when another key holds the home, the first free number of the fixed
+  // sequence home + i * kProbeStep (i = 1, 2, ...), kept while the kernel holds it.
+  Result<std::uint64_t> Count(const NodeKey& key);
+  // The number Count gave `key` if the kernel holds it, else its home: for answers that
+  // count no reference (readdir's d_ino, invalidations).
+  std::uint64_t InoOf(const NodeKey& key);
+  std::uint64_t HomeOf(const NodeKey& key) const;
+  // Each invalidation of a home number also for the keys displaced from that home.
+  void AddDisplaced(std::vector<Invalidation>* inv);
+  // A directory's listing by its key (not its number, which may be another key's home).
+  Result<std::shared_ptr<const Listing>> OpenDirOf(const NodeKey& key);
 
   Catalog& catalog_;
   ArtifactSource& artifacts_;
@@ -230,8 +249,15 @@ class Tree {
   Status load_error_;
   std::chrono::steady_clock::time_point retry_at_;
 
-  std::mutex nodes_mu_;  // guards nodes_
+  std::mutex nodes_mu_;  // guards nodes_ and displaced_
   std::unordered_map<std::uint64_t, NodeRec> nodes_;
+  // Keys the kernel holds under a number other than their home (a hash collision), by
+  // PackKey: each also in nodes_, removed with it.
+  struct Displaced {
+    std::uint64_t ino = 0;
+    std::uint64_t home = 0;
+  };
+  std::unordered_map<std::string, Displaced> displaced_;
 
   // Bounded caches, keyed by (generation, key); cleared wholesale when full.
   std::mutex cache_mu_;
@@ -243,7 +269,7 @@ class Tree {
     std::uint64_t generation = 0;
     std::uint64_t size = 0;
   };
-  std::unordered_map<std::uint64_t, SizeAt> meta_sizes_;  // by inode; 16 bytes a document
+  std::unordered_map<std::string, SizeAt> meta_sizes_;  // by PackKey
 };
 
 }  // namespace zenfs
