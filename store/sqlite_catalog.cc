@@ -185,6 +185,35 @@ std::string MaybeDecompress(const std::string& value) {
 
 // ---- SqliteCatalog ----
 
+// Read through SQLite's incremental blob I/O, which learns a value's size from the row's
+// header: a SELECT loads a value whole (100 MB included) before its size can be asked.
+std::optional<std::string> SqliteCatalog::Capped(const sql::Db& db, const std::string& table,
+                                                 const std::string& col, std::int64_t rowid) const {
+  if (!schema_.Has(table, col)) return std::nullopt;
+  sqlite3_blob* blob = nullptr;
+  if (sqlite3_blob_open(db.get(), "main", table.c_str(), col.c_str(), rowid, 0, &blob) != SQLITE_OK) {
+    sqlite3_blob_close(blob);
+    // NULL, a number, or a table without rowids: small or absent, read as usual.
+    std::optional<std::string> value;
+    auto st = sql::Stmt::Borrow(db, "SELECT " + schema_.Col(table, col) + " FROM " + table + " WHERE rowid = ?");
+    if (!st.ok()) return std::nullopt;
+    st->BindInt(1, rowid);
+    Status s;
+    if (st->Step(&s)) value = st->OptText(0);
+    return value;
+  }
+  const int n = sqlite3_blob_bytes(blob);
+  std::string value;
+  if (n > 0 && static_cast<std::size_t>(n) > kMaxStoreValueBytes) {
+    value = CutNote(static_cast<std::size_t>(n));
+  } else if (n > 0) {
+    value.resize(static_cast<std::size_t>(n));
+    if (sqlite3_blob_read(blob, value.data(), n, 0) != SQLITE_OK) value.clear();
+  }
+  sqlite3_blob_close(blob);
+  return value;
+}
+
 SqliteCatalog::SqliteCatalog(std::string path, StoreSchema schema)
     : path_(std::move(path)),
       schema_(std::move(schema)),
@@ -486,7 +515,7 @@ Status SqliteCatalog::MetadataOn(const sql::Db& db, std::string_view type, const
     return Status::Ok();
   }
   auto st = sql::Stmt::Borrow(
-      db, "SELECT run_metadata.\"key\", " + schema_.Col("run_metadata", "value") + ", " +
+      db, "SELECT run_metadata.\"key\", run_metadata.rowid, " +
               schema_.Col("run_metadata", "type") + ", " + schema_.Col("run_metadata", "created") +
               " FROM run_metadata_resource JOIN run_metadata ON run_metadata.id = "
               "run_metadata_resource.run_metadata_id WHERE run_metadata_resource.resource_id = ? "
@@ -496,7 +525,8 @@ Status SqliteCatalog::MetadataOn(const sql::Db& db, std::string_view type, const
   st->Bind(2, type);
   Status s;
   while (st->Step(&s)) {
-    out->push_back({st->Text(0), MaybeDecompress(st->Text(1)), st->Text(2), TimeCol(*st, 3)});
+    out->push_back({st->Text(0), MaybeDecompress(Capped(db, "run_metadata", "value", st->Int(1)).value_or("")),
+                    st->Text(2), TimeCol(*st, 3)});
   }
   return s;
 }
@@ -560,13 +590,14 @@ Status SqliteCatalog::GetRunDetail(const std::string& run_id, RunDetail* out) {
     std::optional<std::string> deployment_id;
     s = ForEachBound(db,
                      "SELECT " + (deployment_col_.empty() ? "NULL" : schema_.Col(r, deployment_col_)) +
-                         ", " + schema_.Col(r, "orchestrator_run_id") + ", " +
-                         schema_.Col(r, "pipeline_configuration") + ", " +
+                         ", " + schema_.Col(r, "orchestrator_run_id") + ", pipeline_run.rowid, " +
                          schema_.Col(r, "schedule_id") + " FROM pipeline_run WHERE id = ?",
                      {run_id}, [&](const sql::Stmt& st) {
                        deployment_id = st.OptText(0);
                        out->orchestrator_run_id = st.OptText(1);
-                       if (auto pc = st.OptText(2)) out->pipeline_configuration = MaybeDecompress(*pc);
+                       if (auto pc = Capped(db, r, "pipeline_configuration", st.Int(2))) {
+                         out->pipeline_configuration = MaybeDecompress(*pc);
+                       }
                        out->schedule_id = st.OptText(3);
                      });
     if (s.ok() && deployment_id && schema_.Has(deployment_table_, "id")) {
@@ -574,16 +605,19 @@ Status SqliteCatalog::GetRunDetail(const std::string& run_id, RunDetail* out) {
       std::optional<std::string> code_reference_id;
       s = ForEachBound(
           db,
-          "SELECT " + schema_.Col(d, "pipeline_configuration") + ", " +
+          "SELECT " + d + ".rowid, " +
               schema_.Col(d, "run_name_template") + ", " + schema_.Col(d, "schedule_id") + ", " +
-              schema_.Col(d, "code_path") + ", " + schema_.Col(d, "pipeline_spec") + ", " +
+              schema_.Col(d, "code_path") + ", NULL, " +
               schema_.Col(d, "code_reference_id") + " FROM " + d + " WHERE id = ?",
           {*deployment_id}, [&](const sql::Stmt& st) {
-            if (auto pc = st.OptText(0)) out->pipeline_configuration = MaybeDecompress(*pc);
+            const std::int64_t rowid = st.Int(0);
+            if (auto pc = Capped(db, d, "pipeline_configuration", rowid)) {
+              out->pipeline_configuration = MaybeDecompress(*pc);
+            }
             out->run_name_template = st.OptText(1);
             if (auto sid = st.OptText(2)) out->schedule_id = sid;
             out->code_path = st.OptText(3);
-            if (auto spec = st.OptText(4)) {
+            if (auto spec = Capped(db, d, "pipeline_spec", rowid)) {
               const json j = ParseStoreJson<json>(MaybeDecompress(*spec));
               if (j.is_object() && j.contains("source")) out->pipeline_source = j["source"].dump();
             }
@@ -608,9 +642,10 @@ Result<std::string> SqliteCatalog::DeploymentStepConfig(const sql::Db& db,
   if (schema_.Has("step_configuration", "config") && schema_.Has("step_configuration", "name") &&
       schema_.Has("step_configuration", "snapshot_id")) {
     s = ForEachBound(db,
-                     "SELECT config FROM step_configuration WHERE snapshot_id = ? AND name = ?",
-                     {deployment_id, step_name},
-                     [&](const sql::Stmt& st) { config = MaybeDecompress(st.Text(0)); });
+                     "SELECT rowid FROM step_configuration WHERE snapshot_id = ? AND name = ?",
+                     {deployment_id, step_name}, [&](const sql::Stmt& st) {
+                       config = MaybeDecompress(Capped(db, "step_configuration", "config", st.Int(0)).value_or(""));
+                     });
     if (!s.ok() || !config.empty()) return s.ok() ? Result<std::string>(config) : s;
   }
   if (!schema_.Has(deployment_table_, "step_configurations")) return config;
@@ -624,10 +659,11 @@ Result<std::string> SqliteCatalog::DeploymentStepConfig(const sql::Db& db,
     // The deployment's JSON holds every step; each step's entry is what its meta.json shows.
     auto parsed = std::make_shared<StepConfigs>();
     bool found = false;
-    s = ForEachBound(db, "SELECT step_configurations FROM " + deployment_table_ + " WHERE id = ?",
+    s = ForEachBound(db, "SELECT rowid FROM " + deployment_table_ + " WHERE id = ?",
                      {deployment_id}, [&](const sql::Stmt& st) {
                        found = true;
-                       const json all = ParseStoreJson<json>(MaybeDecompress(st.Text(0)));
+                       const json all = ParseStoreJson<json>(MaybeDecompress(
+                           Capped(db, deployment_table_, "step_configurations", st.Int(0)).value_or("")));
                        if (!all.is_object()) return;
                        for (const auto& [name, value] : all.items()) parsed->emplace(name, value.dump());
                      });
@@ -650,22 +686,24 @@ Status SqliteCatalog::GetStepDetail(const std::string& step_id, const std::strin
     std::optional<std::string> deployment_id;
     s = ForEachBound(
         db,
-        "SELECT " + schema_.Col(t, "docstring") + ", " + schema_.Col(t, "source_code") + ", " +
-            schema_.Col(t, "cache_key") + ", " + schema_.Col(t, "step_configuration") + ", " +
+        "SELECT step_run.rowid, NULL, " + schema_.Col(t, "cache_key") + ", NULL, " +
             (deployment_col_.empty() ? "NULL" : schema_.Col(t, deployment_col_)) +
             " FROM step_run WHERE id = ?",
         {step_id}, [&](const sql::Stmt& st) {
-          out->docstring = st.OptText(0);
-          out->source_code = st.OptText(1);
+          const std::int64_t rowid = st.Int(0);
+          out->docstring = Capped(db, t, "docstring", rowid);
+          out->source_code = Capped(db, t, "source_code", rowid);
           out->cache_key = st.OptText(2);
-          if (auto c = st.OptText(3)) out->step_config = MaybeDecompress(*c);
+          if (auto c = Capped(db, t, "step_configuration", rowid)) out->step_config = MaybeDecompress(*c);
           deployment_id = st.OptText(4);
         });
     if (s.ok() && !out->step_config && schema_.Has("step_configuration", "step_run_id") &&
         schema_.Has("step_configuration", "config")) {
-      s = ForEachBound(db, "SELECT config FROM step_configuration WHERE step_run_id = ?",
-                       {step_id},
-                       [&](const sql::Stmt& st) { out->step_config = MaybeDecompress(st.Text(0)); });
+      s = ForEachBound(db, "SELECT rowid FROM step_configuration WHERE step_run_id = ?", {step_id},
+                       [&](const sql::Stmt& st) {
+                         out->step_config =
+                             MaybeDecompress(Capped(db, "step_configuration", "config", st.Int(0)).value_or(""));
+                       });
     }
     if (s.ok() && !out->step_config && deployment_id) {
       auto cfg = DeploymentStepConfig(db, *deployment_id, step_name);

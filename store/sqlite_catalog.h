@@ -64,6 +64,11 @@ class SqliteCatalog final : public Catalog {
   Status LoadStepRows(const sql::Db& db, StoreRows* out);
   Status MetadataOn(const sql::Db& db, std::string_view type, const std::string& id,
                     std::vector<MetadataRow>* out);
+  // Column `col` of `table`'s row `rowid` (nullopt for NULL or no such column); a value
+  // over kMaxStoreValueBytes is never loaded: CutNote stands for it. For the columns that
+  // hold long text (configurations, source code, metadata values).
+  std::optional<std::string> Capped(const sql::Db& db, const std::string& table, const std::string& col,
+                                    std::int64_t rowid) const;
   Result<std::string> DeploymentStepConfig(const sql::Db& db, const std::string& deployment_id,
                                            const std::string& step_name);
 
