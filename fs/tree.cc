@@ -342,6 +342,7 @@ Result<std::uint64_t> Tree::Count(const NodeKey& key) {
     log_.Warning("inode collision: " + key.id + "/" + key.rel + " takes " + std::to_string(ino) +
                  " instead of " + std::to_string(home));
     displaced_.emplace(packed, Displaced{ino, home});
+    any_displaced_.store(true, std::memory_order_release);
   }
   auto [it, inserted] = nodes_.try_emplace(ino, NodeRec{std::move(packed), 0});
   ++it->second.nlookup;
@@ -350,10 +351,16 @@ Result<std::uint64_t> Tree::Count(const NodeKey& key) {
 
 std::uint64_t Tree::InoOf(const NodeKey& key) {
   const std::uint64_t home = HomeOf(key);
+  // Listings ask for every child: no lock while nothing is displaced (the common case).
+  if (!any_displaced_.load(std::memory_order_acquire)) return home;
   std::lock_guard<std::mutex> lock(nodes_mu_);
-  if (displaced_.empty()) return home;
   auto d = displaced_.find(PackKey(key));
   return d != displaced_.end() ? d->second.ino : home;
+}
+
+void Tree::ForgetDisplaced(const std::string& packed) {
+  if (displaced_.empty() || displaced_.erase(packed) == 0) return;
+  any_displaced_.store(!displaced_.empty(), std::memory_order_release);
 }
 
 void Tree::AddDisplaced(std::vector<Invalidation>* inv) {
@@ -385,13 +392,13 @@ void Tree::Forget(std::uint64_t ino, std::uint64_t nlookup) {
   if (it->second.nlookup < nlookup) {
     // The kernel never forgets more than it was told; if it seems to, the count is wrong.
     log_.Error("lookup count underflow on inode " + std::to_string(ino));
-    if (!displaced_.empty()) displaced_.erase(it->second.key);
+    ForgetDisplaced(it->second.key);
     nodes_.erase(it);
     return;
   }
   it->second.nlookup -= nlookup;
   if (it->second.nlookup == 0) {
-    if (!displaced_.empty()) displaced_.erase(it->second.key);
+    ForgetDisplaced(it->second.key);
     nodes_.erase(it);
   }
 }

@@ -3,6 +3,7 @@
 // (fs/fuse_adapter.cc) decodes requests, calls these, and replies.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -258,6 +259,9 @@ class Tree {
     std::uint64_t home = 0;
   };
   std::unordered_map<std::string, Displaced> displaced_;
+  std::atomic<bool> any_displaced_{false};  // !displaced_.empty(), read without the lock
+  // Drops `packed`'s displacement when the kernel forgot it. Caller holds nodes_mu_.
+  void ForgetDisplaced(const std::string& packed);
 
   // Bounded caches, keyed by (generation, key); cleared wholesale when full.
   std::mutex cache_mu_;

@@ -231,6 +231,9 @@ class TreeTest : public ::testing::Test {
     }
   }
 
+  // Deletes example_pipeline's newest run; checks what Refresh tells the kernel.
+  void DeleteNewestRunAndRefresh(bool displaced);
+
   testing::TempDir dir_;
   std::string db_;
   Logger log_{Logger::Level::kError, false};
@@ -472,7 +475,20 @@ TEST_F(TreeTest, MissingArtifactStillListsAndExplains) {
 namespace zenfs {
 namespace {
 
+// Also with every key of a kind colliding, the folders displaced from their home numbers
+// (another pipeline's were looked up first) are invalidated under their own numbers.
 TEST_F(TreeTest, RefreshSeesChangesAndNamesWhatTheKernelMustForget) {
+  for (const bool colliding : {false, true}) {
+    SCOPED_TRACE(colliding ? "colliding hash" : "real hash");
+    if (colliding) {
+      Open(RowScope::kAll, [](const NodeKey& k) { return 1000 + static_cast<std::uint64_t>(k.kind); });
+      ASSERT_TRUE(Walk("training_pipeline/runs/latest").ok());
+    }
+    ASSERT_NO_FATAL_FAILURE(DeleteNewestRunAndRefresh(colliding));
+  }
+}
+
+void TreeTest::DeleteNewestRunAndRefresh(bool displaced) {
   auto runs = Walk("example_pipeline/runs");
   ASSERT_TRUE(runs.ok());
   auto latest = Walk("example_pipeline/runs/latest");
@@ -495,6 +511,9 @@ TEST_F(TreeTest, RefreshSeesChangesAndNamesWhatTheKernelMustForget) {
   EXPECT_EQ(ToErrno(tree_->Lookup(runs->attr.ino, newest).status()), ENOENT);
   EXPECT_NE(*tree_->ReadLink(latest->attr.ino), newest);
   EXPECT_TRUE(tree_->Refresh().empty()) << "a second refresh finds nothing new";
+  if (displaced) {
+    EXPECT_GT(runs->attr.ino, 1000u + 64) << "the runs folder should have been displaced";
+  }
 }
 
 TEST_F(TreeTest, FixedNamesAreLookedUpWithoutTouchingTheArtifactStore) {
