@@ -7,7 +7,53 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "fs/names.h"
+
 namespace zenfs {
+
+std::string EscapeLogText(std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x80) {
+      // The well-formed sequence starting here, if any (1 to 4 bytes).
+      std::size_t n = 2;
+      while (n <= 4 && i + n <= text.size() && !names::IsValidUtf8(text.substr(i, n))) ++n;
+      if (n <= 4 && i + n <= text.size()) {
+        const bool c1 = n == 2 && c == 0xc2 && static_cast<unsigned char>(text[i + 1]) < 0xa0;
+        if (c1) {  // U+0080..U+009F: some terminals act on these (U+009B is a CSI)
+          const unsigned char v = static_cast<unsigned char>(text[i + 1]);
+          out += "\\u00";
+          out += kHex[v >> 4];
+          out += kHex[v & 15];
+        } else {
+          out.append(text.substr(i, n));
+        }
+        i += n;
+        continue;
+      }
+    } else if (c >= 0x20 && c != 0x7f && c != '\\') {
+      out += static_cast<char>(c);
+      ++i;
+      continue;
+    }
+    switch (c) {
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\\': out += "\\\\"; break;
+      default:
+        out += "\\x";
+        out += kHex[c >> 4];
+        out += kHex[c & 15];
+    }
+    ++i;
+  }
+  return out;
+}
 
 namespace {
 
@@ -44,6 +90,8 @@ void Logger::Log(Level level, std::string_view message) {
   const int lvl = static_cast<int>(level);
   // syslog(3)'s priorities are the journal's "<N>" prefixes too (sd-daemon(3)).
   static constexpr int kPriorities[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
+  const std::string safe = EscapeLogText(message);
+  message = safe;
   std::lock_guard<std::mutex> lock(mu_);
   if (use_syslog_) {
     syslog(kPriorities[lvl], "%.*s", static_cast<int>(message.size()), message.data());

@@ -10,6 +10,12 @@
 
 namespace zenfs {
 
+// `text` made safe for one log line: control characters (C0, DEL and C1), backslashes
+// and bytes of ill-formed UTF-8 become escapes ("\n", "\t", "\\", "\x1b", "\u009b"),
+// so store text (a run name with a newline, a terminal escape) can neither forge a
+// line nor reach the terminal raw. Well-formed UTF-8 otherwise stays as it is.
+std::string EscapeLogText(std::string_view text);
+
 // One sink for every log line. Thread-safe: any FUSE worker may log.
 class Logger {
  public:

@@ -66,8 +66,93 @@ void AddName(json* j, std::string_view raw_text, const std::string& path_name) {
 
 }  // namespace
 
-std::string Dump(const json& j) {
+namespace {
+
+std::string PrettyDump(const json& j) {
   return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+std::size_t DumpedSize(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace).size();
+}
+
+// The child of `node` (an object or array) whose dump is the largest, and its key.
+json* LargestChild(json& node, std::string* key, std::size_t* size) {
+  json* best = nullptr;
+  *size = 0;
+  if (node.is_object()) {
+    for (auto& [k, v] : node.items()) {
+      const std::size_t n = DumpedSize(v);
+      if (best == nullptr || n > *size) {
+        best = &v;
+        *key = k;
+        *size = n;
+      }
+    }
+  } else if (node.is_array()) {
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      const std::size_t n = DumpedSize(node[i]);
+      if (best == nullptr || n > *size) {
+        best = &node[i];
+        *key = std::to_string(i);
+        *size = n;
+      }
+    }
+  }
+  return best;
+}
+
+// Escapes a key for a JSON pointer (RFC 6901).
+std::string PointerToken(const std::string& key) {
+  std::string out;
+  for (char c : key) {
+    if (c == '~') out += "~0";
+    else if (c == '/') out += "~1";
+    else out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+// A document over kMaxMetaDocumentBytes loses its largest fields, largest first, until it
+// fits: each becomes a note with its size, and "zenfs_cut" lists their JSON pointers.
+// The field cut is the smallest one that alone brings the document under the cap, found
+// by descending into the largest child while that child still suffices; when none does,
+// the largest top-level field goes and the search starts over.
+std::string Dump(const json& document) {
+  std::string text = PrettyDump(document);
+  if (text.size() <= kMaxMetaDocumentBytes || !document.is_object()) return text;
+  json j = document;
+  json cut = json::array();
+  // Room for the notes and the list of cuts themselves.
+  constexpr std::size_t kSlack = 64u << 10;
+  while (text.size() > kMaxMetaDocumentBytes - kSlack) {
+    const std::size_t excess = text.size() - (kMaxMetaDocumentBytes - kSlack);
+    json* node = &j;
+    std::string pointer;
+    std::string key;
+    std::size_t size = 0;
+    json* child = LargestChild(*node, &key, &size);
+    if (child == nullptr || size < 256) break;  // only notes and small fields left
+    for (;;) {
+      std::string sub_key;
+      std::size_t sub_size = 0;
+      json* sub = LargestChild(*child, &sub_key, &sub_size);
+      if (sub == nullptr || sub_size < excess) break;
+      pointer += "/" + PointerToken(key);
+      node = child;
+      child = sub;
+      key = sub_key;
+      size = sub_size;
+    }
+    *child = "(cut by zenfs: " + std::to_string(size) + " bytes, to keep meta.json within " +
+             std::to_string(kMaxMetaDocumentBytes) + " bytes)";
+    cut.push_back(pointer + "/" + PointerToken(key));
+    j["zenfs_cut"] = cut;
+    text = PrettyDump(j);
+  }
+  return text;
 }
 
 std::string DashedId(std::string_view id) {

@@ -32,7 +32,9 @@ struct StepMetadata {
   std::vector<MetadataRow> rows;
 };
 
-// Pretty JSON, 2-space indent, trailing newline, ill-formed UTF-8 replaced by U+FFFD.
+// Pretty JSON, 2-space indent, trailing newline, ill-formed UTF-8 replaced by U+FFFD; at
+// most kMaxMetaDocumentBytes (store/json_limits.h): the largest fields of a larger
+// document are cut, each replaced by a note, and "zenfs_cut" lists them.
 std::string Dump(const nlohmann::ordered_json& j);
 
 // "8-4-4-4-12" for a 32-hex-digit id (ZenML's API form), the id unchanged otherwise.

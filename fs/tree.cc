@@ -15,6 +15,8 @@ constexpr mode_t kLinkMode = S_IFLNK | 0777;
 // Caches hold at most this many entries, then start over: memory stays bounded whatever
 // the store's size or the number of lookups.
 constexpr std::size_t kCacheCap = 4096;
+// The bytes of meta.json documents the cache keeps for later opens.
+constexpr std::size_t kMetaCacheBytes = 64u << 20;
 // Resolved artifact and log locations: one per output a walk touches, ~500 bytes each
 // (URI, base and root). A walk uses them run by run, so a few thousand are plenty.
 constexpr std::size_t kRefCacheCap = 8192;
@@ -227,12 +229,16 @@ Result<std::vector<Invalidation>> Tree::ReloadLocked(RowScope scope) {
   {
     std::lock_guard<std::mutex> lock(cache_mu_);
     meta_cache_.clear();
+    meta_cache_bytes_ = 0;
     meta_sizes_.clear();
     listing_cache_.clear();
     ref_cache_.clear();
     chain_cache_.clear();
   }
-  return DiffSnapshots(*before, *after);
+  std::vector<Invalidation> inv =
+      DiffSnapshots(*before, *after, [this](const NodeKey& k) { return HomeOf(k); });
+  AddDisplaced(&inv);
+  return inv;
 }
 
 namespace {
@@ -303,16 +309,78 @@ Result<NodeKey> Tree::KeyOf(std::uint64_t ino) {
   return UnpackKey(it->second.key);
 }
 
-Status Tree::Count(const NodeKey& key, std::uint64_t ino) {
-  std::lock_guard<std::mutex> lock(nodes_mu_);
+std::uint64_t Tree::HomeOf(const NodeKey& key) const {
+  if (key.kind == NodeKind::kRoot || !options_.inode_hash) return InodeOf(key);
+  const std::uint64_t h = options_.inode_hash(key);
+  return h <= kRootIno ? h + 2 : h;
+}
+
+// Collisions are resolved by order of first reference: of two keys with one home, the
+// one the kernel looked up first keeps it. The same store gives the same numbers after a
+// remount whenever no two keys collide (every key at its home); with a collision, the
+// numbers of the colliding keys depend on which was looked up first, and a displaced key
+// forgotten and looked up again takes the first free number of its sequence then.
+Result<std::uint64_t> Tree::Count(const NodeKey& key) {
+  // An odd step visits every number before it repeats; far from home, so keys whose homes
+  // are neighbours do not probe into each other's sequences.
+  constexpr std::uint64_t kProbeStep = 0x9e3779b97f4a7c15ull;
+  constexpr int kMaxProbes = 64;
   std::string packed = PackKey(key);
-  auto [it, inserted] = nodes_.try_emplace(ino, NodeRec{packed, 0});
-  if (!inserted && it->second.key != packed) {
-    log_.Error("inode hash collision at " + std::to_string(ino) + " for " + key.id + "/" + key.rel);
-    return Status::IOError("inode collision");
+  const std::uint64_t home = HomeOf(key);
+  std::lock_guard<std::mutex> lock(nodes_mu_);
+  auto d = displaced_.find(packed);
+  std::uint64_t ino = d != displaced_.end() ? d->second.ino : home;
+  for (int i = 1; d == displaced_.end(); ++i) {
+    auto it = nodes_.find(ino);
+    if (it == nodes_.end() || it->second.key == packed) break;
+    if (i > kMaxProbes) {
+      log_.Error("no free inode number for " + key.id + "/" + key.rel);
+      return Status::IOError("inode numbers exhausted");
+    }
+    ino = home + static_cast<std::uint64_t>(i) * kProbeStep;
+    if (ino <= kRootIno) ino += 2;
   }
+  if (ino != home && d == displaced_.end()) {
+    log_.Warning("inode collision: " + key.id + "/" + key.rel + " takes " + std::to_string(ino) +
+                 " instead of " + std::to_string(home));
+    displaced_.emplace(packed, Displaced{ino, home});
+    any_displaced_.store(true, std::memory_order_release);
+  }
+  auto [it, inserted] = nodes_.try_emplace(ino, NodeRec{std::move(packed), 0});
   ++it->second.nlookup;
-  return Status::Ok();
+  return ino;
+}
+
+std::uint64_t Tree::InoOf(const NodeKey& key) {
+  const std::uint64_t home = HomeOf(key);
+  // Listings ask for every child: no lock while nothing is displaced (the common case).
+  if (!any_displaced_.load(std::memory_order_acquire)) return home;
+  std::lock_guard<std::mutex> lock(nodes_mu_);
+  auto d = displaced_.find(PackKey(key));
+  return d != displaced_.end() ? d->second.ino : home;
+}
+
+void Tree::ForgetDisplaced(const std::string& packed) {
+  if (displaced_.empty() || displaced_.erase(packed) == 0) return;
+  any_displaced_.store(!displaced_.empty(), std::memory_order_release);
+}
+
+void Tree::AddDisplaced(std::vector<Invalidation>* inv) {
+  std::unordered_multimap<std::uint64_t, std::uint64_t> by_home;
+  {
+    std::lock_guard<std::mutex> lock(nodes_mu_);
+    for (const auto& [key, d] : displaced_) by_home.emplace(d.home, d.ino);
+  }
+  if (by_home.empty()) return;
+  const std::size_t n = inv->size();
+  for (std::size_t i = 0; i < n; ++i) {
+    auto [first, last] = by_home.equal_range((*inv)[i].ino);
+    for (auto it = first; it != last; ++it) {
+      Invalidation copy = (*inv)[i];
+      copy.ino = it->second;
+      inv->push_back(std::move(copy));
+    }
+  }
 }
 
 void Tree::Forget(std::uint64_t ino, std::uint64_t nlookup) {
@@ -326,11 +394,15 @@ void Tree::Forget(std::uint64_t ino, std::uint64_t nlookup) {
   if (it->second.nlookup < nlookup) {
     // The kernel never forgets more than it was told; if it seems to, the count is wrong.
     log_.Error("lookup count underflow on inode " + std::to_string(ino));
+    ForgetDisplaced(it->second.key);
     nodes_.erase(it);
     return;
   }
   it->second.nlookup -= nlookup;
-  if (it->second.nlookup == 0) nodes_.erase(it);
+  if (it->second.nlookup == 0) {
+    ForgetDisplaced(it->second.key);
+    nodes_.erase(it);
+  }
 }
 
 // ---- locating keys in a snapshot ----
@@ -501,7 +573,8 @@ meta::OutputFacts Tree::OutputFactsOf(const Snapshot& s, const Loc& loc) {
 
 // ---- meta.json ----
 
-Result<std::string> Tree::MetaText(const Snapshot& s, const NodeKey& key, const Loc& loc) {
+Result<std::shared_ptr<const std::string>> Tree::MetaText(const Snapshot& s, const NodeKey& key,
+                                                          const Loc& loc) {
   const std::string ck = CacheKey(s.generation(), key);
   {
     std::lock_guard<std::mutex> lock(cache_mu_);
@@ -549,24 +622,35 @@ Result<std::string> Tree::MetaText(const Snapshot& s, const NodeKey& key, const 
     default:
       return Status::InvalidArgument("not a meta.json");
   }
+  auto shared = std::make_shared<const std::string>(std::move(text));
   std::lock_guard<std::mutex> lock(cache_mu_);
-  PutCapped(&meta_cache_, ck, text);
-  return text;
+  // A document rendered twice at once (two first opens) is kept once: the first wins.
+  auto [it, fresh] = meta_cache_.emplace(ck, shared);
+  if (!fresh) return it->second;
+  meta_cache_bytes_ += shared->size();
+  // Bounded in count and bytes (documents are up to kMaxMetaDocumentBytes each); open
+  // files keep their own reference, so clearing never frees a document in use.
+  if (meta_cache_.size() > kCacheCap || meta_cache_bytes_ > kMetaCacheBytes) {
+    meta_cache_.clear();
+    meta_cache_.emplace(ck, shared);
+    meta_cache_bytes_ = shared->size();
+  }
+  return shared;
 }
 
 Result<std::uint64_t> Tree::MetaSize(const Snapshot& s, const NodeKey& key, const Loc& loc) {
-  const std::uint64_t ino = InodeOf(key);
+  std::string packed = PackKey(key);
   {
     std::lock_guard<std::mutex> lock(cache_mu_);
-    auto it = meta_sizes_.find(ino);
+    auto it = meta_sizes_.find(packed);
     if (it != meta_sizes_.end() && it->second.generation == s.generation()) return it->second.size;
   }
   auto text = MetaText(s, key, loc);
   if (!text.ok()) return text.status();
   std::lock_guard<std::mutex> lock(cache_mu_);
   if (meta_sizes_.size() >= kSizeCacheCap) meta_sizes_.clear();
-  meta_sizes_[ino] = {s.generation(), text->size()};
-  return text->size();
+  meta_sizes_[std::move(packed)] = {s.generation(), (*text)->size()};
+  return (*text)->size();
 }
 
 // ---- attributes ----
@@ -600,7 +684,7 @@ Result<Entry> Tree::EntryOf(const Snapshot& s, const NodeKey& key) {
   if (!loc.ok()) return loc.status();
   Entry e;
   Attr& a = e.attr;
-  a.ino = InodeOf(key);
+  a.ino = InoOf(key);
   // The tree's own nodes; artifact and logs nodes replace this below.
   const Ownership tree_own = TreeNodeOwnership(options_.perms, IsDirKind(key.kind));
   a.uid = tree_own.uid;
@@ -722,7 +806,7 @@ Result<Entry> Tree::EntryOf(const Snapshot& s, const NodeKey& key) {
 Result<Listing> Tree::ListChildren(const Snapshot& s, const NodeKey& key, const Loc& loc) {
   Listing l;
   auto add = [&](std::string name, NodeKey k, mode_t type) {
-    const std::uint64_t ino = InodeOf(k);
+    const std::uint64_t ino = InoOf(k);
     l.items.push_back({std::move(name), std::move(k), ino, type});
   };
   switch (key.kind) {
@@ -886,7 +970,7 @@ Result<NodeKey> Tree::Child(const Snapshot& s, const NodeKey& parent, std::strin
     default:
       break;
   }
-  auto listing = OpenDir(InodeOf(parent));
+  auto listing = OpenDirOf(parent);
   if (!listing.ok()) return listing.status();
   for (const Listing::Item& item : (*listing)->items) {
     if (item.name == name) return item.key;
@@ -910,8 +994,8 @@ void DiffNames(std::uint64_t dir, const std::vector<std::string>& before,
   }
 }
 
-void Inode(NodeKind kind, const std::string& id, std::vector<Invalidation>* out) {
-  out->push_back({Invalidation::Kind::kInode, InodeOf({kind, id, "", ""}), ""});
+void Inode(const InodeHash& ino_of, NodeKind kind, const std::string& id, std::vector<Invalidation>* out) {
+  out->push_back({Invalidation::Kind::kInode, ino_of({kind, id, "", ""}), ""});
 }
 
 // A step's state as the tree shows it; equal fingerprints mean nothing to invalidate.
@@ -933,15 +1017,16 @@ std::string RunPrint(const Snapshot& s, int run) {
 
 }  // namespace
 
-std::vector<Invalidation> DiffSnapshots(const Snapshot& before, const Snapshot& after) {
+std::vector<Invalidation> DiffSnapshots(const Snapshot& before, const Snapshot& after,
+                                        const InodeHash& ino_of) {
   std::vector<Invalidation> out;
   DiffNames(kRootIno, before.pipeline_names(), after.pipeline_names(), &out);
-  if (before.pipeline_names() != after.pipeline_names()) Inode(NodeKind::kRootMeta, "", &out);
+  if (before.pipeline_names() != after.pipeline_names()) Inode(ino_of, NodeKind::kRootMeta, "", &out);
   // The root's time is its first pipeline's first run's.
   auto root_time = [](const Snapshot& s) { return s.pipelines().empty() ? 0 : s.pipelines().front().first.when; };
   if (root_time(before) != root_time(after)) {
     out.push_back({Invalidation::Kind::kInode, kRootIno, ""});
-    Inode(NodeKind::kRootMeta, "", &out);
+    Inode(ino_of, NodeKind::kRootMeta, "", &out);
   }
   for (const Snapshot::Pipeline& p : before.pipelines()) {
     const int q = after.FindPipeline(p.id);
@@ -950,16 +1035,16 @@ std::vector<Invalidation> DiffSnapshots(const Snapshot& before, const Snapshot& 
     if (before.scope() == RowScope::kPipelines) {
       // Its runs were never listed: only its own time (its first run's) can be stale.
       if (p.first.when != np.first.when) {
-        Inode(NodeKind::kPipeline, p.id, &out);
-        Inode(NodeKind::kRunsDir, p.id, &out);
+        Inode(ino_of, NodeKind::kPipeline, p.id, &out);
+        Inode(ino_of, NodeKind::kRunsDir, p.id, &out);
       }
       continue;
     }
     if (p.run_names != np.run_names || p.runs.size() != np.runs.size()) {
-      DiffNames(InodeOf({NodeKind::kRunsDir, p.id, "", ""}), p.run_names, np.run_names, &out);
-      Inode(NodeKind::kPipelineMeta, p.id, &out);
-      Inode(NodeKind::kLatest, p.id, &out);
-      Inode(NodeKind::kPipeline, p.id, &out);
+      DiffNames(ino_of({NodeKind::kRunsDir, p.id, "", ""}), p.run_names, np.run_names, &out);
+      Inode(ino_of, NodeKind::kPipelineMeta, p.id, &out);
+      Inode(ino_of, NodeKind::kLatest, p.id, &out);
+      Inode(ino_of, NodeKind::kPipeline, p.id, &out);
     }
   }
   for (std::size_t i = 0; i < before.rows().runs.size(); ++i) {
@@ -974,11 +1059,11 @@ std::vector<Invalidation> DiffSnapshots(const Snapshot& before, const Snapshot& 
     // A picture without steps never answered for anything that shows them (SnapshotFor),
     // so the kernel holds nothing of them to forget.
     if (before.scope() != RowScope::kAll) {
-      if (changed) Inode(NodeKind::kRun, id, &out);
+      if (changed) Inode(ino_of, NodeKind::kRun, id, &out);
       continue;
     }
     if (a.step_names != b.step_names) {
-      DiffNames(InodeOf({NodeKind::kStepsDir, id, "", ""}), a.step_names, b.step_names, &out);
+      DiffNames(ino_of({NodeKind::kStepsDir, id, "", ""}), a.step_names, b.step_names, &out);
       changed = true;
     }
     for (int st : a.steps) {
@@ -987,11 +1072,11 @@ std::vector<Invalidation> DiffSnapshots(const Snapshot& before, const Snapshot& 
       if (nst < 0 || after.step(nst).run != nrun) continue;
       if (StepPrint(before, st) == StepPrint(after, nst)) continue;
       changed = true;
-      Inode(NodeKind::kStep, sid, &out);
-      Inode(NodeKind::kStepMeta, sid, &out);
-      Inode(NodeKind::kLogs, sid, &out);
-      Inode(NodeKind::kOutputLink, sid, &out);
-      DiffNames(InodeOf({NodeKind::kOutputsDir, sid, "", ""}), before.step(st).output_names,
+      Inode(ino_of, NodeKind::kStep, sid, &out);
+      Inode(ino_of, NodeKind::kStepMeta, sid, &out);
+      Inode(ino_of, NodeKind::kLogs, sid, &out);
+      Inode(ino_of, NodeKind::kOutputLink, sid, &out);
+      DiffNames(ino_of({NodeKind::kOutputsDir, sid, "", ""}), before.step(st).output_names,
                 after.step(nst).output_names, &out);
       // The fixed entries that come and go: `output` (exactly one output) and `logs`.
       auto fixed = [](const Snapshot::Step& x) {
@@ -999,11 +1084,11 @@ std::vector<Invalidation> DiffSnapshots(const Snapshot& before, const Snapshot& 
       };
       const std::vector<std::string> fixed_before = fixed(before.step(st));
       const std::vector<std::string> fixed_after = fixed(after.step(nst));
-      DiffNames(InodeOf({NodeKind::kStep, sid, "", ""}), fixed_before, fixed_after, &out);
+      DiffNames(ino_of({NodeKind::kStep, sid, "", ""}), fixed_before, fixed_after, &out);
     }
     if (changed) {
-      Inode(NodeKind::kRun, id, &out);
-      Inode(NodeKind::kRunMeta, id, &out);
+      Inode(ino_of, NodeKind::kRun, id, &out);
+      Inode(ino_of, NodeKind::kRunMeta, id, &out);
     }
   }
   return out;
@@ -1053,8 +1138,9 @@ Result<Entry> Tree::Lookup(std::uint64_t parent, std::string_view name) {
   }
   auto e = EntryOf(**snap, *key);
   if (!e.ok()) return e.status();
-  Status c = Count(*key, e->attr.ino);
-  if (!c.ok()) return c;
+  auto ino = Count(*key);
+  if (!ino.ok()) return ino.status();
+  e->attr.ino = *ino;
   return e;
 }
 
@@ -1076,8 +1162,9 @@ Result<Entry> Tree::Remember(const Listing::Item& item) {
   if (!snap.ok()) return snap.status();
   auto e = EntryOf(**snap, item.key);
   if (!e.ok()) return e.status();
-  Status c = Count(item.key, e->attr.ino);
-  if (!c.ok()) return c;
+  auto ino = Count(item.key);
+  if (!ino.ok()) return ino.status();
+  e->attr.ino = *ino;
   return e;
 }
 
@@ -1090,6 +1177,7 @@ Result<Entry> Tree::GetAttr(std::uint64_t ino) {
   // The kernel holds this inode, so its object existed: gone now means deleted under the
   // mount (an open file's fstat), which is ESTALE rather than "no such name".
   if (!e.ok() && e.status().code() == Status::Code::kNotFound) return Status::Stale(e.status().message());
+  if (e.ok()) e->attr.ino = ino;
   return e;
 }
 
@@ -1115,18 +1203,22 @@ Result<std::string> Tree::ReadLink(std::uint64_t ino) {
 Result<std::shared_ptr<const Listing>> Tree::OpenDir(std::uint64_t ino) {
   auto key = KeyOf(ino);
   if (!key.ok()) return key.status();
-  auto got = SnapshotFor(ContentScope(key->kind));
+  return OpenDirOf(*key);
+}
+
+Result<std::shared_ptr<const Listing>> Tree::OpenDirOf(const NodeKey& key) {
+  auto got = SnapshotFor(ContentScope(key.kind));
   if (!got.ok()) return got.status();
   const std::shared_ptr<const Snapshot> snap = std::move(*got);
-  const std::string ck = CacheKey(snap->generation(), *key);
+  const std::string ck = CacheKey(snap->generation(), key);
   {
     std::lock_guard<std::mutex> lock(cache_mu_);
     auto it = listing_cache_.find(ck);
     if (it != listing_cache_.end()) return it->second;
   }
-  auto loc = Locate(*snap, *key);
+  auto loc = Locate(*snap, key);
   if (!loc.ok()) return loc.status();
-  auto listing = ListChildren(*snap, *key, *loc);
+  auto listing = ListChildren(*snap, key, *loc);
   if (!listing.ok()) return listing.status();
   auto shared = std::make_shared<const Listing>(std::move(*listing));
   std::lock_guard<std::mutex> lock(cache_mu_);
@@ -1198,9 +1290,9 @@ Result<std::unique_ptr<OpenFile>> Tree::Open(std::uint64_t ino, const Caller& ca
 
 Result<std::size_t> Tree::Read(OpenFile& file, std::uint64_t offset, std::size_t size, char* buf) {
   if (!file.file) {
-    if (offset >= file.content.size()) return std::size_t{0};
-    const std::size_t n = std::min<std::size_t>(size, file.content.size() - offset);
-    std::memcpy(buf, file.content.data() + offset, n);
+    if (offset >= file.content->size()) return std::size_t{0};
+    const std::size_t n = std::min<std::size_t>(size, file.content->size() - offset);
+    std::memcpy(buf, file.content->data() + offset, n);
     return n;
   }
   auto n = file.file->ReadAt(offset, size, buf);

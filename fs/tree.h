@@ -3,6 +3,7 @@
 // (fs/fuse_adapter.cc) decodes requests, calls these, and replies.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -27,6 +28,10 @@ namespace zenfs {
 
 inline constexpr std::uint64_t kRootIno = 1;  // FUSE_ROOT_ID
 
+struct NodeKey;
+// A key's home inode number (InodeOf; tests pass one that collides).
+using InodeHash = std::function<std::uint64_t(const NodeKey&)>;
+
 struct TreeOptions {
   PermissionOptions perms;  // owners and modes of the nodes (fs/permissions.h)
   double refresh_seconds = 2.0;  // how often to ask the store whether it changed
@@ -34,6 +39,7 @@ struct TreeOptions {
   // files, and artifact files. Deletions are still invalidated explicitly.
   double finished_timeout = 3600.0;
   std::string store_path;        // shown in the root's meta.json
+  InodeHash inode_hash;          // empty: InodeOf
 };
 
 enum class NodeKind : std::uint8_t {
@@ -52,6 +58,8 @@ struct NodeKey {
 };
 
 // The inode number of a key: a hash of (kind, ids), never 0 or kRootIno except the root.
+// A node's home: Tree gives a key whose home another key holds the next free number of
+// a fixed probe sequence instead (Tree::Count).
 std::uint64_t InodeOf(const NodeKey& key);
 
 // A key in few bytes, for the table of every inode the kernel holds (hundreds of
@@ -128,7 +136,8 @@ struct Invalidation {
 
 // What changed between two pictures of a store, as kernel cache invalidations. Pure;
 // thread-safe. O(size of the store).
-std::vector<Invalidation> DiffSnapshots(const Snapshot& before, const Snapshot& after);
+std::vector<Invalidation> DiffSnapshots(const Snapshot& before, const Snapshot& after,
+                                        const InodeHash& ino_of = InodeOf);
 
 // Whether a run status is final: completed, failed, cached, stopped (ZenML never changes
 // a run after that, so the kernel may cache it long).
@@ -136,7 +145,9 @@ bool IsFinishedStatus(std::string_view status);
 
 // An open file: meta.json's bytes fixed at open, or an artifact/log file.
 struct OpenFile {
-  std::string content;                 // for meta.json
+  // meta.json's document: one copy per node and generation, shared by every open of it
+  // and the tree's cache (20 opens of a large document hold it once).
+  std::shared_ptr<const std::string> content;
   std::unique_ptr<ArtifactFile> file;  // for artifact and log files
   bool cacheable = false;              // the kernel may keep its pages (immutable bytes)
 };
@@ -204,7 +215,8 @@ class Tree {
   Result<Entry> EntryOf(const Snapshot& s, const NodeKey& key);
   Result<Listing> ListChildren(const Snapshot& s, const NodeKey& key, const Loc& loc);
   Result<NodeKey> Child(const Snapshot& s, const NodeKey& parent, std::string_view name);
-  Result<std::string> MetaText(const Snapshot& s, const NodeKey& key, const Loc& loc);
+  Result<std::shared_ptr<const std::string>> MetaText(const Snapshot& s, const NodeKey& key,
+                                                     const Loc& loc);
   // MetaText's size, remembered per node and generation: a repeated `ls -l` asks for the
   // sizes of thousands of documents it never reads.
   Result<std::uint64_t> MetaSize(const Snapshot& s, const NodeKey& key, const Loc& loc);
@@ -212,7 +224,18 @@ class Tree {
   Result<ArtifactRef> LogRef(const Snapshot& s, const Loc& loc);
   Result<ArtifactRef> Resolve(const std::string& uri, const std::string& store_root);
   meta::OutputFacts OutputFactsOf(const Snapshot& s, const Loc& loc);
-  Status Count(const NodeKey& key, std::uint64_t ino);
+  // Counts one kernel reference to `key` and returns its inode number: its home
+  // (HomeOf), or, when another key holds the home, the first free number of the fixed
+  // sequence home + i * kProbeStep (i = 1, 2, ...), kept while the kernel holds it.
+  Result<std::uint64_t> Count(const NodeKey& key);
+  // The number Count gave `key` if the kernel holds it, else its home: for answers that
+  // count no reference (readdir's d_ino, invalidations).
+  std::uint64_t InoOf(const NodeKey& key);
+  std::uint64_t HomeOf(const NodeKey& key) const;
+  // Each invalidation of a home number also for the keys displaced from that home.
+  void AddDisplaced(std::vector<Invalidation>* inv);
+  // A directory's listing by its key (not its number, which may be another key's home).
+  Result<std::shared_ptr<const Listing>> OpenDirOf(const NodeKey& key);
   // The owner and mode of an artifact or logs node whose backing file is `info`: its own
   // bits masked by the folders above it (fs/permissions.h). `fresh` stats every folder
   // now (Open); otherwise they come from a cache cleared at each reload.
@@ -240,12 +263,23 @@ class Tree {
   Status load_error_;
   std::chrono::steady_clock::time_point retry_at_;
 
-  std::mutex nodes_mu_;  // guards nodes_
+  std::mutex nodes_mu_;  // guards nodes_ and displaced_
   std::unordered_map<std::uint64_t, NodeRec> nodes_;
+  // Keys the kernel holds under a number other than their home (a hash collision), by
+  // PackKey: each also in nodes_, removed with it.
+  struct Displaced {
+    std::uint64_t ino = 0;
+    std::uint64_t home = 0;
+  };
+  std::unordered_map<std::string, Displaced> displaced_;
+  std::atomic<bool> any_displaced_{false};  // !displaced_.empty(), read without the lock
+  // Drops `packed`'s displacement when the kernel forgot it. Caller holds nodes_mu_.
+  void ForgetDisplaced(const std::string& packed);
 
   // Bounded caches, keyed by (generation, key); cleared wholesale when full.
   std::mutex cache_mu_;
-  std::unordered_map<std::string, std::string> meta_cache_;
+  std::unordered_map<std::string, std::shared_ptr<const std::string>> meta_cache_;
+  std::size_t meta_cache_bytes_ = 0;  // the documents' sizes in meta_cache_
   std::unordered_map<std::string, std::shared_ptr<const Listing>> listing_cache_;
   std::unordered_map<std::string, Result<ArtifactRef>> ref_cache_;
   // FoldersThrough's answers: the folders above each artifact and each folder in it.
@@ -254,7 +288,7 @@ class Tree {
     std::uint64_t generation = 0;
     std::uint64_t size = 0;
   };
-  std::unordered_map<std::uint64_t, SizeAt> meta_sizes_;  // by inode; 16 bytes a document
+  std::unordered_map<std::string, SizeAt> meta_sizes_;  // by PackKey
 };
 
 }  // namespace zenfs

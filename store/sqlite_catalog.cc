@@ -1,7 +1,9 @@
 #include "store/sqlite_catalog.h"
 
+#include <fcntl.h>
 #include <openssl/evp.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <deque>
@@ -164,13 +166,17 @@ std::string MaybeDecompress(const std::string& value) {
   zs.avail_in = static_cast<uInt>(raw->size());
   char buf[16384];
   int rc = Z_OK;
-  // Bounded: a hostile store must not make zenfs inflate without limit.
-  constexpr std::size_t kMaxInflated = 64u << 20;
-  while (rc == Z_OK && out.size() < kMaxInflated) {
+  // Bounded: a hostile store must not make zenfs inflate without limit (zlib reaches a
+  // ratio of 1:1000, so 82 KB stored became 283 MB). Beyond the cap, the note stands for it.
+  while (rc == Z_OK) {
     zs.next_out = reinterpret_cast<Bytef*>(buf);
     zs.avail_out = sizeof buf;
     rc = inflate(&zs, Z_NO_FLUSH);
     out.append(buf, sizeof buf - zs.avail_out);
+    if (out.size() > kMaxStoreValueBytes) {
+      inflateEnd(&zs);
+      return CutNote(value.size(), kMaxStoreValueBytes);
+    }
   }
   inflateEnd(&zs);
   if (rc != Z_STREAM_END) return value;
@@ -178,6 +184,35 @@ std::string MaybeDecompress(const std::string& value) {
 }
 
 // ---- SqliteCatalog ----
+
+// Read through SQLite's incremental blob I/O, which learns a value's size from the row's
+// header: a SELECT loads a value whole (100 MB included) before its size can be asked.
+std::optional<std::string> SqliteCatalog::Capped(const sql::Db& db, const std::string& table,
+                                                 const std::string& col, std::int64_t rowid) const {
+  if (!schema_.Has(table, col)) return std::nullopt;
+  sqlite3_blob* blob = nullptr;
+  if (sqlite3_blob_open(db.get(), "main", table.c_str(), col.c_str(), rowid, 0, &blob) != SQLITE_OK) {
+    sqlite3_blob_close(blob);
+    // NULL, a number, or a table without rowids: small or absent, read as usual.
+    std::optional<std::string> value;
+    auto st = sql::Stmt::Borrow(db, "SELECT " + schema_.Col(table, col) + " FROM " + table + " WHERE rowid = ?");
+    if (!st.ok()) return std::nullopt;
+    st->BindInt(1, rowid);
+    Status s;
+    if (st->Step(&s)) value = st->OptText(0);
+    return value;
+  }
+  const int n = sqlite3_blob_bytes(blob);
+  std::string value;
+  if (n > 0 && static_cast<std::size_t>(n) > kMaxStoreValueBytes) {
+    value = CutNote(static_cast<std::size_t>(n));
+  } else if (n > 0) {
+    value.resize(static_cast<std::size_t>(n));
+    if (sqlite3_blob_read(blob, value.data(), n, 0) != SQLITE_OK) value.clear();
+  }
+  sqlite3_blob_close(blob);
+  return value;
+}
 
 SqliteCatalog::SqliteCatalog(std::string path, StoreSchema schema)
     : path_(std::move(path)),
@@ -192,7 +227,9 @@ Result<std::unique_ptr<SqliteCatalog>> SqliteCatalog::Open(const std::string& db
   struct stat sb;
   if (stat(db_path.c_str(), &sb) != 0) return Status::NotFound(db_path + ": no such file");
   if (!S_ISREG(sb.st_mode)) return Status::InvalidArgument(db_path + ": not a regular file");
-  auto db = sql::Db::OpenReadOnly(db_path);
+  const bool at_rest = WalAtRest(db_path);
+  const FileSig sig = SigOf(db_path);
+  auto db = sql::Db::OpenReadOnly(db_path, at_rest);
   if (!db.ok()) return db.status();
   auto schema = StoreSchema::Read(*db);
   if (!schema.ok()) {
@@ -216,35 +253,89 @@ Result<std::unique_ptr<SqliteCatalog>> SqliteCatalog::Open(const std::string& db
   }
   auto cat = std::unique_ptr<SqliteCatalog>(new SqliteCatalog(db_path, std::move(*schema)));
   cat->version_db_ = std::move(*db);
+  cat->at_rest_ = at_rest;
+  cat->rest_sig_ = sig;
   return cat;
 }
 
-Result<std::unique_ptr<sql::Db>> SqliteCatalog::Acquire() {
+bool SqliteCatalog::WalAtRest(const std::string& path) {
+  struct stat sb;
+  if (stat((path + "-wal").c_str(), &sb) == 0) return false;
+  // The header's read and write versions (bytes 18 and 19) are 2 in WAL mode.
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0) return false;
+  unsigned char header[20] = {};
+  const bool wal = pread(fd, header, sizeof header, 0) == static_cast<ssize_t>(sizeof header) &&
+                   header[18] == 2 && header[19] == 2;
+  close(fd);
+  return wal;
+}
+
+SqliteCatalog::FileSig SqliteCatalog::SigOf(const std::string& path) {
+  struct stat sb;
+  if (stat(path.c_str(), &sb) != 0) return FileSig{};
+  return FileSig{static_cast<std::uint64_t>(sb.st_dev), static_cast<std::uint64_t>(sb.st_ino),
+                 static_cast<std::uint64_t>(sb.st_size),
+                 static_cast<std::int64_t>(sb.st_mtim.tv_sec) * 1000000000 + sb.st_mtim.tv_nsec,
+                 static_cast<std::int64_t>(sb.st_ctim.tv_sec) * 1000000000 + sb.st_ctim.tv_nsec};
+}
+
+Result<std::unique_ptr<sql::Db>> SqliteCatalog::Acquire(std::uint64_t* epoch) {
+  bool at_rest = false;
   {
     std::lock_guard<std::mutex> lock(pool_mu_);
-    if (!pool_.empty()) {
-      auto db = std::move(pool_.back());
+    *epoch = epoch_;
+    at_rest = at_rest_;
+    while (!pool_.empty()) {
+      auto [e, db] = std::move(pool_.back());
       pool_.pop_back();
-      return db;
+      if (e == epoch_) return std::move(db);
     }
   }
-  auto db = sql::Db::OpenReadOnly(path_);
+  auto db = sql::Db::OpenReadOnly(path_, at_rest);
   if (!db.ok()) return db.status();
   return std::make_unique<sql::Db>(std::move(*db));
 }
 
-void SqliteCatalog::Release(std::unique_ptr<sql::Db> db) {
+void SqliteCatalog::Release(std::unique_ptr<sql::Db> db, std::uint64_t epoch) {
   std::lock_guard<std::mutex> lock(pool_mu_);
-  // Bounded: at most one idle connection per FUSE worker thread in practice.
-  if (pool_.size() < 16) pool_.push_back(std::move(db));
+  // Bounded: at most one idle connection per FUSE worker thread in practice. A connection
+  // of an older epoch is closed: it may show the store as it was.
+  if (epoch == epoch_ && pool_.size() < 16) pool_.emplace_back(epoch, std::move(db));
 }
 
+// A request that reads through an immutable connection while a writer's checkpoint
+// rewrites zenml.db (a writer that came and went between two refreshes) may see a torn
+// page and fail (EIO) once; the next refresh starts a new epoch. A writer that stays
+// (ZenML's server, a running pipeline) keeps its -wal file, so the mount switches to
+// ordinary connections at the next refresh, before its first checkpoint in practice.
 Result<std::int64_t> SqliteCatalog::ChangeCounter() {
   std::lock_guard<std::mutex> lock(version_mu_);
+  bool at_rest = false;
+  {
+    std::lock_guard<std::mutex> pool_lock(pool_mu_);
+    at_rest = at_rest_;
+  }
+  if (at_rest) {
+    const FileSig sig = SigOf(path_);  // before the new connection: a later change shows
+    const bool still = WalAtRest(path_);
+    if (!still || !(sig == rest_sig_)) {
+      auto db = sql::Db::OpenReadOnly(path_, still);
+      if (!db.ok()) return db.status();
+      version_db_ = std::move(*db);
+      ++reopened_;
+      rest_sig_ = sig;
+      std::lock_guard<std::mutex> pool_lock(pool_mu_);
+      ++epoch_;
+      at_rest_ = still;
+      pool_.clear();
+    }
+  }
   std::int64_t v = 0;
   Status s = ForEachRow(version_db_, "PRAGMA data_version", [&](const sql::Stmt& st) { v = st.Int(0); });
   if (!s.ok()) return s;
-  return v;
+  // data_version counts within one connection; a new connection starts a new range.
+  return reopened_ * (std::int64_t{1} << 32) + v;
 }
 
 // Room for a table's rows before reading them: growing a vector of a million rows by
@@ -351,7 +442,8 @@ Status SqliteCatalog::LoadStepRows(const sql::Db& db, StoreRows* out) {
 }
 
 Result<StoreRows> SqliteCatalog::LoadRows(RowScope scope) {
-  auto conn = Acquire();
+  std::uint64_t epoch = 0;
+  auto conn = Acquire(&epoch);
   if (!conn.ok()) return conn.status();
   sql::Db& db = **conn;
   StoreRows rows;
@@ -412,7 +504,7 @@ Result<StoreRows> SqliteCatalog::LoadRows(RowScope scope) {
       if (!s.ok()) return s;
     }
   }
-  Release(std::move(*conn));
+  Release(std::move(*conn), epoch);
   return rows;
 }
 
@@ -423,7 +515,7 @@ Status SqliteCatalog::MetadataOn(const sql::Db& db, std::string_view type, const
     return Status::Ok();
   }
   auto st = sql::Stmt::Borrow(
-      db, "SELECT run_metadata.\"key\", " + schema_.Col("run_metadata", "value") + ", " +
+      db, "SELECT run_metadata.\"key\", run_metadata.rowid, " +
               schema_.Col("run_metadata", "type") + ", " + schema_.Col("run_metadata", "created") +
               " FROM run_metadata_resource JOIN run_metadata ON run_metadata.id = "
               "run_metadata_resource.run_metadata_id WHERE run_metadata_resource.resource_id = ? "
@@ -433,13 +525,15 @@ Status SqliteCatalog::MetadataOn(const sql::Db& db, std::string_view type, const
   st->Bind(2, type);
   Status s;
   while (st->Step(&s)) {
-    out->push_back({st->Text(0), MaybeDecompress(st->Text(1)), st->Text(2), TimeCol(*st, 3)});
+    out->push_back({st->Text(0), MaybeDecompress(Capped(db, "run_metadata", "value", st->Int(1)).value_or("")),
+                    st->Text(2), TimeCol(*st, 3)});
   }
   return s;
 }
 
 Status SqliteCatalog::InReadTxn(const std::function<Status(sql::Db&)>& body) {
-  auto conn = Acquire();
+  std::uint64_t epoch = 0;
+  auto conn = Acquire(&epoch);
   if (!conn.ok()) return conn.status();
   Status s;
   {
@@ -447,7 +541,7 @@ Status SqliteCatalog::InReadTxn(const std::function<Status(sql::Db&)>& body) {
     if (!txn.status().ok()) return txn.status();
     s = body(**conn);
   }
-  Release(std::move(*conn));
+  Release(std::move(*conn), epoch);
   return s;
 }
 
@@ -481,10 +575,11 @@ Status SqliteCatalog::GetArtifactDetail(const std::string& version_id, ArtifactD
 
 Status SqliteCatalog::GetMetadata(std::string_view resource_type, const std::string& resource_id,
                                   std::vector<MetadataRow>* out) {
-  auto conn = Acquire();
+  std::uint64_t epoch = 0;
+  auto conn = Acquire(&epoch);
   if (!conn.ok()) return conn.status();
   Status s = MetadataOn(**conn, resource_type, resource_id, out);
-  Release(std::move(*conn));
+  Release(std::move(*conn), epoch);
   return s;
 }
 
@@ -495,13 +590,14 @@ Status SqliteCatalog::GetRunDetail(const std::string& run_id, RunDetail* out) {
     std::optional<std::string> deployment_id;
     s = ForEachBound(db,
                      "SELECT " + (deployment_col_.empty() ? "NULL" : schema_.Col(r, deployment_col_)) +
-                         ", " + schema_.Col(r, "orchestrator_run_id") + ", " +
-                         schema_.Col(r, "pipeline_configuration") + ", " +
+                         ", " + schema_.Col(r, "orchestrator_run_id") + ", pipeline_run.rowid, " +
                          schema_.Col(r, "schedule_id") + " FROM pipeline_run WHERE id = ?",
                      {run_id}, [&](const sql::Stmt& st) {
                        deployment_id = st.OptText(0);
                        out->orchestrator_run_id = st.OptText(1);
-                       if (auto pc = st.OptText(2)) out->pipeline_configuration = MaybeDecompress(*pc);
+                       if (auto pc = Capped(db, r, "pipeline_configuration", st.Int(2))) {
+                         out->pipeline_configuration = MaybeDecompress(*pc);
+                       }
                        out->schedule_id = st.OptText(3);
                      });
     if (s.ok() && deployment_id && schema_.Has(deployment_table_, "id")) {
@@ -509,16 +605,19 @@ Status SqliteCatalog::GetRunDetail(const std::string& run_id, RunDetail* out) {
       std::optional<std::string> code_reference_id;
       s = ForEachBound(
           db,
-          "SELECT " + schema_.Col(d, "pipeline_configuration") + ", " +
+          "SELECT " + d + ".rowid, " +
               schema_.Col(d, "run_name_template") + ", " + schema_.Col(d, "schedule_id") + ", " +
-              schema_.Col(d, "code_path") + ", " + schema_.Col(d, "pipeline_spec") + ", " +
+              schema_.Col(d, "code_path") + ", NULL, " +
               schema_.Col(d, "code_reference_id") + " FROM " + d + " WHERE id = ?",
           {*deployment_id}, [&](const sql::Stmt& st) {
-            if (auto pc = st.OptText(0)) out->pipeline_configuration = MaybeDecompress(*pc);
+            const std::int64_t rowid = st.Int(0);
+            if (auto pc = Capped(db, d, "pipeline_configuration", rowid)) {
+              out->pipeline_configuration = MaybeDecompress(*pc);
+            }
             out->run_name_template = st.OptText(1);
             if (auto sid = st.OptText(2)) out->schedule_id = sid;
             out->code_path = st.OptText(3);
-            if (auto spec = st.OptText(4)) {
+            if (auto spec = Capped(db, d, "pipeline_spec", rowid)) {
               const json j = ParseStoreJson<json>(MaybeDecompress(*spec));
               if (j.is_object() && j.contains("source")) out->pipeline_source = j["source"].dump();
             }
@@ -543,9 +642,10 @@ Result<std::string> SqliteCatalog::DeploymentStepConfig(const sql::Db& db,
   if (schema_.Has("step_configuration", "config") && schema_.Has("step_configuration", "name") &&
       schema_.Has("step_configuration", "snapshot_id")) {
     s = ForEachBound(db,
-                     "SELECT config FROM step_configuration WHERE snapshot_id = ? AND name = ?",
-                     {deployment_id, step_name},
-                     [&](const sql::Stmt& st) { config = MaybeDecompress(st.Text(0)); });
+                     "SELECT rowid FROM step_configuration WHERE snapshot_id = ? AND name = ?",
+                     {deployment_id, step_name}, [&](const sql::Stmt& st) {
+                       config = MaybeDecompress(Capped(db, "step_configuration", "config", st.Int(0)).value_or(""));
+                     });
     if (!s.ok() || !config.empty()) return s.ok() ? Result<std::string>(config) : s;
   }
   if (!schema_.Has(deployment_table_, "step_configurations")) return config;
@@ -559,10 +659,11 @@ Result<std::string> SqliteCatalog::DeploymentStepConfig(const sql::Db& db,
     // The deployment's JSON holds every step; each step's entry is what its meta.json shows.
     auto parsed = std::make_shared<StepConfigs>();
     bool found = false;
-    s = ForEachBound(db, "SELECT step_configurations FROM " + deployment_table_ + " WHERE id = ?",
+    s = ForEachBound(db, "SELECT rowid FROM " + deployment_table_ + " WHERE id = ?",
                      {deployment_id}, [&](const sql::Stmt& st) {
                        found = true;
-                       const json all = ParseStoreJson<json>(MaybeDecompress(st.Text(0)));
+                       const json all = ParseStoreJson<json>(MaybeDecompress(
+                           Capped(db, deployment_table_, "step_configurations", st.Int(0)).value_or("")));
                        if (!all.is_object()) return;
                        for (const auto& [name, value] : all.items()) parsed->emplace(name, value.dump());
                      });
@@ -585,22 +686,24 @@ Status SqliteCatalog::GetStepDetail(const std::string& step_id, const std::strin
     std::optional<std::string> deployment_id;
     s = ForEachBound(
         db,
-        "SELECT " + schema_.Col(t, "docstring") + ", " + schema_.Col(t, "source_code") + ", " +
-            schema_.Col(t, "cache_key") + ", " + schema_.Col(t, "step_configuration") + ", " +
+        "SELECT step_run.rowid, NULL, " + schema_.Col(t, "cache_key") + ", NULL, " +
             (deployment_col_.empty() ? "NULL" : schema_.Col(t, deployment_col_)) +
             " FROM step_run WHERE id = ?",
         {step_id}, [&](const sql::Stmt& st) {
-          out->docstring = st.OptText(0);
-          out->source_code = st.OptText(1);
+          const std::int64_t rowid = st.Int(0);
+          out->docstring = Capped(db, t, "docstring", rowid);
+          out->source_code = Capped(db, t, "source_code", rowid);
           out->cache_key = st.OptText(2);
-          if (auto c = st.OptText(3)) out->step_config = MaybeDecompress(*c);
+          if (auto c = Capped(db, t, "step_configuration", rowid)) out->step_config = MaybeDecompress(*c);
           deployment_id = st.OptText(4);
         });
     if (s.ok() && !out->step_config && schema_.Has("step_configuration", "step_run_id") &&
         schema_.Has("step_configuration", "config")) {
-      s = ForEachBound(db, "SELECT config FROM step_configuration WHERE step_run_id = ?",
-                       {step_id},
-                       [&](const sql::Stmt& st) { out->step_config = MaybeDecompress(st.Text(0)); });
+      s = ForEachBound(db, "SELECT rowid FROM step_configuration WHERE step_run_id = ?", {step_id},
+                       [&](const sql::Stmt& st) {
+                         out->step_config =
+                             MaybeDecompress(Capped(db, "step_configuration", "config", st.Int(0)).value_or(""));
+                       });
     }
     if (s.ok() && !out->step_config && deployment_id) {
       auto cfg = DeploymentStepConfig(db, *deployment_id, step_name);

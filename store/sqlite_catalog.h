@@ -55,14 +55,20 @@ class SqliteCatalog final : public Catalog {
 
  private:
   SqliteCatalog(std::string path, StoreSchema schema);
-  Result<std::unique_ptr<sql::Db>> Acquire();
+  // A connection of the current epoch, pooled or new, and that epoch.
+  Result<std::unique_ptr<sql::Db>> Acquire(std::uint64_t* epoch);
   // Runs `body` in one read transaction on a pooled connection.
   Status InReadTxn(const std::function<Status(sql::Db&)>& body);
-  void Release(std::unique_ptr<sql::Db> db);
+  void Release(std::unique_ptr<sql::Db> db, std::uint64_t epoch);
   Status LoadFirstRuns(const sql::Db& db, StoreRows* out);
   Status LoadStepRows(const sql::Db& db, StoreRows* out);
   Status MetadataOn(const sql::Db& db, std::string_view type, const std::string& id,
                     std::vector<MetadataRow>* out);
+  // Column `col` of `table`'s row `rowid` (nullopt for NULL or no such column); a value
+  // over kMaxStoreValueBytes is never loaded: CutNote stands for it. For the columns that
+  // hold long text (configurations, source code, metadata values).
+  std::optional<std::string> Capped(const sql::Db& db, const std::string& table, const std::string& col,
+                                    std::int64_t rowid) const;
   Result<std::string> DeploymentStepConfig(const sql::Db& db, const std::string& deployment_id,
                                            const std::string& step_name);
 
@@ -79,11 +85,30 @@ class SqliteCatalog final : public Catalog {
   const std::string deployment_table_;  // pipeline_deployment or pipeline_snapshot
   const std::string deployment_col_;    // deployment_id or snapshot_id
 
+  // A WAL store at rest (no -wal file beside it) is read with immutable connections:
+  // SQLite's read-only WAL access would otherwise create -wal and -shm beside the store
+  // and leave them after unmount. Immutable connections see no change, so ChangeCounter
+  // watches the files instead: a change of zenml.db's (inode, size, mtime, ctime) starts
+  // a new epoch of immutable connections; a -wal file (a writer arrived) switches to
+  // ordinary read-only connections for good (the writer made the files, not zenfs).
+  struct FileSig {
+    std::uint64_t dev = 0, ino = 0, size = 0;
+    std::int64_t mtime_ns = 0, ctime_ns = 0;
+    bool operator==(const FileSig&) const = default;
+  };
+  static bool WalAtRest(const std::string& path);
+  static FileSig SigOf(const std::string& path);
+
   std::mutex pool_mu_;
-  std::vector<std::unique_ptr<sql::Db>> pool_;  // idle connections; guarded by pool_mu_
+  // Idle connections with the epoch they were opened in; guarded by pool_mu_.
+  std::vector<std::pair<std::uint64_t, std::unique_ptr<sql::Db>>> pool_;
+  std::uint64_t epoch_ = 0;  // guarded by pool_mu_
+  bool at_rest_ = false;     // immutable connections; guarded by pool_mu_
 
   std::mutex version_mu_;
   sql::Db version_db_;  // PRAGMA data_version is per connection; guarded by version_mu_
+  FileSig rest_sig_;    // zenml.db when the at-rest epoch began; guarded by version_mu_
+  std::int64_t reopened_ = 0;  // connections to version_db_ so far; guarded by version_mu_
 };
 
 // ZenML may store long text as "\x00zenml-compressed:zlib:v1:" + base64(zlib(text)).

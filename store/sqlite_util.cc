@@ -1,5 +1,7 @@
 #include "store/sqlite_util.h"
 
+#include "store/json_limits.h"
+
 namespace zenfs::sql {
 
 Db& Db::operator=(Db&& o) noexcept {
@@ -52,9 +54,11 @@ std::string Db::ErrorMessage() const {
   return db_ != nullptr ? sqlite3_errmsg(db_) : "no database";
 }
 
-Result<Db> Db::Open(const std::string& path, int flags) {
+Result<Db> Db::Open(const std::string& path, int flags, const std::string& uri) {
   sqlite3* raw = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &raw, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+  const int rc = sqlite3_open_v2(uri.empty() ? path.c_str() : uri.c_str(), &raw,
+                                 flags | SQLITE_OPEN_NOMUTEX | (uri.empty() ? 0 : SQLITE_OPEN_URI),
+                                 nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = raw != nullptr ? sqlite3_errmsg(raw) : sqlite3_errstr(rc);
     if (raw != nullptr) sqlite3_close_v2(raw);
@@ -64,8 +68,30 @@ Result<Db> Db::Open(const std::string& path, int flags) {
   return Db(raw, path);
 }
 
-Result<Db> Db::OpenReadOnly(const std::string& path) {
-  auto db = Open(path, SQLITE_OPEN_READONLY);
+namespace {
+
+// "file:" + the path with every byte but [A-Za-z0-9/._-] written as %XX: SQLite's URI
+// form, which a path with "?", "#" or "%" in it would otherwise break.
+std::string FileUri(const std::string& path, const std::string& query) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string uri = "file:";
+  for (unsigned char c : path) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '/' ||
+        c == '.' || c == '_' || c == '-') {
+      uri += static_cast<char>(c);
+    } else {
+      uri += '%';
+      uri += kHex[c >> 4];
+      uri += kHex[c & 15];
+    }
+  }
+  return uri + "?" + query;
+}
+
+}  // namespace
+
+Result<Db> Db::OpenReadOnly(const std::string& path, bool immutable) {
+  auto db = Open(path, SQLITE_OPEN_READONLY, immutable ? FileUri(path, "immutable=1") : "");
   if (!db.ok()) return db;
   // A reader must never make a writer wait long, and never see a half-written state:
   // short read transactions (callers), and a busy timeout for the moments a writer holds
@@ -164,7 +190,14 @@ bool Stmt::Step(Status* status) {
 
 bool Stmt::IsNull(int col) const { return sqlite3_column_type(st_, col) == SQLITE_NULL; }
 
-std::string Stmt::Text(int col) const { return std::string(TextView(col)); }
+std::string Stmt::Text(int col) const {
+  // Sized before it is copied: a value over the cap is never copied or parsed.
+  const int n = sqlite3_column_bytes(st_, col);
+  if (n > 0 && static_cast<std::size_t>(n) > kMaxStoreValueBytes) {
+    return CutNote(static_cast<std::size_t>(n));
+  }
+  return std::string(TextView(col));
+}
 
 std::string_view Stmt::TextView(int col) const {
   const void* p = sqlite3_column_blob(st_, col);

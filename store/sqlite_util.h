@@ -29,9 +29,10 @@ class Db {
   ~Db();
 
   // Opens `path` read-only: never written, never locked for writing, never migrated.
-  // `immutable` also promises SQLite the file cannot change (only for files zenfs knows
-  // nobody writes: tests of a read-only sample).
-  static Result<Db> OpenReadOnly(const std::string& path);
+  // `immutable` (SQLite's URI parameter) also promises SQLite the file does not change:
+  // it then takes no locks and opens no file beside the database (a WAL store's -wal and
+  // -shm), so the caller must notice changes itself (SqliteCatalog does).
+  static Result<Db> OpenReadOnly(const std::string& path, bool immutable = false);
   // Opens or creates `path` for writing (the demo writer).
   static Result<Db> OpenReadWrite(const std::string& path);
 
@@ -46,7 +47,7 @@ class Db {
 
  private:
   Db(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
-  static Result<Db> Open(const std::string& path, int flags);
+  static Result<Db> Open(const std::string& path, int flags, const std::string& uri = "");
 
   void FinalizeCached();
 
@@ -78,10 +79,12 @@ class Stmt {
   bool Step(Status* status);
 
   bool IsNull(int col) const;
-  // Column text, "" for NULL; blobs are returned as their bytes.
+  // Column text, "" for NULL; blobs are returned as their bytes. A value over
+  // kMaxStoreValueBytes (store/json_limits.h) comes back as CutNote, not copied.
   std::string Text(int col) const;
   // The same bytes without a copy: valid until the next Step or Reset.
   std::string_view TextView(int col) const;
+  // Text, or nullopt for NULL.
   std::optional<std::string> OptText(int col) const;
   std::int64_t Int(int col) const;
 

@@ -5,10 +5,12 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <set>
 
 #include <gtest/gtest.h>
 
 #include "store/demo_writer.h"
+#include "store/json_limits.h"
 #include "store/snapshot.h"
 #include "store/sqlite_catalog.h"
 #include "store/store_locator.h"
@@ -157,7 +159,13 @@ TEST_F(CatalogTest, FirstRunsPlaceThePipelinesAsAllTheirRunsDo) {
   EXPECT_TRUE(moved_first) << "the run without a start time should lead its pipeline";
 }
 
-TEST_F(CatalogTest, NeverWritesTheStore) {
+class CatalogJournalTest : public CatalogTest, public ::testing::WithParamInterface<const char*> {};
+
+// In either journal mode: zenml.db unchanged, and no file made beside it (SQLite's
+// read-only WAL access would make -wal and -shm: a WAL store at rest is read immutable).
+TEST_P(CatalogJournalTest, NeverWritesTheStore) {
+  Sql(db_, std::string("PRAGMA journal_mode = ") + GetParam());
+  ASSERT_FALSE(std::filesystem::exists(db_ + "-wal"));
   const std::string sum = testing::FileSha256(db_);
   const auto mtime = std::filesystem::last_write_time(db_);
   {
@@ -175,31 +183,115 @@ TEST_F(CatalogTest, NeverWritesTheStore) {
   EXPECT_EQ(std::filesystem::last_write_time(db_), mtime);
   EXPECT_FALSE(std::filesystem::exists(db_ + "-journal"));
   EXPECT_FALSE(std::filesystem::exists(db_ + "-wal"));
+  EXPECT_FALSE(std::filesystem::exists(db_ + "-shm"));
+}
+
+INSTANTIATE_TEST_SUITE_P(JournalModes, CatalogJournalTest, ::testing::Values("delete", "wal"));
+
+// The names of the pipelines the catalog reads now.
+std::set<std::string> PipelineNames(Catalog& cat) {
+  std::set<std::string> names;
+  auto rows = cat.LoadRows(RowScope::kPipelines);
+  EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+  if (rows.ok()) {
+    for (const PipelineRow& p : rows->pipelines) names.insert(std::string(p.name));
+  }
+  return names;
+}
+
+// A WAL store read at rest still shows a writer's changes: one that came and went between
+// two calls (its checkpoint rewrote zenml.db and removed -wal), and one that stays (its
+// -wal file is there: the catalog reads through ordinary connections from then on).
+TEST_F(CatalogTest, WalStoreAtRestNoticesWriters) {
+  Sql(db_, "PRAGMA journal_mode = wal");
+  auto cat = SqliteCatalog::Open(db_);
+  ASSERT_TRUE(cat.ok());
+  auto c0 = (*cat)->ChangeCounter();
+  ASSERT_TRUE(c0.ok());
+  EXPECT_EQ(PipelineNames(**cat).count("renamed_once"), 0u);
+
+  // A writer that comes and goes.
+  Sql(db_, "UPDATE pipeline SET name = 'renamed_once' WHERE rowid = (SELECT min(rowid) FROM pipeline)");
+  ASSERT_FALSE(std::filesystem::exists(db_ + "-wal"));
+  auto c1 = (*cat)->ChangeCounter();
+  ASSERT_TRUE(c1.ok());
+  EXPECT_NE(*c1, *c0);
+  EXPECT_EQ(PipelineNames(**cat).count("renamed_once"), 1u);
+  auto same = (*cat)->ChangeCounter();
+  ASSERT_TRUE(same.ok());
+  EXPECT_EQ(*same, *c1) << "no change, same counter";
+
+  // A writer that stays.
+  sqlite3* w = nullptr;
+  ASSERT_EQ(sqlite3_open(db_.c_str(), &w), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(w, "UPDATE pipeline SET name = 'renamed_twice' WHERE name = 'renamed_once'",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  ASSERT_TRUE(std::filesystem::exists(db_ + "-wal"));
+  auto c2 = (*cat)->ChangeCounter();
+  ASSERT_TRUE(c2.ok());
+  EXPECT_NE(*c2, *c1);
+  EXPECT_EQ(PipelineNames(**cat).count("renamed_twice"), 1u);
+  ASSERT_EQ(sqlite3_exec(w, "UPDATE pipeline SET name = 'renamed_thrice' WHERE name = 'renamed_twice'",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  auto c3 = (*cat)->ChangeCounter();
+  ASSERT_TRUE(c3.ok());
+  EXPECT_NE(*c3, *c2);
+  EXPECT_EQ(PipelineNames(**cat).count("renamed_thrice"), 1u);
+  sqlite3_close(w);
+}
+
+// A plain column over kMaxStoreValueBytes comes back as the note (never copied or
+// parsed); one at the cap comes back whole.
+TEST_F(CatalogTest, OversizedPlainValuesBecomeANote) {
+  const std::size_t over = kMaxStoreValueBytes + 1;
+  Sql(db_, "UPDATE step_run SET docstring = printf('%.*c', " + std::to_string(over) +
+               ", 'x'), source_code = printf('%.*c', " + std::to_string(kMaxStoreValueBytes) +
+               ", 'y') WHERE rowid = (SELECT min(rowid) FROM step_run)");
+  auto cat = SqliteCatalog::Open(db_);
+  ASSERT_TRUE(cat.ok());
+  auto rows = (*cat)->LoadRows(RowScope::kAll);
+  ASSERT_TRUE(rows.ok());
+  const StepRow* first = nullptr;
+  for (const StepRow& s : rows->steps) {
+    StepDetail d;
+    ASSERT_TRUE((*cat)->GetStepDetail(std::string(s.id), std::string(s.name), &d).ok());
+    if (d.docstring && d.docstring->size() != 0 && (*d.docstring)[0] == '(') {
+      first = &s;
+      EXPECT_EQ(*d.docstring, CutNote(over));
+      ASSERT_TRUE(d.source_code.has_value());
+      EXPECT_EQ(d.source_code->size(), kMaxStoreValueBytes);
+    }
+  }
+  EXPECT_NE(first, nullptr) << "no step showed the note";
 }
 
 TEST(Decompress, ZenmlCompressedTextRoundTrips) {
   const std::string text = "{\"key\": \"" + std::string(5000, 'x') + "\"}";
-  uLongf n = compressBound(text.size());
-  std::string z(n, '\0');
-  ASSERT_EQ(compress(reinterpret_cast<Bytef*>(z.data()), &n, reinterpret_cast<const Bytef*>(text.data()), text.size()), Z_OK);
-  z.resize(n);
-  // base64 by hand-written table, independent of the code under test.
-  static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string b64;
-  for (std::size_t i = 0; i < z.size(); i += 3) {
-    unsigned v = static_cast<unsigned char>(z[i]) << 16;
-    if (i + 1 < z.size()) v |= static_cast<unsigned char>(z[i + 1]) << 8;
-    if (i + 2 < z.size()) v |= static_cast<unsigned char>(z[i + 2]);
-    b64 += k[(v >> 18) & 63];
-    b64 += k[(v >> 12) & 63];
-    b64 += i + 1 < z.size() ? k[(v >> 6) & 63] : '=';
-    b64 += i + 2 < z.size() ? k[v & 63] : '=';
-  }
-  const std::string stored = std::string("\0zenml-compressed:zlib:v1:", 26) + b64;
+  const std::string stored = testing::ZenmlCompressed(text);
   EXPECT_EQ(MaybeDecompress(stored), text);
   EXPECT_EQ(MaybeDecompress("plain"), "plain");
   const std::string broken = std::string("\0zenml-compressed:zlib:v1:", 26) + "!!!!";
   EXPECT_EQ(MaybeDecompress(broken), broken);
+}
+
+// A compressed bomb (a few KB stored, far more inflated) and a value just over the cap
+// become the note, never the inflated text; a value at the cap is kept whole.
+TEST(Decompress, InflationIsCappedWithANote) {
+  const std::string bomb_text = "{\"k\": \"" + std::string(32u << 20, 'a') + "\"}";
+  const std::string bomb = testing::ZenmlCompressed(bomb_text, 9);
+  ASSERT_LT(bomb.size(), 1u << 20);
+  const std::string out = MaybeDecompress(bomb);
+  EXPECT_LT(out.size(), 300u);
+  EXPECT_NE(out.find("cut by zenfs"), std::string::npos) << out;
+  EXPECT_NE(out.find(std::to_string(bomb.size()) + " bytes"), std::string::npos) << out;
+  EXPECT_TRUE(nlohmann::json::parse("\"" + out + "\"", nullptr, false).is_string());
+
+  const std::string at_cap(kMaxStoreValueBytes, 'b');
+  EXPECT_EQ(MaybeDecompress(testing::ZenmlCompressed(at_cap)), at_cap);
+  const std::string over = MaybeDecompress(testing::ZenmlCompressed(at_cap + "b"));
+  EXPECT_NE(over.find("cut by zenfs"), std::string::npos);
 }
 
 TEST(DecodeBase64, Cases) {

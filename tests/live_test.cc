@@ -72,15 +72,19 @@ json Get(const json& j, const char* key) {
   return it == j.end() ? json(nullptr) : *it;
 }
 
-// The daemon's resident set in KiB (VmRSS of /proc/PID/status), nullopt if unreadable.
-std::optional<long> RssKiB(pid_t pid) {
+// A figure in KiB from /proc/PID/status ("VmRSS", "VmHWM"), nullopt if unreadable.
+std::optional<long> StatusKiB(pid_t pid, const std::string& field) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
   std::string line;
   while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
+    if (line.rfind(field + ":", 0) == 0) return std::strtol(line.c_str() + field.size() + 1, nullptr, 10);
   }
   return std::nullopt;
 }
+
+// The daemon's resident set in KiB, now and at its peak.
+std::optional<long> RssKiB(pid_t pid) { return StatusKiB(pid, "VmRSS"); }
+std::optional<long> PeakRssKiB(pid_t pid) { return StatusKiB(pid, "VmHWM"); }
 
 // How many mounts /proc/self/mountinfo shows exactly at `path` (stacked mounts count).
 int MountsAt(const std::string& path) {
@@ -1172,6 +1176,223 @@ TEST_F(LiveTest, MemoryStaysFlatOverRepeatedWalks) {
   EXPECT_LT(rss[4] - rss[1], 16 * 1024) << "the daemon grew by " << (rss[4] - rss[1]) / 1024
                                         << " MiB between walk 2 and walk 5";
   ExpectDaemonAnswers();
+}
+
+// ---------------------------------------------------------------- hostile store values
+
+// Runs `sql` on the store (before it is mounted, or as a writer would).
+void ExecSql(const std::string& db_path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(db_path.c_str(), &db), SQLITE_OK);
+  char* err = nullptr;
+  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
+  const std::string msg = err != nullptr ? err : "";
+  sqlite3_free(err);
+  sqlite3_close(db);
+  ASSERT_EQ(rc, SQLITE_OK) << msg << " in " << sql;
+}
+
+// The first column of every row of `sql`, as text.
+std::vector<std::string> QueryTexts(const std::string& db_path, const std::string& sql) {
+  std::vector<std::string> out;
+  sqlite3* db = nullptr;
+  if (sqlite3_open(db_path.c_str(), &db) != SQLITE_OK) return out;
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK) {
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      const auto* t = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+      out.push_back(t != nullptr ? t : "");
+    }
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return out;
+}
+
+// The id of the newest run of example_pipeline, in SQL.
+constexpr const char* kNewestExampleRun =
+    "SELECT id FROM pipeline_run WHERE pipeline_id = (SELECT id FROM pipeline WHERE name = "
+    "'example_pipeline') ORDER BY rowid DESC LIMIT 1";
+
+// The path of the newest run of example_pipeline, in the mount.
+std::string LatestRun(const std::string& root) {
+  auto target = ReadLink(root + "/example_pipeline/runs/latest");
+  return root + "/example_pipeline/runs/" + target.value_or("?");
+}
+
+// A compressed bomb in every run_metadata value (tens of KB stored, 48 MiB
+// inflated): meta.json stays small and valid and says the value was cut; the daemon
+// stays small. A 3 MiB value (under the cap) opened 20 times at once is held once.
+TEST_F(LiveTest, CompressedBombAndLargeValuesStayBounded) {
+  ASSERT_NO_FATAL_FAILURE(MakeStore({"--artifact-bytes", "0"}));
+  const std::string bomb = ZenmlCompressed("\"" + std::string(48u << 20, 'z') + "\"", 9);
+  ASSERT_LT(bomb.size(), 1u << 20);
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(db_path_.c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db, "UPDATE run_metadata SET value = ?", -1, &st, nullptr), SQLITE_OK);
+    sqlite3_bind_blob(st, 1, bomb.data(), static_cast<int>(bomb.size()), SQLITE_TRANSIENT);
+    EXPECT_EQ(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    EXPECT_GT(sqlite3_changes(db), 0) << "the demo store should have run metadata";
+    sqlite3_close(db);
+  }
+  // A docstring of 3 MiB on every step: each step's meta.json is a large document.
+  ExecSql(db_path_, "UPDATE step_run SET docstring = printf('%.*c', 3145728, 'd')");
+  ASSERT_NO_FATAL_FAILURE(MountIt());
+  const std::string run = LatestRun(root_);
+  const auto before = RssKiB(mount_->pid());
+  ASSERT_TRUE(before.has_value());
+
+  auto text = ReadAll(run + "/meta.json");
+  ASSERT_TRUE(text.has_value()) << std::strerror(errno);
+  EXPECT_LT(text->size(), 64u << 10);
+  const json doc = json::parse(*text, nullptr, false);
+  ASSERT_TRUE(doc.is_object()) << text->substr(0, 400);
+  EXPECT_NE(text->find("cut by zenfs"), std::string::npos) << text->substr(0, 2000);
+
+  const std::string step_meta = run + "/steps/step_1/meta.json";
+  auto one = ReadAll(step_meta);
+  ASSERT_TRUE(one.has_value());
+  ASSERT_GT(one->size(), 3u << 20);
+  ASSERT_TRUE(json::parse(*one, nullptr, false).is_object());
+  std::vector<int> fds;
+  for (int i = 0; i < 20; ++i) {
+    const int fd = open(step_meta.c_str(), O_RDONLY | O_CLOEXEC);
+    ASSERT_GE(fd, 0) << std::strerror(errno);
+    fds.push_back(fd);
+  }
+  for (int fd : fds) {
+    std::string got;
+    char buf[1 << 16];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0) got.append(buf, static_cast<std::size_t>(n));
+    EXPECT_EQ(got.size(), one->size());
+  }
+  const auto during = RssKiB(mount_->pid());
+  for (int fd : fds) close(fd);
+  ASSERT_TRUE(during.has_value());
+  const auto peak = PeakRssKiB(mount_->pid());
+  std::printf("bomb: RSS %ld KiB before, %ld KiB with 20 opens of a %zu-byte meta.json, peak %ld KiB\n", *before,
+              *during, one->size(), peak.value_or(-1));
+  if (!kSanitized) {
+    // One copy is 3 MiB; twenty would be 60 MiB; an inflated bomb 48 MiB a value.
+    EXPECT_LT(*during - *before, 24 * 1024) << "20 opens grew the daemon by " << (*during - *before) / 1024 << " MiB";
+    EXPECT_LT(peak.value_or(0), 160 * 1024) << "peak RSS";
+  }
+  ExpectDaemonAnswers();
+}
+
+// A stored plain value of 100 MB becomes the note; the daemon never holds it whole.
+TEST_F(LiveTest, HugePlainValueBecomesANote) {
+  ASSERT_NO_FATAL_FAILURE(MakeStore({"--artifact-bytes", "0"}));
+  ExecSql(db_path_, "UPDATE step_run SET docstring = printf('%.*c', 100000000, 'h') "
+                    "WHERE pipeline_run_id = (" + std::string(kNewestExampleRun) + ")");
+  ASSERT_NO_FATAL_FAILURE(MountIt());
+  const std::string runs = root_ + "/example_pipeline/runs/";
+  bool seen = false;
+  std::vector<std::string> steps;
+  for (const std::string& run : ListDir(runs).value_or(std::vector<std::string>{})) {
+    if (run == "latest") continue;
+    for (const std::string& step : ListDir(runs + run + "/steps").value_or(std::vector<std::string>{})) {
+      steps.push_back(runs + run + "/steps/" + step);
+    }
+  }
+  ASSERT_FALSE(steps.empty());
+  for (const std::string& step : steps) {
+    auto text = ReadAll(step + "/meta.json");
+    ASSERT_TRUE(text.has_value()) << step << ": " << std::strerror(errno);
+    EXPECT_LT(text->size(), 1u << 20);
+    const json doc = json::parse(*text, nullptr, false);
+    ASSERT_TRUE(doc.is_object());
+    if (doc["docstring"].is_string() && doc["docstring"].get<std::string>().find("cut by zenfs") != std::string::npos) {
+      seen = true;
+      EXPECT_NE(doc["docstring"].get<std::string>().find("100000000 bytes"), std::string::npos) << doc["docstring"];
+    }
+  }
+  EXPECT_TRUE(seen) << "no step showed the note";
+  const auto peak = PeakRssKiB(mount_->pid());
+  ASSERT_TRUE(peak.has_value());
+  std::printf("huge value: daemon peak RSS %ld KiB\n", *peak);
+  if (!kSanitized) {
+    EXPECT_LT(*peak, 60 * 1024) << "the daemon held the value";
+  }
+  ExpectDaemonAnswers();
+}
+
+// A run named to forge a log line and clear the terminal, whose step logs are missing
+// (so the daemon names the run when a read fails): the daemon's stderr holds neither a
+// raw control byte nor the forged line.
+TEST_F(LiveTest, HostileNamesInLogLinesAreEscaped) {
+  ASSERT_NO_FATAL_FAILURE(MakeStore({"--artifact-bytes", "0"}));
+  const std::string run_id = QueryTexts(db_path_, kNewestExampleRun).at(0);
+  ExecSql(db_path_, "UPDATE pipeline_run SET name = 'evil' || char(10) || ' zenfs[1] error: forged' || "
+                    "char(27) || '[2J' WHERE id = '" + run_id + "'");
+  const auto uris = QueryTexts(db_path_, "SELECT logs.uri FROM logs JOIN step_run ON step_run.id = "
+                                         "logs.step_run_id WHERE step_run.pipeline_run_id = '" + run_id + "'");
+  ASSERT_FALSE(uris.empty()) << "the demo store should have step logs";
+  for (const std::string& uri : uris) std::filesystem::remove_all(uri);
+  ASSERT_NO_FATAL_FAILURE(MountIt());
+  std::string run;
+  for (const std::string& name : ListDir(root_ + "/example_pipeline/runs").value_or(std::vector<std::string>{})) {
+    if (name.find("forged") != std::string::npos) run = root_ + "/example_pipeline/runs/" + name;
+  }
+  ASSERT_FALSE(run.empty()) << "the hostile run is not listed";
+  for (const std::string& step : ListDir(run + "/steps").value_or(std::vector<std::string>{})) {
+    errno = 0;
+    EXPECT_FALSE(ReadAll(run + "/steps/" + step + "/logs").has_value()) << step;
+  }
+  std::string log;
+  EXPECT_TRUE(PollUntil([&] {
+    log = mount_->DaemonLog();
+    return log.find("forged") != std::string::npos;
+  })) << "the daemon never logged the run's name:\n" << log;
+  for (unsigned char c : log) {
+    EXPECT_FALSE((c < 0x20 && c != '\n') || c == 0x7f) << "raw control byte " << static_cast<int>(c) << " in:\n" << log;
+  }
+  std::istringstream lines(log);
+  std::string line;
+  while (std::getline(lines, line)) {
+    EXPECT_NE(line.rfind(" zenfs[1]", 0), 0u) << "forged line: " << line;
+    EXPECT_NE(line.rfind("zenfs[1]", 0), 0u) << "forged line: " << line;
+  }
+  ExpectDaemonAnswers();
+}
+
+// ---------------------------------------------------------------- the store is never written
+
+// SHA-256 of every file in the store's folder (zenml.db and whatever lies beside it).
+std::map<std::string, std::string> SumsBeside(const std::string& db_path) {
+  std::map<std::string, std::string> sums;
+  const auto dir = std::filesystem::path(db_path).parent_path();
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    sums[e.path().filename().string()] = e.is_regular_file() ? FileSha256(e.path().string()) : "not a file";
+  }
+  return sums;
+}
+
+class AtRestTest : public LiveTest, public ::testing::WithParamInterface<std::string> {};
+INSTANTIATE_TEST_SUITE_P(JournalModes, AtRestTest, ::testing::Values("delete", "wal"),
+                         [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
+
+// Mounted, walked, read and unmounted: zenml.db and every file beside it unchanged, and
+// no -journal, -wal or -shm file made (SQLite's read-only WAL access would make both).
+TEST_P(AtRestTest, StoreAtRestIsNeverWritten) {
+  ASSERT_NO_FATAL_FAILURE(MakeStore({"--artifact-bytes", "64K"}));
+  ASSERT_NO_FATAL_FAILURE(SetJournalMode(db_path_, GetParam()));
+  const auto before = SumsBeside(db_path_);
+  ASSERT_EQ(before.count("zenml.db-wal"), 0u);
+  ASSERT_NO_FATAL_FAILURE(MountIt());
+  long files = 0;
+  WalkAndRead(root_, &files);
+  EXPECT_GT(files, 10);
+  for (const char* suffix : {"-wal", "-shm", "-journal"}) {
+    EXPECT_FALSE(std::filesystem::exists(db_path_ + suffix)) << suffix << " while mounted";
+  }
+  ExpectDaemonAnswers();
+  mount_.reset();
+  EXPECT_EQ(SumsBeside(db_path_), before);
 }
 
 }  // namespace

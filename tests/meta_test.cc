@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "fs/meta.h"
+#include "store/json_limits.h"
 #include "store/snapshot.h"
 
 namespace zenfs {
@@ -15,6 +16,40 @@ TEST(Meta, DashedId) {
   EXPECT_EQ(meta::DashedId("short"), "short");
   EXPECT_EQ(meta::DashedId("z85c424743374e849f3afbab889a99f8"), "z85c424743374e849f3afbab889a99f8");
   EXPECT_EQ(meta::DashedId(""), "");
+}
+
+// A document over the cap loses its largest field (the smallest one that suffices), keeps
+// the rest, stays valid JSON and says what was cut.
+TEST(Meta, DumpCutsTheLargestFieldsOfAnOversizedDocument) {
+  json j;
+  j["name"] = "run";
+  j["runtime_configuration"] = {{"run_name", "r"},
+                                {"pipeline_configuration", std::string(9u << 20, 'p')}};
+  j["run_metadata"] = {{"small", 1}, {"large", std::string(3u << 20, 'm')}};
+  const std::string text = meta::Dump(j);
+  ASSERT_LE(text.size(), kMaxMetaDocumentBytes);
+  const json back = json::parse(text, nullptr, false);
+  ASSERT_TRUE(back.is_object());
+  EXPECT_EQ(back["zenfs_cut"], json::array({"/runtime_configuration/pipeline_configuration"}));
+  const std::string note = back["runtime_configuration"]["pipeline_configuration"];
+  EXPECT_NE(note.find("cut by zenfs"), std::string::npos) << note;
+  EXPECT_EQ(back["runtime_configuration"]["run_name"], "r");
+  EXPECT_EQ(back["run_metadata"]["large"].get<std::string>().size(), 3u << 20);
+
+  // Many fields, none large enough alone: cut largest first until it fits.
+  json many;
+  for (int i = 0; i < 12; ++i) many["k" + std::to_string(i)] = std::string((1u << 20) + i, 'v');
+  const std::string cut = meta::Dump(many);
+  ASSERT_LE(cut.size(), kMaxMetaDocumentBytes);
+  const json m = json::parse(cut, nullptr, false);
+  ASSERT_TRUE(m.is_object());
+  ASSERT_TRUE(m["zenfs_cut"].is_array());
+  EXPECT_EQ(m["zenfs_cut"][0], "/k11");  // the largest went first
+  EXPECT_EQ(m["k0"].get<std::string>().size(), 1u << 20);
+
+  // Under the cap: unchanged, no zenfs_cut.
+  json small = {{"a", std::string(1000, 'x')}};
+  EXPECT_EQ(meta::Dump(small), small.dump(2) + "\n");
 }
 
 TEST(Meta, ImportPath) {

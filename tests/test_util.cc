@@ -12,6 +12,7 @@
 #include <vector>
 
 #include <openssl/evp.h>
+#include <zlib.h>
 
 namespace zenfs::testing {
 
@@ -97,6 +98,28 @@ std::vector<std::string> ZenmlSamples() {
     start = end + 1;
   }
   return out;
+}
+
+std::string ZenmlCompressed(const std::string& text, int level) {
+  uLongf n = compressBound(text.size());
+  std::string z(n, '\0');
+  if (compress2(reinterpret_cast<Bytef*>(z.data()), &n, reinterpret_cast<const Bytef*>(text.data()),
+                text.size(), level) != Z_OK) {
+    throw std::runtime_error("compress failed");
+  }
+  z.resize(n);
+  static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string b64;
+  for (std::size_t i = 0; i < z.size(); i += 3) {
+    unsigned v = static_cast<unsigned char>(z[i]) << 16;
+    if (i + 1 < z.size()) v |= static_cast<unsigned char>(z[i + 1]) << 8;
+    if (i + 2 < z.size()) v |= static_cast<unsigned char>(z[i + 2]);
+    b64 += k[(v >> 18) & 63];
+    b64 += k[(v >> 12) & 63];
+    b64 += i + 1 < z.size() ? k[(v >> 6) & 63] : '=';
+    b64 += i + 2 < z.size() ? k[v & 63] : '=';
+  }
+  return std::string("\0zenml-compressed:zlib:v1:", 26) + b64;
 }
 
 }  // namespace zenfs::testing

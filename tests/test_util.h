@@ -37,6 +37,9 @@ void WriteFile(const std::string& path, const std::string& content);
 std::string FileSha256(const std::string& path);
 // Lowercase hex SHA-256 of `data`.
 std::string Sha256Hex(const std::string& data);
+// `text` as ZenML stores a long column: "\0zenml-compressed:zlib:v1:" + base64(zlib(text)),
+// the base64 by a hand-written table, independent of the code under test.
+std::string ZenmlCompressed(const std::string& text, int level = 6);
 
 // The genuine ZenML stores named by ZENFS_ZENML_SAMPLE (config directories separated by
 // ':'), in order; empty when it is unset. The first is the ZenML 0.74 sample.

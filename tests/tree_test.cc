@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -130,7 +131,7 @@ class TreeTest : public ::testing::Test {
   }
   // A tree over the store, starting from the whole structure or from part of it (a mount
   // starts from kPipelines).
-  void Open(RowScope scope = RowScope::kAll) {
+  void Open(RowScope scope = RowScope::kAll, InodeHash inode_hash = {}) {
     tree_.reset();
     db_ = dir_.path() + "/store/local_stores/default_zen_store/zenml.db";
     auto cat = SqliteCatalog::Open(db_);
@@ -151,6 +152,7 @@ class TreeTest : public ::testing::Test {
     opts.store_path = db_;
     opts.refresh_seconds = 3600;
     opts.perms = perms_;
+    opts.inode_hash = std::move(inode_hash);
     tree_ = std::make_unique<Tree>(*counting_catalog_, *counting_, log_, opts,
                                    Snapshot::Build(std::move(*rows), 1));
   }
@@ -229,6 +231,9 @@ class TreeTest : public ::testing::Test {
       if (S_ISDIR(e->attr.mode)) Collect(e->attr.ino, child, page, out);
     }
   }
+
+  // Deletes example_pipeline's newest run; checks what Refresh tells the kernel.
+  void DeleteNewestRunAndRefresh(bool displaced);
 
   testing::TempDir dir_;
   std::string db_;
@@ -359,6 +364,59 @@ TEST_F(TreeTest, InodesAreStableAcrossRemounts) {
   EXPECT_NE(first->attr.ino, kRootIno);
 }
 
+// What a whole walk sees: every path's mode and size, and the bytes of its small files.
+std::map<std::string, std::string> Seen(const std::vector<std::pair<std::string, Entry>>& entries,
+                                        const std::function<std::string(std::uint64_t)>& read) {
+  std::map<std::string, std::string> seen;
+  for (const auto& [path, e] : entries) {
+    std::string what = std::to_string(e.attr.mode) + " " + std::to_string(e.attr.size);
+    if (S_ISREG(e.attr.mode) && e.attr.size < (64u << 10)) what += " " + read(e.attr.ino);
+    seen[path] = what;
+  }
+  return seen;
+}
+
+// A hash where every key of a kind collides with every other of that kind: every node
+// still works (lookup, getattr, readdir, open, read give what the real hash gives) under
+// its own inode number, and forgetting a node frees its number.
+TEST_F(TreeTest, InodeCollisionsAreResolved) {
+  std::vector<std::pair<std::string, Entry>> plain;
+  ASSERT_NO_FATAL_FAILURE(Collect(kRootIno, "", 1000, &plain));
+  const auto expected = Seen(plain, [&](std::uint64_t ino) { return ReadAll(ino); });
+
+  Open(RowScope::kAll, [](const NodeKey& k) { return 1000 + static_cast<std::uint64_t>(k.kind); });
+  std::vector<std::pair<std::string, Entry>> colliding;
+  ASSERT_NO_FATAL_FAILURE(Collect(kRootIno, "", 1000, &colliding));
+  EXPECT_EQ(Seen(colliding, [&](std::uint64_t ino) { return ReadAll(ino); }), expected);
+  std::map<std::uint64_t, std::string> by_ino;
+  int displaced = 0;
+  for (const auto& [path, e] : colliding) {
+    by_ino.emplace(e.attr.ino, path);
+    if (e.attr.ino > 1000 + 64) ++displaced;
+    auto again = tree_->GetAttr(e.attr.ino);
+    ASSERT_TRUE(again.ok()) << path;
+    EXPECT_EQ(again->attr.ino, e.attr.ino) << path;
+    EXPECT_EQ(again->attr.mode, e.attr.mode) << path;
+  }
+  EXPECT_EQ(by_ino.size(), colliding.size()) << "two paths share an inode number";
+  EXPECT_GT(displaced, 10) << "the hash should have forced collisions";
+
+  // Deterministic for the same order of lookups: a second tree gives the same numbers.
+  Open(RowScope::kAll, [](const NodeKey& k) { return 1000 + static_cast<std::uint64_t>(k.kind); });
+  std::vector<std::pair<std::string, Entry>> again;
+  ASSERT_NO_FATAL_FAILURE(Collect(kRootIno, "", 1000, &again));
+  ASSERT_EQ(again.size(), colliding.size());
+  for (std::size_t i = 0; i < again.size(); ++i) EXPECT_EQ(again[i].second.attr.ino, colliding[i].second.attr.ino);
+
+  // Forgotten, a displaced node's number is free again; the node comes back under a
+  // number of its own.
+  const auto p = again.back();
+  tree_->Forget(p.second.attr.ino, 1);
+  auto back = Walk(p.first);
+  ASSERT_TRUE(back.ok()) << p.first << ": " << back.status().ToString();
+  EXPECT_EQ(back->attr.mode, p.second.attr.mode);
+}
+
 TEST_F(TreeTest, UnknownNamesAndWrongKindsFail) {
   EXPECT_EQ(ToErrno(tree_->Lookup(kRootIno, "no_such_pipeline").status()), ENOENT);
   EXPECT_EQ(ToErrno(Walk("example_pipeline/runs/nope").status()), ENOENT);
@@ -483,7 +541,20 @@ TEST_F(TreeTest, MissingArtifactStillListsAndExplains) {
 namespace zenfs {
 namespace {
 
+// Also with every key of a kind colliding, the folders displaced from their home numbers
+// (another pipeline's were looked up first) are invalidated under their own numbers.
 TEST_F(TreeTest, RefreshSeesChangesAndNamesWhatTheKernelMustForget) {
+  for (const bool colliding : {false, true}) {
+    SCOPED_TRACE(colliding ? "colliding hash" : "real hash");
+    if (colliding) {
+      Open(RowScope::kAll, [](const NodeKey& k) { return 1000 + static_cast<std::uint64_t>(k.kind); });
+      ASSERT_TRUE(Walk("training_pipeline/runs/latest").ok());
+    }
+    ASSERT_NO_FATAL_FAILURE(DeleteNewestRunAndRefresh(colliding));
+  }
+}
+
+void TreeTest::DeleteNewestRunAndRefresh(bool displaced) {
   auto runs = Walk("example_pipeline/runs");
   ASSERT_TRUE(runs.ok());
   auto latest = Walk("example_pipeline/runs/latest");
@@ -506,6 +577,9 @@ TEST_F(TreeTest, RefreshSeesChangesAndNamesWhatTheKernelMustForget) {
   EXPECT_EQ(ToErrno(tree_->Lookup(runs->attr.ino, newest).status()), ENOENT);
   EXPECT_NE(*tree_->ReadLink(latest->attr.ino), newest);
   EXPECT_TRUE(tree_->Refresh().empty()) << "a second refresh finds nothing new";
+  if (displaced) {
+    EXPECT_GT(runs->attr.ino, 1000u + 64) << "the runs folder should have been displaced";
+  }
 }
 
 TEST_F(TreeTest, FixedNamesAreLookedUpWithoutTouchingTheArtifactStore) {
