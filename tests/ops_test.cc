@@ -37,7 +37,7 @@ std::string Canonical(const std::string& path) {
 
 // A demo store, a mountpoint and an unprivileged reader, all under a world-traversable
 // scratch folder: the shared-node setting (root mounts with allow_other, others read).
-class SharedNodeTest : public ::testing::Test {
+class MountHelperTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ZENFS_SKIP_WITHOUT_FUSE();
@@ -97,7 +97,7 @@ class SharedNodeTest : public ::testing::Test {
   std::string store_, mnt_, bin_;
 };
 
-TEST_F(SharedNodeTest, MountTypeFuseZenfsWithAllowOtherIsReadByAnotherUser) {
+TEST_F(MountHelperTest, MountTypeFuseZenfsWithAllowOtherIsReadByAnotherUser) {
   // Options of every kind: FUSE's, zenfs's own in -o spelling, mount(8)'s and systemd's.
   const CommandResult r = RunInNamespace(
       "mount -t fuse.zenfs \"$STORE\" \"$MP\" "
@@ -106,7 +106,7 @@ TEST_F(SharedNodeTest, MountTypeFuseZenfsWithAllowOtherIsReadByAnotherUser) {
   ExpectMountedReadAndUnmounted(r);
 }
 
-TEST_F(SharedNodeTest, FstabLineMountsWithMountT) {
+TEST_F(MountHelperTest, FstabLineMountsWithMountT) {
   // A temporary fstab file (`mount -T`): the machine's /etc/fstab is never touched.
   const std::string fstab = scratch_.path() + "/fstab";
   std::ofstream(fstab) << "# a comment line, as fstab files have\n"
@@ -118,7 +118,7 @@ TEST_F(SharedNodeTest, FstabLineMountsWithMountT) {
   EXPECT_NE(r.out.find(" ro,"), std::string::npos) << "the mount is read-only:\n" << r.out;
 }
 
-TEST_F(SharedNodeTest, UnknownMountOptionIsAUsageError) {
+TEST_F(MountHelperTest, UnknownMountOptionIsAUsageError) {
   // The form mount.fuse3 runs, by hand: nothing is mounted, exit 1, the item is named.
   for (const char* opts : {"allow_other,frobnicate", "refresh", "refresh=soon", "foreground=1"}) {
     const CommandResult r = RunZenfs({store_, mnt_, "-o", opts});
