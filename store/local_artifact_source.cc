@@ -225,6 +225,15 @@ class LocalFile final : public ArtifactFile {
 LocalArtifactSource::LocalArtifactSource(UriResolver resolver, Mode mode)
     : resolver_(std::move(resolver)), mode_(mode) {
   if (mode_ == Mode::kAuto) mode_ = KernelHasOpenat2() ? Mode::kOpenat2 : Mode::kWalk;
+  // The admin named this folder (with the store) when mounting; it is resolved now, once.
+  // Held, so that a folder above it made a link later (to another user's local_stores,
+  // say) can never change which folders are the store's own.
+  const std::string& dir = resolver_.local_stores_dir();
+  if (!dir.empty()) stores_fd_ = open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+}
+
+LocalArtifactSource::~LocalArtifactSource() {
+  if (stores_fd_ >= 0) close(stores_fd_);
 }
 
 Result<std::shared_ptr<const Root>> LocalArtifactSource::OpenRoot(const RootCandidate& c) {
@@ -234,7 +243,15 @@ Result<std::shared_ptr<const Root>> LocalArtifactSource::OpenRoot(const RootCand
   // so a root folder that was removed and made again is followed; the descriptor already
   // held is shared when it is still the same folder.
   const std::string key = (c.admin ? "a" : "s") + c.root;
-  Fd fd(open(c.root.c_str(), O_PATH | O_CLOEXEC | (c.admin ? 0 : O_NOFOLLOW)));
+  Fd fd;
+  if (!c.store_folder.empty()) {
+    // One name beneath the held local_stores folder (the resolver made sure it is a
+    // UUID, so no "/" and no ".."), never the path string.
+    if (stores_fd_ < 0) return Status::NotFound(c.root + " does not exist");
+    fd.reset(openat(stores_fd_, c.store_folder.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+  } else {
+    fd.reset(open(c.root.c_str(), O_PATH | O_CLOEXEC | (c.admin ? 0 : O_NOFOLLOW)));
+  }
   if (fd.get() < 0) {
     if (errno == ENOENT || errno == ENOTDIR) return Status::NotFound(c.root + " does not exist");
     return Status::IOError(c.root + ": cannot open: " + std::strerror(errno));

@@ -28,7 +28,12 @@ class LocalArtifactSource final : public ArtifactSource {
   // How paths are opened beneath a root. kAuto uses openat2 when the kernel has it.
   enum class Mode { kAuto, kOpenat2, kWalk };
 
+  // Opens the resolver's local_stores folder now and holds it: the store's artifact
+  // roots are found beneath the folder the store had when the mount started.
   explicit LocalArtifactSource(UriResolver resolver, Mode mode = Mode::kAuto);
+  ~LocalArtifactSource() override;
+  LocalArtifactSource(const LocalArtifactSource&) = delete;
+  LocalArtifactSource& operator=(const LocalArtifactSource&) = delete;
 
   Result<ArtifactRef> Locate(std::string_view uri, std::string_view store_root) override;
   Result<FileInfo> Stat(const ArtifactRef& ref, std::string_view rel) override;
@@ -46,6 +51,7 @@ class LocalArtifactSource final : public ArtifactSource {
 
   UriResolver resolver_;
   Mode mode_;
+  int stores_fd_ = -1;  // O_PATH, the mounted store's local_stores folder; -1 if none
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<const Root>> roots_;  // by path; capped
 };

@@ -145,7 +145,7 @@ Result<std::vector<RootCandidate>> UriResolver::Candidates(std::string_view uri,
     if (!HasPrefix(comps, old_comps)) continue;
     const std::vector<std::string_view> new_comps = Components(remap.new_prefix);
     return std::vector<RootCandidate>{
-        {JoinAbsolute(new_comps), JoinRelative(comps, old_comps.size()), true}};
+        {JoinAbsolute(new_comps), JoinRelative(comps, old_comps.size()), true, ""}};
   }
 
   std::vector<RootCandidate> out;
@@ -162,7 +162,7 @@ Result<std::vector<RootCandidate>> UriResolver::Candidates(std::string_view uri,
     if (!local_stores_dir_.empty()) {
       std::vector<std::string_view> root = Components(local_stores_dir_);
       root.push_back(comps[i + 1]);
-      out.push_back({JoinAbsolute(root), JoinRelative(comps, i + 2), false});
+      out.push_back({JoinAbsolute(root), JoinRelative(comps, i + 2), false, std::string(comps[i + 1])});
     }
     break;
   }
@@ -173,7 +173,7 @@ Result<std::vector<RootCandidate>> UriResolver::Candidates(std::string_view uri,
       component_path.find('\0') == std::string_view::npos) {
     const std::vector<std::string_view> root = Components(component_path);
     if (!HasDotDot(root) && HasPrefix(comps, root)) {
-      out.push_back({JoinAbsolute(root), JoinRelative(comps, root.size()), false});
+      out.push_back({JoinAbsolute(root), JoinRelative(comps, root.size()), false, ""});
     }
   }
   if (out.empty()) {

@@ -27,6 +27,10 @@ struct RootCandidate {
   // The admin named this root (--artifact-root NEW): it may itself be a symbolic link.
   // Roots taken from the store (local_stores/<uuid>, a component path) may not.
   bool admin = false;
+  // For a root in the mounted store's local_stores folder: its name there (the <uuid>),
+  // to be opened beneath that folder as it was when the mount started, never through
+  // `root` (a folder above it may have become a link since).
+  std::string store_folder;
 };
 
 // True for a UUID as ZenML writes it in folder names: 8-4-4-4-12 hex digits with dashes,
@@ -55,6 +59,8 @@ class UriResolver {
                                                 std::string_view component_path = {}) const;
 
   bool shared() const { return shared_; }
+  // The mounted store's local_stores folder, "" if none.
+  const std::string& local_stores_dir() const { return local_stores_dir_; }
 
   // Checks a path below an artifact, as the tree asks for it ("a/b.txt"): relative, no
   // ".." segment, no NUL. Returns it normalised (empty and "." segments dropped).

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -319,6 +320,43 @@ TEST_F(HostileTest, HostileEntriesInsideAnArtifact) {
   WalkAsUser();
   ExpectAnswers();
   close(sock);
+}
+
+TEST_F(HostileTest, StoreFoldersSwappedForLinksAfterMounting) {
+  // The writer owns the folders above the artifact store too: after the mount, the
+  // store's local_stores folder becomes a link to another user's private store holding a
+  // folder with the same UUID. The trusted root is the mounted store's own folder, so
+  // nothing of the other user's may come back, however often the store changes.
+  TestUser bob;
+  std::string why;
+  ASSERT_TRUE(EnsureUser("zenfs-hostile-b", &bob, &why)) << why;
+  const std::string uuid = fs::path(art_root_).filename().string();
+  const std::string bob_stores = scratch_.path() + "/bob/.config/zenml/local_stores";
+  fs::create_directories(bob_stores);
+  fs::copy(art_root_, bob_stores + "/" + uuid, fs::copy_options::recursive);
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(bob_stores, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    if (it->is_regular_file()) WriteFile(it->path().string(), kOutsideMarker);
+    chown(it->path().c_str(), bob.uid, bob.gid);
+  }
+  // Private the usual way: files 0644 below a 0700 folder.
+  ASSERT_EQ(chown((bob_stores + "/" + uuid).c_str(), bob.uid, bob.gid), 0);
+  ASSERT_EQ(chmod((bob_stores + "/" + uuid).c_str(), 0700), 0);
+  // The database keeps answering from its old place (the writer keeps it reachable).
+  fs::create_symlink(store_ + "/local_stores.orig/default_zen_store", bob_stores + "/default_zen_store");
+
+  MountShared({"--refresh", "1"});
+  if (HasFatalFailure()) return;
+  ExpectAnswers();
+  fs::rename(store_ + "/local_stores", store_ + "/local_stores.orig");
+  fs::create_symlink(bob_stores, store_ + "/local_stores");
+  db_ = store_ + "/local_stores.orig/default_zen_store/zenml.db";
+  // A change to the store: every artifact is located again.
+  Sql("UPDATE pipeline_run SET updated = updated");
+  std::this_thread::sleep_for(std::chrono::seconds(4));
+  WalkAsUser();
+  ExpectAnswers();
 }
 
 TEST_F(HostileTest, RenameExchangeRaceThroughTheMount) {

@@ -281,6 +281,33 @@ TEST_P(LocalArtifactSourceTest, ARootMadeAgainIsFollowedByTheNextLocate) {
   EXPECT_EQ(ReadAll(Art(), "f.txt"), "again");
 }
 
+TEST_P(LocalArtifactSourceTest, StoreFolderSwappedForALinkAfterMountingIsNotFollowed) {
+  // The writer owns the folders above the artifact store too: local_stores (or any folder
+  // above it) made a link, after the source was made, to another user's local_stores
+  // holding a folder of the same UUID. Roots are the mounted store's own folders: the
+  // other user's are never read, neither for a reference located before nor after.
+  const ArtifactRef before = Art();
+  const std::string other = tmp_.path() + "/other/local_stores";
+  fs::create_directories(other + "/" + kUuid + "/art");
+  testing::WriteFile(other + "/" + kUuid + "/art/f.txt", kSecret);
+  fs::rename(tmp_.path() + "/store", tmp_.path() + "/store.orig");
+  fs::create_directories(tmp_.path() + "/store");
+  fs::create_symlink(other, stores_);
+  EXPECT_EQ(ReadAll(before, "f.txt"), "hello");
+  auto after = source_->Locate(Uri("art"), "");
+  if (after.ok()) {
+    EXPECT_EQ(ReadAll(*after, "f.txt"), "hello");
+  }
+  // The same with the link one folder higher up.
+  fs::remove(stores_);
+  fs::remove(tmp_.path() + "/store");
+  fs::create_symlink(tmp_.path() + "/other", tmp_.path() + "/store");
+  auto higher = source_->Locate(Uri("art"), "");
+  if (higher.ok()) {
+    EXPECT_EQ(ReadAll(*higher, "f.txt"), "hello");
+  }
+}
+
 TEST_P(LocalArtifactSourceTest, ComponentPathIsARootOnPrivateSourcesOnly) {
   const std::string comp = tmp_.path() + "/secret";
   LocalArtifactSource priv(UriResolver({}, stores_, false), GetParam());
