@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <climits>
+#include <cstdlib>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -223,13 +225,33 @@ SqliteCatalog::SqliteCatalog(std::string path, StoreSchema schema)
 
 SqliteCatalog::~SqliteCatalog() = default;
 
+Result<sql::Db> SqliteCatalog::OpenPinned(bool immutable) const {
+  // SQLITE_OPEN_NOFOLLOW refuses a link in any folder of the path, so the store's writer,
+  // who may own the folders above zenml.db, cannot point later connections at another
+  // user's database by making one of them a link; the file found must be the first one.
+  // (A link swapped in and out again between SQLite's check and its open is not caught.)
+  auto db = sql::Db::OpenReadOnly(open_path_, immutable, SQLITE_OPEN_NOFOLLOW);
+  if (!db.ok()) return db.status();
+  struct stat sb;
+  if (stat(open_path_.c_str(), &sb) != 0 || sb.st_dev != dev_ || sb.st_ino != ino_) {
+    return Status::IOError(path_ + ": no longer the database file that was opened at first "
+                                   "(replaced or moved)");
+  }
+  return db;
+}
+
 Result<std::unique_ptr<SqliteCatalog>> SqliteCatalog::Open(const std::string& db_path) {
   struct stat sb;
   if (stat(db_path.c_str(), &sb) != 0) return Status::NotFound(db_path + ": no such file");
   if (!S_ISREG(sb.st_mode)) return Status::InvalidArgument(db_path + ": not a regular file");
-  const bool at_rest = WalAtRest(db_path);
-  const FileSig sig = SigOf(db_path);
-  auto db = sql::Db::OpenReadOnly(db_path, at_rest);
+  char real[PATH_MAX];
+  if (realpath(db_path.c_str(), real) == nullptr) return Status::NotFound(db_path + ": no such file");
+  // Resolved once, now: the links the admin's path holds are followed here and never again.
+  const std::string open_path = real;
+  if (stat(open_path.c_str(), &sb) != 0) return Status::NotFound(db_path + ": no such file");
+  const bool at_rest = WalAtRest(open_path);
+  const FileSig sig = SigOf(open_path);
+  auto db = sql::Db::OpenReadOnly(open_path, at_rest, SQLITE_OPEN_NOFOLLOW);
   if (!db.ok()) return db.status();
   auto schema = StoreSchema::Read(*db);
   if (!schema.ok()) {
@@ -252,6 +274,9 @@ Result<std::unique_ptr<SqliteCatalog>> SqliteCatalog::Open(const std::string& db
     return Status::Unsupported(db_path + ": not a ZenML store zenfs can read: missing " + missing);
   }
   auto cat = std::unique_ptr<SqliteCatalog>(new SqliteCatalog(db_path, std::move(*schema)));
+  cat->open_path_ = open_path;
+  cat->dev_ = sb.st_dev;
+  cat->ino_ = sb.st_ino;
   cat->version_db_ = std::move(*db);
   cat->at_rest_ = at_rest;
   cat->rest_sig_ = sig;
@@ -292,7 +317,7 @@ Result<std::unique_ptr<sql::Db>> SqliteCatalog::Acquire(std::uint64_t* epoch) {
       if (e == epoch_) return std::move(db);
     }
   }
-  auto db = sql::Db::OpenReadOnly(path_, at_rest);
+  auto db = OpenPinned(at_rest);
   if (!db.ok()) return db.status();
   return std::make_unique<sql::Db>(std::move(*db));
 }
@@ -317,10 +342,10 @@ Result<std::int64_t> SqliteCatalog::ChangeCounter() {
     at_rest = at_rest_;
   }
   if (at_rest) {
-    const FileSig sig = SigOf(path_);  // before the new connection: a later change shows
-    const bool still = WalAtRest(path_);
+    const FileSig sig = SigOf(open_path_);  // before the new connection: a later change shows
+    const bool still = WalAtRest(open_path_);
     if (!still || !(sig == rest_sig_)) {
-      auto db = sql::Db::OpenReadOnly(path_, still);
+      auto db = OpenPinned(still);
       if (!db.ok()) return db.status();
       version_db_ = std::move(*db);
       ++reopened_;

@@ -57,6 +57,9 @@ class SqliteCatalog final : public Catalog {
   SqliteCatalog(std::string path, StoreSchema schema);
   // A connection of the current epoch, pooled or new, and that epoch.
   Result<std::unique_ptr<sql::Db>> Acquire(std::uint64_t* epoch);
+  // Opens a new connection to the database that was opened first (see open_path_),
+  // immutable while a WAL store is at rest.
+  Result<sql::Db> OpenPinned(bool immutable) const;
   // Runs `body` in one read transaction on a pooled connection.
   Status InReadTxn(const std::function<Status(sql::Db&)>& body);
   void Release(std::unique_ptr<sql::Db> db, std::uint64_t epoch);
@@ -81,6 +84,12 @@ class SqliteCatalog final : public Catalog {
   std::unordered_map<std::string, std::shared_ptr<const StepConfigs>> deployments_;  // guarded
 
   const std::string path_;
+  // Where every connection is opened: path_ resolved once, when the catalog was opened,
+  // and the file found there then. A connection opened later refuses a path that has
+  // gained a link since and a file that is not that one (SqliteCatalog::Acquire).
+  std::string open_path_;
+  dev_t dev_ = 0;
+  ino_t ino_ = 0;
   const StoreSchema schema_;
   const std::string deployment_table_;  // pipeline_deployment or pipeline_snapshot
   const std::string deployment_col_;    // deployment_id or snapshot_id

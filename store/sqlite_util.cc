@@ -90,8 +90,8 @@ std::string FileUri(const std::string& path, const std::string& query) {
 
 }  // namespace
 
-Result<Db> Db::OpenReadOnly(const std::string& path, bool immutable) {
-  auto db = Open(path, SQLITE_OPEN_READONLY, immutable ? FileUri(path, "immutable=1") : "");
+Result<Db> Db::OpenReadOnly(const std::string& path, bool immutable, int extra_flags) {
+  auto db = Open(path, SQLITE_OPEN_READONLY | extra_flags, immutable ? FileUri(path, "immutable=1") : "");
   if (!db.ok()) return db;
   // A reader must never make a writer wait long, and never see a half-written state:
   // short read transactions (callers), and a busy timeout for the moments a writer holds

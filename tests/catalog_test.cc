@@ -4,8 +4,11 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <set>
+#include <string_view>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -41,6 +44,47 @@ class CatalogTest : public ::testing::Test {
   testing::TempDir dir_;
   std::string db_;
 };
+
+TEST_F(CatalogTest, NeverReadsAnotherDatabaseSwappedInAfterOpening) {
+  // The store's writer owns the folders above zenml.db: after the mount opened it, its
+  // folder becomes a link to another user's store folder. Connections opened later must
+  // not read that other database (nor a zenml.db made a link itself).
+  auto cat = SqliteCatalog::Open(db_);
+  ASSERT_TRUE(cat.ok()) << cat.status().ToString();
+  const std::string other = dir_.path() + "/other";
+  std::filesystem::create_directories(other);
+  std::filesystem::copy_file(db_, other + "/zenml.db");
+  Sql(other + "/zenml.db", "UPDATE pipeline SET name = 'OTHER-USERS-PIPELINE' || id");
+  const std::string folder = dir_.path() + "/store/local_stores/default_zen_store";
+  for (int round = 0; round < 2; ++round) {
+    SCOPED_TRACE(round == 0 ? "folder made a link" : "zenml.db made a link");
+    if (round == 0) {
+      std::filesystem::rename(folder, folder + ".orig");
+      std::filesystem::create_symlink(other, folder);
+    } else {
+      std::filesystem::remove(folder);
+      std::filesystem::rename(folder + ".orig", folder);
+      std::filesystem::rename(db_, db_ + ".orig");
+      std::filesystem::create_symlink(other + "/zenml.db", db_);
+    }
+    // Several connections at once: each may be opened now.
+    std::vector<std::thread> readers;
+    std::atomic<int> leaked{0};
+    for (int i = 0; i < 4; ++i) {
+      readers.emplace_back([&] {
+        for (int j = 0; j < 20; ++j) {
+          auto rows = (*cat)->LoadRows(RowScope::kPipelines);
+          if (!rows.ok()) continue;
+          for (const PipelineRow& p : rows->pipelines) {
+            if (std::string_view(p.name).rfind("OTHER-USERS-PIPELINE", 0) == 0) ++leaked;
+          }
+        }
+      });
+    }
+    for (std::thread& t : readers) t.join();
+    EXPECT_EQ(leaked.load(), 0);
+  }
+}
 
 TEST_F(CatalogTest, RefusesWhatIsNotAZenmlStore) {
   struct Case {
