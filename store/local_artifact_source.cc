@@ -229,11 +229,12 @@ LocalArtifactSource::LocalArtifactSource(UriResolver resolver, Mode mode)
   // Held, so that a folder above it made a link later (to another user's local_stores,
   // say) can never change which folders are the store's own.
   const std::string& dir = resolver_.local_stores_dir();
-  if (!dir.empty()) stores_fd_ = open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-}
-
-LocalArtifactSource::~LocalArtifactSource() {
-  if (stores_fd_ >= 0) close(stores_fd_);
+  if (dir.empty()) return;
+  Fd fd(open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  struct stat sb;
+  if (fd.get() >= 0 && fstat(fd.get(), &sb) == 0) {
+    stores_ = std::make_shared<const Root>(fd.release(), sb.st_dev, dir);
+  }
 }
 
 Result<std::shared_ptr<const Root>> LocalArtifactSource::OpenRoot(const RootCandidate& c) {
@@ -247,8 +248,16 @@ Result<std::shared_ptr<const Root>> LocalArtifactSource::OpenRoot(const RootCand
   if (!c.store_folder.empty()) {
     // One name beneath the held local_stores folder (the resolver made sure it is a
     // UUID, so no "/" and no ".."), never the path string.
-    if (stores_fd_ < 0) return Status::NotFound(c.root + " does not exist");
-    fd.reset(openat(stores_fd_, c.store_folder.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+    // Opened like any path beneath a root: a link is opened as the link (refused below),
+    // and a folder another file system is mounted on (the writer's own FUSE mount, whose
+    // daemon could leave every reader waiting) is refused without being entered.
+    if (stores_ == nullptr) return Status::NotFound(c.root + " does not exist");
+    const int r = OpenBeneath(*stores_, c.store_folder, O_PATH, mode_);
+    if (r == -EXDEV) {
+      return Status::InvalidArgument(c.root + " is another file system than the store's, refused as an artifact root");
+    }
+    if (r < 0) errno = -r;
+    fd.reset(r);
   } else {
     fd.reset(open(c.root.c_str(), O_PATH | O_CLOEXEC | (c.admin ? 0 : O_NOFOLLOW)));
   }

@@ -31,7 +31,6 @@ class LocalArtifactSource final : public ArtifactSource {
   // Opens the resolver's local_stores folder now and holds it: the store's artifact
   // roots are found beneath the folder the store had when the mount started.
   explicit LocalArtifactSource(UriResolver resolver, Mode mode = Mode::kAuto);
-  ~LocalArtifactSource() override;
   LocalArtifactSource(const LocalArtifactSource&) = delete;
   LocalArtifactSource& operator=(const LocalArtifactSource&) = delete;
 
@@ -51,7 +50,8 @@ class LocalArtifactSource final : public ArtifactSource {
 
   UriResolver resolver_;
   Mode mode_;
-  int stores_fd_ = -1;  // O_PATH, the mounted store's local_stores folder; -1 if none
+  // The mounted store's local_stores folder, opened when the source was made; null if none.
+  std::shared_ptr<const Root> stores_;
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<const Root>> roots_;  // by path; capped
 };

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <csignal>
 #include <chrono>
 #include <cerrno>
 #include <cstdio>
@@ -357,6 +358,35 @@ TEST_F(HostileTest, StoreFoldersSwappedForLinksAfterMounting) {
   std::this_thread::sleep_for(std::chrono::seconds(4));
   WalkAsUser();
   ExpectAnswers();
+}
+
+TEST_F(HostileTest, AStoreFolderThatIsAMountpointIsNotEntered) {
+  // Where the admin allows user FUSE mounts (user_allow_other), the writer mounts a file
+  // system of their own on a UUID folder in local_stores and stops its daemon: whatever
+  // enters it waits forever. Here root mounts a second zenfs there and stops it. A root
+  // on another file system than the store's local_stores folder is refused, unentered.
+  const std::string uuid = "22222222-3333-4444-5555-666666666666";
+  const std::string trap = store_ + "/local_stores/" + uuid;
+  fs::create_directories(trap);
+  const std::vector<std::string> versions = Column("SELECT id FROM artifact_version ORDER BY id");
+  ASSERT_FALSE(versions.empty());
+  Sql("UPDATE artifact_version SET uri = " + Quote("/x/local_stores/" + uuid) + " WHERE id = " + Quote(versions[0]));
+  Sql("UPDATE logs SET uri = " + Quote("/x/local_stores/" + uuid + "/logs.txt"));
+  Mount inner(Mount::Options{store_, trap, {}});
+  ASSERT_TRUE(inner.ok()) << inner.error();
+  ASSERT_GT(inner.pid(), 0);
+  ASSERT_EQ(kill(inner.pid(), SIGSTOP), 0);
+  struct Resume {
+    pid_t pid;
+    ~Resume() { kill(pid, SIGCONT); }
+  } resume{inner.pid()};
+  MountShared();
+  if (HasFatalFailure()) return;
+  const CommandResult r =
+      RunAs(user_, {"sh", "-c", "find \"$0\" -type f -exec cat {} + 2>/dev/null; echo WALKED", mount_->path()}, 20);
+  EXPECT_FALSE(r.timed_out) << "a read entered the stopped file system";
+  EXPECT_NE(r.out.find("WALKED"), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("is another file system than the store's"), std::string::npos) << "no meta.json says why";
 }
 
 TEST_F(HostileTest, RenameExchangeRaceThroughTheMount) {
