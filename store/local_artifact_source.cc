@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <utility>
 
@@ -181,6 +182,25 @@ Result<FileInfo> StatBeneath(const Root& root, const std::string& full, Mode mod
   return InfoOf(sb);
 }
 
+// On a mount other users read: every folder between `root` and `rel` (not the root, not
+// `rel` itself) lets every user through (o+x). The mount shows the artifact's own folder
+// and files, never those folders, so their modes could not guard it: a file left 0644
+// in a 0700 folder would go to every user. NotFound if one of them is missing.
+Status OpenToAll(const Root& root, const std::string& rel, Mode mode) {
+  for (std::size_t slash = rel.find('/'); slash != std::string::npos; slash = rel.find('/', slash + 1)) {
+    const std::string dir = rel.substr(0, slash);
+    auto info = StatBeneath(root, dir, mode);
+    if (!info.ok()) return info.status();
+    if ((info->mode & S_IXOTH) == 0) {
+      char octal[8];
+      std::snprintf(octal, sizeof octal, "%04o", info->mode & 07777);
+      return Status::InvalidArgument(Shown(root, dir) + " is not open to every user (mode " + octal +
+                                     "), refused on a shared mount");
+    }
+  }
+  return Status::Ok();
+}
+
 // Owns one descriptor for as long as a file is open in the mount (never one per inode).
 class LocalFile final : public ArtifactFile {
  public:
@@ -295,6 +315,14 @@ Result<ArtifactRef> LocalArtifactSource::Locate(std::string_view uri, std::strin
     std::string shown = c.root + (c.rel.empty() ? "" : "/" + c.rel);
     if (root.ok()) {
       shown = Shown(**root, c.rel);
+      if (resolver_.shared()) {
+        const Status open = OpenToAll(**root, c.rel, mode_);
+        if (open.code() == Status::Code::kInvalidArgument) {
+          refused += (refused.empty() ? "" : "; ") + open.message();
+          continue;
+        }
+        if (!open.ok() && open.code() != Status::Code::kNotFound) return open;
+      }
       auto info = StatBeneath(**root, c.rel, mode_);
       if (info.ok()) return ArtifactRef{shown, (*root)->path(), c.rel, *root};
       if (info.status().code() != Status::Code::kNotFound) return info.status();

@@ -389,6 +389,37 @@ TEST_F(HostileTest, AStoreFolderThatIsAMountpointIsNotEntered) {
   EXPECT_NE(r.out.find("is another file system than the store's"), std::string::npos) << "no meta.json says why";
 }
 
+TEST_F(HostileTest, AFolderClosedToOthersOnTheWayToAnArtifact) {
+  // Below an admin's root, bob keeps a 0700 folder; the file in it is 0644, as umask
+  // leaves it, and guarded on disk by the folder alone. The mount shows the artifact's
+  // folder and files, never the folders above them, so a URI into bob's folder would
+  // hand his file to every user whatever modes the mount shows: refused on a shared
+  // mount, and meta.json says why.
+  TestUser bob;
+  std::string why;
+  ASSERT_TRUE(EnsureUser("zenfs-hostile-b", &bob, &why)) << why;
+  const std::string shared = scratch_.path() + "/shared";
+  fs::create_directories(shared + "/bob/private");
+  WriteFile(shared + "/bob/private/salary.csv", kOutsideMarker);
+  WriteFile(shared + "/bob/private/../note.txt", kOutsideMarker);
+  chmod((shared + "/bob/private/salary.csv").c_str(), 0644);
+  chmod((shared + "/bob/private").c_str(), 0755);
+  ASSERT_EQ(chown((shared + "/bob").c_str(), bob.uid, bob.gid), 0);
+  ASSERT_EQ(chmod((shared + "/bob").c_str(), 0700), 0);
+  const std::vector<std::string> versions = Column("SELECT id FROM artifact_version ORDER BY id");
+  const std::vector<std::string> logs = Column("SELECT id FROM logs ORDER BY id");
+  ASSERT_FALSE(versions.empty());
+  ASSERT_FALSE(logs.empty());
+  Sql("UPDATE artifact_version SET uri = '/old/bob/private' WHERE id = " + Quote(versions[0]));
+  Sql("UPDATE logs SET uri = '/old/bob/note.txt' WHERE id = " + Quote(logs[0]));
+  MountShared({"--artifact-root", "/old=" + shared});
+  if (HasFatalFailure()) return;
+  const std::string all = WalkAsUser();
+  EXPECT_EQ(all.find("salary.csv"), std::string::npos) << "meta.json names a file in bob's private folder";
+  EXPECT_NE(all.find("not open to every user"), std::string::npos) << "no meta.json says why";
+  ExpectAnswers();
+}
+
 TEST_F(HostileTest, RenameExchangeRaceThroughTheMount) {
   // A folder inside an artifact and a link to an outside folder swap names as fast as the
   // kernel allows while the user reads through the mount for a few seconds.

@@ -308,6 +308,21 @@ TEST_P(LocalArtifactSourceTest, StoreFolderSwappedForALinkAfterMountingIsNotFoll
   }
 }
 
+TEST_P(LocalArtifactSourceTest, FoldersClosedToOthersAboveAnArtifactOnSharedSourcesOnly) {
+  // art/ 0700 holds sub/g.txt: the mount would show sub/ and g.txt, never art/.
+  ASSERT_EQ(chmod(A("").c_str(), 0700), 0);
+  auto refused = source_->Locate(Uri("art/sub"), "");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("not open to every user (mode 0700)"), std::string::npos)
+      << refused.status().message();
+  EXPECT_TRUE(source_->Locate(Uri("art"), "").ok()) << "the artifact's own folder shows its own mode";
+  LocalArtifactSource priv(UriResolver({}, stores_, false), GetParam());
+  EXPECT_TRUE(priv.Locate(Uri("art/sub"), "").ok());
+  ASSERT_EQ(chmod(A("").c_str(), 0701), 0);
+  EXPECT_TRUE(source_->Locate(Uri("art/sub"), "").ok());
+}
+
 TEST_P(LocalArtifactSourceTest, ComponentPathIsARootOnPrivateSourcesOnly) {
   const std::string comp = tmp_.path() + "/secret";
   LocalArtifactSource priv(UriResolver({}, stores_, false), GetParam());
