@@ -201,6 +201,18 @@ Status OpenToAll(const Root& root, const std::string& rel, Mode mode) {
   return Status::Ok();
 }
 
+// RelOf, and on a shared mount OpenToAll for the folders above the artifact, checked
+// again at every use: a folder closed after the artifact was located closes it too. A
+// refusal looks like a missing file.
+Result<std::string> CheckedRel(const Root& root, const ArtifactRef& ref, std::string_view rel, bool shared,
+                               Mode mode) {
+  auto full = RelOf(ref, rel);
+  if (!full.ok() || !shared) return full;
+  const Status open = OpenToAll(root, ref.rel, mode);
+  if (!open.ok()) return Status::NotFound(Shown(root, *full) + ": no such file");
+  return full;
+}
+
 // Owns one descriptor for as long as a file is open in the mount (never one per inode).
 class LocalFile final : public ArtifactFile {
  public:
@@ -341,7 +353,7 @@ Result<ArtifactRef> LocalArtifactSource::Locate(std::string_view uri, std::strin
 Result<FileInfo> LocalArtifactSource::Stat(const ArtifactRef& ref, std::string_view rel) {
   const Root* root = RootOf(ref);
   if (root == nullptr) return Status::IOError("artifact reference without a root");
-  auto full = RelOf(ref, rel);
+  auto full = CheckedRel(*root, ref, rel, resolver_.shared(), mode_);
   if (!full.ok()) return full.status();
   return StatBeneath(*root, *full, mode_);
 }
@@ -350,7 +362,7 @@ Result<std::vector<DirEntryInfo>> LocalArtifactSource::List(const ArtifactRef& r
                                                             std::string_view rel) {
   const Root* root = RootOf(ref);
   if (root == nullptr) return Status::IOError("artifact reference without a root");
-  auto full = RelOf(ref, rel);
+  auto full = CheckedRel(*root, ref, rel, resolver_.shared(), mode_);
   if (!full.ok()) return full.status();
   const std::string shown = Shown(*root, *full);
   Fd fd(OpenBeneath(*root, *full, O_RDONLY | O_DIRECTORY | O_NONBLOCK, mode_));
@@ -395,7 +407,7 @@ Result<std::unique_ptr<ArtifactFile>> LocalArtifactSource::Open(const ArtifactRe
                                                                 std::string_view rel) {
   const Root* root = RootOf(ref);
   if (root == nullptr) return Status::IOError("artifact reference without a root");
-  auto full = RelOf(ref, rel);
+  auto full = CheckedRel(*root, ref, rel, resolver_.shared(), mode_);
   if (!full.ok()) return full.status();
   const std::string shown = Shown(*root, *full);
   // Looked at first without opening it for reading: a device node is never opened.

@@ -320,7 +320,13 @@ TEST_P(LocalArtifactSourceTest, FoldersClosedToOthersAboveAnArtifactOnSharedSour
   LocalArtifactSource priv(UriResolver({}, stores_, false), GetParam());
   EXPECT_TRUE(priv.Locate(Uri("art/sub"), "").ok());
   ASSERT_EQ(chmod(A("").c_str(), 0701), 0);
-  EXPECT_TRUE(source_->Locate(Uri("art/sub"), "").ok());
+  auto ref = source_->Locate(Uri("art/sub"), "");
+  ASSERT_TRUE(ref.ok()) << ref.status().ToString();
+  EXPECT_EQ(ReadAll(*ref, "g.txt"), "below");
+  // Closed again after it was located: checked at every use, not only when located.
+  ASSERT_EQ(chmod(A("").c_str(), 0700), 0);
+  ExpectAbsent(*ref, "");
+  ExpectAbsent(*ref, "g.txt");
 }
 
 TEST_P(LocalArtifactSourceTest, ComponentPathIsARootOnPrivateSourcesOnly) {
