@@ -17,6 +17,8 @@
 
 #include <sys/types.h>
 
+#include "fs/inodes.h"
+#include "fs/invalidations.h"
 #include "fs/log.h"
 #include "fs/meta.h"
 #include "fs/permissions.h"
@@ -25,12 +27,6 @@
 #include "store/snapshot.h"
 
 namespace zenfs {
-
-inline constexpr std::uint64_t kRootIno = 1;  // FUSE_ROOT_ID
-
-struct NodeKey;
-// A key's home inode number (InodeOf; tests pass one that collides).
-using InodeHash = std::function<std::uint64_t(const NodeKey&)>;
 
 struct TreeOptions {
   PermissionOptions perms;  // owners and modes of the nodes (fs/permissions.h)
@@ -41,32 +37,6 @@ struct TreeOptions {
   std::string store_path;        // shown in the root's meta.json
   InodeHash inode_hash;          // empty: InodeOf
 };
-
-enum class NodeKind : std::uint8_t {
-  kRoot, kRootMeta, kPipeline, kPipelineMeta, kRunsDir, kLatest, kRun, kRunMeta, kStepsDir,
-  kStep, kStepMeta, kOutputLink, kLogs, kLogsEntry, kOutputsDir, kOutput, kOutputMeta,
-  kArtifactEntry,
-};
-
-// What a node stands for, by store ids: stable across remounts, VACUUM and store changes.
-struct NodeKey {
-  NodeKind kind = NodeKind::kRoot;
-  std::string id;       // pipeline, run or step id
-  std::string version;  // an output's artifact version id
-  std::string rel;      // path below an artifact or log folder ("" for the folder itself)
-  bool operator==(const NodeKey&) const = default;
-};
-
-// The inode number of a key: a hash of (kind, ids), never 0 or kRootIno except the root.
-// A node's home: Tree gives a key whose home another key holds the next free number of
-// a fixed probe sequence instead (Tree::Count).
-std::uint64_t InodeOf(const NodeKey& key);
-
-// A key in few bytes, for the table of every inode the kernel holds (hundreds of
-// thousands after a walk): ids of 32 lowercase hex digits take 16 bytes, anything else
-// is kept as it is. UnpackKey(PackKey(k)) == k for every key.
-std::string PackKey(const NodeKey& key);
-NodeKey UnpackKey(std::string_view packed);
 
 struct Attr {
   std::uint64_t ino = 0;
@@ -123,21 +93,6 @@ struct DirSlot {
 // (the reply buffer is full) or the listing ends. Pure; thread-safe.
 void FillDir(const Listing& listing, std::uint64_t dir_ino, std::uint64_t offset,
              const std::function<bool(const DirSlot&)>& add);
-
-// Something the kernel may have cached that a store change made wrong: a name in a folder
-// (kEntry: `parent` + `name`, also for names that are new, to drop negative entries) or
-// a node's attributes, pages and listing (kInode: `ino`).
-struct Invalidation {
-  enum class Kind { kEntry, kInode } kind;
-  std::uint64_t ino = 0;  // kInode: the node; kEntry: the parent folder
-  std::string name;       // kEntry only
-  bool operator==(const Invalidation&) const = default;
-};
-
-// What changed between two pictures of a store, as kernel cache invalidations. Pure;
-// thread-safe. O(size of the store).
-std::vector<Invalidation> DiffSnapshots(const Snapshot& before, const Snapshot& after,
-                                        const InodeHash& ino_of = InodeOf);
 
 // Whether a run status is final: completed, failed, cached, stopped (ZenML never changes
 // a run after that, so the kernel may cache it long).
