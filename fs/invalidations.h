@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "fs/inodes.h"
-#include "store/snapshot.h"
+#include "fs/snapshot.h"
 
 namespace zenfs {
 

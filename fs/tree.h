@@ -24,7 +24,7 @@
 #include "fs/permissions.h"
 #include "store/artifact_source.h"
 #include "store/catalog.h"
-#include "store/snapshot.h"
+#include "fs/snapshot.h"
 
 namespace zenfs {
 
