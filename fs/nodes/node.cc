@@ -124,6 +124,36 @@ std::string JoinRel(const std::string& dir, const std::string& name) {
   return dir.empty() ? name : dir + "/" + name;
 }
 
+// ---- folders ----
+
+Result<Loc> FolderOps::Locate(const Snapshot& s, const NodeKey& key) const {
+  switch (by_) {
+    case By::kPipeline:
+      return LocatePipeline(s, key);
+    case By::kRun:
+      return LocateRun(s, key);
+    case By::kStep:
+      break;
+  }
+  return LocateStep(s, key);
+}
+
+Status FolderOps::Attrs(NodeHost&, const Snapshot& s, const NodeKey&, const Loc& loc, const Ownership&,
+                        Attr* a) const {
+  switch (by_) {
+    case By::kPipeline:
+      a->mtime = s.pipelines()[static_cast<std::size_t>(loc.pipeline)].first.when;
+      break;
+    case By::kRun:
+      a->mtime = s.RunKey(loc.run).when;
+      break;
+    case By::kStep:
+      a->mtime = s.StepKey(loc.step).when;
+      break;
+  }
+  return Status::Ok();
+}
+
 // ---- meta.json ----
 
 double MetaFileOps::Timeout(const TreeOptions& options, const Snapshot&, const Loc&) const {

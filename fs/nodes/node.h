@@ -212,6 +212,21 @@ inline constexpr mode_t kLinkMode = S_IFLNK | 0777;
 void AddItem(NodeHost& host, Listing* l, std::string name, NodeKey key, mode_t type);
 std::string JoinRel(const std::string& dir, const std::string& name);
 
+// A folder of the tree found by its pipeline, run or step (Locate), whose time is that
+// object's (a pipeline's: its first run's).
+class FolderOps : public NodeOps {
+ public:
+  enum class By { kPipeline, kRun, kStep };
+  constexpr FolderOps(By by, RowScope attr_scope, RowScope content_scope)
+      : NodeOps(true, attr_scope, content_scope), by_(by) {}
+  Result<Loc> Locate(const Snapshot& s, const NodeKey& key) const override;
+  Status Attrs(NodeHost& host, const Snapshot& s, const NodeKey& key, const Loc& loc,
+               const Ownership& own, Attr* a) const override;
+
+ private:
+  By by_;
+};
+
 // A meta.json: its document rendered by Render, its time the object's last update.
 class MetaFileOps : public NodeOps {
  public:

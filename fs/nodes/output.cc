@@ -75,15 +75,9 @@ meta::OutputFacts OutputFactsOf(NodeHost& host, const Snapshot& s, const Loc& lo
   return f;
 }
 
-class OutputsDirOps : public NodeOps {
+class OutputsDirOps : public FolderOps {
  public:
-  constexpr OutputsDirOps() : NodeOps(true, RowScope::kAll, RowScope::kAll) {}
-  Result<Loc> Locate(const Snapshot& s, const NodeKey& key) const override { return LocateStep(s, key); }
-  Status Attrs(NodeHost&, const Snapshot& s, const NodeKey&, const Loc& loc, const Ownership&,
-               Attr* a) const override {
-    a->mtime = s.StepKey(loc.step).when;
-    return Status::Ok();
-  }
+  constexpr OutputsDirOps() : FolderOps(By::kStep, RowScope::kAll, RowScope::kAll) {}
   Result<Listing> List(NodeHost& host, const Snapshot& s, const NodeKey& key, const Loc& loc) const override {
     Listing l;
     for (const Snapshot::Output& o : s.step(loc.step).outputs) {
@@ -108,15 +102,10 @@ class OutputsDirOps : public NodeOps {
 
 // An output's folder: its meta.json and the artifact's files (or the artifact itself,
 // when it is a single file).
-class OutputOps : public NodeOps {
+class OutputOps : public FolderOps {
  public:
-  constexpr OutputOps() : NodeOps(true, RowScope::kAll, RowScope::kAll) {}
+  constexpr OutputOps() : FolderOps(By::kStep, RowScope::kAll, RowScope::kAll) {}
   Result<Loc> Locate(const Snapshot& s, const NodeKey& key) const override { return LocateOutput(s, key); }
-  Status Attrs(NodeHost&, const Snapshot& s, const NodeKey&, const Loc& loc, const Ownership&,
-               Attr* a) const override {
-    a->mtime = s.StepKey(loc.step).when;
-    return Status::Ok();
-  }
   Result<Listing> List(NodeHost& host, const Snapshot& s, const NodeKey& key, const Loc& loc) const override {
     return ListBacked(host, s, key, loc, false, true);
   }

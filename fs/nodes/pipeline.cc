@@ -11,15 +11,9 @@ const Snapshot::Pipeline& PipelineAt(const Snapshot& s, const Loc& loc) {
   return s.pipelines()[static_cast<std::size_t>(loc.pipeline)];
 }
 
-class PipelineOps : public NodeOps {
+class PipelineOps : public FolderOps {
  public:
-  constexpr PipelineOps() : NodeOps(true, RowScope::kPipelines, RowScope::kPipelines) {}
-  Result<Loc> Locate(const Snapshot& s, const NodeKey& key) const override { return LocatePipeline(s, key); }
-  Status Attrs(NodeHost&, const Snapshot& s, const NodeKey&, const Loc& loc, const Ownership&,
-               Attr* a) const override {
-    a->mtime = PipelineAt(s, loc).first.when;
-    return Status::Ok();
-  }
+  constexpr PipelineOps() : FolderOps(By::kPipeline, RowScope::kPipelines, RowScope::kPipelines) {}
   Result<Listing> List(NodeHost& host, const Snapshot&, const NodeKey& key, const Loc&) const override {
     Listing l;
     AddItem(host, &l, "meta.json", {NodeKind::kPipelineMeta, key.id, "", ""}, S_IFREG);
@@ -50,15 +44,9 @@ class PipelineMetaOps : public MetaFileOps {
   }
 };
 
-class RunsDirOps : public NodeOps {
+class RunsDirOps : public FolderOps {
  public:
-  constexpr RunsDirOps() : NodeOps(true, RowScope::kPipelines, RowScope::kRuns) {}
-  Result<Loc> Locate(const Snapshot& s, const NodeKey& key) const override { return LocatePipeline(s, key); }
-  Status Attrs(NodeHost&, const Snapshot& s, const NodeKey&, const Loc& loc, const Ownership&,
-               Attr* a) const override {
-    a->mtime = PipelineAt(s, loc).first.when;
-    return Status::Ok();
-  }
+  constexpr RunsDirOps() : FolderOps(By::kPipeline, RowScope::kPipelines, RowScope::kRuns) {}
   Result<Listing> List(NodeHost& host, const Snapshot& s, const NodeKey& key, const Loc& loc) const override {
     const Snapshot::Pipeline& p = PipelineAt(s, loc);
     Listing l;

@@ -7,15 +7,9 @@ namespace zenfs {
 
 namespace {
 
-class RunOps : public NodeOps {
+class RunOps : public FolderOps {
  public:
-  constexpr RunOps() : NodeOps(true, RowScope::kRuns, RowScope::kRuns) {}
-  Result<Loc> Locate(const Snapshot& s, const NodeKey& key) const override { return LocateRun(s, key); }
-  Status Attrs(NodeHost&, const Snapshot& s, const NodeKey&, const Loc& loc, const Ownership&,
-               Attr* a) const override {
-    a->mtime = s.RunKey(loc.run).when;
-    return Status::Ok();
-  }
+  constexpr RunOps() : FolderOps(By::kRun, RowScope::kRuns, RowScope::kRuns) {}
   Result<Listing> List(NodeHost& host, const Snapshot&, const NodeKey& key, const Loc&) const override {
     Listing l;
     AddItem(host, &l, "meta.json", {NodeKind::kRunMeta, key.id, "", ""}, S_IFREG);
@@ -58,15 +52,9 @@ class RunMetaOps : public MetaFileOps {
   }
 };
 
-class StepsDirOps : public NodeOps {
+class StepsDirOps : public FolderOps {
  public:
-  constexpr StepsDirOps() : NodeOps(true, RowScope::kRuns, RowScope::kAll) {}
-  Result<Loc> Locate(const Snapshot& s, const NodeKey& key) const override { return LocateRun(s, key); }
-  Status Attrs(NodeHost&, const Snapshot& s, const NodeKey&, const Loc& loc, const Ownership&,
-               Attr* a) const override {
-    a->mtime = s.RunKey(loc.run).when;
-    return Status::Ok();
-  }
+  constexpr StepsDirOps() : FolderOps(By::kRun, RowScope::kRuns, RowScope::kAll) {}
   Result<Listing> List(NodeHost& host, const Snapshot& s, const NodeKey&, const Loc& loc) const override {
     const Snapshot::Run& r = s.run(loc.run);
     Listing l;

@@ -8,15 +8,9 @@ namespace zenfs {
 
 namespace {
 
-class StepOps : public NodeOps {
+class StepOps : public FolderOps {
  public:
-  constexpr StepOps() : NodeOps(true, RowScope::kAll, RowScope::kAll) {}
-  Result<Loc> Locate(const Snapshot& s, const NodeKey& key) const override { return LocateStep(s, key); }
-  Status Attrs(NodeHost&, const Snapshot& s, const NodeKey&, const Loc& loc, const Ownership&,
-               Attr* a) const override {
-    a->mtime = s.StepKey(loc.step).when;
-    return Status::Ok();
-  }
+  constexpr StepOps() : FolderOps(By::kStep, RowScope::kAll, RowScope::kAll) {}
   Result<Listing> List(NodeHost& host, const Snapshot& s, const NodeKey& key, const Loc& loc) const override {
     const Snapshot::Step& st = s.step(loc.step);
     Listing l;
