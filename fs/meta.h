@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "store/rows.h"
-#include "store/snapshot.h"
+#include "fs/snapshot.h"
 
 namespace zenfs::meta {
 

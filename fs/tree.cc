@@ -5,13 +5,10 @@
 #include <algorithm>
 #include <cstring>
 
-#include "fs/names.h"
-
 namespace zenfs {
 
 namespace {
 
-constexpr mode_t kLinkMode = S_IFLNK | 0777;
 // Caches hold at most this many entries, then start over: memory stays bounded whatever
 // the store's size or the number of lookups.
 constexpr std::size_t kCacheCap = 4096;
@@ -22,22 +19,6 @@ constexpr std::size_t kMetaCacheBytes = 64u << 20;
 constexpr std::size_t kRefCacheCap = 8192;
 // meta.json sizes are small entries: enough for every document of a 100,000-run pipeline.
 constexpr std::size_t kSizeCacheCap = 1 << 20;
-// An output's files listed in its meta.json, at most.
-constexpr std::size_t kMaxListedFiles = 10000;
-// Bounds of the walk behind an output's meta.json "files": folders visited, and levels.
-constexpr std::size_t kMaxWalkedFolders = 10000;
-constexpr std::size_t kMaxWalkDepth = 64;
-
-std::uint64_t Fnv1a(std::uint64_t h, std::string_view s) {
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  // A separator byte keeps ("ab","c") and ("a","bc") apart.
-  h ^= 0xff;
-  h *= 1099511628211ull;
-  return h;
-}
 
 std::string CacheKey(std::uint64_t generation, const NodeKey& k) {
   std::string s = std::to_string(generation);
@@ -51,20 +32,6 @@ std::string CacheKey(std::uint64_t generation, const NodeKey& k) {
   return s;
 }
 
-bool IsDirKind(NodeKind k) {
-  switch (k) {
-    case NodeKind::kRoot: case NodeKind::kPipeline: case NodeKind::kRunsDir: case NodeKind::kRun:
-    case NodeKind::kStepsDir: case NodeKind::kStep: case NodeKind::kOutputsDir: case NodeKind::kOutput:
-      return true;
-    default:
-      return false;
-  }
-}
-
-std::string JoinRel(const std::string& dir, const std::string& name) {
-  return dir.empty() ? name : dir + "/" + name;
-}
-
 template <typename V>
 void PutCapped(std::unordered_map<std::string, V>* map, std::string key, V value,
                std::size_t cap = kCacheCap) {
@@ -73,91 +40,6 @@ void PutCapped(std::unordered_map<std::string, V>* map, std::string key, V value
 }
 
 }  // namespace
-
-namespace {
-
-constexpr char kHexId = 1;  // 16 bytes follow
-constexpr char kRawId = 0;  // a 4-byte length and the bytes follow
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
-void PackId(std::string_view id, std::string* out) {
-  bool hex = id.size() == 32;
-  for (std::size_t i = 0; hex && i < id.size(); ++i) hex = HexValue(id[i]) >= 0;
-  if (hex) {
-    out->push_back(kHexId);
-    for (std::size_t i = 0; i < 32; i += 2) {
-      out->push_back(static_cast<char>(HexValue(id[i]) * 16 + HexValue(id[i + 1])));
-    }
-    return;
-  }
-  out->push_back(kRawId);
-  const auto n = static_cast<std::uint32_t>(id.size());
-  out->append(reinterpret_cast<const char*>(&n), sizeof n);
-  out->append(id);
-}
-
-// Reads one id at *pos; false if the bytes are not a packed id.
-bool UnpackId(std::string_view in, std::size_t* pos, std::string* id) {
-  if (*pos >= in.size()) return false;
-  const char tag = in[(*pos)++];
-  if (tag == kHexId) {
-    if (in.size() - *pos < 16) return false;
-    static constexpr char kDigits[] = "0123456789abcdef";
-    for (std::size_t i = 0; i < 16; ++i) {
-      const auto b = static_cast<unsigned char>(in[*pos + i]);
-      id->push_back(kDigits[b >> 4]);
-      id->push_back(kDigits[b & 15]);
-    }
-    *pos += 16;
-    return true;
-  }
-  std::uint32_t n = 0;
-  if (tag != kRawId || in.size() - *pos < sizeof n) return false;
-  std::memcpy(&n, in.data() + *pos, sizeof n);
-  *pos += sizeof n;
-  if (in.size() - *pos < n) return false;
-  id->assign(in.substr(*pos, n));
-  *pos += n;
-  return true;
-}
-
-}  // namespace
-
-std::string PackKey(const NodeKey& key) {
-  std::string out(1, static_cast<char>(key.kind));
-  PackId(key.id, &out);
-  PackId(key.version, &out);
-  out.append(key.rel);
-  return out;
-}
-
-NodeKey UnpackKey(std::string_view packed) {
-  NodeKey key;
-  std::size_t pos = 1;
-  if (packed.empty() || !UnpackId(packed, &pos, &key.id) || !UnpackId(packed, &pos, &key.version)) {
-    return NodeKey{};  // only PackKey's output is ever stored
-  }
-  key.kind = static_cast<NodeKind>(packed[0]);
-  key.rel.assign(packed.substr(pos));
-  return key;
-}
-
-std::uint64_t InodeOf(const NodeKey& key) {
-  if (key.kind == NodeKind::kRoot) return kRootIno;
-  std::uint64_t h = 14695981039346656037ull;
-  h = Fnv1a(h, std::string_view(reinterpret_cast<const char*>(&key.kind), 1));
-  h = Fnv1a(h, key.id);
-  h = Fnv1a(h, key.version);
-  h = Fnv1a(h, key.rel);
-  // Keep clear of 0 (invalid) and 1 (the root).
-  if (h <= kRootIno) h += 2;
-  return h;
-}
 
 Tree::Tree(Catalog& catalog, ArtifactSource& artifacts, Logger& log, TreeOptions options,
            std::shared_ptr<const Snapshot> initial)
@@ -240,47 +122,6 @@ Result<std::vector<Invalidation>> Tree::ReloadLocked(RowScope scope) {
   AddDisplaced(&inv);
   return inv;
 }
-
-namespace {
-
-// How much of the store (RowScope) a node's attributes need. The mount starts from
-// pipelines only: the root and the pipeline folders answer at once, runs/ once the runs
-// are read, everything below a run once the rest is.
-RowScope AttrScope(NodeKind kind) {
-  switch (kind) {
-    case NodeKind::kRoot:
-    case NodeKind::kRootMeta:
-    case NodeKind::kPipeline:
-    case NodeKind::kRunsDir:
-      return RowScope::kPipelines;
-    case NodeKind::kPipelineMeta:  // run_count, the runs
-    case NodeKind::kLatest:
-    case NodeKind::kRun:
-    case NodeKind::kStepsDir:
-      return RowScope::kRuns;
-    default:  // a run's meta.json lists its steps
-      return RowScope::kAll;
-  }
-}
-
-// How much its contents need: a listing (and the names in it), a document, a link target.
-RowScope ContentScope(NodeKind kind) {
-  switch (kind) {
-    case NodeKind::kRoot:
-    case NodeKind::kRootMeta:
-    case NodeKind::kPipeline:
-      return RowScope::kPipelines;
-    case NodeKind::kPipelineMeta:
-    case NodeKind::kRunsDir:
-    case NodeKind::kLatest:
-    case NodeKind::kRun:
-      return RowScope::kRuns;
-    default:
-      return RowScope::kAll;
-  }
-}
-
-}  // namespace
 
 Result<std::shared_ptr<const Snapshot>> Tree::SnapshotFor(RowScope need) {
   std::shared_ptr<const Snapshot> snap = Current();
@@ -405,43 +246,6 @@ void Tree::Forget(std::uint64_t ino, std::uint64_t nlookup) {
   }
 }
 
-// ---- locating keys in a snapshot ----
-
-Result<Tree::Loc> Tree::Locate(const Snapshot& s, const NodeKey& key) {
-  Loc loc;
-  switch (key.kind) {
-    case NodeKind::kRoot:
-    case NodeKind::kRootMeta:
-      return loc;
-    case NodeKind::kPipeline:
-    case NodeKind::kPipelineMeta:
-    case NodeKind::kRunsDir:
-    case NodeKind::kLatest:
-      loc.pipeline = s.FindPipeline(key.id);
-      if (loc.pipeline < 0) return Status::NotFound("pipeline " + key.id + " is gone");
-      return loc;
-    case NodeKind::kRun:
-    case NodeKind::kRunMeta:
-    case NodeKind::kStepsDir:
-      loc.run = s.FindRun(key.id);
-      if (loc.run < 0 || s.run(loc.run).pipeline < 0) return Status::NotFound("run " + key.id + " is gone");
-      loc.pipeline = s.run(loc.run).pipeline;
-      return loc;
-    default:
-      break;
-  }
-  loc.step = s.FindStep(key.id);
-  if (loc.step < 0 || s.step(loc.step).run < 0) return Status::NotFound("step " + key.id + " is gone");
-  loc.run = s.step(loc.step).run;
-  loc.pipeline = s.run(loc.run).pipeline;
-  if (key.kind == NodeKind::kOutput || key.kind == NodeKind::kOutputMeta ||
-      key.kind == NodeKind::kArtifactEntry) {
-    loc.output = s.FindOutput(loc.step, key.version);
-    if (loc.output < 0) return Status::NotFound("output " + key.version + " of step " + key.id + " is gone");
-  }
-  return loc;
-}
-
 // ---- artifacts ----
 
 Result<ArtifactRef> Tree::Resolve(const std::string& uri, const std::string& store_root) {
@@ -519,58 +323,6 @@ Result<ArtifactRef> Tree::LogRef(const Snapshot& s, const Loc& loc) {
   return Resolve(std::string(row.uri), s.StoreRootOf(row.artifact_store_id));
 }
 
-meta::OutputFacts Tree::OutputFactsOf(const Snapshot& s, const Loc& loc) {
-  meta::OutputFacts f;
-  const Snapshot::Output& o = s.step(loc.step).outputs[static_cast<std::size_t>(loc.output)];
-  if (o.version >= 0) {
-    const std::string vid(s.rows().artifact_versions[static_cast<std::size_t>(o.version)].id);
-    Status ds = catalog_.GetArtifactDetail(vid, &f.detail);
-    if (!ds.ok()) log_.LogOnce(Logger::Level::kWarning, "md" + vid, ds.ToString());
-  }
-  auto ref = OutputRef(s, loc);
-  if (!ref.ok()) {
-    f.unavailable_reason = ref.status().message();
-    return f;
-  }
-  auto top = artifacts_.Stat(*ref, "");
-  if (!top.ok()) {
-    f.unavailable_reason = top.status().message();
-    return f;
-  }
-  f.available = true;
-  if (!top->is_dir) {
-    const std::string& base = ref->base;
-    f.files.push_back({base.substr(base.rfind('/') + 1), top->size});
-    return f;
-  }
-  // Breadth-first walk of the artifact's folder: names and sizes only, never bytes.
-  // Bounded in folders and depth as well as files (the source lists no symbolic links,
-  // so no loop; the bounds hold whatever the folder holds): beyond them, files_truncated.
-  std::vector<std::pair<std::string, std::size_t>> dirs{{"", 0}};  // path, depth
-  for (std::size_t d = 0; d < dirs.size(); ++d) {
-    auto entries = artifacts_.List(*ref, dirs[d].first);
-    if (!entries.ok()) continue;
-    for (const DirEntryInfo& e : *entries) {
-      const std::string rel = JoinRel(dirs[d].first, e.name);
-      if (e.is_dir) {
-        if (dirs.size() >= kMaxWalkedFolders || dirs[d].second + 1 > kMaxWalkDepth) {
-          f.files_truncated = true;
-        } else {
-          dirs.emplace_back(rel, dirs[d].second + 1);
-        }
-        continue;
-      }
-      if (f.files.size() >= kMaxListedFiles) {
-        f.files_truncated = true;
-        return f;
-      }
-      auto info = artifacts_.Stat(*ref, rel);
-      f.files.push_back({rel, info.ok() ? info->size : 0});
-    }
-  }
-  return f;
-}
-
 // ---- meta.json ----
 
 Result<std::shared_ptr<const std::string>> Tree::MetaText(const Snapshot& s, const NodeKey& key,
@@ -581,48 +333,9 @@ Result<std::shared_ptr<const std::string>> Tree::MetaText(const Snapshot& s, con
     auto it = meta_cache_.find(ck);
     if (it != meta_cache_.end()) return it->second;
   }
-  std::string text;
-  switch (key.kind) {
-    case NodeKind::kRootMeta:
-      text = meta::RenderRoot(s, options_.store_path);
-      break;
-    case NodeKind::kPipelineMeta:
-      text = meta::RenderPipeline(s, loc.pipeline);
-      break;
-    case NodeKind::kRunMeta: {
-      RunDetail d;
-      Status st = catalog_.GetRunDetail(std::string(s.run_row(loc.run).id), &d);
-      std::vector<meta::StepMetadata> steps;
-      for (int step : s.run(loc.run).steps) {
-        if (!st.ok()) break;
-        meta::StepMetadata sm{std::string(s.step_row(step).name), {}};
-        st = catalog_.GetMetadata("step_run", std::string(s.step_row(step).id), &sm.rows);
-        steps.push_back(std::move(sm));
-      }
-      if (!st.ok()) {
-        log_.LogOnce(Logger::Level::kError, "run" + key.id, "meta.json of run " + key.id + ": " + st.ToString());
-        return Status::IOError(st.message());
-      }
-      text = meta::RenderRun(s, loc.run, d, steps);
-      break;
-    }
-    case NodeKind::kStepMeta: {
-      StepDetail d;
-      Status st = catalog_.GetStepDetail(std::string(s.step_row(loc.step).id), std::string(s.step_row(loc.step).name), &d);
-      if (!st.ok()) {
-        log_.LogOnce(Logger::Level::kError, "step" + key.id, "meta.json of step " + key.id + ": " + st.ToString());
-        return Status::IOError(st.message());
-      }
-      text = meta::RenderStep(s, loc.step, d);
-      break;
-    }
-    case NodeKind::kOutputMeta:
-      text = meta::RenderOutput(s, loc.step, loc.output, OutputFactsOf(s, loc));
-      break;
-    default:
-      return Status::InvalidArgument("not a meta.json");
-  }
-  auto shared = std::make_shared<const std::string>(std::move(text));
+  auto text = OpsOf(key.kind).Render(*this, s, key, loc);
+  if (!text.ok()) return text.status();
+  auto shared = std::make_shared<const std::string>(std::move(*text));
   std::lock_guard<std::mutex> lock(cache_mu_);
   // A document rendered twice at once (two first opens) is kept once: the first wins.
   auto [it, fresh] = meta_cache_.emplace(ck, shared);
@@ -655,443 +368,35 @@ Result<std::uint64_t> Tree::MetaSize(const Snapshot& s, const NodeKey& key, cons
 
 // ---- attributes ----
 
-bool IsFinishedStatus(std::string_view status) {
-  return status == "completed" || status == "failed" || status == "cached" || status == "stopped";
-}
-
-double Tree::TimeoutFor(const Snapshot& s, const NodeKey& key, const Loc& loc) const {
-  // A meta.json also names other runs (a cached step's original, an output's producer,
-  // inputs), which can be deleted while this run stays as it is: its size is never
-  // cached for longer than one refresh.
-  switch (key.kind) {
-    case NodeKind::kRootMeta:
-    case NodeKind::kPipelineMeta:
-    case NodeKind::kRunMeta:
-    case NodeKind::kStepMeta:
-    case NodeKind::kOutputMeta:
-      return options_.refresh_seconds;
-    default:
-      break;
-  }
-  // The root, pipelines and their run lists change whenever a run starts; a run's own
-  // folder can change only until it finishes.
-  if (loc.run < 0 || !IsFinishedStatus(s.run_row(loc.run).status)) return options_.refresh_seconds;
-  return std::max(options_.finished_timeout, options_.refresh_seconds);
-}
-
 Result<Entry> Tree::EntryOf(const Snapshot& s, const NodeKey& key) {
-  auto loc = Locate(s, key);
+  const NodeOps& ops = OpsOf(key.kind);
+  auto loc = ops.Locate(s, key);
   if (!loc.ok()) return loc.status();
   Entry e;
   Attr& a = e.attr;
   a.ino = InoOf(key);
-  // The tree's own nodes; artifact and logs nodes replace this below.
-  const Ownership tree_own = TreeNodeOwnership(options_.perms, IsDirKind(key.kind));
+  // The tree's own nodes; artifact and logs nodes replace this.
+  const Ownership tree_own = TreeNodeOwnership(options_.perms, ops.IsDir());
   a.uid = tree_own.uid;
   a.gid = tree_own.gid;
   a.io_size = kArtifactIo;
-  e.timeout = TimeoutFor(s, key, *loc);
-  auto run_time = [&](int run) { return s.RunKey(run).when; };
-  auto step_time = [&](int step) { return s.StepKey(step).when; };
-  const std::optional<Micros> version_created =
-      loc->output >= 0 && s.step(loc->step).outputs[static_cast<std::size_t>(loc->output)].version >= 0
-          ? s.rows().artifact_versions[static_cast<std::size_t>(
-                s.step(loc->step).outputs[static_cast<std::size_t>(loc->output)].version)].created
-          : std::nullopt;
-  if (IsDirKind(key.kind)) {
+  e.timeout = ops.Timeout(options_, s, *loc);
+  if (ops.IsDir()) {
     a.mode = S_IFDIR | tree_own.mode;
     a.nlink = 2;
   }
-  switch (key.kind) {
-    case NodeKind::kRoot:
-      a.mtime = s.pipelines().empty() ? 0 : s.pipelines().front().first.when;
-      break;
-    case NodeKind::kPipeline:
-    case NodeKind::kRunsDir:
-      a.mtime = s.pipelines()[static_cast<std::size_t>(loc->pipeline)].first.when;
-      break;
-    case NodeKind::kRun:
-    case NodeKind::kStepsDir:
-      a.mtime = run_time(loc->run);
-      break;
-    case NodeKind::kStep:
-    case NodeKind::kOutputsDir:
-    case NodeKind::kOutput:
-      a.mtime = step_time(loc->step);
-      break;
-    case NodeKind::kLatest: {
-      const Snapshot::Pipeline& p = s.pipelines()[static_cast<std::size_t>(loc->pipeline)];
-      a.mode = kLinkMode;
-      a.size = p.run_names.back().size();
-      a.mtime = run_time(p.runs.back());
-      break;
-    }
-    case NodeKind::kOutputLink: {
-      const Snapshot::Step& st = s.step(loc->step);
-      if (st.outputs.size() != 1) return Status::NotFound("step has no single output");
-      a.mode = kLinkMode;
-      a.size = std::strlen("outputs/") + st.outputs[0].path_name.size();
-      a.mtime = step_time(loc->step);
-      break;
-    }
-    case NodeKind::kRootMeta:
-    case NodeKind::kPipelineMeta:
-    case NodeKind::kRunMeta:
-    case NodeKind::kStepMeta:
-    case NodeKind::kOutputMeta: {
-      auto size = MetaSize(s, key, *loc);
-      if (!size.ok()) return size.status();
-      a.mode = S_IFREG | tree_own.mode;
-      a.size = *size;
-      a.blocks = (a.size + 511) / 512;
-      std::optional<Micros> updated;
-      if (key.kind == NodeKind::kRootMeta) {
-        a.mtime = s.pipelines().empty() ? 0 : s.pipelines().front().first.when;
-      } else if (key.kind == NodeKind::kPipelineMeta) {
-        const int prow = s.pipelines()[static_cast<std::size_t>(loc->pipeline)].row;
-        updated = prow >= 0 ? s.rows().pipelines[static_cast<std::size_t>(prow)].updated : std::nullopt;
-      } else if (key.kind == NodeKind::kRunMeta) {
-        updated = s.run_row(loc->run).updated;
-      } else if (key.kind == NodeKind::kStepMeta) {
-        updated = s.step_row(loc->step).updated;
-      } else {
-        const int v = s.step(loc->step).outputs[static_cast<std::size_t>(loc->output)].version;
-        updated = v >= 0 ? s.rows().artifact_versions[static_cast<std::size_t>(v)].updated : std::nullopt;
-      }
-      if (updated) a.mtime = *updated;
-      a.io_size = kDirectIo;
-      break;
-    }
-    case NodeKind::kLogs:
-    case NodeKind::kLogsEntry:
-    case NodeKind::kArtifactEntry: {
-      const bool logs = key.kind != NodeKind::kArtifactEntry;
-      auto ref = logs ? LogRef(s, *loc) : OutputRef(s, *loc);
-      if (logs) {
-        a.io_size = kDirectIo;
-        const LogRow& row = s.rows().logs[static_cast<std::size_t>(s.step(loc->step).log)];
-        a.mtime = row.updated.value_or(row.created.value_or(0));
-      } else {
-        a.mtime = version_created.value_or(0);
-      }
-      // Listed so users see there are logs; reading says why they cannot be had.
-      const mode_t unreadable_logs = S_IFREG | TreeNodeOwnership(options_.perms, false).mode;
-      if (!ref.ok()) {
-        if (key.kind != NodeKind::kLogs) return ref.status();
-        a.mode = unreadable_logs;
-        break;
-      }
-      auto info = artifacts_.Stat(*ref, key.rel);
-      if (!info.ok()) {
-        if (key.kind != NodeKind::kLogs) return info.status();
-        a.mode = unreadable_logs;
-        break;
-      }
-      auto own = BackedOwnershipOf(*ref, key.rel, *info, false);
-      if (!own.ok()) return own.status();
-      a.mode = (info->is_dir ? S_IFDIR : S_IFREG) | own->mode;
-      a.uid = own->uid;
-      a.gid = own->gid;
-      a.nlink = info->is_dir ? 2 : 1;
-      a.size = info->size;
-      a.blocks = info->blocks;
-      break;
-    }
-  }
+  Status st = ops.Attrs(*this, s, key, *loc, tree_own, &a);
+  if (!st.ok()) return st;
   return e;
 }
 
 // ---- children ----
 
-Result<Listing> Tree::ListChildren(const Snapshot& s, const NodeKey& key, const Loc& loc) {
-  Listing l;
-  auto add = [&](std::string name, NodeKey k, mode_t type) {
-    const std::uint64_t ino = InoOf(k);
-    l.items.push_back({std::move(name), std::move(k), ino, type});
-  };
-  switch (key.kind) {
-    case NodeKind::kRoot:
-      add("meta.json", {NodeKind::kRootMeta, "", "", ""}, S_IFREG);
-      for (const Snapshot::Pipeline& p : s.pipelines()) add(p.path_name, {NodeKind::kPipeline, p.id, "", ""}, S_IFDIR);
-      break;
-    case NodeKind::kPipeline:
-      add("meta.json", {NodeKind::kPipelineMeta, key.id, "", ""}, S_IFREG);
-      add("runs", {NodeKind::kRunsDir, key.id, "", ""}, S_IFDIR);
-      break;
-    case NodeKind::kRunsDir: {
-      const Snapshot::Pipeline& p = s.pipelines()[static_cast<std::size_t>(loc.pipeline)];
-      add("latest", {NodeKind::kLatest, key.id, "", ""}, S_IFLNK);
-      l.items.reserve(p.runs.size() + 1);
-      for (std::size_t i = 0; i < p.runs.size(); ++i) {
-        add(p.run_names[i], {NodeKind::kRun, std::string(s.run_row(p.runs[i]).id), "", ""}, S_IFDIR);
-      }
-      break;
-    }
-    case NodeKind::kRun:
-      add("meta.json", {NodeKind::kRunMeta, key.id, "", ""}, S_IFREG);
-      add("steps", {NodeKind::kStepsDir, key.id, "", ""}, S_IFDIR);
-      break;
-    case NodeKind::kStepsDir: {
-      const Snapshot::Run& r = s.run(loc.run);
-      for (std::size_t i = 0; i < r.steps.size(); ++i) {
-        add(r.step_names[i], {NodeKind::kStep, std::string(s.step_row(r.steps[i]).id), "", ""}, S_IFDIR);
-      }
-      break;
-    }
-    case NodeKind::kStep: {
-      const Snapshot::Step& st = s.step(loc.step);
-      add("meta.json", {NodeKind::kStepMeta, key.id, "", ""}, S_IFREG);
-      if (st.outputs.size() == 1) add("output", {NodeKind::kOutputLink, key.id, "", ""}, S_IFLNK);
-      if (st.log >= 0) {
-        auto ref = LogRef(s, loc);
-        bool dir = false;
-        if (ref.ok()) {
-          auto info = artifacts_.Stat(*ref, "");
-          dir = info.ok() && info->is_dir;
-        }
-        add("logs", {NodeKind::kLogs, key.id, "", ""}, dir ? S_IFDIR : S_IFREG);
-      }
-      add("outputs", {NodeKind::kOutputsDir, key.id, "", ""}, S_IFDIR);
-      break;
-    }
-    case NodeKind::kOutputsDir: {
-      const Snapshot::Step& st = s.step(loc.step);
-      for (const Snapshot::Output& o : st.outputs) {
-        add(o.path_name,
-            {NodeKind::kOutput, key.id,
-             std::string(s.rows().outputs[static_cast<std::size_t>(o.link)].artifact_version_id), ""},
-            S_IFDIR);
-      }
-      break;
-    }
-    case NodeKind::kOutput:
-    case NodeKind::kArtifactEntry:
-    case NodeKind::kLogs:
-    case NodeKind::kLogsEntry: {
-      const bool logs = key.kind == NodeKind::kLogs || key.kind == NodeKind::kLogsEntry;
-      const NodeKind child_kind = logs ? NodeKind::kLogsEntry : NodeKind::kArtifactEntry;
-      if (key.kind == NodeKind::kOutput) add("meta.json", {NodeKind::kOutputMeta, key.id, key.version, ""}, S_IFREG);
-      auto ref = logs ? LogRef(s, loc) : OutputRef(s, loc);
-      if (!ref.ok()) {
-        // The output folder still shows meta.json, which says why the files are missing.
-        if (key.kind == NodeKind::kOutput) break;
-        return ref.status();
-      }
-      if (key.kind == NodeKind::kOutput) {
-        auto top = artifacts_.Stat(*ref, "");
-        if (!top.ok()) break;
-        if (!top->is_dir) {
-          // An artifact stored as a single file shows as that file.
-          // Its key's empty `rel` means the artifact itself.
-          const std::string base = ref->base.substr(ref->base.rfind('/') + 1);
-          add(names::AssignNames({{base, ""}}, {"meta.json"}).front(),
-              {child_kind, key.id, key.version, ""}, S_IFREG);
-          break;
-        }
-      }
-      auto entries = artifacts_.List(*ref, key.rel);
-      if (!entries.ok()) return entries.status();
-      std::vector<names::Child> children;
-      children.reserve(entries->size());
-      for (const DirEntryInfo& e : *entries) children.push_back({e.name, ""});
-      // Names on disk are kept as they are; only a clash with meta.json is renamed.
-      const std::vector<std::string> shown =
-          key.kind == NodeKind::kOutput ? names::AssignNames(children, {"meta.json"})
-                                        : std::vector<std::string>();
-      for (std::size_t i = 0; i < entries->size(); ++i) {
-        const DirEntryInfo& e = (*entries)[i];
-        std::string name = key.kind == NodeKind::kOutput && (*entries)[i].name == "meta.json" ? shown[i] : e.name;
-        add(std::move(name), {child_kind, key.id, key.version, JoinRel(key.rel, e.name)},
-            e.is_dir ? S_IFDIR : S_IFREG);
-      }
-      break;
-    }
-    default:
-      return Status::NotDirectory("not a directory");
-  }
-  return l;
-}
-
 Result<NodeKey> Tree::Child(const Snapshot& s, const NodeKey& parent, std::string_view name) {
-  auto loc = Locate(s, parent);
+  const NodeOps& ops = OpsOf(parent.kind);
+  auto loc = ops.Locate(s, parent);
   if (!loc.ok()) return loc.status();
-  const auto not_found = [&] { return Status::NotFound(std::string(name)); };
-  // The catalog's own directories answer from the snapshot's name indexes (one lookup in
-  // a directory of 100,000 runs must not build its listing), and fixed names from the
-  // snapshot alone (a step's listing stats its logs, an output's lists the artifact).
-  switch (parent.kind) {
-    case NodeKind::kPipeline:
-      if (name == "meta.json") return NodeKey{NodeKind::kPipelineMeta, parent.id, "", ""};
-      if (name == "runs") return NodeKey{NodeKind::kRunsDir, parent.id, "", ""};
-      return not_found();
-    case NodeKind::kRun:
-      if (name == "meta.json") return NodeKey{NodeKind::kRunMeta, parent.id, "", ""};
-      if (name == "steps") return NodeKey{NodeKind::kStepsDir, parent.id, "", ""};
-      return not_found();
-    case NodeKind::kStep: {
-      const Snapshot::Step& st = s.step(loc->step);
-      if (name == "meta.json") return NodeKey{NodeKind::kStepMeta, parent.id, "", ""};
-      if (name == "outputs") return NodeKey{NodeKind::kOutputsDir, parent.id, "", ""};
-      if (name == "output" && st.outputs.size() == 1) return NodeKey{NodeKind::kOutputLink, parent.id, "", ""};
-      if (name == "logs" && st.log >= 0) return NodeKey{NodeKind::kLogs, parent.id, "", ""};
-      return not_found();
-    }
-    case NodeKind::kOutput:
-      // An artifact file named meta.json is listed under another name (ListChildren).
-      if (name == "meta.json") return NodeKey{NodeKind::kOutputMeta, parent.id, parent.version, ""};
-      break;
-    case NodeKind::kRoot: {
-      if (name == "meta.json") return NodeKey{NodeKind::kRootMeta, "", "", ""};
-      const int p = s.FindPipelineByName(name);
-      if (p < 0) return not_found();
-      return NodeKey{NodeKind::kPipeline, s.pipelines()[static_cast<std::size_t>(p)].id, "", ""};
-    }
-    case NodeKind::kRunsDir: {
-      if (name == "latest") return NodeKey{NodeKind::kLatest, parent.id, "", ""};
-      const Snapshot::Pipeline& p = s.pipelines()[static_cast<std::size_t>(loc->pipeline)];
-      const int r = p.run_index.Find(name);
-      if (r < 0) return not_found();
-      return NodeKey{NodeKind::kRun, std::string(s.run_row(p.runs[static_cast<std::size_t>(r)]).id), "", ""};
-    }
-    case NodeKind::kStepsDir: {
-      const Snapshot::Run& run = s.run(loc->run);
-      const int st = run.step_index.Find(name);
-      if (st < 0) return not_found();
-      return NodeKey{NodeKind::kStep, std::string(s.step_row(run.steps[static_cast<std::size_t>(st)]).id), "", ""};
-    }
-    case NodeKind::kOutputsDir: {
-      const Snapshot::Step& st = s.step(loc->step);
-      const int o = st.output_index.Find(name);
-      if (o < 0) return not_found();
-      return NodeKey{NodeKind::kOutput, parent.id,
-                     std::string(s.rows().outputs[static_cast<std::size_t>(st.outputs[static_cast<std::size_t>(o)].link)].artifact_version_id),
-                     ""};
-    }
-    default:
-      break;
-  }
-  auto listing = OpenDirOf(parent);
-  if (!listing.ok()) return listing.status();
-  for (const Listing::Item& item : (*listing)->items) {
-    if (item.name == name) return item.key;
-  }
-  return not_found();
-}
-
-namespace {
-
-// Appends invalidations for a folder whose children went from `before` to `after`: the
-// folder itself (its cached listing and attributes) and every name that came or went.
-void DiffNames(std::uint64_t dir, const std::vector<std::string>& before,
-               const std::vector<std::string>& after, std::vector<Invalidation>* out) {
-  if (before == after) return;
-  out->push_back({Invalidation::Kind::kInode, dir, ""});
-  std::unordered_map<std::string_view, int> seen;
-  for (const std::string& n : before) seen[n] |= 1;
-  for (const std::string& n : after) seen[n] |= 2;
-  for (const auto& [name, where] : seen) {
-    if (where != 3 && !name.empty()) out->push_back({Invalidation::Kind::kEntry, dir, std::string(name)});
-  }
-}
-
-void Inode(const InodeHash& ino_of, NodeKind kind, const std::string& id, std::vector<Invalidation>* out) {
-  out->push_back({Invalidation::Kind::kInode, ino_of({kind, id, "", ""}), ""});
-}
-
-// A step's state as the tree shows it; equal fingerprints mean nothing to invalidate.
-std::string StepPrint(const Snapshot& s, int step) {
-  const StepRow& r = s.step_row(step);
-  std::string p = std::string(r.status) + '\x01' + std::to_string(r.start_time.value_or(0)) + '\x01' +
-                  std::to_string(r.end_time.value_or(0)) + '\x01' + std::to_string(r.updated.value_or(0));
-  for (const std::string& o : s.step(step).output_names) p += '\x02' + o;
-  p += '\x03' + std::to_string(s.step(step).log);
-  if (s.step(step).log >= 0) p += s.rows().logs[static_cast<std::size_t>(s.step(step).log)].uri;
-  return p;
-}
-
-std::string RunPrint(const Snapshot& s, int run) {
-  const RunRow& r = s.run_row(run);
-  return std::string(r.status) + '\x01' + std::to_string(r.start_time.value_or(0)) + '\x01' +
-         std::to_string(r.end_time.value_or(0)) + '\x01' + std::to_string(r.updated.value_or(0));
-}
-
-}  // namespace
-
-std::vector<Invalidation> DiffSnapshots(const Snapshot& before, const Snapshot& after,
-                                        const InodeHash& ino_of) {
-  std::vector<Invalidation> out;
-  DiffNames(kRootIno, before.pipeline_names(), after.pipeline_names(), &out);
-  if (before.pipeline_names() != after.pipeline_names()) Inode(ino_of, NodeKind::kRootMeta, "", &out);
-  // The root's time is its first pipeline's first run's.
-  auto root_time = [](const Snapshot& s) { return s.pipelines().empty() ? 0 : s.pipelines().front().first.when; };
-  if (root_time(before) != root_time(after)) {
-    out.push_back({Invalidation::Kind::kInode, kRootIno, ""});
-    Inode(ino_of, NodeKind::kRootMeta, "", &out);
-  }
-  for (const Snapshot::Pipeline& p : before.pipelines()) {
-    const int q = after.FindPipeline(p.id);
-    if (q < 0) continue;  // its name in the root was invalidated above
-    const Snapshot::Pipeline& np = after.pipelines()[static_cast<std::size_t>(q)];
-    if (before.scope() == RowScope::kPipelines) {
-      // Its runs were never listed: only its own time (its first run's) can be stale.
-      if (p.first.when != np.first.when) {
-        Inode(ino_of, NodeKind::kPipeline, p.id, &out);
-        Inode(ino_of, NodeKind::kRunsDir, p.id, &out);
-      }
-      continue;
-    }
-    if (p.run_names != np.run_names || p.runs.size() != np.runs.size()) {
-      DiffNames(ino_of({NodeKind::kRunsDir, p.id, "", ""}), p.run_names, np.run_names, &out);
-      Inode(ino_of, NodeKind::kPipelineMeta, p.id, &out);
-      Inode(ino_of, NodeKind::kLatest, p.id, &out);
-      Inode(ino_of, NodeKind::kPipeline, p.id, &out);
-    }
-  }
-  for (std::size_t i = 0; i < before.rows().runs.size(); ++i) {
-    const int run = static_cast<int>(i);
-    if (before.run(run).pipeline < 0) continue;
-    const std::string id(before.run_row(run).id);
-    const int nrun = after.FindRun(id);
-    if (nrun < 0 || after.run(nrun).pipeline < 0) continue;  // gone: its name was invalidated
-    const Snapshot::Run& a = before.run(run);
-    const Snapshot::Run& b = after.run(nrun);
-    bool changed = RunPrint(before, run) != RunPrint(after, nrun);
-    // A picture without steps never answered for anything that shows them (SnapshotFor),
-    // so the kernel holds nothing of them to forget.
-    if (before.scope() != RowScope::kAll) {
-      if (changed) Inode(ino_of, NodeKind::kRun, id, &out);
-      continue;
-    }
-    if (a.step_names != b.step_names) {
-      DiffNames(ino_of({NodeKind::kStepsDir, id, "", ""}), a.step_names, b.step_names, &out);
-      changed = true;
-    }
-    for (int st : a.steps) {
-      const std::string sid(before.step_row(st).id);
-      const int nst = after.FindStep(sid);
-      if (nst < 0 || after.step(nst).run != nrun) continue;
-      if (StepPrint(before, st) == StepPrint(after, nst)) continue;
-      changed = true;
-      Inode(ino_of, NodeKind::kStep, sid, &out);
-      Inode(ino_of, NodeKind::kStepMeta, sid, &out);
-      Inode(ino_of, NodeKind::kLogs, sid, &out);
-      Inode(ino_of, NodeKind::kOutputLink, sid, &out);
-      DiffNames(ino_of({NodeKind::kOutputsDir, sid, "", ""}), before.step(st).output_names,
-                after.step(nst).output_names, &out);
-      // The fixed entries that come and go: `output` (exactly one output) and `logs`.
-      auto fixed = [](const Snapshot::Step& x) {
-        return std::vector<std::string>{x.outputs.size() == 1 ? "output" : "", x.log >= 0 ? "logs" : ""};
-      };
-      const std::vector<std::string> fixed_before = fixed(before.step(st));
-      const std::vector<std::string> fixed_after = fixed(after.step(nst));
-      DiffNames(ino_of({NodeKind::kStep, sid, "", ""}), fixed_before, fixed_after, &out);
-    }
-    if (changed) {
-      Inode(ino_of, NodeKind::kRun, id, &out);
-      Inode(ino_of, NodeKind::kRunMeta, id, &out);
-    }
-  }
-  return out;
+  return ops.Child(*this, s, parent, *loc, name);
 }
 
 void FillDir(const Listing& listing, std::uint64_t dir_ino, std::uint64_t offset,
@@ -1121,17 +426,15 @@ void FillDir(const Listing& listing, std::uint64_t dir_ino, std::uint64_t offset
 Result<Entry> Tree::Lookup(std::uint64_t parent, std::string_view name) {
   auto pkey = KeyOf(parent);
   if (!pkey.ok()) return pkey.status();
-  if (!IsDirKind(pkey->kind) && pkey->kind != NodeKind::kArtifactEntry && pkey->kind != NodeKind::kLogs &&
-      pkey->kind != NodeKind::kLogsEntry) {
-    return Status::NotDirectory("not a directory");
-  }
-  auto snap = SnapshotFor(ContentScope(pkey->kind));
+  if (!OpsOf(pkey->kind).MayHaveChildren()) return Status::NotDirectory("not a directory");
+  auto snap = SnapshotFor(OpsOf(pkey->kind).ContentScope());
   if (!snap.ok()) return snap.status();
   auto key = Child(**snap, *pkey, name);
   if (!key.ok()) return key.status();
-  if ((*snap)->scope() < AttrScope(key->kind)) {
+  const RowScope attr_scope = OpsOf(key->kind).AttrScope();
+  if ((*snap)->scope() < attr_scope) {
     // The name resolved from a partial picture; its attributes need more of the store.
-    snap = SnapshotFor(AttrScope(key->kind));
+    snap = SnapshotFor(attr_scope);
     if (!snap.ok()) return snap.status();
     key = Child(**snap, *pkey, name);
     if (!key.ok()) return key.status();
@@ -1145,20 +448,11 @@ Result<Entry> Tree::Lookup(std::uint64_t parent, std::string_view name) {
 }
 
 bool Tree::AttrsAreCheap(const Listing::Item& item) {
-  switch (item.key.kind) {
-    case NodeKind::kRootMeta:
-    case NodeKind::kPipelineMeta:
-    case NodeKind::kRunMeta:
-    case NodeKind::kStepMeta:
-    case NodeKind::kOutputMeta:
-      return false;
-    default:
-      return true;
-  }
+  return OpsOf(item.key.kind).AttrsAreCheap();
 }
 
 Result<Entry> Tree::Remember(const Listing::Item& item) {
-  auto snap = SnapshotFor(AttrScope(item.key.kind));
+  auto snap = SnapshotFor(OpsOf(item.key.kind).AttrScope());
   if (!snap.ok()) return snap.status();
   auto e = EntryOf(**snap, item.key);
   if (!e.ok()) return e.status();
@@ -1171,7 +465,7 @@ Result<Entry> Tree::Remember(const Listing::Item& item) {
 Result<Entry> Tree::GetAttr(std::uint64_t ino) {
   auto key = KeyOf(ino);
   if (!key.ok()) return key.status();
-  auto snap = SnapshotFor(AttrScope(key->kind));
+  auto snap = SnapshotFor(OpsOf(key->kind).AttrScope());
   if (!snap.ok()) return snap.status();
   auto e = EntryOf(**snap, *key);
   // The kernel holds this inode, so its object existed: gone now means deleted under the
@@ -1184,20 +478,13 @@ Result<Entry> Tree::GetAttr(std::uint64_t ino) {
 Result<std::string> Tree::ReadLink(std::uint64_t ino) {
   auto key = KeyOf(ino);
   if (!key.ok()) return key.status();
-  auto got = SnapshotFor(ContentScope(key->kind));
+  const NodeOps& ops = OpsOf(key->kind);
+  auto got = SnapshotFor(ops.ContentScope());
   if (!got.ok()) return got.status();
   const std::shared_ptr<const Snapshot> snap = std::move(*got);
-  auto loc = Locate(*snap, *key);
+  auto loc = ops.Locate(*snap, *key);
   if (!loc.ok()) return loc.status();
-  if (key->kind == NodeKind::kLatest) {
-    return snap->pipelines()[static_cast<std::size_t>(loc->pipeline)].run_names.back();
-  }
-  if (key->kind == NodeKind::kOutputLink) {
-    const Snapshot::Step& st = snap->step(loc->step);
-    if (st.outputs.size() != 1) return Status::NotFound("step has no single output");
-    return "outputs/" + st.outputs[0].path_name;
-  }
-  return Status::InvalidArgument("not a symlink");
+  return ops.ReadLink(*snap, *loc);
 }
 
 Result<std::shared_ptr<const Listing>> Tree::OpenDir(std::uint64_t ino) {
@@ -1207,7 +494,8 @@ Result<std::shared_ptr<const Listing>> Tree::OpenDir(std::uint64_t ino) {
 }
 
 Result<std::shared_ptr<const Listing>> Tree::OpenDirOf(const NodeKey& key) {
-  auto got = SnapshotFor(ContentScope(key.kind));
+  const NodeOps& ops = OpsOf(key.kind);
+  auto got = SnapshotFor(ops.ContentScope());
   if (!got.ok()) return got.status();
   const std::shared_ptr<const Snapshot> snap = std::move(*got);
   const std::string ck = CacheKey(snap->generation(), key);
@@ -1216,9 +504,9 @@ Result<std::shared_ptr<const Listing>> Tree::OpenDirOf(const NodeKey& key) {
     auto it = listing_cache_.find(ck);
     if (it != listing_cache_.end()) return it->second;
   }
-  auto loc = Locate(*snap, key);
+  auto loc = ops.Locate(*snap, key);
   if (!loc.ok()) return loc.status();
-  auto listing = ListChildren(*snap, key, *loc);
+  auto listing = ops.List(*this, *snap, key, *loc);
   if (!listing.ok()) return listing.status();
   auto shared = std::make_shared<const Listing>(std::move(*listing));
   std::lock_guard<std::mutex> lock(cache_mu_);
@@ -1229,63 +517,13 @@ Result<std::shared_ptr<const Listing>> Tree::OpenDirOf(const NodeKey& key) {
 Result<std::unique_ptr<OpenFile>> Tree::Open(std::uint64_t ino, const Caller& caller) {
   auto key = KeyOf(ino);
   if (!key.ok()) return key.status();
-  auto got = SnapshotFor(ContentScope(key->kind));
+  const NodeOps& ops = OpsOf(key->kind);
+  auto got = SnapshotFor(ops.ContentScope());
   if (!got.ok()) return got.status();
   const std::shared_ptr<const Snapshot> snap = std::move(*got);
-  auto loc = Locate(*snap, *key);
+  auto loc = ops.Locate(*snap, *key);
   if (!loc.ok()) return loc.status();
-  auto file = std::make_unique<OpenFile>();
-  switch (key->kind) {
-    case NodeKind::kRootMeta:
-    case NodeKind::kPipelineMeta:
-    case NodeKind::kRunMeta:
-    case NodeKind::kStepMeta:
-    case NodeKind::kOutputMeta: {
-      if (options_.perms.check_callers && !MayRead(caller, TreeNodeOwnership(options_.perms, false))) {
-        return Status::PermissionDenied("the store is not readable by user " + std::to_string(caller.uid));
-      }
-      auto text = MetaText(*snap, *key, *loc);
-      if (!text.ok()) return text.status();
-      file->content = std::move(*text);
-      return file;
-    }
-    case NodeKind::kArtifactEntry:
-    case NodeKind::kLogs:
-    case NodeKind::kLogsEntry: {
-      const bool logs = key->kind != NodeKind::kArtifactEntry;
-      auto ref = logs ? LogRef(*snap, *loc) : OutputRef(*snap, *loc);
-      Result<std::unique_ptr<ArtifactFile>> f =
-          ref.ok() ? artifacts_.Open(*ref, key->rel) : Result<std::unique_ptr<ArtifactFile>>(ref.status());
-      if (!f.ok()) {
-        if (f.status().code() == Status::Code::kIsDirectory) return f.status();
-        log_.LogOnce(Logger::Level::kError, key->id + key->version + key->rel,
-                     "cannot read " + snap->StepPath(loc->step) + ": " + f.status().ToString());
-        return Status::IOError(f.status().message());
-      }
-      if (options_.perms.check_callers && caller.uid != 0) {
-        // The kernel checked attributes it may have cached for an hour; the file may have
-        // been made private or replaced since. Decide on what was actually opened.
-        auto info = (*f)->Info();
-        auto own = info.ok() ? BackedOwnershipOf(*ref, key->rel, *info, true) : Result<Ownership>(info.status());
-        if (!own.ok()) {
-          log_.LogOnce(Logger::Level::kError, "perm" + key->id + key->version + key->rel,
-                       "cannot check permissions of " + snap->StepPath(loc->step) + ": " + own.status().ToString());
-          return Status::PermissionDenied(own.status().message());
-        }
-        if (!MayRead(caller, *own)) {
-          return Status::PermissionDenied(snap->StepPath(loc->step) + ": not readable by user " +
-                                          std::to_string(caller.uid));
-        }
-      }
-      file->file = std::move(*f);
-      // Artifact bytes never change once written; logs of a running step grow.
-      file->cacheable = !logs;
-      return file;
-    }
-    default:
-      if (IsDirKind(key->kind)) return Status::IsDirectory("is a directory");
-      return Status::InvalidArgument("cannot open this node");
-  }
+  return ops.Open(*this, *snap, *key, *loc, caller);
 }
 
 Result<std::size_t> Tree::Read(OpenFile& file, std::uint64_t offset, std::size_t size, char* buf) {

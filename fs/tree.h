@@ -17,97 +17,17 @@
 
 #include <sys/types.h>
 
+#include "fs/inodes.h"
+#include "fs/invalidations.h"
 #include "fs/log.h"
 #include "fs/meta.h"
+#include "fs/nodes/node.h"
 #include "fs/permissions.h"
+#include "fs/snapshot.h"
 #include "store/artifact_source.h"
 #include "store/catalog.h"
-#include "store/snapshot.h"
 
 namespace zenfs {
-
-inline constexpr std::uint64_t kRootIno = 1;  // FUSE_ROOT_ID
-
-struct NodeKey;
-// A key's home inode number (InodeOf; tests pass one that collides).
-using InodeHash = std::function<std::uint64_t(const NodeKey&)>;
-
-struct TreeOptions {
-  PermissionOptions perms;  // owners and modes of the nodes (fs/permissions.h)
-  double refresh_seconds = 2.0;  // how often to ask the store whether it changed
-  // How long the kernel may cache what cannot change any more: finished runs' folders and
-  // files, and artifact files. Deletions are still invalidated explicitly.
-  double finished_timeout = 3600.0;
-  std::string store_path;        // shown in the root's meta.json
-  InodeHash inode_hash;          // empty: InodeOf
-};
-
-enum class NodeKind : std::uint8_t {
-  kRoot, kRootMeta, kPipeline, kPipelineMeta, kRunsDir, kLatest, kRun, kRunMeta, kStepsDir,
-  kStep, kStepMeta, kOutputLink, kLogs, kLogsEntry, kOutputsDir, kOutput, kOutputMeta,
-  kArtifactEntry,
-};
-
-// What a node stands for, by store ids: stable across remounts, VACUUM and store changes.
-struct NodeKey {
-  NodeKind kind = NodeKind::kRoot;
-  std::string id;       // pipeline, run or step id
-  std::string version;  // an output's artifact version id
-  std::string rel;      // path below an artifact or log folder ("" for the folder itself)
-  bool operator==(const NodeKey&) const = default;
-};
-
-// The inode number of a key: a hash of (kind, ids), never 0 or kRootIno except the root.
-// A node's home: Tree gives a key whose home another key holds the next free number of
-// a fixed probe sequence instead (Tree::Count).
-std::uint64_t InodeOf(const NodeKey& key);
-
-// A key in few bytes, for the table of every inode the kernel holds (hundreds of
-// thousands after a walk): ids of 32 lowercase hex digits take 16 bytes, anything else
-// is kept as it is. UnpackKey(PackKey(k)) == k for every key.
-std::string PackKey(const NodeKey& key);
-NodeKey UnpackKey(std::string_view packed);
-
-struct Attr {
-  std::uint64_t ino = 0;
-  mode_t mode = 0;  // type and permission bits
-  std::uint64_t size = 0;
-  std::uint64_t blocks = 0;  // 512-byte units
-  // st_blksize, the read size tools pick their buffers by: kArtifactIo for artifact files
-  // and folders, kDirectIo for what is served with direct I/O (meta.json, logs).
-  std::uint32_t io_size = 0;
-  std::uint32_t nlink = 1;
-  Micros mtime = 0;
-  uid_t uid = 0;
-  gid_t gid = 0;
-};
-
-// Artifact bytes go through the kernel's page cache in 1 MiB requests (SPEC §4: `cp`,
-// `rsync` and `du` behave). A direct-I/O read instead pins the reader's whole buffer for
-// every read(), however short the file: with 1 MiB, `cat meta.json` spent more time
-// faulting in and unmapping its fresh 1 MiB buffer than zenfs spent answering (`cat`'s
-// buffer is max(st_blksize, 128 KiB)). So files served with direct I/O say 128 KiB.
-inline constexpr std::uint32_t kArtifactIo = 1u << 20;
-inline constexpr std::uint32_t kDirectIo = 128u << 10;
-
-// A lookup's answer: the attributes and how long the kernel may cache them.
-struct Entry {
-  Attr attr;
-  double timeout = 0;
-};
-
-// One directory's children in one snapshot: every page of a READDIR pass within a
-// generation comes from the same listing, so offsets stay consistent. Immutable; shared
-// between threads.
-struct Listing {
-  struct Item {
-    std::string name;
-    NodeKey key;
-    std::uint64_t ino = 0;
-    mode_t type = 0;  // S_IFDIR, S_IFREG or S_IFLNK
-  };
-  std::vector<Item> items;
-};
 
 // One slot of a directory page: "." and ".." first, then the listing's items. `next` is
 // the offset that resumes after this slot.
@@ -124,36 +44,11 @@ struct DirSlot {
 void FillDir(const Listing& listing, std::uint64_t dir_ino, std::uint64_t offset,
              const std::function<bool(const DirSlot&)>& add);
 
-// Something the kernel may have cached that a store change made wrong: a name in a folder
-// (kEntry: `parent` + `name`, also for names that are new, to drop negative entries) or
-// a node's attributes, pages and listing (kInode: `ino`).
-struct Invalidation {
-  enum class Kind { kEntry, kInode } kind;
-  std::uint64_t ino = 0;  // kInode: the node; kEntry: the parent folder
-  std::string name;       // kEntry only
-  bool operator==(const Invalidation&) const = default;
-};
-
-// What changed between two pictures of a store, as kernel cache invalidations. Pure;
-// thread-safe. O(size of the store).
-std::vector<Invalidation> DiffSnapshots(const Snapshot& before, const Snapshot& after,
-                                        const InodeHash& ino_of = InodeOf);
-
-// Whether a run status is final: completed, failed, cached, stopped (ZenML never changes
-// a run after that, so the kernel may cache it long).
-bool IsFinishedStatus(std::string_view status);
-
-// An open file: meta.json's bytes fixed at open, or an artifact/log file.
-struct OpenFile {
-  // meta.json's document: one copy per node and generation, shared by every open of it
-  // and the tree's cache (20 opens of a large document hold it once).
-  std::shared_ptr<const std::string> content;
-  std::unique_ptr<ArtifactFile> file;  // for artifact and log files
-  bool cacheable = false;              // the kernel may keep its pages (immutable bytes)
-};
-
-// Thread-safe: the FUSE session calls every method from several worker threads.
-class Tree {
+// Thread-safe: the FUSE session calls every method from several worker threads. What a
+// node of each kind is and does is its handler's (fs/nodes/node.h); the tree keeps what
+// is common to them all (the inode table, the caches, the snapshot and its refresh) and
+// is their NodeHost.
+class Tree : private NodeHost {
  public:
   Tree(Catalog& catalog, ArtifactSource& artifacts, Logger& log, TreeOptions options,
        std::shared_ptr<const Snapshot> initial);
@@ -195,10 +90,6 @@ class Tree {
   std::size_t NodeCount();
 
  private:
-  // Where a key points in a snapshot (indexes, -1 where not applicable).
-  struct Loc {
-    int pipeline = -1, run = -1, step = -1, output = -1;
-  };
   struct NodeRec {
     std::string key;  // PackKey
     std::uint64_t nlookup = 0;
@@ -211,36 +102,38 @@ class Tree {
   // Reads `scope` of the structure and swaps it in; returns what the kernel must forget.
   // Caller holds reload_mu_.
   Result<std::vector<Invalidation>> ReloadLocked(RowScope scope);
-  Result<Loc> Locate(const Snapshot& s, const NodeKey& key);
+  // The kind's attributes and timeout, with what every kind shares.
   Result<Entry> EntryOf(const Snapshot& s, const NodeKey& key);
-  Result<Listing> ListChildren(const Snapshot& s, const NodeKey& key, const Loc& loc);
   Result<NodeKey> Child(const Snapshot& s, const NodeKey& parent, std::string_view name);
+  Result<ArtifactRef> Resolve(const std::string& uri, const std::string& store_root);
+
+  // NodeHost: what the handlers ask of the tree.
+  const TreeOptions& options() const override { return options_; }
+  Catalog& catalog() override { return catalog_; }
+  ArtifactSource& artifacts() override { return artifacts_; }
+  Logger& log() override { return log_; }
+  // Rendered by the kind's Render, one per node and generation.
   Result<std::shared_ptr<const std::string>> MetaText(const Snapshot& s, const NodeKey& key,
-                                                     const Loc& loc);
+                                                     const Loc& loc) override;
   // MetaText's size, remembered per node and generation: a repeated `ls -l` asks for the
   // sizes of thousands of documents it never reads.
-  Result<std::uint64_t> MetaSize(const Snapshot& s, const NodeKey& key, const Loc& loc);
-  Result<ArtifactRef> OutputRef(const Snapshot& s, const Loc& loc);
-  Result<ArtifactRef> LogRef(const Snapshot& s, const Loc& loc);
-  Result<ArtifactRef> Resolve(const std::string& uri, const std::string& store_root);
-  meta::OutputFacts OutputFactsOf(const Snapshot& s, const Loc& loc);
+  Result<std::uint64_t> MetaSize(const Snapshot& s, const NodeKey& key, const Loc& loc) override;
+  Result<ArtifactRef> OutputRef(const Snapshot& s, const Loc& loc) override;
+  Result<ArtifactRef> LogRef(const Snapshot& s, const Loc& loc) override;
   // Counts one kernel reference to `key` and returns its inode number: its home
   // (HomeOf), or, when another key holds the home, the first free number of the fixed
   // sequence home + i * kProbeStep (i = 1, 2, ...), kept while the kernel holds it.
   Result<std::uint64_t> Count(const NodeKey& key);
   // The number Count gave `key` if the kernel holds it, else its home: for answers that
   // count no reference (readdir's d_ino, invalidations).
-  std::uint64_t InoOf(const NodeKey& key);
+  std::uint64_t InoOf(const NodeKey& key) override;
   std::uint64_t HomeOf(const NodeKey& key) const;
   // Each invalidation of a home number also for the keys displaced from that home.
   void AddDisplaced(std::vector<Invalidation>* inv);
   // A directory's listing by its key (not its number, which may be another key's home).
-  Result<std::shared_ptr<const Listing>> OpenDirOf(const NodeKey& key);
-  // The owner and mode of an artifact or logs node whose backing file is `info`: its own
-  // bits masked by the folders above it (fs/permissions.h). `fresh` stats every folder
-  // now (Open); otherwise they come from a cache cleared at each reload.
+  Result<std::shared_ptr<const Listing>> OpenDirOf(const NodeKey& key) override;
   Result<Ownership> BackedOwnershipOf(const ArtifactRef& ref, const std::string& rel,
-                                      const FileInfo& info, bool fresh);
+                                      const FileInfo& info, bool fresh) override;
   // The folders from `/` down to and including `*dir` below the artifact (`dir` null:
   // down to the artifact's parent), outermost first; cached per folder unless `fresh`.
   Result<std::vector<FileInfo>> FoldersThrough(const ArtifactRef& ref, const std::string* dir, bool fresh);
@@ -249,8 +142,6 @@ class Tree {
   ArtifactSource& artifacts_;
   Logger& log_;
   const TreeOptions options_;
-
-  double TimeoutFor(const Snapshot& s, const NodeKey& key, const Loc& loc) const;
 
   std::mutex snap_mu_;  // guards snapshot_
   std::shared_ptr<const Snapshot> snapshot_;

@@ -11,7 +11,7 @@
 
 #include "src/mount.h"
 #include "src/options.h"
-#include "store/demo_writer.h"
+#include "demo/demo_writer.h"
 
 #ifndef ZENFS_VERSION
 #define ZENFS_VERSION "dev"

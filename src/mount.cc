@@ -26,7 +26,7 @@
 #include "fs/log.h"
 #include "fs/tree.h"
 #include "store/local_artifact_source.h"
-#include "store/snapshot.h"
+#include "fs/snapshot.h"
 #include "store/sqlite_catalog.h"
 #include "store/store_locator.h"
 

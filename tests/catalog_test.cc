@@ -12,9 +12,9 @@
 
 #include <gtest/gtest.h>
 
-#include "store/demo_writer.h"
+#include "demo/demo_writer.h"
 #include "store/json_limits.h"
-#include "store/snapshot.h"
+#include "fs/snapshot.h"
 #include "store/sqlite_catalog.h"
 #include "store/store_locator.h"
 #include "tests/test_util.h"

@@ -1,7 +1,7 @@
 // Tests of `zenfs demo`: the store it writes must look like one ZenML 0.74 wrote (same
 // tables and columns as the genuine sample, same encodings) and hold what the demo
 // promises (a cached run, a failed run, awkward names, a large artifact, real files).
-#include "store/demo_writer.h"
+#include "demo/demo_writer.h"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>

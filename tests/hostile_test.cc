@@ -25,7 +25,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "store/demo_writer.h"
+#include "demo/demo_writer.h"
 #include "tests/hostile_util.h"
 #include "tests/mount_util.h"
 #include "tests/test_util.h"

@@ -3,7 +3,7 @@
 
 #include "fs/meta.h"
 #include "store/json_limits.h"
-#include "store/snapshot.h"
+#include "fs/snapshot.h"
 
 namespace zenfs {
 namespace {

@@ -17,7 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fs/tree.h"
-#include "store/demo_writer.h"
+#include "demo/demo_writer.h"
 #include "store/local_artifact_source.h"
 #include "store/sqlite_catalog.h"
 #include "tests/test_util.h"

@@ -44,9 +44,9 @@
 #include "fs/log.h"
 #include "fs/meta.h"
 #include "fs/tree.h"
-#include "store/demo_writer.h"
+#include "demo/demo_writer.h"
 #include "store/local_artifact_source.h"
-#include "store/snapshot.h"
+#include "fs/snapshot.h"
 #include "store/sqlite_catalog.h"
 
 namespace zenfs {

@@ -11,7 +11,7 @@
 
 #include "fs/meta.h"
 #include "fs/names.h"
-#include "store/snapshot.h"
+#include "fs/snapshot.h"
 #include "store/sqlite_catalog.h"
 #include "store/timefmt.h"
 #include "store/uri_resolver.h"

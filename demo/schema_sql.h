@@ -1,4 +1,4 @@
-// ZenML 0.74's database schema (store/schema/zenml-0.74.sql, as ZenML's own migrations
+// ZenML 0.74's database schema (demo/schema/zenml-0.74.sql, as ZenML's own migrations
 // leave it), embedded at build time.
 #pragma once
 

@@ -4,7 +4,7 @@
 // shared/reference/zenml-0.74-sample (the tables of the embedded schema, the same NOT NULL
 // columns filled, the same JSON, time and id encodings), so ZenML could open the result.
 // Ids, times and bytes come from counters and fixed seeds, never from the clock.
-#include "store/demo_writer.h"
+#include "demo/demo_writer.h"
 
 #include <fcntl.h>
 #include <sqlite3.h>
@@ -31,7 +31,7 @@
 #include <utility>
 #include <vector>
 
-#include "store/schema_sql.h"
+#include "demo/schema_sql.h"
 #include "store/timefmt.h"
 
 namespace zenfs {

@@ -1,4 +1,4 @@
-#include "store/snapshot.h"
+#include "fs/snapshot.h"
 
 #include <algorithm>
 #include <limits>

@@ -1,0 +1,44 @@
+// Node keys and their inode numbers: what a node stands for (NodeKind, NodeKey), its
+// home inode number (a hash of the key) and the key packed in few bytes for the table of
+// inodes the kernel holds (Tree keeps that table and resolves collisions).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace zenfs {
+
+inline constexpr std::uint64_t kRootIno = 1;  // FUSE_ROOT_ID
+
+enum class NodeKind : std::uint8_t {
+  kRoot, kRootMeta, kPipeline, kPipelineMeta, kRunsDir, kLatest, kRun, kRunMeta, kStepsDir,
+  kStep, kStepMeta, kOutputLink, kLogs, kLogsEntry, kOutputsDir, kOutput, kOutputMeta,
+  kArtifactEntry,
+};
+
+// What a node stands for, by store ids: stable across remounts, VACUUM and store changes.
+struct NodeKey {
+  NodeKind kind = NodeKind::kRoot;
+  std::string id;       // pipeline, run or step id
+  std::string version;  // an output's artifact version id
+  std::string rel;      // path below an artifact or log folder ("" for the folder itself)
+  bool operator==(const NodeKey&) const = default;
+};
+
+// A key's home inode number (InodeOf; tests pass one that collides).
+using InodeHash = std::function<std::uint64_t(const NodeKey&)>;
+
+// The inode number of a key: a hash of (kind, ids), never 0 or kRootIno except the root.
+// A node's home: Tree gives a key whose home another key holds the next free number of
+// a fixed probe sequence instead (Tree::Count).
+std::uint64_t InodeOf(const NodeKey& key);
+
+// A key in few bytes, for the table of every inode the kernel holds (hundreds of
+// thousands after a walk): ids of 32 lowercase hex digits take 16 bytes, anything else
+// is kept as it is. UnpackKey(PackKey(k)) == k for every key.
+std::string PackKey(const NodeKey& key);
+NodeKey UnpackKey(std::string_view packed);
+
+}  // namespace zenfs

@@ -1,0 +1,158 @@
+// Nodes backed by the artifact store: a step's logs (a file or a folder) and what is
+// below them, and the files and folders of an output's artifact. Their owner, mode and
+// size are those on disk (masked by the folders above, fs/permissions.h).
+#include <sys/stat.h>
+
+#include "fs/names.h"
+#include "fs/nodes/node.h"
+
+namespace zenfs {
+
+Result<Listing> ListBacked(NodeHost& host, const Snapshot& s, const NodeKey& key, const Loc& loc,
+                           bool logs, bool top) {
+  Listing l;
+  const NodeKind child_kind = logs ? NodeKind::kLogsEntry : NodeKind::kArtifactEntry;
+  if (top) AddItem(host, &l, "meta.json", {NodeKind::kOutputMeta, key.id, key.version, ""}, S_IFREG);
+  auto ref = logs ? host.LogRef(s, loc) : host.OutputRef(s, loc);
+  if (!ref.ok()) {
+    // The output folder still shows meta.json, which says why the files are missing.
+    if (top) return l;
+    return ref.status();
+  }
+  ArtifactSource& artifacts = host.artifacts();
+  if (top) {
+    auto info = artifacts.Stat(*ref, "");
+    if (!info.ok()) return l;
+    if (!info->is_dir) {
+      // An artifact stored as a single file shows as that file.
+      // Its key's empty `rel` means the artifact itself.
+      const std::string base = ref->base.substr(ref->base.rfind('/') + 1);
+      AddItem(host, &l, names::AssignNames({{base, ""}}, {"meta.json"}).front(),
+              {child_kind, key.id, key.version, ""}, S_IFREG);
+      return l;
+    }
+  }
+  auto entries = artifacts.List(*ref, key.rel);
+  if (!entries.ok()) return entries.status();
+  std::vector<names::Child> children;
+  children.reserve(entries->size());
+  for (const DirEntryInfo& e : *entries) children.push_back({e.name, ""});
+  // Names on disk are kept as they are; only a clash with meta.json is renamed.
+  const std::vector<std::string> shown =
+      top ? names::AssignNames(children, {"meta.json"}) : std::vector<std::string>();
+  for (std::size_t i = 0; i < entries->size(); ++i) {
+    const DirEntryInfo& e = (*entries)[i];
+    std::string name = top && e.name == "meta.json" ? shown[i] : e.name;
+    AddItem(host, &l, std::move(name), {child_kind, key.id, key.version, JoinRel(key.rel, e.name)},
+            e.is_dir ? S_IFDIR : S_IFREG);
+  }
+  return l;
+}
+
+Result<Listing> BackedOps::List(NodeHost& host, const Snapshot& s, const NodeKey& key,
+                                const Loc& loc) const {
+  return ListBacked(host, s, key, loc, logs_, false);
+}
+
+Status BackedOps::DiskAttrs(NodeHost& host, const Snapshot& s, const NodeKey& key, const Loc& loc,
+                            bool listed_anyway, Attr* a) const {
+  auto ref = logs_ ? host.LogRef(s, loc) : host.OutputRef(s, loc);
+  const mode_t unreadable = S_IFREG | TreeNodeOwnership(host.options().perms, false).mode;
+  if (!ref.ok()) {
+    if (!listed_anyway) return ref.status();
+    a->mode = unreadable;
+    return Status::Ok();
+  }
+  auto info = host.artifacts().Stat(*ref, key.rel);
+  if (!info.ok()) {
+    if (!listed_anyway) return info.status();
+    a->mode = unreadable;
+    return Status::Ok();
+  }
+  auto own = host.BackedOwnershipOf(*ref, key.rel, *info, false);
+  if (!own.ok()) return own.status();
+  a->mode = (info->is_dir ? S_IFDIR : S_IFREG) | own->mode;
+  a->uid = own->uid;
+  a->gid = own->gid;
+  a->nlink = info->is_dir ? 2 : 1;
+  a->size = info->size;
+  a->blocks = info->blocks;
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<OpenFile>> BackedOps::Open(NodeHost& host, const Snapshot& s, const NodeKey& key,
+                                                  const Loc& loc, const Caller& caller) const {
+  auto ref = logs_ ? host.LogRef(s, loc) : host.OutputRef(s, loc);
+  Result<std::unique_ptr<ArtifactFile>> f =
+      ref.ok() ? host.artifacts().Open(*ref, key.rel) : Result<std::unique_ptr<ArtifactFile>>(ref.status());
+  if (!f.ok()) {
+    if (f.status().code() == Status::Code::kIsDirectory) return f.status();
+    host.log().LogOnce(Logger::Level::kError, key.id + key.version + key.rel,
+                       "cannot read " + s.StepPath(loc.step) + ": " + f.status().ToString());
+    return Status::IOError(f.status().message());
+  }
+  if (host.options().perms.check_callers && caller.uid != 0) {
+    // The kernel checked attributes it may have cached for an hour; the file may have
+    // been made private or replaced since. Decide on what was actually opened.
+    auto info = (*f)->Info();
+    auto own = info.ok() ? host.BackedOwnershipOf(*ref, key.rel, *info, true) : Result<Ownership>(info.status());
+    if (!own.ok()) {
+      host.log().LogOnce(Logger::Level::kError, "perm" + key.id + key.version + key.rel,
+                         "cannot check permissions of " + s.StepPath(loc.step) + ": " + own.status().ToString());
+      return Status::PermissionDenied(own.status().message());
+    }
+    if (!MayRead(caller, *own)) {
+      return Status::PermissionDenied(s.StepPath(loc.step) + ": not readable by user " +
+                                      std::to_string(caller.uid));
+    }
+  }
+  auto file = std::make_unique<OpenFile>();
+  file->file = std::move(*f);
+  // Artifact bytes never change once written; logs of a running step grow.
+  file->cacheable = !logs_;
+  return file;
+}
+
+namespace {
+
+// A step's logs (kTop: the file or folder itself, listed even when it cannot be read)
+// and what is below a logs folder. Served with direct I/O: a running step's logs grow.
+template <bool kTop>
+class LogsOps : public BackedOps {
+ public:
+  constexpr LogsOps() : BackedOps(true, RowScope::kAll, RowScope::kAll) {}
+  Result<Loc> Locate(const Snapshot& s, const NodeKey& key) const override { return LocateStep(s, key); }
+  Status Attrs(NodeHost& host, const Snapshot& s, const NodeKey& key, const Loc& loc, const Ownership&,
+               Attr* a) const override {
+    a->io_size = kDirectIo;
+    const int log = s.step(loc.step).log;
+    if (log >= 0) {
+      const LogRow& row = s.rows().logs[static_cast<std::size_t>(log)];
+      a->mtime = row.updated.value_or(row.created.value_or(0));
+    }
+    return DiskAttrs(host, s, key, loc, kTop, a);
+  }
+};
+
+// A file or folder of an output's artifact (key.rel "": an artifact that is one file).
+class ArtifactEntryOps : public BackedOps {
+ public:
+  constexpr ArtifactEntryOps() : BackedOps(false, RowScope::kAll, RowScope::kAll) {}
+  Result<Loc> Locate(const Snapshot& s, const NodeKey& key) const override { return LocateOutput(s, key); }
+  Status Attrs(NodeHost& host, const Snapshot& s, const NodeKey& key, const Loc& loc, const Ownership&,
+               Attr* a) const override {
+    const int v = s.step(loc.step).outputs[static_cast<std::size_t>(loc.output)].version;
+    a->mtime = v >= 0 ? s.rows().artifact_versions[static_cast<std::size_t>(v)].created.value_or(0) : 0;
+    return DiskAttrs(host, s, key, loc, false, a);
+  }
+};
+
+}  // namespace
+
+void AddBackedKinds(KindTable* table) {
+  Register<LogsOps<true>>(table, NodeKind::kLogs);
+  Register<LogsOps<false>>(table, NodeKind::kLogsEntry);
+  Register<ArtifactEntryOps>(table, NodeKind::kArtifactEntry);
+}
+
+}  // namespace zenfs

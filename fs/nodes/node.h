@@ -1,0 +1,275 @@
+// A node kind is one place. Every kind of node in the tree (NodeKind, fs/inodes.h) has a
+// handler, a NodeOps, that holds all of its behaviour: where its key points in a snapshot,
+// its attributes and how long the kernel may cache them, its listing, how a child's name
+// resolves, how it opens, its link target, its meta.json document. The handlers live a
+// file per level of the tree (fs/nodes/root.cc, pipeline.cc, run.cc, step.cc, output.cc;
+// backed.cc for the files that come from the artifact store: artifacts and logs), and
+// OpsOf (fs/nodes/node.cc) finds a kind's handler in the table each level fills.
+//
+// Tree (fs/tree.h) keeps what is common to every kind: the inode table, the caches, the
+// snapshot and its refresh. It is the handlers' NodeHost: what they may ask of it.
+//
+// Adding a kind: its value in NodeKind (at the end: inode numbers hash the value), a
+// NodeOps subclass in its level's file, registered in that file's Add...Kinds (Register).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "fs/inodes.h"
+#include "fs/log.h"
+#include "fs/meta.h"
+#include "fs/permissions.h"
+#include "fs/snapshot.h"
+#include "store/artifact_source.h"
+#include "store/catalog.h"
+
+namespace zenfs {
+
+struct TreeOptions {
+  PermissionOptions perms;  // owners and modes of the nodes (fs/permissions.h)
+  double refresh_seconds = 2.0;  // how often to ask the store whether it changed
+  // How long the kernel may cache what cannot change any more: finished runs' folders and
+  // files, and artifact files. Deletions are still invalidated explicitly.
+  double finished_timeout = 3600.0;
+  std::string store_path;        // shown in the root's meta.json
+  InodeHash inode_hash;          // empty: InodeOf
+};
+
+struct Attr {
+  std::uint64_t ino = 0;
+  mode_t mode = 0;  // type and permission bits
+  std::uint64_t size = 0;
+  std::uint64_t blocks = 0;  // 512-byte units
+  // st_blksize, the read size tools pick their buffers by: kArtifactIo for artifact files
+  // and folders, kDirectIo for what is served with direct I/O (meta.json, logs).
+  std::uint32_t io_size = 0;
+  std::uint32_t nlink = 1;
+  Micros mtime = 0;
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
+
+// Artifact bytes go through the kernel's page cache in 1 MiB requests (SPEC §4: `cp`,
+// `rsync` and `du` behave). A direct-I/O read instead pins the reader's whole buffer for
+// every read(), however short the file: with 1 MiB, `cat meta.json` spent more time
+// faulting in and unmapping its fresh 1 MiB buffer than zenfs spent answering (`cat`'s
+// buffer is max(st_blksize, 128 KiB)). So files served with direct I/O say 128 KiB.
+inline constexpr std::uint32_t kArtifactIo = 1u << 20;
+inline constexpr std::uint32_t kDirectIo = 128u << 10;
+
+// A lookup's answer: the attributes and how long the kernel may cache them.
+struct Entry {
+  Attr attr;
+  double timeout = 0;
+};
+
+// One directory's children in one snapshot: every page of a READDIR pass within a
+// generation comes from the same listing, so offsets stay consistent. Immutable; shared
+// between threads.
+struct Listing {
+  struct Item {
+    std::string name;
+    NodeKey key;
+    std::uint64_t ino = 0;
+    mode_t type = 0;  // S_IFDIR, S_IFREG or S_IFLNK
+  };
+  std::vector<Item> items;
+};
+
+// An open file: meta.json's bytes fixed at open, or an artifact/log file.
+struct OpenFile {
+  // meta.json's document: one copy per node and generation, shared by every open of it
+  // and the tree's cache (20 opens of a large document hold it once).
+  std::shared_ptr<const std::string> content;
+  std::unique_ptr<ArtifactFile> file;  // for artifact and log files
+  bool cacheable = false;              // the kernel may keep its pages (immutable bytes)
+};
+
+// Whether a run status is final: completed, failed, cached, stopped (ZenML never changes
+// a run after that, so the kernel may cache it long).
+bool IsFinishedStatus(std::string_view status);
+
+// Where a key points in a snapshot (indexes, -1 where not applicable).
+struct Loc {
+  int pipeline = -1, run = -1, step = -1, output = -1;
+};
+
+// What a handler may ask of the tree: the store, and what the tree caches or numbers.
+class NodeHost {
+ public:
+  virtual const TreeOptions& options() const = 0;
+  virtual Catalog& catalog() = 0;
+  virtual ArtifactSource& artifacts() = 0;
+  virtual Logger& log() = 0;
+  // The number a child is listed under (no kernel reference counted).
+  virtual std::uint64_t InoOf(const NodeKey& key) = 0;
+  // Where an output's artifact and a step's logs are (cached per generation).
+  virtual Result<ArtifactRef> OutputRef(const Snapshot& s, const Loc& loc) = 0;
+  virtual Result<ArtifactRef> LogRef(const Snapshot& s, const Loc& loc) = 0;
+  // A meta.json's document and its size (rendered by the kind's Render, cached).
+  virtual Result<std::shared_ptr<const std::string>> MetaText(const Snapshot& s, const NodeKey& key,
+                                                             const Loc& loc) = 0;
+  virtual Result<std::uint64_t> MetaSize(const Snapshot& s, const NodeKey& key, const Loc& loc) = 0;
+  // The owner and mode of an artifact or logs node whose backing file is `info`: its own
+  // bits masked by the folders above it (fs/permissions.h). `fresh` stats every folder
+  // now (Open); otherwise they come from a cache cleared at each reload.
+  virtual Result<Ownership> BackedOwnershipOf(const ArtifactRef& ref, const std::string& rel,
+                                              const FileInfo& info, bool fresh) = 0;
+  // A directory's listing by its key, cached per generation.
+  virtual Result<std::shared_ptr<const Listing>> OpenDirOf(const NodeKey& key) = 0;
+
+ protected:
+  ~NodeHost() = default;
+};
+
+// One kind's behaviour. The defaults are those of a node with no children that cannot be
+// opened; each kind overrides what it does.
+class NodeOps {
+ public:
+  // `dir`: a folder of the tree. `attr_scope`: how much of the store (RowScope) its
+  // attributes need; `content_scope`: how much its contents need (a listing and the names
+  // in it, a document, a link target). The mount starts from pipelines only.
+  constexpr NodeOps(bool dir, RowScope attr_scope, RowScope content_scope)
+      : dir_(dir), attr_scope_(attr_scope), content_scope_(content_scope) {}
+  virtual ~NodeOps() = default;
+
+  bool IsDir() const { return dir_; }
+  RowScope AttrScope() const { return attr_scope_; }
+  RowScope ContentScope() const { return content_scope_; }
+  // Whether a name can be looked up below it (folders; artifact and log entries, which
+  // are folders or files as the disk says).
+  virtual bool MayHaveChildren() const { return dir_; }
+  // Whether its attributes come from memory alone (Tree::AttrsAreCheap).
+  virtual bool AttrsAreCheap() const { return true; }
+
+  virtual Result<Loc> Locate(const Snapshot& s, const NodeKey& key) const = 0;
+  // How long the kernel may cache its attributes and entry. Default: the root, pipelines
+  // and their run lists change whenever a run starts; a run's own folder can change only
+  // until it finishes.
+  virtual double Timeout(const TreeOptions& options, const Snapshot& s, const Loc& loc) const;
+  // Fills the kind's attributes. `a` arrives with the tree's owner (`own`), kArtifactIo,
+  // and for folders S_IFDIR | own.mode and two links.
+  virtual Status Attrs(NodeHost& host, const Snapshot& s, const NodeKey& key, const Loc& loc,
+                       const Ownership& own, Attr* a) const = 0;
+  virtual Result<Listing> List(NodeHost& host, const Snapshot& s, const NodeKey& key,
+                               const Loc& loc) const;
+  // The key of child `name`. Default: searched in the listing (OpenDirOf).
+  virtual Result<NodeKey> Child(NodeHost& host, const Snapshot& s, const NodeKey& key, const Loc& loc,
+                                std::string_view name) const;
+  virtual Result<std::unique_ptr<OpenFile>> Open(NodeHost& host, const Snapshot& s, const NodeKey& key,
+                                                 const Loc& loc, const Caller& caller) const;
+  virtual Result<std::string> ReadLink(const Snapshot& s, const Loc& loc) const;
+  // A meta.json's document (NodeHost::MetaText caches it).
+  virtual Result<std::string> Render(NodeHost& host, const Snapshot& s, const NodeKey& key,
+                                     const Loc& loc) const;
+
+ private:
+  bool dir_;
+  RowScope attr_scope_;
+  RowScope content_scope_;
+};
+
+// The handler of `kind`.
+const NodeOps& OpsOf(NodeKind kind);
+
+// ---- for the handlers ----
+
+// The table OpsOf reads, filled by each level's Add...Kinds (one per file).
+inline constexpr std::size_t kNodeKindCount = static_cast<std::size_t>(NodeKind::kArtifactEntry) + 1;
+using KindTable = std::array<const NodeOps*, kNodeKindCount>;
+// Makes the one handler of class Ops the handler of `kind`.
+template <typename Ops>
+void Register(KindTable* table, NodeKind kind) {
+  static const Ops ops;
+  (*table)[static_cast<std::size_t>(kind)] = &ops;
+}
+void AddRootKinds(KindTable* table);
+void AddPipelineKinds(KindTable* table);
+void AddRunKinds(KindTable* table);
+void AddStepKinds(KindTable* table);
+void AddOutputKinds(KindTable* table);
+void AddBackedKinds(KindTable* table);
+
+// Where the object a key names is: Locate for keys by pipeline, run, step, or output
+// (step id and artifact version id).
+Result<Loc> LocatePipeline(const Snapshot& s, const NodeKey& key);
+Result<Loc> LocateRun(const Snapshot& s, const NodeKey& key);
+Result<Loc> LocateStep(const Snapshot& s, const NodeKey& key);
+Result<Loc> LocateOutput(const Snapshot& s, const NodeKey& key);
+
+inline constexpr mode_t kLinkMode = S_IFLNK | 0777;
+
+// Appends a child to a listing, numbered by the host.
+void AddItem(NodeHost& host, Listing* l, std::string name, NodeKey key, mode_t type);
+std::string JoinRel(const std::string& dir, const std::string& name);
+
+// A folder of the tree found by its pipeline, run or step (Locate), whose time is that
+// object's (a pipeline's: its first run's).
+class FolderOps : public NodeOps {
+ public:
+  enum class By { kPipeline, kRun, kStep };
+  constexpr FolderOps(By by, RowScope attr_scope, RowScope content_scope)
+      : NodeOps(true, attr_scope, content_scope), by_(by) {}
+  Result<Loc> Locate(const Snapshot& s, const NodeKey& key) const override;
+  Status Attrs(NodeHost& host, const Snapshot& s, const NodeKey& key, const Loc& loc,
+               const Ownership& own, Attr* a) const override;
+
+ private:
+  By by_;
+};
+
+// A meta.json: its document rendered by Render, its time the object's last update.
+class MetaFileOps : public NodeOps {
+ public:
+  using NodeOps::NodeOps;
+  bool AttrsAreCheap() const override { return false; }
+  // A meta.json also names other runs (a cached step's original, an output's producer,
+  // inputs), which can be deleted while this run stays as it is: its size is never
+  // cached for longer than one refresh.
+  double Timeout(const TreeOptions& options, const Snapshot& s, const Loc& loc) const override;
+  Status Attrs(NodeHost& host, const Snapshot& s, const NodeKey& key, const Loc& loc,
+               const Ownership& own, Attr* a) const override;
+  Result<std::unique_ptr<OpenFile>> Open(NodeHost& host, const Snapshot& s, const NodeKey& key,
+                                         const Loc& loc, const Caller& caller) const override;
+
+ protected:
+  // The document's mtime, if the object has one.
+  virtual std::optional<Micros> Updated(const Snapshot& s, const Loc& loc) const = 0;
+};
+
+// Files and folders from the artifact store: an output's artifact (`logs` false) or a
+// step's logs, the folder or file itself (key.rel "") and what is below it.
+class BackedOps : public NodeOps {
+ public:
+  constexpr BackedOps(bool logs, RowScope attr_scope, RowScope content_scope)
+      : NodeOps(false, attr_scope, content_scope), logs_(logs) {}
+  bool MayHaveChildren() const override { return true; }
+  Result<Listing> List(NodeHost& host, const Snapshot& s, const NodeKey& key,
+                       const Loc& loc) const override;
+  Result<std::unique_ptr<OpenFile>> Open(NodeHost& host, const Snapshot& s, const NodeKey& key,
+                                         const Loc& loc, const Caller& caller) const override;
+
+ protected:
+  // The attributes of the file or folder on disk; `listed_anyway`: when it cannot be
+  // had, still a file (logs are listed so users see there are logs; reading says why
+  // they cannot be had).
+  Status DiskAttrs(NodeHost& host, const Snapshot& s, const NodeKey& key, const Loc& loc,
+                   bool listed_anyway, Attr* a) const;
+  bool logs_;
+};
+
+// The listing of an artifact or logs folder below `key` (an output folder, `top`, also
+// shows its meta.json, and an artifact that is a single file as that file).
+Result<Listing> ListBacked(NodeHost& host, const Snapshot& s, const NodeKey& key, const Loc& loc,
+                           bool logs, bool top);
+
+}  // namespace zenfs

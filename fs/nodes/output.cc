@@ -1,0 +1,143 @@
+// A step's outputs/ folder, an output's folder and its meta.json. The artifact's files
+// and folders below an output are in backed.cc.
+#include <sys/stat.h>
+
+#include <utility>
+
+#include "fs/nodes/node.h"
+
+namespace zenfs {
+
+namespace {
+
+// An output's files listed in its meta.json, at most.
+constexpr std::size_t kMaxListedFiles = 10000;
+// Bounds of the walk behind an output's meta.json "files": folders visited, and levels.
+constexpr std::size_t kMaxWalkedFolders = 10000;
+constexpr std::size_t kMaxWalkDepth = 64;
+
+const Snapshot::Output& OutputAt(const Snapshot& s, const Loc& loc) {
+  return s.step(loc.step).outputs[static_cast<std::size_t>(loc.output)];
+}
+
+// What an output's meta.json says of its artifact beyond the rows: its detail rows and
+// the files on disk.
+meta::OutputFacts OutputFactsOf(NodeHost& host, const Snapshot& s, const Loc& loc) {
+  meta::OutputFacts f;
+  const Snapshot::Output& o = OutputAt(s, loc);
+  if (o.version >= 0) {
+    const std::string vid(s.rows().artifact_versions[static_cast<std::size_t>(o.version)].id);
+    Status ds = host.catalog().GetArtifactDetail(vid, &f.detail);
+    if (!ds.ok()) host.log().LogOnce(Logger::Level::kWarning, "md" + vid, ds.ToString());
+  }
+  auto ref = host.OutputRef(s, loc);
+  if (!ref.ok()) {
+    f.unavailable_reason = ref.status().message();
+    return f;
+  }
+  ArtifactSource& artifacts = host.artifacts();
+  auto top = artifacts.Stat(*ref, "");
+  if (!top.ok()) {
+    f.unavailable_reason = top.status().message();
+    return f;
+  }
+  f.available = true;
+  if (!top->is_dir) {
+    const std::string& base = ref->base;
+    f.files.push_back({base.substr(base.rfind('/') + 1), top->size});
+    return f;
+  }
+  // Breadth-first walk of the artifact's folder: names and sizes only, never bytes.
+  // Bounded in folders and depth as well as files (the source lists no symbolic links,
+  // so no loop; the bounds hold whatever the folder holds): beyond them, files_truncated.
+  std::vector<std::pair<std::string, std::size_t>> dirs{{"", 0}};  // path, depth
+  for (std::size_t d = 0; d < dirs.size(); ++d) {
+    auto entries = artifacts.List(*ref, dirs[d].first);
+    if (!entries.ok()) continue;
+    for (const DirEntryInfo& e : *entries) {
+      const std::string rel = JoinRel(dirs[d].first, e.name);
+      if (e.is_dir) {
+        if (dirs.size() >= kMaxWalkedFolders || dirs[d].second + 1 > kMaxWalkDepth) {
+          f.files_truncated = true;
+        } else {
+          dirs.emplace_back(rel, dirs[d].second + 1);
+        }
+        continue;
+      }
+      if (f.files.size() >= kMaxListedFiles) {
+        f.files_truncated = true;
+        return f;
+      }
+      auto info = artifacts.Stat(*ref, rel);
+      f.files.push_back({rel, info.ok() ? info->size : 0});
+    }
+  }
+  return f;
+}
+
+class OutputsDirOps : public FolderOps {
+ public:
+  constexpr OutputsDirOps() : FolderOps(By::kStep, RowScope::kAll, RowScope::kAll) {}
+  Result<Listing> List(NodeHost& host, const Snapshot& s, const NodeKey& key, const Loc& loc) const override {
+    Listing l;
+    for (const Snapshot::Output& o : s.step(loc.step).outputs) {
+      AddItem(host, &l, o.path_name,
+              {NodeKind::kOutput, key.id,
+               std::string(s.rows().outputs[static_cast<std::size_t>(o.link)].artifact_version_id), ""},
+              S_IFDIR);
+    }
+    return l;
+  }
+  // From the snapshot's name index.
+  Result<NodeKey> Child(NodeHost&, const Snapshot& s, const NodeKey& key, const Loc& loc,
+                        std::string_view name) const override {
+    const Snapshot::Step& st = s.step(loc.step);
+    const int o = st.output_index.Find(name);
+    if (o < 0) return Status::NotFound(std::string(name));
+    return NodeKey{NodeKind::kOutput, key.id,
+                   std::string(s.rows().outputs[static_cast<std::size_t>(st.outputs[static_cast<std::size_t>(o)].link)].artifact_version_id),
+                   ""};
+  }
+};
+
+// An output's folder: its meta.json and the artifact's files (or the artifact itself,
+// when it is a single file).
+class OutputOps : public FolderOps {
+ public:
+  constexpr OutputOps() : FolderOps(By::kStep, RowScope::kAll, RowScope::kAll) {}
+  Result<Loc> Locate(const Snapshot& s, const NodeKey& key) const override { return LocateOutput(s, key); }
+  Result<Listing> List(NodeHost& host, const Snapshot& s, const NodeKey& key, const Loc& loc) const override {
+    return ListBacked(host, s, key, loc, false, true);
+  }
+  Result<NodeKey> Child(NodeHost& host, const Snapshot& s, const NodeKey& key, const Loc& loc,
+                        std::string_view name) const override {
+    // An artifact file named meta.json is listed under another name (ListBacked).
+    if (name == "meta.json") return NodeKey{NodeKind::kOutputMeta, key.id, key.version, ""};
+    return NodeOps::Child(host, s, key, loc, name);
+  }
+};
+
+class OutputMetaOps : public MetaFileOps {
+ public:
+  constexpr OutputMetaOps() : MetaFileOps(false, RowScope::kAll, RowScope::kAll) {}
+  Result<Loc> Locate(const Snapshot& s, const NodeKey& key) const override { return LocateOutput(s, key); }
+  Result<std::string> Render(NodeHost& host, const Snapshot& s, const NodeKey&, const Loc& loc) const override {
+    return meta::RenderOutput(s, loc.step, loc.output, OutputFactsOf(host, s, loc));
+  }
+
+ protected:
+  std::optional<Micros> Updated(const Snapshot& s, const Loc& loc) const override {
+    const int v = OutputAt(s, loc).version;
+    return v >= 0 ? s.rows().artifact_versions[static_cast<std::size_t>(v)].updated : std::nullopt;
+  }
+};
+
+}  // namespace
+
+void AddOutputKinds(KindTable* table) {
+  Register<OutputsDirOps>(table, NodeKind::kOutputsDir);
+  Register<OutputOps>(table, NodeKind::kOutput);
+  Register<OutputMetaOps>(table, NodeKind::kOutputMeta);
+}
+
+}  // namespace zenfs
