@@ -100,6 +100,15 @@ Result<std::vector<FileInfo>> StatAncestors(const std::string& path) {
   return out;
 }
 
+Result<std::vector<FileInfo>> StatFolderChain(const std::string& path) {
+  auto chain = StatAncestors(path);
+  if (!chain.ok()) return chain;
+  struct stat sb;
+  if (stat(path.c_str(), &sb) != 0) return Status::IOError(path + ": " + std::strerror(errno));
+  chain->push_back(InfoOf(sb));
+  return chain;
+}
+
 bool WorldReadable(const std::string& path) {
   struct stat sb;
   if (stat(path.c_str(), &sb) != 0) return false;

@@ -84,6 +84,8 @@ bool MayRead(const Caller& caller, const Ownership& own);
 // (symlinks resolved first, so they are the folders actually searched). IOError if the
 // path does not resolve.
 Result<std::vector<FileInfo>> StatAncestors(const std::string& path);
+// StatAncestors, then the folder `path` itself: from `/` down to and including it.
+Result<std::vector<FileInfo>> StatFolderChain(const std::string& path);
 
 // Whether every user can read `path` on disk: o+r on it and search on every folder above
 // (ChainMask). False if it cannot be stat'ed.

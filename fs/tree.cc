@@ -273,13 +273,46 @@ Result<std::vector<FileInfo>> Tree::FoldersThrough(const ArtifactRef& ref, const
   }
   Result<std::vector<FileInfo>> chain = std::vector<FileInfo>();
   if (dir == nullptr) {
-    chain = StatAncestors(ref.base);
+    // Below the root nothing is a link (the source follows none), so the folders above
+    // the artifact are the root's chain and the folders of its path beneath the root.
+    const std::size_t slash = ref.rel.rfind('/');
+    chain = ref.rel.empty() ? StatAncestors(ref.root)
+                            : RootChain(ref, slash == std::string::npos ? "" : ref.rel.substr(0, slash), fresh);
   } else {
     const std::size_t slash = dir->rfind('/');
     const std::string parent = slash == std::string::npos ? "" : dir->substr(0, slash);
     chain = FoldersThrough(ref, dir->empty() ? nullptr : &parent, fresh);
     if (chain.ok()) {
       auto info = artifacts_.Stat(ref, *dir);
+      if (info.ok()) {
+        chain->push_back(*info);
+      } else {
+        chain = info.status();
+      }
+    }
+  }
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  PutCapped(&chain_cache_, ck, chain, kRefCacheCap);
+  return chain;
+}
+
+Result<std::vector<FileInfo>> Tree::RootChain(const ArtifactRef& ref, const std::string& prefix, bool fresh) {
+  // Keys start with NUL, unlike FoldersThrough's (absolute paths).
+  const std::string ck = std::string(1, '\0') + ref.root + '\0' + prefix;
+  if (!fresh) {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    auto it = chain_cache_.find(ck);
+    if (it != chain_cache_.end()) return it->second;
+  }
+  Result<std::vector<FileInfo>> chain = std::vector<FileInfo>();
+  if (prefix.empty()) {
+    chain = StatFolderChain(ref.root);
+  } else {
+    const std::size_t slash = prefix.rfind('/');
+    chain = RootChain(ref, slash == std::string::npos ? "" : prefix.substr(0, slash), fresh);
+    if (chain.ok()) {
+      const ArtifactRef folder{ref.root + "/" + prefix, ref.root, prefix, ref.handle};
+      auto info = artifacts_.Stat(folder, "");
       if (info.ok()) {
         chain->push_back(*info);
       } else {

@@ -137,6 +137,11 @@ class Tree : private NodeHost {
   // The folders from `/` down to and including `*dir` below the artifact (`dir` null:
   // down to the artifact's parent), outermost first; cached per folder unless `fresh`.
   Result<std::vector<FileInfo>> FoldersThrough(const ArtifactRef& ref, const std::string* dir, bool fresh);
+  // The folders from `/` down to and including `prefix` beneath the artifact's root
+  // ("": the root itself), outermost first: the root's own ancestors once per root, then
+  // one stat beneath the root per folder, each cached and shared by every artifact below
+  // it (artifacts of one store share all but their last folders).
+  Result<std::vector<FileInfo>> RootChain(const ArtifactRef& ref, const std::string& prefix, bool fresh);
 
   Catalog& catalog_;
   ArtifactSource& artifacts_;
