@@ -261,68 +261,65 @@ Result<ArtifactRef> Tree::Resolve(const std::string& uri, const std::string& sto
   return r;
 }
 
-Result<std::vector<FileInfo>> Tree::FoldersThrough(const ArtifactRef& ref, const std::string* dir,
-                                                   bool fresh) {
-  // Keys: the base for the folders above it, base NUL dir NUL for the others (paths hold
-  // no NUL).
-  const std::string ck = dir == nullptr ? ref.base : ref.base + '\0' + *dir + '\0';
+Result<std::vector<FileInfo>> Tree::CachedChain(
+    const std::string& ck, bool fresh, const std::function<Result<std::vector<FileInfo>>()>& compute) {
   if (!fresh) {
     std::lock_guard<std::mutex> lock(cache_mu_);
     auto it = chain_cache_.find(ck);
     if (it != chain_cache_.end()) return it->second;
   }
-  Result<std::vector<FileInfo>> chain = std::vector<FileInfo>();
-  if (dir == nullptr) {
-    // Below the root nothing is a link (the source follows none), so the folders above
-    // the artifact are the root's chain and the folders of its path beneath the root.
-    const std::size_t slash = ref.rel.rfind('/');
-    chain = ref.rel.empty() ? StatAncestors(ref.root)
-                            : RootChain(ref, slash == std::string::npos ? "" : ref.rel.substr(0, slash), fresh);
-  } else {
-    const std::size_t slash = dir->rfind('/');
-    const std::string parent = slash == std::string::npos ? "" : dir->substr(0, slash);
-    chain = FoldersThrough(ref, dir->empty() ? nullptr : &parent, fresh);
-    if (chain.ok()) {
-      auto info = artifacts_.Stat(ref, *dir);
-      if (info.ok()) {
-        chain->push_back(*info);
-      } else {
-        chain = info.status();
-      }
-    }
-  }
+  Result<std::vector<FileInfo>> chain = compute();
   std::lock_guard<std::mutex> lock(cache_mu_);
   PutCapped(&chain_cache_, ck, chain, kRefCacheCap);
   return chain;
 }
 
+namespace {
+
+// `chain` with one more folder, stat'ed only when the chain above it is good.
+Result<std::vector<FileInfo>> Extend(Result<std::vector<FileInfo>> chain,
+                                     const std::function<Result<FileInfo>()>& stat_folder) {
+  if (!chain.ok()) return chain;
+  auto info = stat_folder();
+  if (!info.ok()) return info.status();
+  chain->push_back(*info);
+  return chain;
+}
+
+// "a/b/c" -> "a/b"; "a" -> "".
+std::string ParentOf(const std::string& rel) {
+  const std::size_t slash = rel.rfind('/');
+  return slash == std::string::npos ? "" : rel.substr(0, slash);
+}
+
+}  // namespace
+
+Result<std::vector<FileInfo>> Tree::FoldersThrough(const ArtifactRef& ref, const std::string* dir,
+                                                   bool fresh) {
+  // Keys: the base for the folders above it, base NUL dir NUL for the others (paths hold
+  // no NUL).
+  const std::string ck = dir == nullptr ? ref.base : ref.base + '\0' + *dir + '\0';
+  return CachedChain(ck, fresh, [&]() -> Result<std::vector<FileInfo>> {
+    if (dir == nullptr) {
+      // Below the root nothing is a link (the source follows none), so the folders above
+      // the artifact are the root's chain and the folders of its path beneath the root.
+      return ref.rel.empty() ? StatAncestors(ref.root) : RootChain(ref, ParentOf(ref.rel), fresh);
+    }
+    const std::string parent = ParentOf(*dir);
+    return Extend(FoldersThrough(ref, dir->empty() ? nullptr : &parent, fresh),
+                  [&] { return artifacts_.Stat(ref, *dir); });
+  });
+}
+
 Result<std::vector<FileInfo>> Tree::RootChain(const ArtifactRef& ref, const std::string& prefix, bool fresh) {
   // Keys start with NUL, unlike FoldersThrough's (absolute paths).
   const std::string ck = std::string(1, '\0') + ref.root + '\0' + prefix;
-  if (!fresh) {
-    std::lock_guard<std::mutex> lock(cache_mu_);
-    auto it = chain_cache_.find(ck);
-    if (it != chain_cache_.end()) return it->second;
-  }
-  Result<std::vector<FileInfo>> chain = std::vector<FileInfo>();
-  if (prefix.empty()) {
-    chain = StatFolderChain(ref.root);
-  } else {
-    const std::size_t slash = prefix.rfind('/');
-    chain = RootChain(ref, slash == std::string::npos ? "" : prefix.substr(0, slash), fresh);
-    if (chain.ok()) {
-      const ArtifactRef folder{ref.root + "/" + prefix, ref.root, prefix, ref.handle};
-      auto info = artifacts_.Stat(folder, "");
-      if (info.ok()) {
-        chain->push_back(*info);
-      } else {
-        chain = info.status();
-      }
-    }
-  }
-  std::lock_guard<std::mutex> lock(cache_mu_);
-  PutCapped(&chain_cache_, ck, chain, kRefCacheCap);
-  return chain;
+  return CachedChain(ck, fresh, [&]() -> Result<std::vector<FileInfo>> {
+    if (prefix.empty()) return StatFolderChain(ref.root);
+    return Extend(RootChain(ref, ParentOf(prefix), fresh), [&] {
+      return artifacts_.Stat(ArtifactRef{ref.root + "/" + prefix, ref.root, prefix, ref.handle}, "");
+    });
+  });
 }
 
 Result<Ownership> Tree::BackedOwnershipOf(const ArtifactRef& ref, const std::string& rel,
@@ -331,8 +328,7 @@ Result<Ownership> Tree::BackedOwnershipOf(const ArtifactRef& ref, const std::str
   // Only a local path has folders above it (an owner on disk with a base that is not an
   // absolute path would be a source's bug: refuse the node).
   if (ref.base.empty() || ref.base[0] != '/') return Status::IOError(ref.base + ": no local path to check");
-  const std::size_t slash = rel.rfind('/');
-  const std::string parent = slash == std::string::npos ? "" : rel.substr(0, slash);
+  const std::string parent = ParentOf(rel);
   auto chain = FoldersThrough(ref, rel.empty() ? nullptr : &parent, fresh);
   if (!chain.ok()) return chain.status();
   return BackedOwnership(options_.perms, info, *chain);

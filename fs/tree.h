@@ -142,6 +142,9 @@ class Tree : private NodeHost {
   // one stat beneath the root per folder, each cached and shared by every artifact below
   // it (artifacts of one store share all but their last folders).
   Result<std::vector<FileInfo>> RootChain(const ArtifactRef& ref, const std::string& prefix, bool fresh);
+  // A chain from chain_cache_ under `ck` (unless `fresh`), else `compute`d and kept.
+  Result<std::vector<FileInfo>> CachedChain(const std::string& ck, bool fresh,
+                                            const std::function<Result<std::vector<FileInfo>>()>& compute);
 
   Catalog& catalog_;
   ArtifactSource& artifacts_;
