@@ -200,6 +200,18 @@ std::string RenderRoot(const Snapshot& s, const std::string& store_path) {
   j["store"] = {{"path", store_path},
                 {"schema_version", s.rows().schema_version.empty() ? json(nullptr)
                                                                    : json(s.rows().schema_version)}};
+  // ZenML 0.80 and later: the project shown, and every project (stores without projects
+  // keep their 0.74 shape).
+  if (!s.rows().projects.empty()) {
+    json project = nullptr;
+    json all = json::array();
+    for (const ProjectRow& p : s.rows().projects) {
+      all.push_back(names::ToValidUtf8(p.name));
+      if (p.id == s.rows().project_id) project = {{"name", names::ToValidUtf8(p.name)}, {"id", DashedId(p.id)}};
+    }
+    j["project"] = std::move(project);
+    j["projects"] = std::move(all);
+  }
   json pipelines = json::array();
   for (const Snapshot::Pipeline& p : s.pipelines()) pipelines.push_back(names::ToValidUtf8(p.name));
   j["pipelines"] = std::move(pipelines);

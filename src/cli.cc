@@ -102,6 +102,9 @@ int RunCli(int argc, char** argv) {
       ->check(CLI::Range(0.0, 86400.0));
   mount->add_option("--threads", m.threads, "FUSE worker threads (default 8)")
       ->check(CLI::Range(1, 64));
+  mount->add_option("--project", m.project,
+                    "the project to show (ZenML 0.80 and later): a name or an id; default: "
+                    "the config's active project, else `default`, else the only one");
   mount->add_option("--log-level", m.log_level, "error, warning, info or debug")
       ->check(CLI::IsMember({"error", "warning", "info", "debug"}));
 
@@ -124,6 +127,8 @@ int RunCli(int argc, char** argv) {
   CLI::App* ls = app.add_subcommand("ls", "print the tree below PATH without mounting");
   ls->add_option("args", ls_pos, "STORE [PATH]")->required()->expected(1, 2);
   ls->add_option("--artifact-root", ls_roots, "OLD=NEW, as for mount");
+  std::string ls_project;
+  ls->add_option("--project", ls_project, "the project to show, as for mount");
 
   // CLI11 takes an argument vector in reverse order.
   auto parse = [&app](std::vector<std::string> args) {
@@ -181,7 +186,7 @@ int RunCli(int argc, char** argv) {
     return kExitOk;
   }
   if (ls->parsed()) {
-    return LsCommand(ls_pos[0], ls_pos.size() == 2 ? ls_pos[1] : std::string(), ls_roots);
+    return LsCommand(ls_pos[0], ls_pos.size() == 2 ? ls_pos[1] : std::string(), ls_roots, ls_project);
   }
   return kExitUsage;
 }

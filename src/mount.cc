@@ -26,6 +26,7 @@
 #include "fs/log.h"
 #include "fs/tree.h"
 #include "store/local_artifact_source.h"
+#include "store/projects.h"
 #include "fs/snapshot.h"
 #include "store/sqlite_catalog.h"
 #include "store/store_locator.h"
@@ -58,8 +59,8 @@ StoreEnv EnvFromProcess() {
 // `shared`: other users read the mount (allow_other, allow_root), so the store's own word
 // never makes an artifact root (SPEC §1).
 Result<OpenedStore> OpenStore(const std::optional<std::string>& store,
-                              const std::vector<std::string>& roots, RowScope scope, bool shared,
-                              int* exit_code) {
+                              const std::vector<std::string>& roots, const std::string& project,
+                              RowScope scope, bool shared, int* exit_code) {
   *exit_code = kExitUsage;
   std::vector<ArtifactRootRemap> remaps;
   for (const std::string& r : roots) {
@@ -72,6 +73,15 @@ Result<OpenedStore> OpenStore(const std::optional<std::string>& store,
   if (!loc.ok()) return loc.status();
   auto catalog = SqliteCatalog::Open(loc->db_path);
   if (!catalog.ok()) return catalog.status();
+  auto projects = (*catalog)->ListProjects();
+  if (!projects.ok()) {
+    return Status::Corruption(loc->db_path + ": cannot read its projects: " + projects.status().message());
+  }
+  const char* env_project = std::getenv("ZENML_ACTIVE_PROJECT_ID");
+  auto chosen = ChooseProject(*projects, ProjectHints{project, env_project != nullptr ? env_project : "",
+                                                      loc->active_project_id, loc->active_workspace_name});
+  if (!chosen.ok()) return Status::InvalidArgument(loc->db_path + ": " + chosen.status().message());
+  if (*chosen) (*catalog)->ShowProject((*chosen)->id);
   auto rows = (*catalog)->LoadRows(scope);
   if (!rows.ok()) {
     return Status::Corruption(loc->db_path + ": cannot read the store: " + rows.status().message());
@@ -363,7 +373,7 @@ int MountCommand(const MountArgs& given) {
     const std::vector<std::string>& fo = sopts.fuse_options;
     const bool shared = std::find(fo.begin(), fo.end(), "allow_other") != fo.end() ||
                         std::find(fo.begin(), fo.end(), "allow_root") != fo.end();
-    auto opened = OpenStore(args.store, args.artifact_roots, RowScope::kPipelines, shared, code);
+    auto opened = OpenStore(args.store, args.artifact_roots, args.project, RowScope::kPipelines, shared, code);
     if (!opened.ok()) return opened.status();
     store = std::move(*opened);
     topts.store_path = store->location.db_path;
@@ -532,10 +542,10 @@ void Walk(Tree& tree, std::uint64_t ino, const std::string& path, std::ostream& 
 }  // namespace
 
 int LsCommand(const std::optional<std::string>& store, const std::string& path,
-              const std::vector<std::string>& artifact_roots) {
+              const std::vector<std::string>& artifact_roots, const std::string& project) {
   int code = kExitOk;
   // Read by the user who runs it: a private reader.
-  auto opened = OpenStore(store, artifact_roots, RowScope::kAll, false, &code);
+  auto opened = OpenStore(store, artifact_roots, project, RowScope::kAll, false, &code);
   if (!opened.ok()) {
     std::cerr << "zenfs ls: " << opened.status().message() << "\n";
     return code;

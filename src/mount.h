@@ -23,12 +23,13 @@ struct MountArgs {
   double refresh_seconds = 2.0;
   int threads = 8;  // FUSE worker threads
   std::string log_level = "info";
+  std::string project;  // --project: a name or an id ("": SPEC §1's default choice)
 };
 
 int MountCommand(const MountArgs& args);
 int UmountCommand(const std::string& mountpoint);
 // `zenfs ls STORE [PATH]`: the tree below PATH, one mount path per line, like find.
 int LsCommand(const std::optional<std::string>& store, const std::string& path,
-              const std::vector<std::string>& artifact_roots);
+              const std::vector<std::string>& artifact_roots, const std::string& project);
 
 }  // namespace zenfs

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "store/rows.h"
 #include "store/status.h"
@@ -31,6 +32,12 @@ class Catalog {
   virtual Status GetArtifactDetail(const std::string& version_id, ArtifactDetail* out) = 0;
   virtual Status GetMetadata(std::string_view resource_type, const std::string& resource_id,
                              std::vector<MetadataRow>* out) = 0;
+
+  // Every project of the store, by name (none before ZenML 0.80).
+  virtual Result<std::vector<ProjectRow>> ListProjects() = 0;
+  // From now on, LoadRows shows only project `id`'s pipelines, runs and steps ("": all).
+  // Called once, before the first LoadRows, and never again.
+  virtual void ShowProject(const std::string& id) = 0;
 
   // Where the store is, for meta.json and log lines.
   virtual std::string Describe() const = 0;

@@ -106,6 +106,12 @@ struct FirstRunRow {
   std::optional<Micros> start_time, created;
 };
 
+// A project (ZenML 0.80 and later): names are unique within one.
+struct ProjectRow {
+  std::string id;
+  std::string name;
+};
+
 // A local artifact store component: its id and configured root ("" when not set).
 struct ArtifactStoreRow {
   std::string id;
@@ -146,6 +152,8 @@ struct StoreRows {
   std::shared_ptr<TextArena> text = std::make_shared<TextArena>();
   RowScope scope = RowScope::kAll;  // what was read: lower scopes leave later vectors empty
   std::string schema_version;       // alembic version, "" if unknown
+  std::vector<ProjectRow> projects;  // every project of the store (none before 0.80)
+  std::string project_id;            // the project shown, "" when the store has none
   std::vector<PipelineRow> pipelines;
   std::vector<FirstRunRow> first_runs;  // kPipelines only
   std::vector<RunRow> runs;

@@ -373,17 +373,37 @@ Status ReserveFor(const sql::Db& db, const std::string& table, std::vector<Row>*
   });
 }
 
+template <typename F>
+Status SqliteCatalog::ForEachInProject(const sql::Db& db, const std::string& select,
+                                       const std::string& table, F&& row) const {
+  if (project_id_.empty() || !schema_.Has(table, "project_id")) return ForEachRow(db, select, row);
+  return ForEachBound(db, select + " WHERE " + table + ".project_id = ?", {project_id_}, row);
+}
+
+Status SqliteCatalog::LoadProjects(const sql::Db& db, std::vector<ProjectRow>* out) const {
+  if (!schema_.Has("project", "id") || !schema_.Has("project", "name")) return Status::Ok();
+  return ForEachRow(db, "SELECT id, name FROM project ORDER BY name, id",
+                    [&](const sql::Stmt& st) { out->push_back({st.Text(0), st.Text(1)}); });
+}
+
+Result<std::vector<ProjectRow>> SqliteCatalog::ListProjects() {
+  std::vector<ProjectRow> projects;
+  Status s = InReadTxn([&](sql::Db& db) { return LoadProjects(db, &projects); });
+  if (!s.ok()) return s;
+  return projects;
+}
+
 // Each pipeline_id's first run (RowScope::kPipelines's share of LoadRows), inside its
 // transaction: one pass over pipeline_run that keeps a row per pipeline, not per run.
 Status SqliteCatalog::LoadFirstRuns(const sql::Db& db, StoreRows* out) {
   const std::string t = "pipeline_run";
   std::deque<FirstRunRow> found;  // stable addresses: the index views their pipeline ids
   std::unordered_map<std::string_view, FirstRunRow*> by_pipeline;
-  Status s = ForEachRow(
+  Status s = ForEachInProject(
       db,
       "SELECT id, " + schema_.Col(t, "pipeline_id") + ", " + schema_.Col(t, "start_time") + ", " +
           schema_.Col(t, "created") + " FROM pipeline_run",
-      [&](const sql::Stmt& st) {
+      t, [&](const sql::Stmt& st) {
         const std::optional<Micros> start = TimeCol(st, 2), created = TimeCol(st, 3);
         const std::string_view id = st.TextView(0);
         auto it = by_pipeline.find(st.TextView(1));
@@ -412,12 +432,12 @@ Status SqliteCatalog::LoadStepRows(const sql::Db& db, StoreRows* out) {
   const std::string t = "step_run";
   s = ReserveFor(db, t, &rows.steps);
   if (!s.ok()) return s;
-  s = ForEachRow(db,
+  s = ForEachInProject(db,
                  "SELECT id, pipeline_run_id, name, status, " +
                      sc.Col(t, "original_step_run_id") + ", " + sc.Col(t, "start_time") + ", " +
                      sc.Col(t, "end_time") + ", " + sc.Col(t, "created") + ", " +
                      sc.Col(t, "updated") + " FROM step_run",
-                 [&](const sql::Stmt& st) {
+                 t, [&](const sql::Stmt& st) {
                    rows.steps.push_back({Keep(rows, st, 0), Keep(rows, st, 1), Keep(rows, st, 2), Keep(rows, st, 3),
                                          Keep(rows, st, 4), TimeCol(st, 5), TimeCol(st, 6),
                                          TimeCol(st, 7), TimeCol(st, 8)});
@@ -483,10 +503,13 @@ Result<StoreRows> SqliteCatalog::LoadRows(RowScope scope) {
                      [&](const sql::Stmt& st) { rows.schema_version = st.Text(0); });
       if (!s.ok()) return s;
     }
-    s = ForEachRow(db,
+    s = LoadProjects(db, &rows.projects);
+    if (!s.ok()) return s;
+    rows.project_id = project_id_;
+    s = ForEachInProject(db,
                    "SELECT id, name, " + sc.Col("pipeline", "created") + ", " +
                        sc.Col("pipeline", "updated") + " FROM pipeline",
-                   [&](const sql::Stmt& st) {
+                   "pipeline", [&](const sql::Stmt& st) {
                      rows.pipelines.push_back(
                          {Keep(rows, st, 0), Keep(rows, st, 1), TimeCol(st, 2), TimeCol(st, 3)});
                    });
@@ -497,11 +520,11 @@ Result<StoreRows> SqliteCatalog::LoadRows(RowScope scope) {
     } else {
       s = ReserveFor(db, r, &rows.runs);
       if (s.ok()) {
-        s = ForEachRow(db,
+        s = ForEachInProject(db,
                        "SELECT id, name, " + sc.Col(r, "pipeline_id") + ", status, " +
                            sc.Col(r, "start_time") + ", " + sc.Col(r, "end_time") + ", " +
                            sc.Col(r, "created") + ", " + sc.Col(r, "updated") + " FROM pipeline_run",
-                       [&](const sql::Stmt& st) {
+                       r, [&](const sql::Stmt& st) {
                          rows.runs.push_back({Keep(rows, st, 0), Keep(rows, st, 1), Keep(rows, st, 2),
                                               Keep(rows, st, 3), TimeCol(st, 4), TimeCol(st, 5),
                                               TimeCol(st, 6), TimeCol(st, 7)});

@@ -51,6 +51,8 @@ class SqliteCatalog final : public Catalog {
   Status GetArtifactDetail(const std::string& version_id, ArtifactDetail* out) override;
   Status GetMetadata(std::string_view resource_type, const std::string& resource_id,
                      std::vector<MetadataRow>* out) override;
+  Result<std::vector<ProjectRow>> ListProjects() override;
+  void ShowProject(const std::string& id) override { project_id_ = id; }
   std::string Describe() const override { return path_; }
 
  private:
@@ -64,6 +66,12 @@ class SqliteCatalog final : public Catalog {
   Status InReadTxn(const std::function<Status(sql::Db&)>& body);
   void Release(std::unique_ptr<sql::Db> db, std::uint64_t epoch);
   Status LoadFirstRuns(const sql::Db& db, StoreRows* out);
+  Status LoadProjects(const sql::Db& db, std::vector<ProjectRow>* out) const;
+  // `select` (a SELECT ... FROM `table` without WHERE) for the project shown: a WHERE on
+  // its project_id when there is one, bound; every row otherwise.
+  template <typename F>
+  Status ForEachInProject(const sql::Db& db, const std::string& select, const std::string& table,
+                          F&& row) const;
   Status LoadStepRows(const sql::Db& db, StoreRows* out);
   Status MetadataOn(const sql::Db& db, std::string_view type, const std::string& id,
                     std::vector<MetadataRow>* out);
@@ -93,6 +101,7 @@ class SqliteCatalog final : public Catalog {
   const StoreSchema schema_;
   const std::string deployment_table_;  // pipeline_deployment or pipeline_snapshot
   const std::string deployment_col_;    // deployment_id or snapshot_id
+  std::string project_id_;              // set once by ShowProject, before any read
 
   // A WAL store at rest (no -wal file beside it) is read with immutable connections:
   // SQLite's read-only WAL access would otherwise create -wal and -shm beside the store

@@ -5,6 +5,8 @@
 #include <fstream>
 #include <string_view>
 
+#include <yaml-cpp/yaml.h>
+
 namespace zenfs {
 
 namespace {
@@ -29,41 +31,48 @@ std::string Join(const std::string& a, const std::string& b) {
   if (!a.empty() && a.back() == '/') return a + b;
   return a + "/" + b;
 }
-std::string Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  if (s.size() >= 2 && (s.front() == '"' || s.front() == '\'') && s.back() == s.front()) {
-    s = s.substr(1, s.size() - 2);
-  }
-  return std::string(s);
+// What zenfs takes from config.yaml: the store's type and URL, and the active project.
+struct ConfigYaml {
+  std::string store_type, store_url;
+  std::string active_project_id, active_workspace_name;
+};
+
+// A scalar at `node[key]`, or "" (absent, not a scalar).
+std::string ScalarAt(const YAML::Node& node, const char* key) {
+  if (!node.IsMap()) return "";
+  const YAML::Node v = node[key];
+  return v && v.IsScalar() ? v.Scalar() : "";
 }
 
-// Reads `store.type` and `store.url` from config.yaml. ZenML writes this file as a flat
-// two-level mapping, so a scan of the indented keys under "store:" is enough; anything
-// unexpected simply yields empty values (and the SQLite default applies).
-void ReadStoreConfig(const std::string& path, std::string* type, std::string* url) {
-  std::ifstream in(path);
-  std::string line;
-  bool in_store = false;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    const bool indented = line[0] == ' ' || line[0] == '\t';
-    if (!indented) {
-      in_store = line.rfind("store:", 0) == 0;
-      continue;
-    }
-    if (!in_store) continue;
-    const std::string t = Trim(line);
-    if (t.rfind("type:", 0) == 0) *type = Trim(std::string_view(t).substr(5));
-    if (t.rfind("url:", 0) == 0) *url = Trim(std::string_view(t).substr(4));
+// config.yaml is small and written by ZenML; one that cannot be read or parsed yields
+// empty values. Bounded: a file over 1 MiB is not ZenML's and is not parsed.
+ConfigYaml ReadConfigYaml(const std::string& path) {
+  ConfigYaml c;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return c;
+  std::string text(1 << 20, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  if (in.gcount() == static_cast<std::streamsize>(text.size())) return c;
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  try {
+    const YAML::Node root = YAML::Load(text);
+    if (!root.IsMap()) return c;
+    c.store_type = ScalarAt(root["store"], "type");
+    c.store_url = ScalarAt(root["store"], "url");
+    c.active_project_id = ScalarAt(root, "active_project_id");
+    c.active_workspace_name = ScalarAt(root, "active_workspace_name");
+  } catch (const YAML::Exception&) {
+    return ConfigYaml{};
   }
+  return c;
 }
 
 Result<StoreLocation> FromConfigDir(const std::string& dir, const StoreEnv& env) {
   const std::string config = Join(dir, "config.yaml");
-  if (Exists(config)) {
-    std::string type, url;
-    ReadStoreConfig(config, &type, &url);
+  const ConfigYaml c = ReadConfigYaml(config);  // empty values when there is none
+  {
+    const std::string& type = c.store_type;
+    const std::string& url = c.store_url;
     if (type == "rest" || url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0) {
       return Status::Unsupported(config + ": the store is a ZenML server (" + url +
                                  "); zenfs reads only local SQLite stores");
@@ -80,7 +89,7 @@ Result<StoreLocation> FromConfigDir(const std::string& dir, const StoreEnv& env)
   if (!Exists(db)) {
     return Status::NotFound(dir + ": no ZenML store here (looked for " + db + ")");
   }
-  return StoreLocation{db, local_stores};
+  return StoreLocation{db, local_stores, c.active_project_id, c.active_workspace_name};
 }
 
 }  // namespace
@@ -99,10 +108,10 @@ Result<StoreLocation> LocateStore(const std::optional<std::string>& store, const
   if (stat(p.c_str(), &sb) != 0) return Status::NotFound(p + ": no such file or directory");
   if (!S_ISDIR(sb.st_mode)) {
     // zenml.db itself: its local_stores/ is the grandparent (local_stores/default_zen_store/).
-    return StoreLocation{p, Parent(Parent(p))};
+    return StoreLocation{p, Parent(Parent(p)), "", ""};
   }
   if (Exists(Join(Join(p, "default_zen_store"), "zenml.db"))) {
-    return StoreLocation{Join(Join(p, "default_zen_store"), "zenml.db"), p};
+    return StoreLocation{Join(Join(p, "default_zen_store"), "zenml.db"), p, "", ""};
   }
   return FromConfigDir(p, env);
 }

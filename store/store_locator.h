@@ -20,12 +20,18 @@ struct StoreEnv {
 struct StoreLocation {
   std::string db_path;           // the SQLite file
   std::string local_stores_dir;  // the store's own local_stores/ (artifact relocation)
+  // The project the config directory's config.yaml makes active (ZenML 0.80 and later:
+  // `active_project_id`, a UUID; before: `active_workspace_name`). Empty when STORE is no
+  // config directory or config.yaml names none. Hints for ChooseProject, never paths.
+  std::string active_project_id;
+  std::string active_workspace_name;
 };
 
 // `store` is a config directory, a local_stores/ folder or zenml.db itself; nullopt means
 // the user's ZenML config directory. NotFound when nothing is there, Unsupported for a
 // config whose store is a ZenML server (REST) or MySQL. Paths inside config.yaml come from
-// the machine that wrote it and are never followed.
+// the machine that wrote it and are never followed. config.yaml is read with yaml-cpp; a
+// file that is not YAML, or not a mapping, is ignored (the SQLite default applies).
 Result<StoreLocation> LocateStore(const std::optional<std::string>& store, const StoreEnv& env);
 
 }  // namespace zenfs

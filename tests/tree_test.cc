@@ -108,6 +108,8 @@ class CountingCatalog final : public Catalog {
   Status GetMetadata(std::string_view type, const std::string& id, std::vector<MetadataRow>* out) override {
     return inner_.GetMetadata(type, id, out);
   }
+  Result<std::vector<ProjectRow>> ListProjects() override { return inner_.ListProjects(); }
+  void ShowProject(const std::string& id) override { inner_.ShowProject(id); }
   std::string Describe() const override { return inner_.Describe(); }
 
   std::atomic<int> runs_loads{0};
