@@ -16,13 +16,18 @@ enum class NodeKind : std::uint8_t {
   kRoot, kRootMeta, kPipeline, kPipelineMeta, kRunsDir, kLatest, kRun, kRunMeta, kStepsDir,
   kStep, kStepMeta, kOutputLink, kLogs, kLogsEntry, kOutputsDir, kOutput, kOutputMeta,
   kArtifactEntry,
+  // A run's children/ folder and a link in it (version: the child run's id); its outputs/
+  // folder and a link in it (version: the output's name); its own logs (version: the
+  // entry's path name) and what is below them.
+  kChildrenDir, kChildLink, kRunOutputsDir, kRunOutputLink, kRunLogs, kRunLogsEntry,
 };
 
 // What a node stands for, by store ids: stable across remounts, VACUUM and store changes.
 struct NodeKey {
   NodeKind kind = NodeKind::kRoot;
   std::string id;       // pipeline, run or step id
-  std::string version;  // an output's artifact version id
+  std::string version;  // an output's artifact version id; a log entry's path name ("" for
+                        // a step's `logs`); a child run's id; a pipeline output's name
   std::string rel;      // path below an artifact or log folder ("" for the folder itself)
   bool operator==(const NodeKey&) const = default;
 };

@@ -24,21 +24,56 @@ void Inode(const InodeHash& ino_of, NodeKind kind, const std::string& id, std::v
   out->push_back({Invalidation::Kind::kInode, ino_of({kind, id, "", ""}), ""});
 }
 
+// The logs entries of a step or run as the tree shows them (names, files, uris).
+std::string LogsPrint(const Snapshot& s, const std::vector<Snapshot::Log>& logs) {
+  std::string p;
+  for (const Snapshot::Log& l : logs) {
+    const LogRow& row = s.rows().logs[static_cast<std::size_t>(l.row)];
+    p += '\x03' + l.path_name + '\x04' + (row.has_uri ? std::string(row.uri) : std::string("\x05"));
+  }
+  return p;
+}
+
+// The entries of a step's or run's folder that come and go: `output` (exactly one
+// output), `children`, `outputs` (a run's), and the logs that have a file.
+std::vector<std::string> OptionalEntries(const Snapshot& s, const std::vector<Snapshot::Log>& logs,
+                                         std::initializer_list<const char*> present) {
+  std::vector<std::string> names(present.begin(), present.end());
+  for (const Snapshot::Log& l : logs) {
+    if (s.rows().logs[static_cast<std::size_t>(l.row)].has_uri) names.push_back(l.path_name);
+  }
+  return names;
+}
+
 // A step's state as the tree shows it; equal fingerprints mean nothing to invalidate.
 std::string StepPrint(const Snapshot& s, int step) {
   const StepRow& r = s.step_row(step);
   std::string p = std::string(r.status) + '\x01' + std::to_string(r.start_time.value_or(0)) + '\x01' +
                   std::to_string(r.end_time.value_or(0)) + '\x01' + std::to_string(r.updated.value_or(0));
   for (const std::string& o : s.step(step).output_names) p += '\x02' + o;
-  p += '\x03' + std::to_string(s.step(step).log);
-  if (s.step(step).log >= 0) p += s.rows().logs[static_cast<std::size_t>(s.step(step).log)].uri;
-  return p;
+  return p + LogsPrint(s, s.step(step).logs);
 }
 
 std::string RunPrint(const Snapshot& s, int run) {
   const RunRow& r = s.run_row(run);
-  return std::string(r.status) + '\x01' + std::to_string(r.start_time.value_or(0)) + '\x01' +
-         std::to_string(r.end_time.value_or(0)) + '\x01' + std::to_string(r.updated.value_or(0));
+  const Snapshot::Run& x = s.run(run);
+  std::string p = std::string(r.status) + '\x01' + std::to_string(r.start_time.value_or(0)) + '\x01' +
+                  std::to_string(r.end_time.value_or(0)) + '\x01' + std::to_string(r.updated.value_or(0));
+  for (std::size_t i = 0; i < x.children.size(); ++i) p += '\x02' + x.child_names[i] + '\x04' + s.RunPath(x.children[i]);
+  for (const Snapshot::RunOutput& o : x.outputs) {
+    p += '\x06' + o.path_name + '\x04' + (o.step >= 0 && o.output >= 0 ? s.OutputPath(o.step, o.output) : "");
+  }
+  return p + LogsPrint(s, x.logs);
+}
+
+std::vector<std::string> RunLinkNames(const Snapshot& s, int run, bool outputs) {
+  std::vector<std::string> names;
+  const Snapshot::Run& x = s.run(run);
+  if (!outputs) return x.child_names;
+  for (const Snapshot::RunOutput& o : x.outputs) {
+    if (o.step >= 0 && o.output >= 0) names.push_back(o.path_name);
+  }
+  return names;
 }
 
 }  // namespace
@@ -100,21 +135,33 @@ std::vector<Invalidation> DiffSnapshots(const Snapshot& before, const Snapshot& 
       changed = true;
       Inode(ino_of, NodeKind::kStep, sid, &out);
       Inode(ino_of, NodeKind::kStepMeta, sid, &out);
-      Inode(ino_of, NodeKind::kLogs, sid, &out);
+      for (const Snapshot::Log& l : before.step(st).logs) {
+        out.push_back({Invalidation::Kind::kInode,
+                       ino_of({NodeKind::kLogs, sid, l.path_name == "logs" ? "" : l.path_name, ""}), ""});
+      }
       Inode(ino_of, NodeKind::kOutputLink, sid, &out);
       DiffNames(ino_of({NodeKind::kOutputsDir, sid, "", ""}), before.step(st).output_names,
                 after.step(nst).output_names, &out);
-      // The fixed entries that come and go: `output` (exactly one output) and `logs`.
-      auto fixed = [](const Snapshot::Step& x) {
-        return std::vector<std::string>{x.outputs.size() == 1 ? "output" : "", x.log >= 0 ? "logs" : ""};
+      auto optional = [](const Snapshot& x, int step) {
+        return OptionalEntries(x, x.step(step).logs, {x.step(step).outputs.size() == 1 ? "output" : ""});
       };
-      const std::vector<std::string> fixed_before = fixed(before.step(st));
-      const std::vector<std::string> fixed_after = fixed(after.step(nst));
-      DiffNames(ino_of({NodeKind::kStep, sid, "", ""}), fixed_before, fixed_after, &out);
+      DiffNames(ino_of({NodeKind::kStep, sid, "", ""}), optional(before, st), optional(after, nst), &out);
     }
     if (changed) {
       Inode(ino_of, NodeKind::kRun, id, &out);
       Inode(ino_of, NodeKind::kRunMeta, id, &out);
+      for (const Snapshot::Log& l : a.logs) {
+        out.push_back({Invalidation::Kind::kInode, ino_of({NodeKind::kRunLogs, id, l.path_name, ""}), ""});
+      }
+      auto optional = [](const Snapshot& x, int r) {
+        const Snapshot::Run& xr = x.run(r);
+        return OptionalEntries(x, xr.logs, {xr.children.empty() ? "" : "children", xr.outputs.empty() ? "" : "outputs"});
+      };
+      DiffNames(ino_of({NodeKind::kRun, id, "", ""}), optional(before, run), optional(after, nrun), &out);
+      DiffNames(ino_of({NodeKind::kChildrenDir, id, "", ""}), RunLinkNames(before, run, false),
+                RunLinkNames(after, nrun, false), &out);
+      DiffNames(ino_of({NodeKind::kRunOutputsDir, id, "", ""}), RunLinkNames(before, run, true),
+                RunLinkNames(after, nrun, true), &out);
     }
   }
   return out;

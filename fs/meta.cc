@@ -233,8 +233,24 @@ std::string RenderPipeline(const Snapshot& s, int pipeline) {
   return Dump(j);
 }
 
+namespace {
+
+// logs_available and logs_unavailable_reason: {source: ...} for each logs row shown.
+void AddLogFacts(json* j, const std::vector<LogFacts>& logs) {
+  json available = json::object(), reasons = json::object();
+  for (const LogFacts& l : logs) {
+    const std::string source = names::ToValidUtf8(l.source);
+    available[source] = l.available;
+    reasons[source] = l.available ? json(nullptr) : json(l.unavailable_reason);
+  }
+  (*j)["logs_available"] = std::move(available);
+  (*j)["logs_unavailable_reason"] = std::move(reasons);
+}
+
+}  // namespace
+
 std::string RenderRun(const Snapshot& s, int run, const RunDetail& d,
-                      const std::vector<StepMetadata>& step_metadata) {
+                      const std::vector<StepMetadata>& step_metadata, const std::vector<LogFacts>& logs) {
   const RunRow& row = s.run_row(run);
   const Snapshot::Run& r = s.run(run);
   const Snapshot::Pipeline& p = s.pipelines()[static_cast<std::size_t>(r.pipeline)];
@@ -248,6 +264,8 @@ std::string RenderRun(const Snapshot& s, int run, const RunDetail& d,
   j["duration_s"] = Duration(row.start_time, row.end_time);
   j["created"] = Time(row.created);
   j["updated"] = Time(row.updated);
+  j["index"] = d.index ? json(*d.index) : json(nullptr);
+  j["in_progress"] = d.in_progress ? json(*d.in_progress) : json(nullptr);
   j["git_sha"] = Opt(d.git_sha);
   j["orchestrator_run_id"] = Opt(d.orchestrator_run_id);
   j["runtime_configuration"] = {
@@ -268,10 +286,23 @@ std::string RenderRun(const Snapshot& s, int run, const RunDetail& d,
   json steps = json::array();
   for (int st : r.steps) steps.push_back(names::ToValidUtf8(s.step_row(st).name));
   j["steps"] = std::move(steps);
+  // Nested runs (ZenML 0.95 and later): mount paths of the parent and of each child.
+  j["parent_run"] = r.parent >= 0 ? json(s.RunPath(r.parent)) : json(nullptr);
+  json children = json::object();
+  for (int c : r.children) children[names::ToValidUtf8(s.run_row(c).child_key)] = s.RunPath(c);
+  j["children"] = std::move(children);
+  // Named pipeline outputs: the step output providing each, null if none of its steps.
+  json outputs = json::object();
+  for (const Snapshot::RunOutput& o : r.outputs) {
+    const std::string name = names::ToValidUtf8(s.rows().pipeline_outputs[static_cast<std::size_t>(o.row)].name);
+    outputs[name] = o.step >= 0 && o.output >= 0 ? json(s.OutputPath(o.step, o.output)) : json(nullptr);
+  }
+  j["outputs"] = std::move(outputs);
+  AddLogFacts(&j, logs);
   return Dump(j);
 }
 
-std::string RenderStep(const Snapshot& s, int step, const StepDetail& d) {
+std::string RenderStep(const Snapshot& s, int step, const StepDetail& d, const std::vector<LogFacts>& logs) {
   const StepRow& row = s.step_row(step);
   const Snapshot::Step& st = s.step(step);
   const Snapshot::Run& run = s.run(st.run);
@@ -316,6 +347,7 @@ std::string RenderStep(const Snapshot& s, int step, const StepDetail& d) {
     outputs.push_back(names::ToValidUtf8(s.rows().outputs[static_cast<std::size_t>(o.link)].name));
   }
   j["outputs"] = std::move(outputs);
+  AddLogFacts(&j, logs);
   return Dump(j);
 }
 

@@ -26,6 +26,14 @@ struct OutputFacts {
   ArtifactDetail detail;  // empty when it could not be read
 };
 
+// What the tree found of a step's or run's logs row, for meta.json's logs_available and
+// logs_unavailable_reason (keyed by source).
+struct LogFacts {
+  std::string source;  // "step" for a step's own logs
+  bool available = false;
+  std::string unavailable_reason;
+};
+
 // Run metadata of one step, for the run's "<step>::<key>" entries.
 struct StepMetadata {
   std::string step_name;
@@ -49,8 +57,8 @@ nlohmann::ordered_json StepParameters(const std::string& step_config_json);
 std::string RenderRoot(const Snapshot& s, const std::string& store_path);
 std::string RenderPipeline(const Snapshot& s, int pipeline);
 std::string RenderRun(const Snapshot& s, int run, const RunDetail& detail,
-                      const std::vector<StepMetadata>& step_metadata);
-std::string RenderStep(const Snapshot& s, int step, const StepDetail& detail);
+                      const std::vector<StepMetadata>& step_metadata, const std::vector<LogFacts>& logs);
+std::string RenderStep(const Snapshot& s, int step, const StepDetail& detail, const std::vector<LogFacts>& logs);
 std::string RenderOutput(const Snapshot& s, int step, int output, const OutputFacts& facts);
 
 }  // namespace zenfs::meta

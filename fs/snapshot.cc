@@ -164,12 +164,37 @@ std::shared_ptr<const Snapshot> Snapshot::Build(StoreRows rows, std::uint64_t ge
     const int st = s->step_by_id_.Find(r.inputs[i].step_id);
     if (st >= 0) s->steps_[static_cast<std::size_t>(st)].inputs.push_back(static_cast<int>(i));
   }
+  // Logs onto their steps, or their runs; the newest row of each name wins.
+  auto add_log = [&](std::vector<Log>* logs, int row) {
+    const LogRow& lr = r.logs[static_cast<std::size_t>(row)];
+    const std::string raw = lr.source.empty() || lr.source == "step" ? "logs" : "logs." + std::string(lr.source);
+    const std::string name = names::AssignNames({{raw, ""}}, {}).front();
+    for (Log& l : *logs) {
+      if (l.path_name != name) continue;
+      if (r.logs[static_cast<std::size_t>(l.row)].created < lr.created) l.row = row;
+      return;
+    }
+    logs->push_back({row, name});
+  };
   for (std::size_t i = 0; i < r.logs.size(); ++i) {
-    const int st = s->step_by_id_.Find(r.logs[i].step_run_id);
-    if (st < 0) continue;
-    int& log = s->steps_[static_cast<std::size_t>(st)].log;
-    // Several log rows for one step: the newest is the one being written.
-    if (log < 0 || r.logs[static_cast<std::size_t>(log)].created < r.logs[i].created) log = static_cast<int>(i);
+    if (!r.logs[i].step_run_id.empty()) {
+      const int st = s->step_by_id_.Find(r.logs[i].step_run_id);
+      if (st >= 0) add_log(&s->steps_[static_cast<std::size_t>(st)].logs, static_cast<int>(i));
+      continue;
+    }
+    const int run = s->run_by_id_.Find(r.logs[i].pipeline_run_id);
+    if (run >= 0) add_log(&s->runs_[static_cast<std::size_t>(run)].logs, static_cast<int>(i));
+  }
+  auto sort_logs = [](std::vector<Log>* logs) {
+    std::sort(logs->begin(), logs->end(), [](const Log& a, const Log& b) { return a.path_name < b.path_name; });
+  };
+  for (Step& step : s->steps_) sort_logs(&step.logs);
+  for (Run& run : s->runs_) sort_logs(&run.logs);
+  // A chunked input's rows (one name, several versions) keep their input_index order.
+  for (Step& step : s->steps_) {
+    std::stable_sort(step.inputs.begin(), step.inputs.end(), [&](int a, int b) {
+      return r.inputs[static_cast<std::size_t>(a)].index < r.inputs[static_cast<std::size_t>(b)].index;
+    });
   }
   for (Step& step : s->steps_) {
     std::sort(step.outputs.begin(), step.outputs.end(), [&](const Output& a, const Output& b) {
@@ -201,7 +226,70 @@ std::shared_ptr<const Snapshot> Snapshot::Build(StoreRows rows, std::uint64_t ge
       best = st;
     }
   }
+  // Nested runs: each child under its parent, by child key (oldest first for equal keys).
+  for (std::size_t i = 0; i < r.runs.size(); ++i) {
+    Run& child = s->runs_[i];
+    if (child.pipeline < 0 || r.runs[i].parent_run_id.empty()) continue;
+    const int parent = s->run_by_id_.Find(r.runs[i].parent_run_id);
+    if (parent < 0 || parent == static_cast<int>(i) || s->runs_[static_cast<std::size_t>(parent)].pipeline < 0) continue;
+    child.parent = parent;
+    s->runs_[static_cast<std::size_t>(parent)].children.push_back(static_cast<int>(i));
+  }
+  for (Run& run : s->runs_) {
+    if (run.children.empty()) continue;
+    std::sort(run.children.begin(), run.children.end(), [&](int a, int b) { return s->RunKey(a) < s->RunKey(b); });
+    std::vector<names::Child> children;
+    for (int c : run.children) {
+      children.push_back({std::string(r.runs[static_cast<std::size_t>(c)].child_key),
+                          std::string(r.runs[static_cast<std::size_t>(c)].id)});
+    }
+    run.child_names = names::AssignNames(children, {});
+  }
+  // Named pipeline outputs: each links to the first step of its run (in execution order)
+  // that output that artifact version.
+  for (std::size_t i = 0; i < r.pipeline_outputs.size(); ++i) {
+    const int run = s->run_by_id_.Find(r.pipeline_outputs[i].run_id);
+    if (run < 0 || s->runs_[static_cast<std::size_t>(run)].pipeline < 0) continue;
+    RunOutput o;
+    o.row = static_cast<int>(i);
+    const int v = s->version_by_id_.Find(r.pipeline_outputs[i].artifact_version_id);
+    if (v >= 0) {
+      const std::vector<int> holders = s->StepsWithOutput(run, v);
+      if (!holders.empty()) {
+        o.step = holders.front();
+        o.output = s->FindOutput(o.step, r.pipeline_outputs[i].artifact_version_id);
+      }
+    }
+    s->runs_[static_cast<std::size_t>(run)].outputs.push_back(std::move(o));
+  }
+  for (Run& run : s->runs_) {
+    if (run.outputs.empty()) continue;
+    std::sort(run.outputs.begin(), run.outputs.end(), [&](const RunOutput& a, const RunOutput& b) {
+      const PipelineOutputRow& x = r.pipeline_outputs[static_cast<std::size_t>(a.row)];
+      const PipelineOutputRow& y = r.pipeline_outputs[static_cast<std::size_t>(b.row)];
+      return x.index != y.index ? x.index < y.index : x.name < y.name;
+    });
+    std::vector<names::Child> outputs;
+    for (const RunOutput& o : run.outputs) {
+      const PipelineOutputRow& row = r.pipeline_outputs[static_cast<std::size_t>(o.row)];
+      outputs.push_back({std::string(row.name), std::string(row.artifact_version_id)});
+    }
+    const std::vector<std::string> shown = names::AssignNames(outputs, {});
+    for (std::size_t k = 0; k < shown.size(); ++k) run.outputs[k].path_name = shown[k];
+  }
   return s;
+}
+
+const Snapshot::Log* Snapshot::FindLog(const std::vector<Log>& logs, std::string_view path_name) {
+  for (const Log& l : logs) {
+    if (l.path_name == path_name) return &l;
+  }
+  return nullptr;
+}
+
+std::string Snapshot::LogSource(int row) const {
+  const Text source = rows_.logs[static_cast<std::size_t>(row)].source;
+  return source.empty() ? std::string("step") : std::string(source);
 }
 
 OrderKey Snapshot::RunKey(int run) const {

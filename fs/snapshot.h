@@ -60,14 +60,27 @@ class Snapshot {
     int version = -1;        // index in rows().artifact_versions, -1 if missing
     std::string path_name;
   };
+  // A logs row shown in a step's or a run's folder: `logs` for the step's own (source
+  // `step`, or none before ZenML 0.92), `logs.<source>` for the others. The newest row of
+  // each name; rows whose uri is NULL (a log store) have no file, only meta.json facts.
+  struct Log {
+    int row = -1;           // index in rows().logs
+    std::string path_name;  // "logs" or "logs.<escaped source>"
+  };
+  // A named pipeline output (pipeline_run_output): a link to the step output providing it.
+  struct RunOutput {
+    int row = -1;           // index in rows().pipeline_outputs
+    int step = -1, output = -1;  // the providing step and its output, -1 if none
+    std::string path_name;
+  };
   struct Step {
     int run = -1;
     int pos = -1;                      // place in the run's steps
     std::vector<Output> outputs;       // by output name
     std::vector<std::string> output_names;  // path names, parallel to outputs
     NameIndex output_index;
-    std::vector<int> inputs;           // indexes in rows().inputs
-    int log = -1;                      // index in rows().logs, -1 if none
+    std::vector<int> inputs;           // indexes in rows().inputs, in input order
+    std::vector<Log> logs;             // by path name, `logs` first
     int original = -1;                 // the step a cached step copied, -1 if none
   };
   struct Run {
@@ -76,6 +89,12 @@ class Snapshot {
     std::vector<int> steps;            // indexes in rows().steps, execution order
     std::vector<std::string> step_names;
     NameIndex step_index;
+    // Nested runs (ZenML 0.95 and later): the parent, and the children by child key.
+    int parent = -1;
+    std::vector<int> children;               // run indexes, oldest first
+    std::vector<std::string> child_names;    // path names (escaped keys), parallel
+    std::vector<RunOutput> outputs;          // by output_index
+    std::vector<Log> logs;                   // run-level logs, by path name
   };
 
   // `generation` identifies this picture (it goes into cache keys).
@@ -115,6 +134,10 @@ class Snapshot {
   // The run's order key (start or created time) and a step's.
   OrderKey RunKey(int run) const;
   OrderKey StepKey(int step) const;
+  // The entry of `logs` named `path_name`, or nullptr.
+  static const Log* FindLog(const std::vector<Log>& logs, std::string_view path_name);
+  // A log row's source as meta.json names it ("step" for the step's own).
+  std::string LogSource(int row) const;
   // The artifact store root a version's or log's store id names ("" if unknown).
   std::string StoreRootOf(std::string_view artifact_store_id) const;
 

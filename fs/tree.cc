@@ -342,13 +342,19 @@ Result<ArtifactRef> Tree::OutputRef(const Snapshot& s, const Loc& loc) {
                             " is missing from the store");
   }
   const ArtifactVersionRow& v = s.rows().artifact_versions[static_cast<std::size_t>(o.version)];
+  if (!v.availability.empty() && v.availability != "available") {
+    return Status::NotFound("the artifact version's availability is \"" + std::string(v.availability) +
+                            "\", not \"available\": nothing is read");
+  }
   return Resolve(std::string(v.uri), s.StoreRootOf(v.artifact_store_id));
 }
 
-Result<ArtifactRef> Tree::LogRef(const Snapshot& s, const Loc& loc) {
-  const int log = s.step(loc.step).log;
-  if (log < 0) return Status::NotFound("step has no logs");
-  const LogRow& row = s.rows().logs[static_cast<std::size_t>(log)];
+Result<ArtifactRef> Tree::LogRef(const Snapshot& s, int log_row) {
+  if (log_row < 0) return Status::NotFound("no logs");
+  const LogRow& row = s.rows().logs[static_cast<std::size_t>(log_row)];
+  if (!row.has_uri) {
+    return Status::NotFound("kept in a log store (the logs row has no uri): zenfs reads log files only");
+  }
   return Resolve(std::string(row.uri), s.StoreRootOf(row.artifact_store_id));
 }
 

@@ -119,7 +119,7 @@ class Tree : private NodeHost {
   // sizes of thousands of documents it never reads.
   Result<std::uint64_t> MetaSize(const Snapshot& s, const NodeKey& key, const Loc& loc) override;
   Result<ArtifactRef> OutputRef(const Snapshot& s, const Loc& loc) override;
-  Result<ArtifactRef> LogRef(const Snapshot& s, const Loc& loc) override;
+  Result<ArtifactRef> LogRef(const Snapshot& s, int log_row) override;
   // Counts one kernel reference to `key` and returns its inode number: its home
   // (HomeOf), or, when another key holds the home, the first free number of the fixed
   // sequence home + i * kProbeStep (i = 1, 2, ...), kept while the kernel holds it.

@@ -50,6 +50,8 @@ struct RunRow {
   Text pipeline_id;  // "" when NULL
   Text status;
   std::optional<Micros> start_time, end_time, created, updated;
+  Text parent_run_id = "";  // nested runs (ZenML 0.95 and later): "" when NULL
+  Text child_key = "";      // the child's key under its parent ("" when NULL)
 };
 
 struct StepRow {
@@ -66,6 +68,18 @@ struct ArtifactLinkRow {
   Text step_id;
   Text name;
   Text artifact_version_id;
+  // An input's place among the step's inputs (input_index; several rows of one name are
+  // a chunked input, in this order). 0 for outputs and for stores without the column.
+  std::int64_t index = 0;
+};
+
+// A named output of a pipeline run (pipeline_run_output, ZenML 0.95 and later): the
+// artifact version that one of the run's steps output.
+struct PipelineOutputRow {
+  Text run_id;
+  Text name;
+  Text artifact_version_id;
+  std::int64_t index = 0;  // output_index: the order of the run's outputs
 };
 
 // Only what paths and file access need; the descriptive columns are ArtifactDetail's,
@@ -75,14 +89,21 @@ struct ArtifactVersionRow {
   Text uri;
   Text artifact_store_id;
   std::optional<Micros> created, updated;
+  // availability (2026 stores): "" (no column, or NULL) and "available" mean the bytes
+  // are there; anything else (pending, upload_failed, deleted, ...) that they are not.
+  Text availability = "";
 };
 
+// A logs row: a step's (step_run_id) or a whole run's (pipeline_run_id only).
 struct LogRow {
   Text id;
   Text uri;
-  Text step_run_id;
+  Text step_run_id;        // "" for run-level logs
   Text artifact_store_id;
   std::optional<Micros> created, updated;
+  Text source = "";           // ZenML 0.92 and later: "step", "orchestrator", ...; "" before
+  Text pipeline_run_id = "";  // "" when NULL
+  bool has_uri = true;        // false: kept in a log store (uri NULL), no file to read
 };
 
 // Keeps the bytes the rows' Text fields view: appended into large blocks that never move.
@@ -162,6 +183,7 @@ struct StoreRows {
   std::vector<ArtifactLinkRow> inputs;
   std::vector<ArtifactVersionRow> artifact_versions;
   std::vector<LogRow> logs;
+  std::vector<PipelineOutputRow> pipeline_outputs;
   std::vector<ArtifactStoreRow> artifact_stores;
 };
 
@@ -182,6 +204,8 @@ struct RunDetail {
   std::optional<std::string> pipeline_source;  // pipeline_spec's "source", JSON text
   std::optional<std::string> git_sha;
   std::optional<std::string> orchestrator_run_id;
+  std::optional<std::int64_t> index;  // pipeline_run.index: its place among its pipeline's runs
+  std::optional<bool> in_progress;    // pipeline_run.in_progress
   std::vector<MetadataRow> metadata;
 };
 

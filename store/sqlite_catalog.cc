@@ -454,9 +454,10 @@ Status SqliteCatalog::LoadStepRows(const sql::Db& db, StoreRows* out) {
       sc.Has("step_run_input_artifact", "artifact_id")) {
     s = ForEachRow(db,
                    "SELECT step_id, " + sc.Col("step_run_input_artifact", "name") +
-                       ", artifact_id FROM step_run_input_artifact",
+                       ", artifact_id, " + sc.Col("step_run_input_artifact", "input_index") +
+                       " FROM step_run_input_artifact",
                    [&](const sql::Stmt& st) {
-                     rows.inputs.push_back({Keep(rows, st, 0), Keep(rows, st, 1), Keep(rows, st, 2)});
+                     rows.inputs.push_back({Keep(rows, st, 0), Keep(rows, st, 1), Keep(rows, st, 2), st.Int(3)});
                    });
     if (!s.ok()) return s;
   }
@@ -465,25 +466,53 @@ Status SqliteCatalog::LoadStepRows(const sql::Db& db, StoreRows* out) {
   if (!s.ok()) return s;
   s = ForEachRow(db,
                  "SELECT id, uri, " + sc.Col(av, "artifact_store_id") + ", " + sc.Col(av, "created") +
-                     ", " + sc.Col(av, "updated") + " FROM artifact_version",
+                     ", " + sc.Col(av, "updated") + ", " + sc.Col(av, "availability") +
+                     " FROM artifact_version",
                  [&](const sql::Stmt& st) {
-                   rows.artifact_versions.push_back(
-                       {Keep(rows, st, 0), Keep(rows, st, 1), Keep(rows, st, 2), TimeCol(st, 3), TimeCol(st, 4)});
+                   rows.artifact_versions.push_back({Keep(rows, st, 0), Keep(rows, st, 1), Keep(rows, st, 2),
+                                                     TimeCol(st, 3), TimeCol(st, 4), Keep(rows, st, 5)});
                  });
   if (!s.ok()) return s;
-  if (sc.Has("logs", "uri") && sc.Has("logs", "step_run_id")) {
-    s = ForEachRow(db,
-                   "SELECT " + sc.Col("logs", "id") + ", uri, step_run_id, " +
-                       sc.Col("logs", "artifact_store_id") + ", " + sc.Col("logs", "created") +
-                       ", " + sc.Col("logs", "updated") +
-                       " FROM logs WHERE step_run_id IS NOT NULL",
-                   [&](const sql::Stmt& st) {
-                     rows.logs.push_back({Keep(rows, st, 0), Keep(rows, st, 1), Keep(rows, st, 2), Keep(rows, st, 3),
-                                          TimeCol(st, 4), TimeCol(st, 5)});
-                   });
+  return LoadLogs(db, "step_run_id IS NOT NULL", out);
+  return Status::Ok();
+}
+
+// Logs rows matching `where` (several per step, one per source since ZenML 0.92; the uri
+// NULL when a log store keeps them).
+Status SqliteCatalog::LoadLogs(const sql::Db& db, const std::string& where, StoreRows* out) const {
+  const StoreSchema& sc = schema_;
+  const std::string lg = "logs";
+  if (!sc.Has(lg, "uri") || !sc.Has(lg, "step_run_id")) return Status::Ok();
+  StoreRows& rows = *out;
+  return ForEachRow(db,
+                    "SELECT " + sc.Col(lg, "id") + ", uri, step_run_id, " + sc.Col(lg, "artifact_store_id") +
+                        ", " + sc.Col(lg, "created") + ", " + sc.Col(lg, "updated") + ", " +
+                        sc.Col(lg, "source") + ", " + sc.Col(lg, "pipeline_run_id") + " FROM logs WHERE " + where,
+                    [&](const sql::Stmt& st) {
+                      rows.logs.push_back({Keep(rows, st, 0), Keep(rows, st, 1), Keep(rows, st, 2), Keep(rows, st, 3),
+                                           TimeCol(st, 4), TimeCol(st, 5), Keep(rows, st, 6), Keep(rows, st, 7),
+                                           !st.IsNull(1)});
+                    });
+}
+
+// What newer ZenML keeps of a run beside its steps (RowScope::kRuns): its own logs (ZenML
+// 0.92 and later) and its named outputs (0.95 and later).
+Status SqliteCatalog::LoadRunExtras(const sql::Db& db, StoreRows* out) const {
+  const StoreSchema& sc = schema_;
+  if (sc.Has("logs", "pipeline_run_id")) {
+    Status s = LoadLogs(db, "step_run_id IS NULL AND pipeline_run_id IS NOT NULL", out);
     if (!s.ok()) return s;
   }
-  return Status::Ok();
+  const std::string po = "pipeline_run_output";
+  if (!sc.Has(po, "pipeline_run_id") || !sc.Has(po, "name") || !sc.Has(po, "artifact_id")) return Status::Ok();
+  StoreRows& rows = *out;
+  return ForEachRow(db,
+                    "SELECT pipeline_run_id, name, artifact_id, " + sc.Col(po, "output_index") +
+                        " FROM pipeline_run_output",
+                    [&](const sql::Stmt& st) {
+                      rows.pipeline_outputs.push_back(
+                          {Keep(rows, st, 0), Keep(rows, st, 1), Keep(rows, st, 2), st.Int(3)});
+                    });
 }
 
 Result<StoreRows> SqliteCatalog::LoadRows(RowScope scope) {
@@ -523,14 +552,18 @@ Result<StoreRows> SqliteCatalog::LoadRows(RowScope scope) {
         s = ForEachInProject(db,
                        "SELECT id, name, " + sc.Col(r, "pipeline_id") + ", status, " +
                            sc.Col(r, "start_time") + ", " + sc.Col(r, "end_time") + ", " +
-                           sc.Col(r, "created") + ", " + sc.Col(r, "updated") + " FROM pipeline_run",
+                           sc.Col(r, "created") + ", " + sc.Col(r, "updated") + ", " +
+                           sc.Col(r, "parent_run_id") + ", " + sc.Col(r, "child_key") + " FROM pipeline_run",
                        r, [&](const sql::Stmt& st) {
                          rows.runs.push_back({Keep(rows, st, 0), Keep(rows, st, 1), Keep(rows, st, 2),
                                               Keep(rows, st, 3), TimeCol(st, 4), TimeCol(st, 5),
-                                              TimeCol(st, 6), TimeCol(st, 7)});
+                                              TimeCol(st, 6), TimeCol(st, 7), Keep(rows, st, 8),
+                                              Keep(rows, st, 9)});
                        });
       }
     }
+    if (!s.ok()) return s;
+    if (scope != RowScope::kPipelines) s = LoadRunExtras(db, &rows);
     if (!s.ok()) return s;
     if (scope == RowScope::kAll) s = LoadStepRows(db, &rows);
     if (!s.ok()) return s;
@@ -639,8 +672,11 @@ Status SqliteCatalog::GetRunDetail(const std::string& run_id, RunDetail* out) {
     s = ForEachBound(db,
                      "SELECT " + (deployment_col_.empty() ? "NULL" : schema_.Col(r, deployment_col_)) +
                          ", " + schema_.Col(r, "orchestrator_run_id") + ", pipeline_run.rowid, " +
-                         schema_.Col(r, "schedule_id") + " FROM pipeline_run WHERE id = ?",
+                         schema_.Col(r, "schedule_id") + ", " + schema_.Col(r, "index") + ", " +
+                         schema_.Col(r, "in_progress") + " FROM pipeline_run WHERE id = ?",
                      {run_id}, [&](const sql::Stmt& st) {
+                       if (!st.IsNull(4)) out->index = st.Int(4);
+                       if (!st.IsNull(5)) out->in_progress = st.Int(5) != 0;
                        deployment_id = st.OptText(0);
                        out->orchestrator_run_id = st.OptText(1);
                        if (auto pc = Capped(db, r, "pipeline_configuration", st.Int(2))) {

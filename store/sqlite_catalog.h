@@ -67,6 +67,8 @@ class SqliteCatalog final : public Catalog {
   void Release(std::unique_ptr<sql::Db> db, std::uint64_t epoch);
   Status LoadFirstRuns(const sql::Db& db, StoreRows* out);
   Status LoadProjects(const sql::Db& db, std::vector<ProjectRow>* out) const;
+  Status LoadLogs(const sql::Db& db, const std::string& where, StoreRows* out) const;
+  Status LoadRunExtras(const sql::Db& db, StoreRows* out) const;
   // `select` (a SELECT ... FROM `table` without WHERE) for the project shown: a WHERE on
   // its project_id when there is one, bound; every row otherwise.
   template <typename F>

@@ -102,7 +102,7 @@ TEST(Meta, RunDocument) {
   RunDetail d;
   d.git_sha = "abc123";
   d.pipeline_configuration = R"({"name": "pipe"})";
-  const json j = json::parse(meta::RenderRun(*s, s->FindRun("r1"), d, {{"train", {{"loss", "0.25", "float", 1}}}}));
+  const json j = json::parse(meta::RenderRun(*s, s->FindRun("r1"), d, {{"train", {{"loss", "0.25", "float", 1}}}}, {}));
   EXPECT_EQ(j.at("name"), "run one");
   EXPECT_EQ(j.at("status"), "completed");
   EXPECT_EQ(j.at("start_time"), "1970-01-01T00:00:01.000000Z");
@@ -113,7 +113,7 @@ TEST(Meta, RunDocument) {
   EXPECT_EQ(j.at("run_metadata").at("train::loss"), 0.25);
   EXPECT_EQ(j.at("steps"), json::array({"train"}));
 
-  const std::string text = meta::RenderRun(*s, s->FindRun("r2"), RunDetail{}, {});
+  const std::string text = meta::RenderRun(*s, s->FindRun("r2"), RunDetail{}, {}, {});
   const json k = json::parse(text);
   EXPECT_TRUE(k.at("start_time").is_null());
   EXPECT_TRUE(k.at("duration_s").is_null());
@@ -128,7 +128,7 @@ TEST(Meta, RunDocument) {
 TEST(Meta, CachedStepPointsAtOriginalAndProducer) {
   auto s = Snapshot::Build(TwoRuns(), 1);
   const int s2 = s->FindStep("s2");
-  const json step = json::parse(meta::RenderStep(*s, s2, StepDetail{}));
+  const json step = json::parse(meta::RenderStep(*s, s2, StepDetail{}, {}));
   EXPECT_EQ(step.at("status"), "cached");
   EXPECT_EQ(step.at("original_step_run"), "pipe/runs/run one/steps/train");
   EXPECT_EQ(step.at("outputs"), json::array({"model"}));

@@ -11,9 +11,10 @@ namespace zenfs {
 Result<Listing> ListBacked(NodeHost& host, const Snapshot& s, const NodeKey& key, const Loc& loc,
                            bool logs, bool top) {
   Listing l;
-  const NodeKind child_kind = logs ? NodeKind::kLogsEntry : NodeKind::kArtifactEntry;
+  const bool run_logs = key.kind == NodeKind::kRunLogs || key.kind == NodeKind::kRunLogsEntry;
+  const NodeKind child_kind = !logs ? NodeKind::kArtifactEntry : run_logs ? NodeKind::kRunLogsEntry : NodeKind::kLogsEntry;
   if (top) AddItem(host, &l, "meta.json", {NodeKind::kOutputMeta, key.id, key.version, ""}, S_IFREG);
-  auto ref = logs ? host.LogRef(s, loc) : host.OutputRef(s, loc);
+  auto ref = logs ? host.LogRef(s, loc.log) : host.OutputRef(s, loc);
   if (!ref.ok()) {
     // The output folder still shows meta.json, which says why the files are missing.
     if (top) return l;
@@ -49,6 +50,40 @@ Result<Listing> ListBacked(NodeHost& host, const Snapshot& s, const NodeKey& key
   return l;
 }
 
+void AddLogItems(NodeHost& host, const Snapshot& s, const std::vector<Snapshot::Log>& logs,
+                 const NodeKey& key, Listing* l) {
+  for (const Snapshot::Log& log : logs) {
+    if (!HasFile(s, log)) continue;
+    auto ref = host.LogRef(s, log.row);
+    bool dir = false;
+    if (ref.ok()) {
+      auto info = host.artifacts().Stat(*ref, "");
+      dir = info.ok() && info->is_dir;
+    }
+    NodeKey k = key;
+    // A step's own `logs` keeps the key it had before logs had sources (and its inode).
+    k.version = key.kind == NodeKind::kLogs && log.path_name == "logs" ? "" : log.path_name;
+    AddItem(host, l, log.path_name, std::move(k), dir ? S_IFDIR : S_IFREG);
+  }
+}
+
+std::vector<meta::LogFacts> LogFactsOf(NodeHost& host, const Snapshot& s, const std::vector<Snapshot::Log>& logs) {
+  std::vector<meta::LogFacts> facts;
+  for (const Snapshot::Log& log : logs) {
+    meta::LogFacts f{s.LogSource(log.row), false, ""};
+    auto ref = host.LogRef(s, log.row);
+    if (!ref.ok()) {
+      f.unavailable_reason = ref.status().message();
+    } else if (auto info = host.artifacts().Stat(*ref, ""); !info.ok()) {
+      f.unavailable_reason = info.status().message();
+    } else {
+      f.available = true;
+    }
+    facts.push_back(std::move(f));
+  }
+  return facts;
+}
+
 Result<Listing> BackedOps::List(NodeHost& host, const Snapshot& s, const NodeKey& key,
                                 const Loc& loc) const {
   return ListBacked(host, s, key, loc, logs_, false);
@@ -56,7 +91,7 @@ Result<Listing> BackedOps::List(NodeHost& host, const Snapshot& s, const NodeKey
 
 Status BackedOps::DiskAttrs(NodeHost& host, const Snapshot& s, const NodeKey& key, const Loc& loc,
                             bool listed_anyway, Attr* a) const {
-  auto ref = logs_ ? host.LogRef(s, loc) : host.OutputRef(s, loc);
+  auto ref = logs_ ? host.LogRef(s, loc.log) : host.OutputRef(s, loc);
   const mode_t unreadable = S_IFREG | TreeNodeOwnership(host.options().perms, false).mode;
   if (!ref.ok()) {
     if (!listed_anyway) return ref.status();
@@ -82,13 +117,13 @@ Status BackedOps::DiskAttrs(NodeHost& host, const Snapshot& s, const NodeKey& ke
 
 Result<std::unique_ptr<OpenFile>> BackedOps::Open(NodeHost& host, const Snapshot& s, const NodeKey& key,
                                                   const Loc& loc, const Caller& caller) const {
-  auto ref = logs_ ? host.LogRef(s, loc) : host.OutputRef(s, loc);
+  auto ref = logs_ ? host.LogRef(s, loc.log) : host.OutputRef(s, loc);
   Result<std::unique_ptr<ArtifactFile>> f =
       ref.ok() ? host.artifacts().Open(*ref, key.rel) : Result<std::unique_ptr<ArtifactFile>>(ref.status());
   if (!f.ok()) {
     if (f.status().code() == Status::Code::kIsDirectory) return f.status();
     host.log().LogOnce(Logger::Level::kError, key.id + key.version + key.rel,
-                       "cannot read " + s.StepPath(loc.step) + ": " + f.status().ToString());
+                       "cannot read " + PathOf(s, loc) + ": " + f.status().ToString());
     return Status::IOError(f.status().message());
   }
   if (host.options().perms.check_callers && caller.uid != 0) {
@@ -98,11 +133,11 @@ Result<std::unique_ptr<OpenFile>> BackedOps::Open(NodeHost& host, const Snapshot
     auto own = info.ok() ? host.BackedOwnershipOf(*ref, key.rel, *info, true) : Result<Ownership>(info.status());
     if (!own.ok()) {
       host.log().LogOnce(Logger::Level::kError, "perm" + key.id + key.version + key.rel,
-                         "cannot check permissions of " + s.StepPath(loc.step) + ": " + own.status().ToString());
+                         "cannot check permissions of " + PathOf(s, loc) + ": " + own.status().ToString());
       return Status::PermissionDenied(own.status().message());
     }
     if (!MayRead(caller, *own)) {
-      return Status::PermissionDenied(s.StepPath(loc.step) + ": not readable by user " +
+      return Status::PermissionDenied(PathOf(s, loc) + ": not readable by user " +
                                       std::to_string(caller.uid));
     }
   }
@@ -115,21 +150,19 @@ Result<std::unique_ptr<OpenFile>> BackedOps::Open(NodeHost& host, const Snapshot
 
 namespace {
 
-// A step's logs (kTop: the file or folder itself, listed even when it cannot be read)
-// and what is below a logs folder. Served with direct I/O: a running step's logs grow.
-template <bool kTop>
+// Logs (kTop: the file or folder itself, listed even when it cannot be read) and what is
+// below a logs folder: a step's or a run's. Served with direct I/O: running steps' logs grow.
+// kScope: a step's logs need the steps (kAll), a run's only the runs.
+template <bool kTop, RowScope kScope>
 class LogsOps : public BackedOps {
  public:
-  constexpr LogsOps() : BackedOps(true, RowScope::kAll, RowScope::kAll) {}
-  Result<Loc> Locate(const Snapshot& s, const NodeKey& key) const override { return LocateStep(s, key); }
+  constexpr LogsOps() : BackedOps(true, kScope, kScope) {}
+  Result<Loc> Locate(const Snapshot& s, const NodeKey& key) const override { return LocateLog(s, key); }
   Status Attrs(NodeHost& host, const Snapshot& s, const NodeKey& key, const Loc& loc, const Ownership&,
                Attr* a) const override {
     a->io_size = kDirectIo;
-    const int log = s.step(loc.step).log;
-    if (log >= 0) {
-      const LogRow& row = s.rows().logs[static_cast<std::size_t>(log)];
-      a->mtime = row.updated.value_or(row.created.value_or(0));
-    }
+    const LogRow& row = s.rows().logs[static_cast<std::size_t>(loc.log)];
+    a->mtime = row.updated.value_or(row.created.value_or(0));
     return DiskAttrs(host, s, key, loc, kTop, a);
   }
 };
@@ -150,8 +183,10 @@ class ArtifactEntryOps : public BackedOps {
 }  // namespace
 
 void AddBackedKinds(KindTable* table) {
-  Register<LogsOps<true>>(table, NodeKind::kLogs);
-  Register<LogsOps<false>>(table, NodeKind::kLogsEntry);
+  Register<LogsOps<true, RowScope::kAll>>(table, NodeKind::kLogs);
+  Register<LogsOps<false, RowScope::kAll>>(table, NodeKind::kLogsEntry);
+  Register<LogsOps<true, RowScope::kRuns>>(table, NodeKind::kRunLogs);
+  Register<LogsOps<false, RowScope::kRuns>>(table, NodeKind::kRunLogsEntry);
   Register<ArtifactEntryOps>(table, NodeKind::kArtifactEntry);
 }
 

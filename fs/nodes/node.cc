@@ -113,6 +113,25 @@ Result<Loc> LocateOutput(const Snapshot& s, const NodeKey& key) {
   return loc;
 }
 
+Result<Loc> LocateLog(const Snapshot& s, const NodeKey& key) {
+  const bool of_run = key.kind == NodeKind::kRunLogs || key.kind == NodeKind::kRunLogsEntry;
+  auto loc = of_run ? LocateRun(s, key) : LocateStep(s, key);
+  if (!loc.ok()) return loc;
+  const std::string name = key.version.empty() ? "logs" : key.version;
+  const Snapshot::Log* l = Snapshot::FindLog(of_run ? s.run(loc->run).logs : s.step(loc->step).logs, name);
+  if (l == nullptr || !s.rows().logs[static_cast<std::size_t>(l->row)].has_uri) {
+    return Status::NotFound(name + " of " + key.id + " is gone");
+  }
+  loc->log = l->row;
+  return loc;
+}
+
+std::string PathOf(const Snapshot& s, const Loc& loc) {
+  if (loc.step >= 0) return s.StepPath(loc.step);
+  if (loc.run >= 0) return s.RunPath(loc.run);
+  return "";
+}
+
 // ---- for the handlers ----
 
 void AddItem(NodeHost& host, Listing* l, std::string name, NodeKey key, mode_t type) {

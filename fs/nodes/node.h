@@ -98,9 +98,12 @@ struct OpenFile {
 // a run after that, so the kernel may cache it long).
 bool IsFinishedStatus(std::string_view status);
 
-// Where a key points in a snapshot (indexes, -1 where not applicable).
+// Where a key points in a snapshot (indexes, -1 where not applicable). For a run's
+// outputs/ link, `output` is its place in the run's outputs.
 struct Loc {
   int pipeline = -1, run = -1, step = -1, output = -1;
+  int log = -1;    // a logs entry's row in rows().logs
+  int child = -1;  // a children/ link's child run
 };
 
 // What a handler may ask of the tree: the store, and what the tree caches or numbers.
@@ -114,7 +117,7 @@ class NodeHost {
   virtual std::uint64_t InoOf(const NodeKey& key) = 0;
   // Where an output's artifact and a step's logs are (cached per generation).
   virtual Result<ArtifactRef> OutputRef(const Snapshot& s, const Loc& loc) = 0;
-  virtual Result<ArtifactRef> LogRef(const Snapshot& s, const Loc& loc) = 0;
+  virtual Result<ArtifactRef> LogRef(const Snapshot& s, int log_row) = 0;
   // A meta.json's document and its size (rendered by the kind's Render, cached).
   virtual Result<std::shared_ptr<const std::string>> MetaText(const Snapshot& s, const NodeKey& key,
                                                              const Loc& loc) = 0;
@@ -184,7 +187,7 @@ const NodeOps& OpsOf(NodeKind kind);
 // ---- for the handlers ----
 
 // The table OpsOf reads, filled by each level's Add...Kinds (one per file).
-inline constexpr std::size_t kNodeKindCount = static_cast<std::size_t>(NodeKind::kArtifactEntry) + 1;
+inline constexpr std::size_t kNodeKindCount = static_cast<std::size_t>(NodeKind::kRunLogsEntry) + 1;
 using KindTable = std::array<const NodeOps*, kNodeKindCount>;
 // Makes the one handler of class Ops the handler of `kind`.
 template <typename Ops>
@@ -205,6 +208,11 @@ Result<Loc> LocatePipeline(const Snapshot& s, const NodeKey& key);
 Result<Loc> LocateRun(const Snapshot& s, const NodeKey& key);
 Result<Loc> LocateStep(const Snapshot& s, const NodeKey& key);
 Result<Loc> LocateOutput(const Snapshot& s, const NodeKey& key);
+// A logs entry: of a step (kLogs, kLogsEntry) or of a run (kRunLogs, kRunLogsEntry), by
+// its path name in key.version ("" for a step's `logs`).
+Result<Loc> LocateLog(const Snapshot& s, const NodeKey& key);
+// The mount path of what a Loc points at (its step, else its run), for messages.
+std::string PathOf(const Snapshot& s, const Loc& loc);
 
 inline constexpr mode_t kLinkMode = S_IFLNK | 0777;
 
@@ -266,6 +274,18 @@ class BackedOps : public NodeOps {
                    bool listed_anyway, Attr* a) const;
   bool logs_;
 };
+
+// Whether a logs entry has a file to show (not a log store's row).
+inline bool HasFile(const Snapshot& s, const Snapshot::Log& log) {
+  return s.rows().logs[static_cast<std::size_t>(log.row)].has_uri;
+}
+// Appends the logs entries that have a file to a step's or run's listing: a file or a
+// folder, as the disk says. `key`: the entries' kind and id (kLogs or kRunLogs).
+void AddLogItems(NodeHost& host, const Snapshot& s, const std::vector<Snapshot::Log>& logs,
+                 const NodeKey& key, Listing* l);
+
+// What meta.json says of each logs row of a step or run: whether it can be read, and why not.
+std::vector<meta::LogFacts> LogFactsOf(NodeHost& host, const Snapshot& s, const std::vector<Snapshot::Log>& logs);
 
 // The listing of an artifact or logs folder below `key` (an output folder, `top`, also
 // shows its meta.json, and an artifact that is a single file as that file).

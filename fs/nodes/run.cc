@@ -1,4 +1,6 @@
-// A run's folder, its meta.json and its steps/ folder.
+// A run's folder, its meta.json, its steps/ folder, and what newer ZenML adds to a run:
+// children/ (nested runs), outputs/ (named pipeline outputs) and run-level logs (the
+// files themselves are backed.cc's).
 #include <sys/stat.h>
 
 #include "fs/nodes/node.h"
@@ -7,20 +9,119 @@ namespace zenfs {
 
 namespace {
 
+// Its fixed entries, and those that only some runs have (from the runs' picture: a run's
+// own logs and outputs come with the runs).
 class RunOps : public FolderOps {
  public:
   constexpr RunOps() : FolderOps(By::kRun, RowScope::kRuns, RowScope::kRuns) {}
-  Result<Listing> List(NodeHost& host, const Snapshot&, const NodeKey& key, const Loc&) const override {
+  Result<Listing> List(NodeHost& host, const Snapshot& s, const NodeKey& key, const Loc& loc) const override {
+    const Snapshot::Run& r = s.run(loc.run);
     Listing l;
     AddItem(host, &l, "meta.json", {NodeKind::kRunMeta, key.id, "", ""}, S_IFREG);
     AddItem(host, &l, "steps", {NodeKind::kStepsDir, key.id, "", ""}, S_IFDIR);
+    if (!r.children.empty()) AddItem(host, &l, "children", {NodeKind::kChildrenDir, key.id, "", ""}, S_IFDIR);
+    if (!r.outputs.empty()) AddItem(host, &l, "outputs", {NodeKind::kRunOutputsDir, key.id, "", ""}, S_IFDIR);
+    AddLogItems(host, s, r.logs, {NodeKind::kRunLogs, key.id, "", ""}, &l);
     return l;
   }
-  Result<NodeKey> Child(NodeHost&, const Snapshot&, const NodeKey& key, const Loc&,
+  Result<NodeKey> Child(NodeHost&, const Snapshot& s, const NodeKey& key, const Loc& loc,
                         std::string_view name) const override {
+    const Snapshot::Run& r = s.run(loc.run);
     if (name == "meta.json") return NodeKey{NodeKind::kRunMeta, key.id, "", ""};
     if (name == "steps") return NodeKey{NodeKind::kStepsDir, key.id, "", ""};
+    if (name == "children" && !r.children.empty()) return NodeKey{NodeKind::kChildrenDir, key.id, "", ""};
+    if (name == "outputs" && !r.outputs.empty()) return NodeKey{NodeKind::kRunOutputsDir, key.id, "", ""};
+    if (const Snapshot::Log* log = Snapshot::FindLog(r.logs, name); log != nullptr && HasFile(s, *log)) {
+      return NodeKey{NodeKind::kRunLogs, key.id, std::string(name), ""};
+    }
     return Status::NotFound(std::string(name));
+  }
+};
+
+// A link of a run's folder: its target from the snapshot, its time the run's.
+class RunLinkOps : public NodeOps {
+ public:
+  constexpr explicit RunLinkOps(RowScope scope) : NodeOps(false, scope, scope) {}
+  Status Attrs(NodeHost&, const Snapshot& s, const NodeKey&, const Loc& loc, const Ownership&,
+               Attr* a) const override {
+    auto target = ReadLink(s, loc);
+    if (!target.ok()) return target.status();
+    a->mode = kLinkMode;
+    a->size = target->size();
+    a->mtime = s.RunKey(loc.run).when;
+    return Status::Ok();
+  }
+};
+
+// children/<child key> -> the child run's own folder (under its own pipeline).
+class ChildrenDirOps : public FolderOps {
+ public:
+  constexpr ChildrenDirOps() : FolderOps(By::kRun, RowScope::kRuns, RowScope::kRuns) {}
+  Result<Listing> List(NodeHost& host, const Snapshot& s, const NodeKey& key, const Loc& loc) const override {
+    const Snapshot::Run& r = s.run(loc.run);
+    Listing l;
+    for (std::size_t i = 0; i < r.children.size(); ++i) {
+      AddItem(host, &l, r.child_names[i], {NodeKind::kChildLink, key.id, std::string(s.run_row(r.children[i]).id), ""},
+              S_IFLNK);
+    }
+    return l;
+  }
+};
+
+class ChildLinkOps : public RunLinkOps {
+ public:
+  constexpr ChildLinkOps() : RunLinkOps(RowScope::kRuns) {}
+  // Loc.run is the parent, Loc.child the child, found again from the key.
+  Result<Loc> Locate(const Snapshot& s, const NodeKey& key) const override {
+    auto loc = LocateRun(s, key);
+    if (!loc.ok()) return loc;
+    const int child = s.FindRun(key.version);
+    if (child < 0 || s.run(child).parent != loc->run) return Status::NotFound("child run " + key.version + " is gone");
+    loc->child = child;
+    return loc;
+  }
+  Result<std::string> ReadLink(const Snapshot& s, const Loc& loc) const override {
+    // From <pipeline>/runs/<run>/children/ up to the mount's root.
+    return "../../../../" + s.RunPath(loc.child);
+  }
+};
+
+// outputs/<name> -> the step output that provides the pipeline output. Lists from
+// everything (kAll): an output no step of the run provides is not listed.
+class RunOutputsDirOps : public FolderOps {
+ public:
+  constexpr RunOutputsDirOps() : FolderOps(By::kRun, RowScope::kRuns, RowScope::kAll) {}
+  Result<Listing> List(NodeHost& host, const Snapshot& s, const NodeKey& key, const Loc& loc) const override {
+    Listing l;
+    for (const Snapshot::RunOutput& o : s.run(loc.run).outputs) {
+      if (o.step < 0 || o.output < 0) continue;  // no step of the run provides it: meta.json says so
+      AddItem(host, &l, o.path_name, {NodeKind::kRunOutputLink, key.id, o.path_name, ""}, S_IFLNK);
+    }
+    return l;
+  }
+};
+
+class RunOutputLinkOps : public RunLinkOps {
+ public:
+  constexpr RunOutputLinkOps() : RunLinkOps(RowScope::kAll) {}
+  // Loc.output is the pipeline output's place in the run's outputs.
+  Result<Loc> Locate(const Snapshot& s, const NodeKey& key) const override {
+    auto loc = LocateRun(s, key);
+    if (!loc.ok()) return loc;
+    const std::vector<Snapshot::RunOutput>& outs = s.run(loc->run).outputs;
+    for (std::size_t i = 0; i < outs.size(); ++i) {
+      if (outs[i].path_name == key.version && outs[i].step >= 0 && outs[i].output >= 0) {
+        loc->output = static_cast<int>(i);
+        return loc;
+      }
+    }
+    return Status::NotFound("pipeline output " + key.version + " is gone");
+  }
+  Result<std::string> ReadLink(const Snapshot& s, const Loc& loc) const override {
+    const Snapshot::RunOutput& o = s.run(loc.run).outputs[static_cast<std::size_t>(loc.output)];
+    const Snapshot::Step& st = s.step(o.step);
+    return "../steps/" + s.run(loc.run).step_names[static_cast<std::size_t>(st.pos)] + "/outputs/" +
+           st.outputs[static_cast<std::size_t>(o.output)].path_name;
   }
 };
 
@@ -43,7 +144,7 @@ class RunMetaOps : public MetaFileOps {
       host.log().LogOnce(Logger::Level::kError, "run" + key.id, "meta.json of run " + key.id + ": " + st.ToString());
       return Status::IOError(st.message());
     }
-    return meta::RenderRun(s, loc.run, d, steps);
+    return meta::RenderRun(s, loc.run, d, steps, LogFactsOf(host, s, s.run(loc.run).logs));
   }
 
  protected:
@@ -79,6 +180,10 @@ void AddRunKinds(KindTable* table) {
   Register<RunOps>(table, NodeKind::kRun);
   Register<RunMetaOps>(table, NodeKind::kRunMeta);
   Register<StepsDirOps>(table, NodeKind::kStepsDir);
+  Register<ChildrenDirOps>(table, NodeKind::kChildrenDir);
+  Register<ChildLinkOps>(table, NodeKind::kChildLink);
+  Register<RunOutputsDirOps>(table, NodeKind::kRunOutputsDir);
+  Register<RunOutputLinkOps>(table, NodeKind::kRunOutputLink);
 }
 
 }  // namespace zenfs

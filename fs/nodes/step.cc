@@ -16,15 +16,7 @@ class StepOps : public FolderOps {
     Listing l;
     AddItem(host, &l, "meta.json", {NodeKind::kStepMeta, key.id, "", ""}, S_IFREG);
     if (st.outputs.size() == 1) AddItem(host, &l, "output", {NodeKind::kOutputLink, key.id, "", ""}, S_IFLNK);
-    if (st.log >= 0) {
-      auto ref = host.LogRef(s, loc);
-      bool dir = false;
-      if (ref.ok()) {
-        auto info = host.artifacts().Stat(*ref, "");
-        dir = info.ok() && info->is_dir;
-      }
-      AddItem(host, &l, "logs", {NodeKind::kLogs, key.id, "", ""}, dir ? S_IFDIR : S_IFREG);
-    }
+    AddLogItems(host, s, st.logs, {NodeKind::kLogs, key.id, "", ""}, &l);
     AddItem(host, &l, "outputs", {NodeKind::kOutputsDir, key.id, "", ""}, S_IFDIR);
     return l;
   }
@@ -35,7 +27,9 @@ class StepOps : public FolderOps {
     if (name == "meta.json") return NodeKey{NodeKind::kStepMeta, key.id, "", ""};
     if (name == "outputs") return NodeKey{NodeKind::kOutputsDir, key.id, "", ""};
     if (name == "output" && st.outputs.size() == 1) return NodeKey{NodeKind::kOutputLink, key.id, "", ""};
-    if (name == "logs" && st.log >= 0) return NodeKey{NodeKind::kLogs, key.id, "", ""};
+    if (const Snapshot::Log* log = Snapshot::FindLog(st.logs, name); log != nullptr && HasFile(s, *log)) {
+      return NodeKey{NodeKind::kLogs, key.id, name == "logs" ? "" : std::string(name), ""};
+    }
     return Status::NotFound(std::string(name));
   }
 };
@@ -52,7 +46,7 @@ class StepMetaOps : public MetaFileOps {
       host.log().LogOnce(Logger::Level::kError, "step" + key.id, "meta.json of step " + key.id + ": " + st.ToString());
       return Status::IOError(st.message());
     }
-    return meta::RenderStep(s, loc.step, d);
+    return meta::RenderStep(s, loc.step, d, LogFactsOf(host, s, s.step(loc.step).logs));
   }
 
  protected:
