@@ -37,9 +37,10 @@ struct ConfigYaml {
   std::string active_project_id, active_workspace_name;
 };
 
-// A scalar at `node[key]`, or "" (absent, not a scalar).
+// A scalar at `node[key]`, or "" (absent, not a scalar). An absent `node` is falsy; asking
+// it anything else throws.
 std::string ScalarAt(const YAML::Node& node, const char* key) {
-  if (!node.IsMap()) return "";
+  if (!node || !node.IsMap()) return "";
   const YAML::Node v = node[key];
   return v && v.IsScalar() ? v.Scalar() : "";
 }

@@ -76,6 +76,11 @@ TEST(LocateStore, ReadsTheActiveProjectFromConfigYaml) {
   ASSERT_TRUE(loc.ok()) << loc.status().ToString();
   EXPECT_EQ(loc->active_project_id, "fedcba98-7654-3210-fedc-ba9876543210");
   EXPECT_EQ(loc->active_workspace_name, "");
+  // Without a store section.
+  testing::WriteFile(d.path() + "/config.yaml", "active_project_id: 0123\n");
+  loc = LocateStore(d.path(), env);
+  ASSERT_TRUE(loc.ok());
+  EXPECT_EQ(loc->active_project_id, "0123");
   // Flow style and quoting are YAML too.
   testing::WriteFile(d.path() + "/config.yaml", "{active_workspace_name: \"my ws\", store: {type: sql}}\n");
   loc = LocateStore(d.path(), env);
