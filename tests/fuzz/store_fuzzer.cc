@@ -55,12 +55,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto str = [&](std::size_t max) { return rows.text->Keep(p.ConsumeRandomLengthString(max)); };
   const int n = p.ConsumeIntegralInRange<int>(0, 12);
   for (int i = 0; i < n && p.remaining_bytes() > 0; ++i) {
-    switch (p.ConsumeIntegralInRange<int>(0, 6)) {
+    switch (p.ConsumeIntegralInRange<int>(0, 7)) {
       case 0:
         rows.pipelines.push_back({id(), str(300), Time(p), Time(p)});
         break;
       case 1:
-        rows.runs.push_back({id(), str(300), id(), str(12), Time(p), Time(p), Time(p), Time(p)});
+        // Parents and child keys of nested runs: ids from the same small set, so loops and
+        // self-parents happen.
+        rows.runs.push_back({id(), str(300), id(), str(12), Time(p), Time(p), Time(p), Time(p), id(), str(300)});
         break;
       case 2:
         rows.steps.push_back({id(), id(), str(64), str(12), id(), Time(p), Time(p), Time(p), Time(p)});
@@ -69,13 +71,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         rows.outputs.push_back({id(), str(64), id()});
         break;
       case 4:
-        rows.inputs.push_back({id(), str(64), id()});
+        rows.inputs.push_back({id(), str(64), id(), p.ConsumeIntegral<std::int64_t>()});
         break;
       case 5:
-        rows.artifact_versions.push_back({id(), str(64), id(), Time(p), Time(p)});
+        rows.artifact_versions.push_back({id(), str(64), id(), Time(p), Time(p), str(16)});
+        break;
+      case 6:
+        rows.pipeline_outputs.push_back({id(), str(300), id(), p.ConsumeIntegral<std::int64_t>()});
         break;
       default:
-        rows.logs.push_back({id(), str(64), id(), id(), Time(p), Time(p)});
+        // A step's logs, or a run's (no step id), of any source, perhaps in a log store.
+        rows.logs.push_back({id(), str(64), p.ConsumeBool() ? id() : rows.text->Keep(""), id(), Time(p), Time(p),
+                             str(300), id(), p.ConsumeBool()});
         break;
     }
   }
@@ -100,9 +107,33 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const auto& pl = snap->pipelines()[pi];
     valid(zenfs::meta::RenderPipeline(*snap, static_cast<int>(pi)));
     for (int run : pl.runs) {
-      valid(zenfs::meta::RenderRun(*snap, run, run_detail, {{text, run_detail.metadata}}));
+      const std::vector<zenfs::meta::LogFacts> log_facts = {{text, false, text}, {"step", true, ""}};
+      valid(zenfs::meta::RenderRun(*snap, run, run_detail, {{text, run_detail.metadata}}, log_facts));
+      const auto& r = snap->run(run);
+      Check(r.children.size() == r.child_names.size(), "a name per child run");
+      for (std::size_t c = 0; c < r.children.size(); ++c) {
+        Check(snap->run(r.children[c]).parent == run && r.children[c] != run, "a child's parent is its run");
+        Check(!r.child_names[c].empty() && r.child_names[c].size() <= zenfs::names::kMaxName &&
+                  r.child_names[c].find('/') == std::string::npos,
+              "child path name");
+        (void)snap->RunPath(r.children[c]);
+      }
+      for (const auto& o : r.outputs) {
+        Check(!o.path_name.empty() && o.path_name.find('/') == std::string::npos, "pipeline output path name");
+        if (o.step >= 0) (void)snap->OutputPath(o.step, o.output);
+      }
+      for (const auto& l : r.logs) {
+        Check(l.path_name.rfind("logs", 0) == 0 && l.path_name.find('/') == std::string::npos &&
+                  l.path_name.size() <= zenfs::names::kMaxName,
+              "run logs path name");
+      }
       for (int step : snap->run(run).steps) {
-        valid(zenfs::meta::RenderStep(*snap, step, step_detail));
+        valid(zenfs::meta::RenderStep(*snap, step, step_detail, log_facts));
+        for (const auto& l : snap->step(step).logs) {
+          Check(l.path_name.rfind("logs", 0) == 0 && l.path_name.find('/') == std::string::npos &&
+                    l.path_name.size() <= zenfs::names::kMaxName,
+                "step logs path name");
+        }
         for (std::size_t o = 0; o < snap->step(step).outputs.size(); ++o) {
           zenfs::meta::OutputFacts facts;
           facts.unavailable_reason = text;
