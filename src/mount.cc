@@ -28,7 +28,7 @@
 #include "store/local_artifact_source.h"
 #include "store/projects.h"
 #include "fs/snapshot.h"
-#include "store/sqlite_catalog.h"
+#include "store/sql_catalog.h"
 #include "store/store_locator.h"
 
 extern char** environ;
@@ -40,7 +40,7 @@ namespace {
 // A store opened and read once, ready to be served.
 struct OpenedStore {
   StoreLocation location;
-  std::unique_ptr<SqliteCatalog> catalog;
+  std::unique_ptr<SqlCatalog> catalog;
   std::unique_ptr<LocalArtifactSource> artifacts;
   std::shared_ptr<const Snapshot> snapshot;
 };
@@ -71,7 +71,7 @@ Result<OpenedStore> OpenStore(const std::optional<std::string>& store,
   *exit_code = kExitStore;
   auto loc = LocateStore(store, EnvFromProcess());
   if (!loc.ok()) return loc.status();
-  auto catalog = SqliteCatalog::Open(loc->db_path);
+  auto catalog = OpenSqliteCatalog(loc->db_path);
   if (!catalog.ok()) return catalog.status();
   auto projects = (*catalog)->ListProjects();
   if (!projects.ok()) {

@@ -31,7 +31,7 @@ class Db {
   // Opens `path` read-only: never written, never locked for writing, never migrated.
   // `immutable` (SQLite's URI parameter) also promises SQLite the file does not change:
   // it then takes no locks and opens no file beside the database (a WAL store's -wal and
-  // -shm), so the caller must notice changes itself (SqliteCatalog does). `extra_flags`
+  // -shm), so the caller must notice changes itself (SqliteDatabase does). `extra_flags`
   // are more SQLITE_OPEN_* flags (SQLITE_OPEN_NOFOLLOW: no link anywhere in the path).
   static Result<Db> OpenReadOnly(const std::string& path, bool immutable = false, int extra_flags = 0);
   // Opens or creates `path` for writing (the demo writer).

@@ -15,7 +15,7 @@
 #include "demo/demo_writer.h"
 #include "store/json_limits.h"
 #include "fs/snapshot.h"
-#include "store/sqlite_catalog.h"
+#include "store/sql_catalog.h"
 #include "store/store_locator.h"
 #include "tests/test_util.h"
 
@@ -49,7 +49,7 @@ TEST_F(CatalogTest, NeverReadsAnotherDatabaseSwappedInAfterOpening) {
   // The store's writer owns the folders above zenml.db: after the mount opened it, its
   // folder becomes a link to another user's store folder. Connections opened later must
   // not read that other database (nor a zenml.db made a link itself).
-  auto cat = SqliteCatalog::Open(db_);
+  auto cat = OpenSqliteCatalog(db_);
   ASSERT_TRUE(cat.ok()) << cat.status().ToString();
   const std::string other = dir_.path() + "/other";
   std::filesystem::create_directories(other);
@@ -112,7 +112,7 @@ TEST_F(CatalogTest, RefusesWhatIsNotAZenmlStore) {
   };
   for (const Case& c : cases) {
     const std::string path = c.make();
-    auto cat = SqliteCatalog::Open(path);
+    auto cat = OpenSqliteCatalog(path);
     Status s = cat.ok() ? (*cat)->LoadRows(RowScope::kAll).status() : cat.status();
     ASSERT_FALSE(s.ok()) << c.what;
     EXPECT_EQ(s.code(), c.code) << c.what << ": " << s.ToString();
@@ -124,14 +124,14 @@ TEST_F(CatalogTest, TruncatedStoreIsAnErrorNotACrash) {
   const std::string copy = dir_.path() + "/trunc.db";
   std::filesystem::copy_file(db_, copy);
   std::filesystem::resize_file(copy, std::filesystem::file_size(copy) / 2);
-  auto cat = SqliteCatalog::Open(copy);
+  auto cat = OpenSqliteCatalog(copy);
   Status s = cat.ok() ? (*cat)->LoadRows(RowScope::kAll).status() : cat.status();
   EXPECT_FALSE(s.ok());
   EXPECT_NE(s.message().find("trunc.db"), std::string::npos) << s.message();
 }
 
 TEST_F(CatalogTest, ReadsTheNewerSchemaLayout) {
-  auto before = SqliteCatalog::Open(db_);
+  auto before = OpenSqliteCatalog(db_);
   ASSERT_TRUE(before.ok());
   auto rows0 = (*before)->LoadRows(RowScope::kAll);
   ASSERT_TRUE(rows0.ok());
@@ -157,7 +157,7 @@ TEST_F(CatalogTest, ReadsTheNewerSchemaLayout) {
       "ALTER TABLE pipeline_deployment RENAME TO pipeline_snapshot;"
       "ALTER TABLE pipeline_run RENAME COLUMN deployment_id TO snapshot_id;"
       "ALTER TABLE step_run RENAME COLUMN deployment_id TO snapshot_id;");
-  auto after = SqliteCatalog::Open(db_);
+  auto after = OpenSqliteCatalog(db_);
   ASSERT_TRUE(after.ok()) << after.status().ToString();
   auto rows1 = (*after)->LoadRows(RowScope::kAll);
   ASSERT_TRUE(rows1.ok());
@@ -177,7 +177,7 @@ TEST_F(CatalogTest, FirstRunsPlaceThePipelinesAsAllTheirRunsDo) {
            "WHERE rowid = (SELECT max(rowid) FROM pipeline_run)");
   Sql(db_, "UPDATE pipeline_run SET start_time = NULL, created = '2001-02-03 04:05:06.000007' "
            "WHERE rowid = (SELECT max(rowid) FROM pipeline_run WHERE pipeline_id IN (SELECT id FROM pipeline))");
-  auto cat = SqliteCatalog::Open(db_);
+  auto cat = OpenSqliteCatalog(db_);
   ASSERT_TRUE(cat.ok()) << cat.status().ToString();
   auto first = (*cat)->LoadRows(RowScope::kPipelines);
   auto all = (*cat)->LoadRows(RowScope::kAll);
@@ -213,7 +213,7 @@ TEST_P(CatalogJournalTest, NeverWritesTheStore) {
   const std::string sum = testing::FileSha256(db_);
   const auto mtime = std::filesystem::last_write_time(db_);
   {
-    auto cat = SqliteCatalog::Open(db_);
+    auto cat = OpenSqliteCatalog(db_);
     ASSERT_TRUE(cat.ok());
     auto rows = (*cat)->LoadRows(RowScope::kAll);
     ASSERT_TRUE(rows.ok());
@@ -248,7 +248,7 @@ std::set<std::string> PipelineNames(Catalog& cat) {
 // -wal file is there: the catalog reads through ordinary connections from then on).
 TEST_F(CatalogTest, WalStoreAtRestNoticesWriters) {
   Sql(db_, "PRAGMA journal_mode = wal");
-  auto cat = SqliteCatalog::Open(db_);
+  auto cat = OpenSqliteCatalog(db_);
   ASSERT_TRUE(cat.ok());
   auto c0 = (*cat)->ChangeCounter();
   ASSERT_TRUE(c0.ok());
@@ -293,7 +293,7 @@ TEST_F(CatalogTest, OversizedPlainValuesBecomeANote) {
   Sql(db_, "UPDATE step_run SET docstring = printf('%.*c', " + std::to_string(over) +
                ", 'x'), source_code = printf('%.*c', " + std::to_string(kMaxStoreValueBytes) +
                ", 'y') WHERE rowid = (SELECT min(rowid) FROM step_run)");
-  auto cat = SqliteCatalog::Open(db_);
+  auto cat = OpenSqliteCatalog(db_);
   ASSERT_TRUE(cat.ok());
   auto rows = (*cat)->LoadRows(RowScope::kAll);
   ASSERT_TRUE(rows.ok());

@@ -33,7 +33,7 @@
 #include "fs/tree.h"
 #include "demo/demo_writer.h"
 #include "store/local_artifact_source.h"
-#include "store/sqlite_catalog.h"
+#include "store/sql_catalog.h"
 #include "tests/test_util.h"
 
 namespace zenfs {
@@ -501,7 +501,7 @@ class CorruptStoreTest : public ::testing::Test {
     const std::vector<std::string> files_before = ListNames(copy.dir);
     {
       Logger log(Logger::Level::kError, false);
-      auto cat = SqliteCatalog::Open(copy.db);
+      auto cat = OpenSqliteCatalog(copy.db);
       Status s = cat.ok() ? Status::Ok() : cat.status();
       std::optional<StoreRows> rows;
       if (s.ok()) {

@@ -17,7 +17,7 @@
 #include "fs/invalidations.h"
 #include "fs/tree.h"
 #include "store/local_artifact_source.h"
-#include "store/sqlite_catalog.h"
+#include "store/sql_catalog.h"
 #include "tests/test_util.h"
 
 namespace zenfs {
@@ -104,7 +104,7 @@ class NewerZenmlTest : public ::testing::Test {
   }
 
   void OpenTree() {
-    auto cat = SqliteCatalog::Open(db_path_);
+    auto cat = OpenSqliteCatalog(db_path_);
     ASSERT_TRUE(cat.ok()) << cat.status().ToString();
     catalog_ = std::move(*cat);
     source_ = std::make_unique<LocalArtifactSource>(UriResolver({}, dir_.path() + "/store/local_stores", false));
@@ -170,7 +170,7 @@ class NewerZenmlTest : public ::testing::Test {
   std::vector<std::string> runs_, run_names_;
   std::string step1_, step2_, store_id_, log_dir_;
   Logger log_{Logger::Level::kError, false};
-  std::unique_ptr<SqliteCatalog> catalog_;
+  std::unique_ptr<SqlCatalog> catalog_;
   std::unique_ptr<LocalArtifactSource> source_;
   std::unique_ptr<Tree> tree_;
 };

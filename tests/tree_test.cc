@@ -19,7 +19,7 @@
 #include "fs/tree.h"
 #include "demo/demo_writer.h"
 #include "store/local_artifact_source.h"
-#include "store/sqlite_catalog.h"
+#include "store/sql_catalog.h"
 #include "tests/test_util.h"
 
 namespace zenfs {
@@ -136,7 +136,7 @@ class TreeTest : public ::testing::Test {
   void Open(RowScope scope = RowScope::kAll, InodeHash inode_hash = {}) {
     tree_.reset();
     db_ = dir_.path() + "/store/local_stores/default_zen_store/zenml.db";
-    auto cat = SqliteCatalog::Open(db_);
+    auto cat = OpenSqliteCatalog(db_);
     ASSERT_TRUE(cat.ok()) << cat.status().ToString();
     catalog_ = std::move(*cat);
     counting_catalog_ = std::make_unique<CountingCatalog>(*catalog_);
@@ -240,7 +240,7 @@ class TreeTest : public ::testing::Test {
   testing::TempDir dir_;
   std::string db_;
   Logger log_{Logger::Level::kError, false};
-  std::unique_ptr<SqliteCatalog> catalog_;
+  std::unique_ptr<SqlCatalog> catalog_;
   std::unique_ptr<CountingCatalog> counting_catalog_;
   std::unique_ptr<LocalArtifactSource> local_;
   std::unique_ptr<CountingSource> counting_;

@@ -18,7 +18,7 @@
 //
 // What is measured (all through zenfs::Tree / Snapshot / meta, as the FUSE adapter calls
 // them; "cycling" variants walk over every run so that the Tree's bounded caches miss):
-//   BM_LoadRows              SqliteCatalog::LoadRows of the whole store (mount + refresh cost)
+//   BM_LoadRows              SqlCatalog::LoadRows of the whole store (mount + refresh cost)
 //   BM_SnapshotBuild         Snapshot::Build of those rows (rows copied outside the timing)
 //   BM_LookupRun             Tree::Lookup(runs dir, run name) + the matching Forget
 //   BM_GetAttrRunDir         Tree::GetAttr of a run directory (inode already known)
@@ -47,7 +47,7 @@
 #include "demo/demo_writer.h"
 #include "store/local_artifact_source.h"
 #include "fs/snapshot.h"
-#include "store/sqlite_catalog.h"
+#include "store/sql_catalog.h"
 
 namespace zenfs {
 namespace {
@@ -77,7 +77,7 @@ class Fixture {
     return f;
   }
 
-  std::unique_ptr<SqliteCatalog> catalog;
+  std::unique_ptr<SqlCatalog> catalog;
   std::unique_ptr<LocalArtifactSource> artifacts;
   Logger log{Logger::Level::kError, false};
   StoreRows rows;  // as loaded once; Snapshot::Build copies of it
@@ -122,7 +122,7 @@ class Fixture {
       Status s = WriteDemoStore(o);
       if (!s.ok()) Die("demo store: " + s.ToString());
     }
-    auto cat = SqliteCatalog::Open(db);
+    auto cat = OpenSqliteCatalog(db);
     if (!cat.ok()) Die("open " + db + ": " + cat.status().ToString());
     catalog = std::move(*cat);
     artifacts = std::make_unique<LocalArtifactSource>(UriResolver({}, dir + "/local_stores", false));

@@ -12,7 +12,7 @@
 #include "fs/meta.h"
 #include "fs/names.h"
 #include "fs/snapshot.h"
-#include "store/sqlite_catalog.h"
+#include "store/sql_catalog.h"
 #include "store/timefmt.h"
 #include "store/uri_resolver.h"
 
