@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <cstring>
 
 #include <cstdint>
 #include <iostream>
@@ -75,6 +76,25 @@ std::vector<std::string> Arguments(int argc, char** argv) {
   return args;
 }
 
+// Overwrites the password of every `scheme://user:password@host...` argument in place,
+// once the arguments are copied: /proc/PID/cmdline shows a process's argument memory to
+// every user of the machine, for as long as the (daemon) process lives. A short window
+// remains between exec and this call; --password-file has none.
+void ScrubPasswords(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    char* a = argv[i];
+    char* scheme_end = std::strstr(a, "://");
+    if (scheme_end == nullptr) continue;
+    char* authority = scheme_end + 3;
+    char* at = std::strchr(authority, '@');
+    char* slash = std::strchr(authority, '/');
+    if (at == nullptr || (slash != nullptr && slash < at)) continue;
+    char* colon = std::strchr(authority, ':');
+    if (colon == nullptr || colon > at) continue;
+    for (char* c = colon + 1; c < at; ++c) *c = 'x';
+  }
+}
+
 }  // namespace
 
 int RunCli(int argc, char** argv) {
@@ -105,6 +125,9 @@ int RunCli(int argc, char** argv) {
   mount->add_option("--project", m.project,
                     "the project to show (ZenML 0.80 and later): a name or an id; default: "
                     "the config's active project, else `default`, else the only one");
+  mount->add_option("--password-file", m.password_file,
+                    "a MySQL store's password: the first line of this file (keeps it off the command "
+                    "line and out of fstab)");
   mount->add_option("--log-level", m.log_level, "error, warning, info or debug")
       ->check(CLI::IsMember({"error", "warning", "info", "debug"}));
 
@@ -123,12 +146,12 @@ int RunCli(int argc, char** argv) {
                        "size of the large artifact (e.g. 64M, 1G; 0 leaves it out)");
 
   std::vector<std::string> ls_pos;
-  std::vector<std::string> ls_roots;
   CLI::App* ls = app.add_subcommand("ls", "print the tree below PATH without mounting");
   ls->add_option("args", ls_pos, "STORE [PATH]")->required()->expected(1, 2);
-  ls->add_option("--artifact-root", ls_roots, "OLD=NEW, as for mount");
-  std::string ls_project;
-  ls->add_option("--project", ls_project, "the project to show, as for mount");
+  StoreArgs ls_args;
+  ls->add_option("--artifact-root", ls_args.artifact_roots, "OLD=NEW, as for mount");
+  ls->add_option("--project", ls_args.project, "the project to show, as for mount");
+  ls->add_option("--password-file", ls_args.password_file, "a MySQL store's password, as for mount");
 
   // CLI11 takes an argument vector in reverse order.
   auto parse = [&app](std::vector<std::string> args) {
@@ -136,6 +159,7 @@ int RunCli(int argc, char** argv) {
     app.parse(std::move(args));
   };
   const std::vector<std::string> args = Arguments(argc, argv);
+  ScrubPasswords(argc, argv);
   try {
     parse(args);
     if (mount->parsed() && !m.options.empty()) {
@@ -186,7 +210,7 @@ int RunCli(int argc, char** argv) {
     return kExitOk;
   }
   if (ls->parsed()) {
-    return LsCommand(ls_pos[0], ls_pos.size() == 2 ? ls_pos[1] : std::string(), ls_roots, ls_project);
+    return LsCommand(ls_pos[0], ls_pos.size() == 2 ? ls_pos[1] : std::string(), ls_args);
   }
   return kExitUsage;
 }

@@ -28,6 +28,7 @@
 #include "store/local_artifact_source.h"
 #include "store/projects.h"
 #include "fs/snapshot.h"
+#include "store/mysql_database.h"
 #include "store/sql_catalog.h"
 #include "store/store_locator.h"
 
@@ -40,6 +41,10 @@ namespace {
 // A store opened and read once, ready to be served.
 struct OpenedStore {
   StoreLocation location;
+  // What the root's meta.json and log lines name: the database file's absolute path, or
+  // a MySQL URL without its password. `file`: the SQLite file (for its permissions).
+  std::string shown;
+  bool file = false;
   std::unique_ptr<SqlCatalog> catalog;
   std::unique_ptr<LocalArtifactSource> artifacts;
   std::shared_ptr<const Snapshot> snapshot;
@@ -50,17 +55,36 @@ StoreEnv EnvFromProcess() {
     const char* v = std::getenv(n);
     return std::string(v != nullptr ? v : "");
   };
-  return StoreEnv{get("ZENML_CONFIG_PATH"), get("XDG_CONFIG_HOME"), get("HOME"),
-                  get("ZENML_LOCAL_STORES_PATH")};
+  return StoreEnv{get("ZENML_CONFIG_PATH"),        get("XDG_CONFIG_HOME"),
+                  get("HOME"),                     get("ZENML_LOCAL_STORES_PATH"),
+                  get("ZENML_STORE_URL"),          get("ZENML_STORE_USERNAME"),
+                  get("ZENML_STORE_PASSWORD"),     get("ZENML_STORE_SSL_CA"),
+                  get("ZENML_STORE_SSL_CERT"),     get("ZENML_STORE_SSL_KEY"),
+                  get("ZENML_STORE_SSL_VERIFY_SERVER_CERT")};
 }
 
 // Opens the store and reads its structure. Errors name the file and the problem; their
 // exit code is kExitStore except for a bad --artifact-root (kExitUsage).
 // `shared`: other users read the mount (allow_other, allow_root), so the store's own word
 // never makes an artifact root (SPEC §1).
-Result<OpenedStore> OpenStore(const std::optional<std::string>& store,
-                              const std::vector<std::string>& roots, const std::string& project,
-                              RowScope scope, bool shared, int* exit_code) {
+// The first line of a password file, without its line end.
+Result<std::string> ReadPasswordFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::NotFound("--password-file " + path + ": cannot be read");
+  std::string line;
+  std::getline(in, line);
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
+
+// Where a store's connection says the server went away or came back: the console until
+// the daemon's own log exists.
+using LogTarget = std::shared_ptr<std::atomic<Logger*>>;
+
+Result<OpenedStore> OpenStore(const std::optional<std::string>& store, const StoreArgs& args,
+                              RowScope scope, bool shared, const LogTarget& log, int* exit_code) {
+  const std::vector<std::string>& roots = args.artifact_roots;
+  const std::string& project = args.project;
   *exit_code = kExitUsage;
   std::vector<ArtifactRootRemap> remaps;
   for (const std::string& r : roots) {
@@ -71,7 +95,26 @@ Result<OpenedStore> OpenStore(const std::optional<std::string>& store,
   *exit_code = kExitStore;
   auto loc = LocateStore(store, EnvFromProcess());
   if (!loc.ok()) return loc.status();
-  auto catalog = OpenSqliteCatalog(loc->db_path);
+  Result<std::unique_ptr<SqlCatalog>> catalog = Status::NotFound("");
+  if (loc->mysql) {
+    if (!args.password_file.empty()) {
+      auto password = ReadPasswordFile(args.password_file);
+      if (!password.ok()) return password.status();
+      loc->mysql->password = *password;
+    }
+    MysqlDatabase::Notify notify;
+    if (log != nullptr) {
+      notify = [log](bool up, const std::string& message) {
+        Logger* l = log->load();
+        up ? l->Info(message) : l->Error(message);
+      };
+    }
+    auto db = MysqlDatabase::Open(*loc->mysql, std::move(notify));
+    if (!db.ok()) return db.status();
+    catalog = SqlCatalog::Open(std::move(*db));
+  } else {
+    catalog = OpenSqliteCatalog(loc->db_path);
+  }
   if (!catalog.ok()) return catalog.status();
   auto projects = (*catalog)->ListProjects();
   if (!projects.ok()) {
@@ -84,13 +127,25 @@ Result<OpenedStore> OpenStore(const std::optional<std::string>& store,
   if (*chosen) (*catalog)->ShowProject((*chosen)->id);
   auto rows = (*catalog)->LoadRows(scope);
   if (!rows.ok()) {
-    return Status::Corruption(loc->db_path + ": cannot read the store: " + rows.status().message());
+    return Status::Corruption((*catalog)->Describe() + ": cannot read the store: " + rows.status().message());
   }
   OpenedStore o;
   o.location = *loc;
+  if (loc->mysql) {
+    // A database server has no folder of its own: artifacts come from --artifact-root (or
+    // their artifact store component's path, on a private mount).
+    o.catalog = std::move(*catalog);
+    o.shown = o.catalog->Describe();
+    o.artifacts = std::make_unique<LocalArtifactSource>(UriResolver(std::move(remaps), "", shared));
+    o.snapshot = Snapshot::Build(std::move(*rows), 1);
+    *exit_code = kExitOk;
+    return o;
+  }
   // Shown in the root's meta.json: absolute, so it means the same from any directory.
   char abs[PATH_MAX];
   if (realpath(loc->db_path.c_str(), abs) != nullptr) o.location.db_path = abs;
+  o.shown = o.location.db_path;
+  o.file = true;
   o.catalog = std::move(*catalog);
   // The store's local_stores folder holds artifact store folders only when the database
   // is where ZenML puts it, local_stores/default_zen_store/zenml.db; a bare zenml.db
@@ -366,6 +421,7 @@ int MountCommand(const MountArgs& given) {
   // Reads the store and checks the mountpoint: in this process when in the foreground,
   // in the daemon otherwise (the parent never holds the store's picture in memory).
   std::optional<OpenedStore> store;
+  auto log_target = std::make_shared<std::atomic<Logger*>>(&console);
   auto prepare = [&](int* code) -> Status {
     // Only the pipelines (and each one's first run) before mounting, so the root answers
     // at once whatever the store's size; the tree reads the runs, then steps, outputs and
@@ -373,12 +429,14 @@ int MountCommand(const MountArgs& given) {
     const std::vector<std::string>& fo = sopts.fuse_options;
     const bool shared = std::find(fo.begin(), fo.end(), "allow_other") != fo.end() ||
                         std::find(fo.begin(), fo.end(), "allow_root") != fo.end();
-    auto opened = OpenStore(args.store, args.artifact_roots, args.project, RowScope::kPipelines, shared, code);
+    auto opened = OpenStore(args.store, StoreArgs{args.artifact_roots, args.project, args.password_file},
+                            RowScope::kPipelines, shared, log_target, code);
     if (!opened.ok()) return opened.status();
     store = std::move(*opened);
-    topts.store_path = store->location.db_path;
-    // The tree's own nodes are as readable as the store itself (SPEC §4).
-    topts.perms.store_world_readable = topts.store_path.empty() || WorldReadable(topts.store_path);
+    topts.store_path = store->shown;
+    // The tree's own nodes are as readable as the store itself (SPEC §4). A database server
+    // has no file: whoever mounts it decides, with allow_other, who may read it.
+    topts.perms.store_world_readable = !store->file || WorldReadable(topts.store_path);
     auto mp = CheckMountpoint(args.mountpoint, console);
     if (!mp.ok()) {
       *code = kExitMount;
@@ -463,6 +521,7 @@ int MountCommand(const MountArgs& given) {
     _exit(code);
   }
   Logger daemon_log(level, true);
+  log_target->store(&daemon_log);
   Tree tree(*store->catalog, *store->artifacts, daemon_log, topts, std::move(store->snapshot));
   s = ServeMount(tree, daemon_log, sopts, [&](const Status& m) {
     if (m.ok()) RaiseReadahead(sopts.mountpoint, daemon_log);
@@ -541,18 +600,17 @@ void Walk(Tree& tree, std::uint64_t ino, const std::string& path, std::ostream& 
 
 }  // namespace
 
-int LsCommand(const std::optional<std::string>& store, const std::string& path,
-              const std::vector<std::string>& artifact_roots, const std::string& project) {
+int LsCommand(const std::optional<std::string>& store, const std::string& path, const StoreArgs& args) {
   int code = kExitOk;
   // Read by the user who runs it: a private reader.
-  auto opened = OpenStore(store, artifact_roots, project, RowScope::kAll, false, &code);
+  auto opened = OpenStore(store, args, RowScope::kAll, false, nullptr, &code);
   if (!opened.ok()) {
     std::cerr << "zenfs ls: " << opened.status().message() << "\n";
     return code;
   }
   Logger log(Logger::Level::kWarning, false);
   TreeOptions topts;
-  topts.store_path = opened->location.db_path;
+  topts.store_path = opened->shown;
   topts.refresh_seconds = 1e9;  // one consistent picture for the whole listing
   Tree tree(*opened->catalog, *opened->artifacts, log, topts, opened->snapshot);
   std::uint64_t ino = kRootIno;

@@ -13,6 +13,13 @@ inline constexpr int kExitUsage = 1;
 inline constexpr int kExitStore = 2;
 inline constexpr int kExitMount = 3;
 
+// What opening a store takes besides STORE.
+struct StoreArgs {
+  std::vector<std::string> artifact_roots;  // OLD=NEW
+  std::string project;                      // --project: a name or an id ("": SPEC §1's default)
+  std::string password_file;                // --password-file: a MySQL store's password
+};
+
 struct MountArgs {
   std::optional<std::string> store;
   std::string mountpoint;
@@ -23,13 +30,13 @@ struct MountArgs {
   double refresh_seconds = 2.0;
   int threads = 8;  // FUSE worker threads
   std::string log_level = "info";
-  std::string project;  // --project: a name or an id ("": SPEC §1's default choice)
+  std::string project;        // --project: a name or an id ("": SPEC §1's default choice)
+  std::string password_file;  // --password-file: a MySQL store's password, off the command line
 };
 
 int MountCommand(const MountArgs& args);
 int UmountCommand(const std::string& mountpoint);
 // `zenfs ls STORE [PATH]`: the tree below PATH, one mount path per line, like find.
-int LsCommand(const std::optional<std::string>& store, const std::string& path,
-              const std::vector<std::string>& artifact_roots, const std::string& project);
+int LsCommand(const std::optional<std::string>& store, const std::string& path, const StoreArgs& args);
 
 }  // namespace zenfs

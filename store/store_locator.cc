@@ -34,6 +34,8 @@ std::string Join(const std::string& a, const std::string& b) {
 // What zenfs takes from config.yaml: the store's type and URL, and the active project.
 struct ConfigYaml {
   std::string store_type, store_url;
+  // A `type: sql` store's credentials and TLS files, as ZenML names them.
+  std::string username, password, database, ssl_ca, ssl_cert, ssl_key, ssl_verify_server_cert;
   std::string active_project_id, active_workspace_name;
 };
 
@@ -60,6 +62,13 @@ ConfigYaml ReadConfigYaml(const std::string& path) {
     if (!root.IsMap()) return c;
     c.store_type = ScalarAt(root["store"], "type");
     c.store_url = ScalarAt(root["store"], "url");
+    c.username = ScalarAt(root["store"], "username");
+    c.password = ScalarAt(root["store"], "password");
+    c.database = ScalarAt(root["store"], "database");
+    c.ssl_ca = ScalarAt(root["store"], "ssl_ca");
+    c.ssl_cert = ScalarAt(root["store"], "ssl_cert");
+    c.ssl_key = ScalarAt(root["store"], "ssl_key");
+    c.ssl_verify_server_cert = ScalarAt(root["store"], "ssl_verify_server_cert");
     c.active_project_id = ScalarAt(root, "active_project_id");
     c.active_workspace_name = ScalarAt(root, "active_workspace_name");
   } catch (const YAML::Exception&) {
@@ -68,19 +77,48 @@ ConfigYaml ReadConfigYaml(const std::string& path) {
   return c;
 }
 
+bool IsMysqlUrl(std::string_view url) {
+  return url.rfind("mysql://", 0) == 0 || url.rfind("mysql+pymysql://", 0) == 0 || url.rfind("mariadb://", 0) == 0;
+}
+bool IsHttpUrl(std::string_view url) { return url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0; }
+
+// A MySQL store from its URL and the fields beside it (config.yaml's or the environment's),
+// which fill what the URL leaves out.
+Result<StoreLocation> MysqlStore(const std::string& url, const std::string& user, const std::string& password,
+                                 const std::string& database, const std::string& ssl_ca, const std::string& ssl_cert,
+                                 const std::string& ssl_key, const std::string& verify) {
+  auto c = ParseMysqlUrl(url);
+  if (!c.ok()) return c.status();
+  if (c->user.empty()) c->user = user;
+  if (c->password.empty()) c->password = password;
+  if (c->database.empty()) c->database = database;
+  if (c->ssl_ca.empty()) c->ssl_ca = ssl_ca;
+  if (c->ssl_cert.empty()) c->ssl_cert = ssl_cert;
+  if (c->ssl_key.empty()) c->ssl_key = ssl_key;
+  if (verify == "true" || verify == "True" || verify == "1") c->verify_server_cert = true;
+  if (c->database.empty()) return Status::InvalidArgument(c->Redacted() + ": names no database");
+  StoreLocation loc;
+  loc.mysql = std::move(*c);
+  return loc;
+}
+
 Result<StoreLocation> FromConfigDir(const std::string& dir, const StoreEnv& env) {
   const std::string config = Join(dir, "config.yaml");
   const ConfigYaml c = ReadConfigYaml(config);  // empty values when there is none
   {
     const std::string& type = c.store_type;
     const std::string& url = c.store_url;
-    if (type == "rest" || url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0) {
-      return Status::Unsupported(config + ": the store is a ZenML server (" + url +
-                                 "); zenfs reads only local SQLite stores");
+    if (type == "rest" || IsHttpUrl(url)) {
+      return Status::Unsupported(config + ": the store is a ZenML server; zenfs reads SQLite and "
+                                          "MySQL stores");
     }
-    if (type == "sql" && url.rfind("mysql", 0) == 0) {
-      return Status::Unsupported(config + ": the store is MySQL (" + url +
-                                 "); zenfs reads only local SQLite stores");
+    if (IsMysqlUrl(url)) {
+      auto loc = MysqlStore(url, c.username, c.password, c.database, c.ssl_ca, c.ssl_cert, c.ssl_key,
+                            c.ssl_verify_server_cert);
+      if (!loc.ok()) return Status::InvalidArgument(config + ": " + loc.status().message());
+      loc->active_project_id = c.active_project_id;
+      loc->active_workspace_name = c.active_workspace_name;
+      return loc;
     }
   }
   const std::string local_stores = !env.zenml_local_stores_path.empty()
@@ -90,12 +128,25 @@ Result<StoreLocation> FromConfigDir(const std::string& dir, const StoreEnv& env)
   if (!Exists(db)) {
     return Status::NotFound(dir + ": no ZenML store here (looked for " + db + ")");
   }
-  return StoreLocation{db, local_stores, c.active_project_id, c.active_workspace_name};
+  return StoreLocation{std::nullopt, db, local_stores, c.active_project_id, c.active_workspace_name};
 }
 
 }  // namespace
 
 Result<StoreLocation> LocateStore(const std::optional<std::string>& store, const StoreEnv& env) {
+  if (store && IsMysqlUrl(*store)) return MysqlStore(*store, "", "", "", "", "", "", "");
+  if (!store && !env.store_url.empty()) {
+    if (IsHttpUrl(env.store_url)) {
+      return Status::Unsupported("$ZENML_STORE_URL names a ZenML server; zenfs reads SQLite and MySQL stores");
+    }
+    if (IsMysqlUrl(env.store_url)) {
+      return MysqlStore(env.store_url, env.store_username, env.store_password, "", env.store_ssl_ca,
+                        env.store_ssl_cert, env.store_ssl_key, env.store_ssl_verify);
+    }
+    // sqlite:////ABSOLUTE/zenml.db or sqlite:///RELATIVE/zenml.db (SQLAlchemy's spelling): that file.
+    if (env.store_url.rfind("sqlite:///", 0) == 0) return LocateStore(env.store_url.substr(10), StoreEnv{});
+    return Status::InvalidArgument("$ZENML_STORE_URL is neither a mysql://, an http(s):// nor a sqlite:/// URL");
+  }
   if (!store) {
     std::string dir = env.zenml_config_path;
     if (dir.empty() && !env.xdg_config_home.empty()) dir = Join(env.xdg_config_home, "zenml");
@@ -109,10 +160,10 @@ Result<StoreLocation> LocateStore(const std::optional<std::string>& store, const
   if (stat(p.c_str(), &sb) != 0) return Status::NotFound(p + ": no such file or directory");
   if (!S_ISDIR(sb.st_mode)) {
     // zenml.db itself: its local_stores/ is the grandparent (local_stores/default_zen_store/).
-    return StoreLocation{p, Parent(Parent(p)), "", ""};
+    return StoreLocation{std::nullopt, p, Parent(Parent(p)), "", ""};
   }
   if (Exists(Join(Join(p, "default_zen_store"), "zenml.db"))) {
-    return StoreLocation{Join(Join(p, "default_zen_store"), "zenml.db"), p, "", ""};
+    return StoreLocation{std::nullopt, Join(Join(p, "default_zen_store"), "zenml.db"), p, "", ""};
   }
   return FromConfigDir(p, env);
 }

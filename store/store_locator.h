@@ -1,10 +1,11 @@
-// Finds the zenml.db a STORE argument means (SPEC §1). Pure apart from stat/read of the
-// paths given; thread-safe.
+// Finds the store a STORE argument means (SPEC §1): a SQLite zenml.db, or a MySQL/MariaDB
+// database. Pure apart from stat/read of the paths given; thread-safe.
 #pragma once
 
 #include <optional>
 #include <string>
 
+#include "store/mysql_database.h"
 #include "store/status.h"
 
 namespace zenfs {
@@ -15,9 +16,19 @@ struct StoreEnv {
   std::string xdg_config_home;          // $XDG_CONFIG_HOME
   std::string home;                     // $HOME
   std::string zenml_local_stores_path;  // $ZENML_LOCAL_STORES_PATH
+  // ZenML's own store variables: a store named by the environment alone (no STORE).
+  std::string store_url;                // $ZENML_STORE_URL
+  std::string store_username;           // $ZENML_STORE_USERNAME
+  std::string store_password;           // $ZENML_STORE_PASSWORD
+  std::string store_ssl_ca;             // $ZENML_STORE_SSL_CA
+  std::string store_ssl_cert;           // $ZENML_STORE_SSL_CERT
+  std::string store_ssl_key;            // $ZENML_STORE_SSL_KEY
+  std::string store_ssl_verify;         // $ZENML_STORE_SSL_VERIFY_SERVER_CERT
 };
 
 struct StoreLocation {
+  // A MySQL/MariaDB store (then db_path and local_stores_dir are empty).
+  std::optional<MysqlConfig> mysql;
   std::string db_path;           // the SQLite file
   std::string local_stores_dir;  // the store's own local_stores/ (artifact relocation)
   // The project the config directory's config.yaml makes active (ZenML 0.80 and later:
@@ -27,9 +38,12 @@ struct StoreLocation {
   std::string active_workspace_name;
 };
 
-// `store` is a config directory, a local_stores/ folder or zenml.db itself; nullopt means
-// the user's ZenML config directory. NotFound when nothing is there, Unsupported for a
-// config whose store is a ZenML server (REST) or MySQL. Paths inside config.yaml come from
+// `store` is a config directory, a local_stores/ folder, zenml.db itself or a mysql:// URL;
+// nullopt means $ZENML_STORE_URL when set, else the user's ZenML config directory. A
+// config.yaml whose store is `type: sql` with a MySQL URL is that MySQL store (its
+// username, password, database and ssl_* fields apply; so do the ZENML_STORE_* variables
+// with $ZENML_STORE_URL). NotFound when nothing is there, Unsupported for a ZenML server
+// (REST), InvalidArgument for a malformed URL. Paths inside config.yaml come from
 // the machine that wrote it and are never followed. config.yaml is read with yaml-cpp; a
 // file that is not YAML, or not a mapping, is ignored (the SQLite default applies).
 Result<StoreLocation> LocateStore(const std::optional<std::string>& store, const StoreEnv& env);
