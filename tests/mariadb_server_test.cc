@@ -8,6 +8,7 @@
 #include <string>
 
 #include <gtest/gtest.h>
+#include <errmsg.h>
 #include <mysqld_error.h>
 
 #include "tests/mariadb_server.h"
@@ -169,6 +170,36 @@ TEST(MariaDbServerTest, BadDumpFailsNamingTheStatement) {
   EXPECT_FALSE(server->LoadDump("missing_dump", dir.path() + "/absent.sql").ok());
   // The database already exists: a second load is refused rather than merged.
   EXPECT_FALSE(server->LoadDump("bad_dump", path).ok());
+}
+
+// A second server beside the shared one: its own port, a base folder too deep for a unix
+// socket path (the socket then goes under /tmp), and the destructor really stops it.
+TEST(MariaDbServerTest, SecondServerInADeepFolderRunsAndStops) {
+  MariaDbServer* shared = SharedServer();
+  ASSERT_NE(shared, nullptr);
+  TempDir dir(MountTestRoot());
+  const std::string deep = dir.path() + "/" + std::string(60, 'd') + "/" + std::string(60, 'e');
+  std::string error;
+  auto second = MariaDbServer::Start(deep, &error);
+  ASSERT_NE(second, nullptr) << error;
+  EXPECT_NE(second->port(), shared->port());
+  ASSERT_TRUE(second->Execute("CREATE DATABASE only_here").ok());
+  const auto here = second->Checksums("only_here");
+  EXPECT_FALSE(here.ok());  // no tables yet, but the database is there...
+  EXPECT_EQ(here.status().code(), Status::Code::kNotFound) << here.status().ToString();
+  Status status;
+  unsigned code = 0;
+  // ...and only there.
+  EXPECT_EQ(MariaDbConnection::Open(shared->RootLogin("only_here"), false, &status, &code), nullptr);
+  EXPECT_EQ(code, static_cast<unsigned>(ER_BAD_DB_ERROR)) << status.ToString();
+  const MariaDbLogin login = second->RootLogin();
+  second.reset();
+  EXPECT_EQ(MariaDbConnection::Open(login, false, &status, &code), nullptr)
+      << "the server still answers after its destructor";
+  // Connector/C 3.3 says 2002 for a refused TCP connection; older clients said 2003.
+  EXPECT_TRUE(code == CR_CONNECTION_ERROR || code == CR_CONN_HOST_ERROR) << status.ToString();
+  EXPECT_NE(ReadFile(deep + "/mariadbd.log").find("Shutdown complete"), std::string::npos)
+      << "mariadbd did not shut down cleanly";
 }
 
 }  // namespace
