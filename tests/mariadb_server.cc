@@ -118,6 +118,16 @@ pid_t SpawnServer(const std::vector<std::string>& argv, const std::string& log, 
   return pid;
 }
 
+// True if the server behind `conn` is the one on `data_dir`: a port can be taken by
+// someone else between FreeLoopbackPort and mariadbd's bind (ours then exits, and Start
+// tries another port), and a test must never talk to a stranger.
+bool ServesDataDir(MariaDbConnection& conn, const std::string& data_dir) {
+  auto rows = conn.Query("SELECT @@datadir");
+  if (!rows.ok() || rows->size() != 1 || !rows->front().at(0)) return false;
+  std::error_code ec;
+  return std::filesystem::equivalent(*rows->front().at(0), data_dir, ec);
+}
+
 // SIGTERM (mariadbd shuts down cleanly on it), a generous wait, then SIGKILL.
 void StopChild(pid_t pid) {
   kill(pid, SIGTERM);
@@ -263,25 +273,26 @@ std::unique_ptr<MariaDbServer> MariaDbServer::Start(const std::string& base_dir,
       return nullptr;
     }
   }
-  // The socket goes beside the data when its path fits in sun_path, else in a short
-  // private folder under /tmp (a deep build folder in CI).
-  std::string socket_dir;
-  std::string socket = base_dir + "/mariadbd.sock";
-  if (socket.size() > kMaxSocketPath) {
-    std::string pattern = "/tmp/zenfs-mariadb-XXXXXX";
-    if (mkdtemp(pattern.data()) == nullptr) {
-      *error = std::string("mkdtemp: ") + std::strerror(errno);
-      return nullptr;
-    }
-    socket_dir = pattern;
-    socket = socket_dir + "/mariadbd.sock";
-  }
   // The free port may be taken by someone else before mariadbd binds it: try again with
   // another one then.
   constexpr int kAttempts = 5;
   for (int attempt = 1; attempt <= kAttempts; ++attempt) {
     const int port = FreeLoopbackPort(error);
     if (port == 0) break;
+    // The socket goes beside the data when its path fits in sun_path, else in a short
+    // private folder under /tmp (a deep build folder in CI), owned by the server object.
+    std::string socket_dir;
+    std::string socket = base_dir + "/mariadbd.sock";
+    if (socket.size() > kMaxSocketPath) {
+      std::string pattern = "/tmp/zenfs-mariadb-XXXXXX";
+      if (mkdtemp(pattern.data()) == nullptr) {
+        *error = std::string("mkdtemp: ") + std::strerror(errno);
+        return nullptr;
+      }
+      socket_dir = pattern;
+      socket = socket_dir + "/mariadbd.sock";
+    }
+    auto server = std::unique_ptr<MariaDbServer>(new MariaDbServer(base_dir, -1, port, socket_dir));
     std::vector<std::string> argv = {kServerBinary};
     for (const std::string& a : CommonOptions(data_dir)) argv.push_back(a);
     argv.insert(argv.end(), {
@@ -302,8 +313,7 @@ std::unique_ptr<MariaDbServer> MariaDbServer::Start(const std::string& base_dir,
     const std::size_t log_before = ReadFile(log).size();  // earlier attempts' lines
     const pid_t pid = SpawnServer(argv, log, error);
     if (pid < 0) return nullptr;
-    auto server = std::unique_ptr<MariaDbServer>(new MariaDbServer(base_dir, pid, port, socket_dir));
-    // From here on the destructor stops the child whatever happens.
+    server->pid_ = pid;  // from here on the destructor stops the child whatever happens
     const auto deadline = started + std::chrono::duration<double>(kStartSeconds);
     Status status;
     for (;;) {
@@ -318,7 +328,8 @@ std::unique_ptr<MariaDbServer> MariaDbServer::Start(const std::string& base_dir,
                  ":\n" + tail;
         return nullptr;
       }
-      if (MariaDbConnection::Open(server->RootLogin(), false, &status) != nullptr) {
+      if (const auto root = MariaDbConnection::Open(server->RootLogin(), false, &status);
+          root != nullptr && ServesDataDir(*root, data_dir)) {
         const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
         std::cerr << "mariadbd (pid " << pid << ") on 127.0.0.1:" << port << " ready in " << seconds
                   << " s; data and log in " << base_dir << "\n";

@@ -6,11 +6,11 @@
 
 #include <sys/types.h>
 
-#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
