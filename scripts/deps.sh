@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Installs what zenfs needs to build and test, from Debian's packages. Skips apt-get
 # entirely when every package is already installed. Usage: scripts/deps.sh [extra-pkg...]
+# mariadb-server is only for the tests (mariadbd and mariadb-install-db for a private
+# server, the mariadb client to load dumps); they never use its system service.
+# libmariadb-dev is MariaDB Connector/C (it also speaks to MySQL 8).
 set -euo pipefail
 pkgs=(cmake g++ make pkg-config fuse3 libfuse3-dev libsqlite3-dev sqlite3 nlohmann-json3-dev
-      libgtest-dev googletest libcli11-dev libssl-dev zlib1g-dev libyaml-cpp-dev libmariadb-dev libsystemd-dev systemd "$@")
+      libgtest-dev googletest libcli11-dev libssl-dev zlib1g-dev libyaml-cpp-dev libsystemd-dev systemd
+      mariadb-server libmariadb-dev "$@")
 missing=()
 for p in "${pkgs[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -5,7 +5,8 @@
 # bounded, seeded libFuzzer run (clang) over the committed corpus.
 # Environment: ZENFS_REQUIRE_FUSE=1 makes a missing /dev/fuse a failure instead of a
 # skip; ZENFS_ZENML_SAMPLE names the genuine ZenML stores for the conformance test
-# (':'-separated).
+# (':'-separated); ZENFS_ZENML_MYSQL_SAMPLE the folder of the genuine ZenML MariaDB dump
+# (zenml.sql) for the MySQL tests (label mysql: one binary, one private mariadbd).
 # `scripts/test.sh --full` then also builds and checks the Debian package
 # (scripts/package.sh: a Release build, dpkg -i, a mount, lintian, dpkg -r), which CI's
 # plain `scripts/test.sh` leaves out for time.
@@ -26,6 +27,10 @@ if [ -n "${ZENFS_ZENML_SAMPLE:-}" ]; then
   for s in "${listed[@]}"; do samples+=("$(realpath "$s")"); done
   ZENFS_ZENML_SAMPLE=$(IFS=:; echo "${samples[*]}")
   export ZENFS_ZENML_SAMPLE
+fi
+if [ -n "${ZENFS_ZENML_MYSQL_SAMPLE:-}" ]; then
+  ZENFS_ZENML_MYSQL_SAMPLE=$(realpath "$ZENFS_ZENML_MYSQL_SAMPLE")
+  export ZENFS_ZENML_MYSQL_SAMPLE
 fi
 jobs=$(nproc)
 
