@@ -306,7 +306,7 @@ void BM_RenderRun(benchmark::State& state) {
   }
   std::size_t bytes = 0;
   for (auto _ : state) {
-    std::string text = meta::RenderRun(s, run, d, steps);
+    std::string text = meta::RenderRun(s, run, d, steps, {});
     bytes += text.size();
     benchmark::DoNotOptimize(text);
   }
@@ -324,7 +324,7 @@ void BM_RenderStep(benchmark::State& state) {
   if (!f.catalog->GetStepDetail(std::string(s.step_row(step).id), std::string(s.step_row(step).name), &d).ok()) Die("GetStepDetail");
   std::size_t bytes = 0;
   for (auto _ : state) {
-    std::string text = meta::RenderStep(s, step, d);
+    std::string text = meta::RenderStep(s, step, d, {});
     bytes += text.size();
     benchmark::DoNotOptimize(text);
   }
