@@ -2,10 +2,17 @@
 // ZenML 0.74 MariaDB dump (ZENFS_ZENML_MYSQL_SAMPLE, the sample folder holding zenml.sql)
 // loads, a SELECT-only reader sees it and cannot change it, the checksums would notice if
 // anything did, and refused logins and bad dumps fail with clear errors.
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 #include <errmsg.h>
@@ -173,8 +180,9 @@ TEST(MariaDbServerTest, BadDumpFailsNamingTheStatement) {
 }
 
 // A second server beside the shared one: its own port, a base folder too deep for a unix
-// socket path (the socket then goes under /tmp), and the destructor really stops it.
-TEST(MariaDbServerTest, SecondServerInADeepFolderRunsAndStops) {
+// socket path (the socket then goes under /tmp), the destructor really stops it, and a
+// killed parent takes it along (PR_SET_PDEATHSIG).
+TEST(MariaDbServerTest, SecondServerRunsBesideAndStopsAlsoWhenItsParentDies) {
   MariaDbServer* shared = SharedServer();
   ASSERT_NE(shared, nullptr);
   TempDir dir(MountTestRoot());
@@ -200,6 +208,56 @@ TEST(MariaDbServerTest, SecondServerInADeepFolderRunsAndStops) {
   EXPECT_TRUE(code == CR_CONNECTION_ERROR || code == CR_CONN_HOST_ERROR) << status.ToString();
   EXPECT_NE(ReadFile(deep + "/mariadbd.log").find("Shutdown complete"), std::string::npos)
       << "mariadbd did not shut down cleanly";
+
+  // The same data, moved to a short folder (so that no socket folder under /tmp outlives
+  // what follows), started again (no install this time) by a child process that is then
+  // killed: the server goes with it instead of outliving a crashed test.
+  const std::string again = dir.path() + "/again";
+  ASSERT_EQ(rename(deep.c_str(), again.c_str()), 0) << std::strerror(errno);
+  int fds[2];
+  ASSERT_EQ(pipe2(fds, O_CLOEXEC), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0) << std::strerror(errno);
+  if (child == 0) {
+    close(fds[0]);
+    std::string child_error;
+    const auto server = MariaDbServer::Start(again, &child_error);
+    const int port = server != nullptr ? server->port() : 0;
+    if (write(fds[1], &port, sizeof(port)) != static_cast<ssize_t>(sizeof(port))) _exit(1);
+    for (;;) pause();  // until killed
+  }
+  close(fds[1]);
+  // Kills the child however this test ends.
+  struct Reaper {
+    pid_t pid;
+    ~Reaper() {
+      kill(pid, SIGKILL);
+      WaitChild(pid, 60);
+    }
+  } reaper{child};
+  int port = 0;
+  ssize_t n;
+  do {
+    n = read(fds[0], &port, sizeof(port));
+  } while (n < 0 && errno == EINTR);
+  close(fds[0]);
+  ASSERT_EQ(n, static_cast<ssize_t>(sizeof(port)));
+  ASSERT_NE(port, 0) << "the child could not start mariadbd: " << ReadFile(again + "/mariadbd.log");
+  MariaDbLogin orphan = login;
+  orphan.port = port;
+  EXPECT_NE(MariaDbConnection::Open(orphan, false, &status, &code), nullptr) << status.ToString();
+  kill(child, SIGKILL);
+  ASSERT_TRUE(WaitChild(child, 60).has_value());
+  // Until the port refuses connections: a server being killed may still accept one and
+  // drop it (2013, lost connection), which is not yet gone.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  for (;;) {
+    const bool answered = MariaDbConnection::Open(orphan, false, &status, &code) != nullptr;
+    if (!answered && (code == CR_CONNECTION_ERROR || code == CR_CONN_HOST_ERROR)) break;
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline)
+        << "mariadbd outlived its killed parent: " << status.ToString();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
 }
 
 }  // namespace
