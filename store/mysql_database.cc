@@ -403,17 +403,19 @@ Result<sql::Database::Columns> MysqlDatabase::ReadColumns() {
   return cols;
 }
 
-// The server's count of rows inserted, updated and deleted in InnoDB tables: readable by
-// any account (no grant beyond SELECT), one constant-time statement whatever the store's
-// size, and it moves whenever ZenML writes anything. Other databases on the same server
-// move it too: the price is a reload that finds nothing new. A reconnect (a restarted
-// server counts from zero again) moves it as well.
+// Where the server's InnoDB redo log is (MariaDB's Innodb_lsn_current, MySQL 8.0.30's
+// Innodb_redo_log_current_lsn) plus MySQL's counts of rows inserted, updated and deleted
+// (MariaDB 10.11 has no such counters): readable by any account (no grant beyond SELECT),
+// one constant-time statement whatever the store's size, and every write ZenML commits
+// moves it, while reads (ours included: read-only transactions) do not. Writes to other
+// databases on the same server move it too: the price is a reload that finds nothing new.
+// A reconnect (a restarted server) moves it as well.
 Result<std::int64_t> MysqlDatabase::ChangeCounter() {
   auto lease = Acquire();
   if (!lease.ok()) return lease.status();
   auto rows = lease->connection->Query(
-      "SHOW GLOBAL STATUS WHERE Variable_name IN ('Innodb_rows_inserted', 'Innodb_rows_updated', "
-      "'Innodb_rows_deleted')");
+      "SHOW GLOBAL STATUS WHERE Variable_name IN ('Innodb_lsn_current', 'Innodb_redo_log_current_lsn', "
+      "'Innodb_rows_inserted', 'Innodb_rows_updated', 'Innodb_rows_deleted')");
   if (!rows.ok()) {
     Release(std::move(*lease), true);
     return rows.status();

@@ -246,7 +246,8 @@ Result<std::vector<MariaDbConnection::Row>> MariaDbConnection::Query(const std::
 
 // ---- MariaDbServer
 
-std::unique_ptr<MariaDbServer> MariaDbServer::Start(const std::string& base_dir, std::string* error) {
+std::unique_ptr<MariaDbServer> MariaDbServer::Start(const std::string& base_dir, std::string* error,
+                                                    int port_wanted) {
   namespace fs = std::filesystem;
   std::error_code ec;
   fs::create_directories(base_dir + "/tmp", ec);
@@ -275,9 +276,9 @@ std::unique_ptr<MariaDbServer> MariaDbServer::Start(const std::string& base_dir,
   }
   // The free port may be taken by someone else before mariadbd binds it: try again with
   // another one then.
-  constexpr int kAttempts = 5;
+  const int kAttempts = port_wanted != 0 ? 1 : 5;
   for (int attempt = 1; attempt <= kAttempts; ++attempt) {
-    const int port = FreeLoopbackPort(error);
+    const int port = port_wanted != 0 ? port_wanted : FreeLoopbackPort(error);
     if (port == 0) break;
     // The socket goes beside the data when its path fits in sun_path, else in a short
     // private folder under /tmp (a deep build folder in CI), owned by the server object.

@@ -83,7 +83,10 @@ class MariaDbServer {
   // file, the socket and mariadbd.log; starts mariadbd bound to 127.0.0.1 on a port that
   // was free, and waits (up to 90 s) until root can connect. root has no password and
   // exists only in this server. Null with *error on failure (with the log's tail).
-  static std::unique_ptr<MariaDbServer> Start(const std::string& base_dir, std::string* error);
+  // `port_wanted` (not 0): that port, one attempt; with a base_dir a server used before,
+  // its data: a server restarted where its clients look for it.
+  static std::unique_ptr<MariaDbServer> Start(const std::string& base_dir, std::string* error,
+                                              int port_wanted = 0);
   ~MariaDbServer();
   MariaDbServer(const MariaDbServer&) = delete;
   MariaDbServer& operator=(const MariaDbServer&) = delete;
