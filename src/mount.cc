@@ -398,6 +398,7 @@ int MountCommand(const MountArgs& given) {
   MountArgs args = given;
   if (args.store) args.store = AbsoluteIfLocal(*args.store);
   args.mountpoint = AbsoluteIfLocal(args.mountpoint);
+  if (!args.password_file.empty()) args.password_file = AbsoluteIfLocal(args.password_file);
   // Two malloc arenas, not one per worker thread: the daemon's memory is the store's
   // picture plus small, short-lived request buffers, and per-thread arenas kept tens of
   // MiB of freed request memory each after a walk.
