@@ -626,6 +626,35 @@ std::function<void(Copy&)> DropColumn(std::string table, std::string col) {
   };
 }
 
+// Carries the copy forward to what later ZenML migrations add (0.92 log sources and log
+// stores, 0.95 nested runs and pipeline outputs, run index and in_progress, input_index,
+// availability), where the base does not have it yet, then runs `sql`.
+std::function<void(Copy&)> Newer(std::string sql) {
+  return [sql](Copy& c) {
+    Sql db(c.db);
+    for (const char* add : {"ALTER TABLE pipeline_run ADD COLUMN \"index\" INTEGER NOT NULL DEFAULT 0",
+                            "ALTER TABLE pipeline_run ADD COLUMN in_progress BOOLEAN NOT NULL DEFAULT 0",
+                            "ALTER TABLE pipeline_run ADD COLUMN parent_run_id CHAR(32)",
+                            "ALTER TABLE pipeline_run ADD COLUMN root_run_id CHAR(32)",
+                            "ALTER TABLE pipeline_run ADD COLUMN child_key VARCHAR",
+                            "ALTER TABLE artifact_version ADD COLUMN availability VARCHAR",
+                            "ALTER TABLE step_run_input_artifact ADD COLUMN input_index INTEGER NOT NULL DEFAULT 0"}) {
+      db.TryExec(add);  // present already in a newer base
+    }
+    db.Exec("CREATE TABLE IF NOT EXISTS pipeline_run_output (id CHAR(32) NOT NULL PRIMARY KEY, "
+            "created DATETIME NOT NULL, updated DATETIME NOT NULL, name VARCHAR NOT NULL, output_index INTEGER "
+            "NOT NULL, pipeline_run_id CHAR(32) NOT NULL, artifact_id CHAR(32) NOT NULL)");
+    if (db.Column("SELECT name FROM pragma_table_info('logs') WHERE name = 'source'").empty()) {
+      db.Exec("CREATE TABLE logs_new (id CHAR(32) NOT NULL PRIMARY KEY, created DATETIME NOT NULL, updated "
+              "DATETIME NOT NULL, uri TEXT, source VARCHAR(255) NOT NULL, pipeline_run_id CHAR(32), step_run_id "
+              "CHAR(32), artifact_store_id CHAR(32), log_store_id CHAR(32)); INSERT INTO logs_new SELECT id, "
+              "created, updated, uri, 'step', pipeline_run_id, step_run_id, artifact_store_id, NULL FROM logs; "
+              "DROP TABLE logs; ALTER TABLE logs_new RENAME TO logs;");
+    }
+    db.Exec(sql);
+  };
+}
+
 std::function<void(Copy&)> Truncate(std::function<std::uintmax_t(std::uintmax_t)> size_of) {
   return [size_of](Copy& c) { fs::resize_file(c.db, size_of(fs::file_size(c.db))); };
 }
@@ -754,6 +783,92 @@ TEST_F(CorruptStoreTest, MissingColumns) {
       {"run_metadata.value", DropColumn("run_metadata", "value"), Expect::kWalks},
       {"pipeline_deployment.step_configurations", DropColumn("pipeline_deployment", "step_configurations"),
        Expect::kWalks},
+  });
+}
+
+// What later ZenML adds, damaged: sources, keys and names that are hostile, links to
+// nothing, loops, values of the wrong type, tables and columns missing.
+TEST_F(CorruptStoreTest, NewerZenmlTablesAndColumns) {
+  // Every link the walk met stays inside the mount: a run's children/ and outputs/ links
+  // climb exactly to the root, or to the run's steps, and name paths of the tree. `kind`:
+  // the links the case makes, which the walk must have met.
+  auto links_stay_inside = [](const char* kind) {
+    return [kind](const Copy&, const WalkReport& r) {
+      int seen = 0;
+      for (const auto& [path, target] : r.targets) {
+        if (path.find("/children/") != std::string::npos) {
+          seen += std::string(kind) == "children";
+          EXPECT_EQ(target.rfind("../../../../", 0), 0u) << path << " -> " << target;
+          EXPECT_EQ(target.find("..", 12), std::string::npos) << path << " -> " << target;
+          EXPECT_EQ(r.paths.count(target.substr(12)), 1u) << path << " -> " << target << " names no path";
+        } else if (path.find("/runs/") != std::string::npos && path.find("/steps/") == std::string::npos &&
+                   path.find("/outputs/") != std::string::npos) {
+          seen += std::string(kind) == "outputs";
+          EXPECT_EQ(target.rfind("../steps/", 0), 0u) << path << " -> " << target;
+          EXPECT_EQ(target.find("..", 3), std::string::npos) << path << " -> " << target;
+        }
+      }
+      EXPECT_GT(seen, 0) << "the walk met no " << kind << " link";
+    };
+  };
+  const std::string hostile = "CASE rowid % 6 WHEN 0 THEN '../../etc' WHEN 1 THEN char(10) || 'x' || char(27) "
+                              "WHEN 2 THEN replace(hex(zeroblob(300)), '0', 's') WHEN 3 THEN '' WHEN 4 THEN "
+                              "CAST(X'ff00fe' AS TEXT) ELSE 'meta.json' END";
+  RunAll({
+      {"log sources hostile, several per step",
+       Newer("INSERT INTO logs SELECT substr(id, 1, 24) || 'deadbeef', created, updated, uri, 'orchestrator', "
+             "pipeline_run_id, step_run_id, artifact_store_id, log_store_id FROM logs; "
+             "UPDATE logs SET source = " + hostile + " WHERE source != 'orchestrator'"),
+       Expect::kWalks},
+      {"logs in a log store (uri NULL), run-level logs",
+       Newer("UPDATE logs SET uri = NULL WHERE rowid % 2 = 0; UPDATE logs SET step_run_id = NULL, source = "
+             "'runner' WHERE rowid % 3 = 0"),
+       Expect::kWalks},
+      {"parents: self, loops, missing, hostile keys",
+       Newer("UPDATE pipeline_run SET parent_run_id = id, child_key = 'self' WHERE rowid % 4 = 0; "
+             "UPDATE pipeline_run SET parent_run_id = (SELECT id FROM pipeline_run p WHERE p.rowid = "
+             "pipeline_run.rowid + 1), child_key = " + hostile + " WHERE rowid % 4 = 1; "
+             "UPDATE pipeline_run SET parent_run_id = (SELECT id FROM pipeline_run p WHERE p.rowid = "
+             "pipeline_run.rowid - 1), child_key = 'loop' WHERE rowid % 4 = 2; "
+             "UPDATE pipeline_run SET parent_run_id = 'gone', child_key = NULL WHERE rowid % 4 = 3"),
+       Expect::kWalks, "", {}, links_stay_inside("children")},
+      {"many children with one key",
+       Newer("UPDATE pipeline_run SET parent_run_id = (SELECT id FROM pipeline_run ORDER BY rowid LIMIT 1), "
+             "child_key = 'same' WHERE rowid > 1"),
+       Expect::kWalks, "", {}, links_stay_inside("children")},
+      {"pipeline outputs dangling, duplicated, hostile",
+       Newer("INSERT INTO pipeline_run_output SELECT printf('c%031d', o.rowid), "
+             "'2025-01-01 00:00:00', '2025-01-01 00:00:00', " + std::string("CASE s.rowid % 6 WHEN 0 THEN "
+             "'../../etc' WHEN 1 THEN 'x/y' WHEN 2 THEN '' WHEN 3 THEN 'dup' WHEN 4 THEN 'dup' ELSE 'meta.json' END") +
+             ", s.rowid, s.pipeline_run_id, o.artifact_id FROM step_run_output_artifact o JOIN step_run s ON "
+             "s.id = o.step_id; INSERT INTO pipeline_run_output VALUES ('a1', '', '', 'nowhere', 'x', 'no-run', "
+             "'no-version'); INSERT INTO pipeline_run_output SELECT 'a2', '', '', 'gone version', 0, id, 'nope' "
+             "FROM pipeline_run LIMIT 1"),
+       Expect::kWalks, "", {}, links_stay_inside("outputs")},
+      {"availability of every kind",
+       Newer("UPDATE artifact_version SET availability = CASE rowid % 5 WHEN 0 THEN 'deleted' WHEN 1 THEN '' "
+             "WHEN 2 THEN CAST(X'ff' AS TEXT) WHEN 3 THEN NULL ELSE 'available' END"),
+       Expect::kWalks},
+      {"input_index not a number", Newer("UPDATE step_run_input_artifact SET input_index = 'abc' || rowid"),
+       Expect::kWalks},
+      {"index and in_progress not numbers",
+       Newer("UPDATE pipeline_run SET \"index\" = 'x', in_progress = 'maybe'"), Expect::kWalks},
+  });
+  RunAll({
+      {"no pipeline_run_output", Newer("DROP TABLE pipeline_run_output"), Expect::kWalks},
+      {"no logs.source", [](Copy& c) {
+         Newer("SELECT 1")(c);
+         DropColumn("logs", "source")(c);
+       }, Expect::kWalks},
+      {"no pipeline_run.parent_run_id", [](Copy& c) {
+         Newer("UPDATE pipeline_run SET parent_run_id = id")(c);
+         DropColumn("pipeline_run", "parent_run_id")(c);
+       }, Expect::kWalks},
+      {"no pipeline_run_output.output_index", [](Copy& c) {
+         Newer("INSERT INTO pipeline_run_output SELECT 'b1', '', '', 'o', 0, s.pipeline_run_id, o.artifact_id "
+               "FROM step_run_output_artifact o JOIN step_run s ON s.id = o.step_id LIMIT 1")(c);
+         DropColumn("pipeline_run_output", "output_index")(c);
+       }, Expect::kWalks},
   });
 }
 
