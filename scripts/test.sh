@@ -55,6 +55,10 @@ BUILD_DIR=build-tsan scripts/build.sh -DZENFS_TSAN=ON
    ctest --output-on-failure -j"$jobs" -R 'TreeTest|DiffSnapshots' --timeout 900)
 (cd build-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ZENFS_STRESS_SECONDS=20 \
    ctest --output-on-failure -j"$jobs" -R 'LiveTest|LiveJournalTest' --timeout 900 "${retry[@]}")
+# The MySQL tests against a TSan-built daemon: a live store, a server that goes away and
+# comes back (the pool, reconnects and their log lines across FUSE workers).
+(cd build-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+   ctest --output-on-failure -L mysql --timeout 900 "${retry[@]}")
 
 BUILD_DIR=build-fuzz CC=clang CXX=clang++ scripts/build.sh -DZENFS_FUZZ=ON
 (cd build-fuzz && ctest --output-on-failure -L fuzz --timeout 300)
