@@ -315,6 +315,11 @@ Result<std::unique_ptr<sql::Connection>> MysqlDatabase::Connect() {
   // ZenML wrote them (DATETIME has no zone); nothing is ever written.
   mysql_options(h, MYSQL_INIT_COMMAND,
                 "SET SESSION sql_mode = CONCAT(@@sql_mode, ',ANSI_QUOTES'), time_zone = '+00:00'");
+  // WITH CONSISTENT SNAPSHOT holds only under REPEATABLE READ; a server whose default is
+  // READ COMMITTED would show each query of one transaction the commits since the last.
+  // (This statement form, not a variable: MySQL 8 has only transaction_isolation, MariaDB
+  // before 11.1 only tx_isolation.)
+  mysql_options(h, MYSQL_INIT_COMMAND, "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ");
   if (mysql_real_connect(h, config_.host.c_str(), config_.user.empty() ? nullptr : config_.user.c_str(),
                          config_.password.c_str(), config_.database.c_str(), config_.port, nullptr, 0) == nullptr) {
     const unsigned err = mysql_errno(h);
