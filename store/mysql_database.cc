@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <cstring>
 #include <optional>
@@ -206,7 +208,8 @@ Status MysqlConnection::Reconnect() {
 }  // namespace
 
 std::string MysqlConfig::Redacted() const {
-  return "mysql://" + (user.empty() ? "" : user + "@") + host + ":" + std::to_string(port) + "/" + database;
+  const std::string shown_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  return "mysql://" + (user.empty() ? "" : user + "@") + shown_host + ":" + std::to_string(port) + "/" + database;
 }
 
 Result<MysqlConfig> ParseMysqlUrl(const std::string& url) {
@@ -226,9 +229,16 @@ Result<MysqlConfig> ParseMysqlUrl(const std::string& url) {
     query = rest.substr(q + 1);
     rest = rest.substr(0, q);
   }
+  // An '@' after the '?' most likely means an unescaped '?' in the password.
+  const bool query_has_at = query.find('@') != std::string_view::npos;
   // The database may also come from beside the URL (config.yaml's `database`).
   const auto slash = rest.find('/');
   if (slash != std::string_view::npos) {
+    // An '@' after the host is an unescaped '/' in the password (a database named with one
+    // is written %40): refused, since the text after the '/' would be shown as the database.
+    if (rest.find('@', slash) != std::string_view::npos) {
+      return Status::InvalidArgument("the URL has an '@' after its host: a password with '/' needs it %-escaped (%2F)");
+    }
     auto db = PercentDecode(rest.substr(slash + 1));
     if (!db || db->find('/') != std::string::npos) return Status::InvalidArgument("the URL's database name is malformed");
     c.database = *db;
@@ -250,14 +260,33 @@ Result<MysqlConfig> ParseMysqlUrl(const std::string& url) {
     c.user = *u;
     if (has_pass) c.password = *p;
   }
-  std::string_view host = authority;
-  if (auto colon = authority.rfind(':'); colon != std::string_view::npos && authority.find(']') == std::string_view::npos) {
+  // Messages below never quote the host, port or option text: with an unescaped '/', '?'
+  // or '@' in a password, part of it lands there.
+  std::string_view host = authority, port_text;
+  bool has_port = false;
+  if (!authority.empty() && authority.front() == '[') {
+    // An IPv6 address, [::1] or [::1]:3307; Connector/C takes it without the brackets.
+    const auto close = authority.find(']');
+    if (close == std::string_view::npos) return Status::InvalidArgument("the URL's [IPv6 host] has no ']'");
+    host = authority.substr(1, close - 1);
+    const std::string_view after = authority.substr(close + 1);
+    if (!after.empty() && after.front() != ':') {
+      return Status::InvalidArgument("the URL's [IPv6 host] is followed by something other than :PORT");
+    }
+    has_port = !after.empty();
+    if (has_port) port_text = after.substr(1);
+  } else if (auto colon = authority.rfind(':'); colon != std::string_view::npos) {
     host = authority.substr(0, colon);
-    const std::string port(authority.substr(colon + 1));
+    port_text = authority.substr(colon + 1);
+    has_port = true;
+  }
+  if (has_port) {
+    const std::string port(port_text);
     char* end = nullptr;
     const unsigned long n = std::strtoul(port.c_str(), &end, 10);
     if (port.empty() || *end != '\0' || n == 0 || n > 65535) {
-      return Status::InvalidArgument("the URL's port is not a number from 1 to 65535: " + port);
+      return Status::InvalidArgument("the URL's port is not a number from 1 to 65535 (a password with '/', "
+                                     "'?' or '@' needs them %-escaped: %2F, %3F, %40)");
     }
     c.port = static_cast<unsigned>(n);
   }
@@ -270,8 +299,13 @@ Result<MysqlConfig> ParseMysqlUrl(const std::string& url) {
     if (item.empty()) continue;
     const auto eq = item.find('=');
     const std::string key(item.substr(0, eq));
+    // The key as messages show it: not when it may be a piece of the password.
+    const bool plain = !query_has_at && std::all_of(key.begin(), key.end(), [](char k) {
+      return std::isalnum(static_cast<unsigned char>(k)) || k == '_';
+    });
+    const std::string shown_key = plain ? " " + key : std::string();
     auto value = PercentDecode(eq == std::string_view::npos ? std::string_view() : item.substr(eq + 1));
-    if (!value) return Status::InvalidArgument("the URL option " + key + " has a malformed %-escape");
+    if (!value) return Status::InvalidArgument("the URL option" + shown_key + " has a malformed %-escape");
     if (key == "ssl_ca") {
       c.ssl_ca = *value;
     } else if (key == "ssl_cert") {
@@ -288,7 +322,7 @@ Result<MysqlConfig> ParseMysqlUrl(const std::string& url) {
       if (!s) return Status::InvalidArgument(key + " must be a whole number of seconds from 1 to 3600");
       (key == "connect_timeout" ? c.connect_timeout_s : c.read_timeout_s) = *s;
     } else {
-      return Status::InvalidArgument("unknown mysql:// URL option " + key +
+      return Status::InvalidArgument("unknown mysql:// URL option" + shown_key +
                                      " (known: ssl_ca, ssl_cert, ssl_key, ssl_verify_server_cert, "
                                      "connect_timeout, read_timeout)");
     }
