@@ -209,5 +209,21 @@ TEST_F(MysqlStoreTest, ThePasswordStaysOffTheCommandLine) {
   unlink(file.c_str());
 }
 
+// A password with an unescaped '@' (ParseMysqlUrl takes the last '@' of the authority):
+// all of it is scrubbed, not just what comes before its first '@'.
+TEST_F(MysqlStoreTest, APasswordWithAnAtSignLeavesTheCommandLineWhole) {
+  ZENFS_SKIP_WITHOUT_FUSE();
+  TempDir dir(MountTestRoot());
+  const std::string secret = "p@ss-" + db_;
+  ASSERT_TRUE(server_->CreateReader("at_" + db_, secret, db_).ok());
+  Mount m({server_->Url("at_" + db_, secret, db_), dir.path(), {"--artifact-root", root_arg_}});
+  ASSERT_TRUE(m.ok()) << m.error();
+  const std::string cmdline = ReadFile("/proc/" + std::to_string(m.pid()) + "/cmdline");
+  EXPECT_NE(cmdline.find("mysql://at_" + db_ + ":"), std::string::npos) << cmdline;
+  EXPECT_EQ(cmdline.find("ss-" + db_), std::string::npos) << "cmdline shows the password's end: " << cmdline;
+  EXPECT_TRUE(Listed(m.path(), "demo_pipeline"));
+  EXPECT_TRUE(m.Unmount());
+}
+
 }  // namespace
 }  // namespace zenfs::testing
