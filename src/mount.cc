@@ -118,12 +118,12 @@ Result<OpenedStore> OpenStore(const std::optional<std::string>& store, const Sto
   if (!catalog.ok()) return catalog.status();
   auto projects = (*catalog)->ListProjects();
   if (!projects.ok()) {
-    return Status::Corruption(loc->db_path + ": cannot read its projects: " + projects.status().message());
+    return Status::Corruption((*catalog)->Describe() + ": cannot read its projects: " + projects.status().message());
   }
   const char* env_project = std::getenv("ZENML_ACTIVE_PROJECT_ID");
   auto chosen = ChooseProject(*projects, ProjectHints{project, env_project != nullptr ? env_project : "",
                                                       loc->active_project_id, loc->active_workspace_name});
-  if (!chosen.ok()) return Status::InvalidArgument(loc->db_path + ": " + chosen.status().message());
+  if (!chosen.ok()) return Status::InvalidArgument((*catalog)->Describe() + ": " + chosen.status().message());
   if (*chosen) (*catalog)->ShowProject((*chosen)->id);
   auto rows = (*catalog)->LoadRows(scope);
   if (!rows.ok()) {

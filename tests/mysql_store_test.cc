@@ -71,6 +71,11 @@ TEST_F(MysqlStoreTest, RefusedLoginsAndUnknownDatabasesAreStoreErrors) {
   CommandResult half = RunZenfs({"ls", good + "?ssl_cert=" + sample_ + "/README.md"});
   EXPECT_EQ(half.exit_code, 2);
   EXPECT_NE(half.err.find("ssl_cert and ssl_key go together"), std::string::npos) << half.err;
+  // A project that is not there: the line names the store (a MySQL store has no file path).
+  CommandResult project = RunZenfs({"ls", good, "--project", "nope"});
+  EXPECT_EQ(project.exit_code, 2);
+  EXPECT_NE(project.err.find("mysql://reader_" + db_ + "@127.0.0.1:"), std::string::npos) << project.err;
+  EXPECT_EQ(project.err.find(": : "), std::string::npos) << project.err;
 }
 
 // Polls `check` every 100 ms until it holds or `seconds` pass (CI: a loaded 2-core machine).
