@@ -237,7 +237,8 @@ Result<MysqlConfig> ParseMysqlUrl(const std::string& url) {
     // An '@' after the host is an unescaped '/' in the password (a database named with one
     // is written %40): refused, since the text after the '/' would be shown as the database.
     if (rest.find('@', slash) != std::string_view::npos) {
-      return Status::InvalidArgument("the URL has an '@' after its host: a password with '/' needs it %-escaped (%2F)");
+      return Status::InvalidArgument(
+          "the URL has an '@' after its host: a password with '/' needs it %-escaped (%2F)");
     }
     auto db = PercentDecode(rest.substr(slash + 1));
     if (!db || db->find('/') != std::string::npos) return Status::InvalidArgument("the URL's database name is malformed");
