@@ -151,8 +151,11 @@ class MysqlConnection final : public sql::Connection {
     return s;
   }
   Status End() override {
+    // in_txn_ still set: a transaction dies with its connection, so a lost one is not
+    // connected again (a connect timeout more on a stalled server) to commit nothing.
+    Status s = Run("COMMIT");
     in_txn_ = false;
-    return Run("COMMIT");
+    return s;
   }
 
   std::optional<std::string> Capped(const std::string& table, const std::string& col,

@@ -55,5 +55,36 @@ TEST(MysqlDatabaseTest, OneTransactionIsOnePictureWhateverTheServersIsolationLev
   (*db)->Release(std::move(*lease), false);
 }
 
+// A transaction whose connection the server dropped is over: COMMIT says so, rather than
+// connecting again (a connect timeout more on a stalled server) to commit nothing.
+TEST(MysqlDatabaseTest, CommitOnALostConnectionFailsWithoutReconnecting) {
+  std::string why;
+  MariaDbServer* server = MariaDbEnvironment::Shared(&why);
+  ASSERT_NE(server, nullptr) << why;
+  ASSERT_TRUE(server->Execute("CREATE DATABASE lost_test; CREATE TABLE lost_test.t (id INT PRIMARY KEY)").ok());
+  ASSERT_TRUE(server->CreateReader("lost_reader", "lost-pw", "lost_test").ok());
+  auto config = ParseMysqlUrl(server->Url("lost_reader", "lost-pw", "lost_test"));
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  int went_away = 0;
+  auto db = MysqlDatabase::Open(*config, [&](bool up, const std::string&) { went_away += up ? 0 : 1; });
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  auto lease = (*db)->Acquire();
+  ASSERT_TRUE(lease.ok()) << lease.status().ToString();
+  sql::Connection& c = *lease->connection;
+  ASSERT_TRUE(c.Begin().ok());
+  auto rows = c.Query("SELECT CONNECTION_ID()");
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  Status s;
+  ASSERT_TRUE((*rows)->Step(&s));
+  const std::string id = (*rows)->Text(0);
+  while ((*rows)->Step(&s)) {
+  }
+  rows->reset();
+  ASSERT_TRUE(server->Execute("KILL CONNECTION " + id).ok());
+  EXPECT_FALSE(c.End().ok()) << "COMMIT of a transaction whose connection is gone succeeded";
+  EXPECT_EQ(went_away, 1);
+  (*db)->Release(std::move(*lease), true);
+}
+
 }  // namespace
 }  // namespace zenfs::testing
