@@ -347,6 +347,11 @@ Result<std::unique_ptr<sql::Connection>> MysqlDatabase::Connect() {
   if (!config_.ssl_ca.empty()) mysql_options(h, MYSQL_OPT_SSL_CA, config_.ssl_ca.c_str());
   if (!config_.ssl_cert.empty()) mysql_options(h, MYSQL_OPT_SSL_CERT, config_.ssl_cert.c_str());
   if (!config_.ssl_key.empty()) mysql_options(h, MYSQL_OPT_SSL_KEY, config_.ssl_key.c_str());
+  // Only logins that never put the password on the wire as it is: a server, or anyone in
+  // the middle of a connection without verified TLS, could otherwise ask for
+  // mysql_clear_password (or dialog, which prompts on the terminal) and read it.
+  mysql_optionsv(h, MARIADB_OPT_RESTRICTED_AUTH,
+                 "mysql_native_password,caching_sha2_password,sha256_password,client_ed25519");
   const my_bool verify = config_.verify_server_cert ? 1 : 0;
   mysql_options(h, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify);
   // Identifiers in the catalog's SQL are double-quoted (ANSI_QUOTES); times are UTC as

@@ -1,7 +1,15 @@
 // MysqlDatabase itself (store/mysql_database.h) against the binary's private server: what
 // one read transaction sees while a writer works.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
 #include <memory>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -84,6 +92,111 @@ TEST(MysqlDatabaseTest, CommitOnALostConnectionFailsWithoutReconnecting) {
   EXPECT_FALSE(c.End().ok()) << "COMMIT of a transaction whose connection is gone succeeded";
   EXPECT_EQ(went_away, 1);
   (*db)->Release(std::move(*lease), true);
+}
+
+// A server (or a man in the middle of a connection without verified TLS) that answers the
+// login by asking for mysql_clear_password: what the client sends next, or "" when it
+// sends nothing more. Speaks just enough of the protocol's handshake for that.
+class CleartextAskingServer {
+ public:
+  CleartextAskingServer() {
+    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (bind(fd_, reinterpret_cast<sockaddr*>(&a), len) != 0 || listen(fd_, 4) != 0 ||
+        getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+      return;
+    }
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~CleartextAskingServer() {
+    if (thread_.joinable()) thread_.join();
+    close(fd_);
+  }
+  int port() const { return port_; }
+  // Waits for the one login to end.
+  std::string Received() {
+    if (thread_.joinable()) thread_.join();
+    return received_;
+  }
+
+ private:
+  static void Send(int c, unsigned char seq, const std::string& payload) {
+    std::string p;
+    p += static_cast<char>(payload.size() & 0xff);
+    p += static_cast<char>((payload.size() >> 8) & 0xff);
+    p += static_cast<char>((payload.size() >> 16) & 0xff);
+    p += static_cast<char>(seq);
+    p += payload;
+    (void)!write(c, p.data(), p.size());
+  }
+  // One packet's payload and sequence number; false when the client sent none.
+  static bool Receive(int c, std::string* payload, unsigned char* seq) {
+    unsigned char h[4];
+    std::size_t got = 0;
+    while (got < sizeof h) {
+      const ssize_t n = read(c, h + got, sizeof h - got);
+      if (n <= 0) return false;
+      got += static_cast<std::size_t>(n);
+    }
+    const std::size_t len = h[0] | h[1] << 8 | h[2] << 16;
+    *seq = h[3];
+    payload->assign(len, '\0');
+    for (got = 0; got < len;) {
+      const ssize_t n = read(c, payload->data() + got, len - got);
+      if (n <= 0) return false;
+      got += static_cast<std::size_t>(n);
+    }
+    return true;
+  }
+  void Serve() {
+    pollfd p{fd_, POLLIN, 0};
+    if (poll(&p, 1, 60000) != 1) return;
+    const int c = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (c < 0) return;
+    timeval tv{30, 0};
+    setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    // Protocol 10 greeting: LONG_PASSWORD, CONNECT_WITH_DB, PROTOCOL_41, SECURE_CONNECTION,
+    // PLUGIN_AUTH, PLUGIN_AUTH_LENENC_CLIENT_DATA; no SSL.
+    const unsigned caps = 0x1 | 0x8 | 0x200 | 0x8000 | 0x80000 | 0x200000;
+    std::string g("\x0a" "5.5.5-10.11.0-test", 19);
+    g += std::string("\0\x07\0\0\0" "abcdefgh" "\0", 14);
+    g += static_cast<char>(caps & 0xff);
+    g += static_cast<char>((caps >> 8) & 0xff);
+    g += std::string("\x2d\x02\0", 3);  // charset, status
+    g += static_cast<char>((caps >> 16) & 0xff);
+    g += static_cast<char>((caps >> 24) & 0xff);
+    g += '\x15';
+    g += std::string(10, '\0');
+    g += std::string("ijklmnopqrst\0mysql_native_password\0", 35);
+    Send(c, 0, g);
+    std::string response;
+    unsigned char seq = 0;
+    if (Receive(c, &response, &seq)) {
+      Send(c, static_cast<unsigned char>(seq + 1), std::string("\xfe" "mysql_clear_password\0", 22));
+      if (Receive(c, &response, &seq)) received_ = response;
+    }
+    close(c);
+  }
+
+  int fd_ = -1;
+  int port_ = 0;
+  std::thread thread_;
+  std::string received_;
+};
+
+TEST(MysqlDatabaseTest, APasswordIsNeverSentInClearText) {
+  CleartextAskingServer server;
+  ASSERT_NE(server.port(), 0);
+  auto config = ParseMysqlUrl("mysql://reader:TopSecret@127.0.0.1:" + std::to_string(server.port()) +
+                              "/zenml?connect_timeout=5&read_timeout=5");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  auto db = MysqlDatabase::Open(*config);
+  EXPECT_FALSE(db.ok());
+  EXPECT_EQ(server.Received().find("TopSecret"), std::string::npos) << "the password went out in clear text";
 }
 
 }  // namespace
