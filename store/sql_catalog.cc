@@ -63,14 +63,19 @@ Status ForEachRow(sql::Connection& c, const std::string& sql, F&& row) {
 class ReadTxn {
  public:
   explicit ReadTxn(sql::Connection& c) : c_(c) { status_ = c_.Begin(); }
-  ~ReadTxn() {
-    if (status_.ok()) (void)c_.End();
-  }
+  ~ReadTxn() { (void)End(); }
   const Status& status() const { return status_; }
+  // Ends it now (once); a failure says the connection may have gone during the reads.
+  Status End() {
+    if (!status_.ok() || ended_) return Status::Ok();
+    ended_ = true;
+    return c_.End();
+  }
 
  private:
   sql::Connection& c_;
   Status status_;
+  bool ended_ = false;
 };
 
 }  // namespace
@@ -467,6 +472,11 @@ Status SqlCatalog::InReadTxn(const std::function<Status(sql::Connection&)>& body
       return txn.status();
     }
     s = body(*lease->connection);
+    // Connection::Capped has no error of its own (a failed read is an absent value): a
+    // connection lost during the body shows here, where COMMIT fails, and the detail is
+    // an error rather than one with values missing.
+    const Status end = txn.End();
+    if (s.ok()) s = end;
   }
   // A failed connection is not pooled: the server may have gone away under it.
   database_->Release(std::move(*lease), !s.ok());

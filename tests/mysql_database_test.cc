@@ -7,6 +7,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <thread>
@@ -14,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "store/mysql_database.h"
+#include "store/sql_catalog.h"
 #include "tests/mariadb_server.h"
 
 namespace zenfs::testing {
@@ -197,6 +199,89 @@ TEST(MysqlDatabaseTest, APasswordIsNeverSentInClearText) {
   auto db = MysqlDatabase::Open(*config);
   EXPECT_FALSE(db.ok());
   EXPECT_EQ(server.Received().find("TopSecret"), std::string::npos) << "the password went out in clear text";
+}
+
+// A real MySQL connection whose first long value read finds it killed by the server (as
+// a server that goes away mid-render does), and the database that hands such out.
+class KilledAtFirstValue final : public sql::Connection {
+ public:
+  explicit KilledAtFirstValue(std::unique_ptr<sql::Connection> inner) : inner_(std::move(inner)) {}
+  Result<std::unique_ptr<sql::Rows>> Query(const std::string& sql,
+                                           std::initializer_list<std::string_view> params) override {
+    return inner_->Query(sql, params);
+  }
+  Status Begin() override { return inner_->Begin(); }
+  Status End() override { return inner_->End(); }
+  std::optional<std::string> Capped(const std::string& table, const std::string& col,
+                                    std::string_view row_key) override {
+    if (!killed_) {
+      killed_ = true;
+      auto rows = inner_->Query("KILL CONNECTION CONNECTION_ID()");
+      if (rows.ok()) {
+        Status s;
+        while ((*rows)->Step(&s)) {
+        }
+      }
+    }
+    return inner_->Capped(table, col, row_key);
+  }
+
+ private:
+  std::unique_ptr<sql::Connection> inner_;
+  bool killed_ = false;
+};
+
+class KillingDatabase final : public sql::Database {
+ public:
+  explicit KillingDatabase(std::unique_ptr<MysqlDatabase> inner) : inner_(std::move(inner)) {}
+  Result<sql::Lease> Acquire() override {
+    auto lease = inner_->Acquire();
+    if (!lease.ok()) return lease.status();
+    lease->connection = std::make_unique<KilledAtFirstValue>(std::move(lease->connection));
+    return lease;
+  }
+  void Release(sql::Lease, bool) override {}  // never pooled: each lease is killed once
+  Result<Columns> ReadColumns() override { return inner_->ReadColumns(); }
+  Result<std::int64_t> ChangeCounter() override { return inner_->ChangeCounter(); }
+  std::string RowKey() const override { return inner_->RowKey(); }
+  bool CheapCount() const override { return inner_->CheapCount(); }
+  std::string Describe() const override { return inner_->Describe(); }
+
+ private:
+  std::unique_ptr<MysqlDatabase> inner_;
+};
+
+// A detail whose long values could not be read is an error (EIO for its meta.json), never
+// a document with those values missing: the tree would keep it until the store changes.
+TEST(MysqlDatabaseTest, ADetailWhoseValuesCouldNotBeReadIsAnError) {
+  const char* sample = std::getenv("ZENFS_ZENML_MYSQL_SAMPLE");
+  if (sample == nullptr || *sample == '\0') GTEST_SKIP() << "ZENFS_ZENML_MYSQL_SAMPLE is not set";
+  std::string why;
+  MariaDbServer* server = MariaDbEnvironment::Shared(&why);
+  ASSERT_NE(server, nullptr) << why;
+  ASSERT_TRUE(server->LoadDump("killed_test", std::string(sample) + "/zenml.sql").ok());
+  ASSERT_TRUE(server->CreateReader("killed_reader", "killed-pw", "killed_test").ok());
+  auto config = ParseMysqlUrl(server->Url("killed_reader", "killed-pw", "killed_test"));
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  // An artifact version of the sample with metadata (storage size and the like).
+  const std::string version = "1f1e701cfe904de78e272091864e8dd8";
+  {
+    auto db = MysqlDatabase::Open(*config);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    auto catalog = SqlCatalog::Open(std::move(*db));
+    ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
+    ArtifactDetail d;
+    ASSERT_TRUE((*catalog)->GetArtifactDetail(version, &d).ok());
+    ASSERT_FALSE(d.metadata.empty());
+  }
+  auto db = MysqlDatabase::Open(*config);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  auto catalog = SqlCatalog::Open(std::make_unique<KillingDatabase>(std::move(*db)));
+  ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
+  ArtifactDetail d;
+  const Status s = (*catalog)->GetArtifactDetail(version, &d);
+  EXPECT_FALSE(s.ok()) << "the connection died before the metadata values were read, yet the detail came "
+                          "back whole; its first value: \"" << (d.metadata.empty() ? "" : d.metadata[0].value) << "\"";
 }
 
 }  // namespace
