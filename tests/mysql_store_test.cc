@@ -214,6 +214,24 @@ TEST_F(MysqlStoreTest, ThePasswordStaysOffTheCommandLine) {
   unlink(file.c_str());
 }
 
+// A relative ssl_ca in the URL is the caller's folder's, also for a daemon (which leaves
+// that folder before it connects). Any readable file passes the check this is about; the
+// test server has no TLS, so what follows the check is not asserted.
+TEST_F(MysqlStoreTest, RelativeTlsFilesAreTheCallersAlsoForADaemon) {
+  ZENFS_SKIP_WITHOUT_FUSE();
+  TempDir dir(MountTestRoot());
+  ASSERT_EQ(mkdir((dir.path() + "/mnt").c_str(), 0755), 0);
+  WriteFile(dir.path() + "/ca.pem", "not checked here\n");
+  const std::string mnt = dir.path() + "/mnt";
+  const std::string script = "cd \"$1\" && exec \"$2\" mount \"$3\" mnt --artifact-root \"$4\"";
+  CommandResult r =
+      RunCommand({"/bin/sh", "-c", script, "sh", dir.path(), ZenfsBinary(), url_ + "?ssl_ca=ca.pem", root_arg_});
+  if (r.exit_code == 0) {
+    EXPECT_EQ(RunZenfs({"umount", mnt}).exit_code, 0);
+  }
+  EXPECT_EQ(r.err.find("not a readable file"), std::string::npos) << r.err;
+}
+
 // A password with an unescaped '@' (ParseMysqlUrl takes the last '@' of the authority):
 // all of it is scrubbed, not just what comes before its first '@'.
 TEST_F(MysqlStoreTest, APasswordWithAnAtSignLeavesTheCommandLineWhole) {
