@@ -354,6 +354,7 @@ Result<std::unique_ptr<sql::Connection>> MysqlDatabase::Connect() {
                  "mysql_native_password,caching_sha2_password,sha256_password,client_ed25519");
   const my_bool verify = config_.verify_server_cert ? 1 : 0;
   mysql_options(h, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify);
+
   // Identifiers in the catalog's SQL are double-quoted (ANSI_QUOTES); times are UTC as
   // ZenML wrote them (DATETIME has no zone); nothing is ever written.
   mysql_options(h, MYSQL_INIT_COMMAND,
@@ -374,6 +375,14 @@ Result<std::unique_ptr<sql::Connection>> MysqlDatabase::Connect() {
     }
     if (err == ER_BAD_DB_ERROR) return Status::NotFound(where + "no such database (" + why + ")");
     return Status::IOError(where + "cannot connect (" + why + ")");
+  }
+  // TLS files asked for mean TLS or no connection, as the mysql and mariadb clients do:
+  // Connector/C 3.3 refuses a server without TLS only when verifying its certificate, and
+  // otherwise goes on in the clear with a server (or a man in the middle) offering none.
+  if ((!config_.ssl_ca.empty() || !config_.ssl_cert.empty()) && mysql_get_ssl_cipher(h) == nullptr) {
+    mysql_close(h);
+    return Status::IOError(config_.Redacted() +
+                           ": cannot connect (the server offers no TLS/SSL, which ssl_* asks for)");
   }
   return std::unique_ptr<sql::Connection>(new MysqlConnection(*this, h));
 }

@@ -214,6 +214,14 @@ TEST_F(MysqlStoreTest, ThePasswordStaysOffTheCommandLine) {
   unlink(file.c_str());
 }
 
+// TLS files given mean TLS: a server (or a man in the middle) that offers none is refused,
+// not talked to in the clear. The test server has no TLS.
+TEST_F(MysqlStoreTest, TlsFilesGivenMeanTlsOrNoConnection) {
+  CommandResult r = RunZenfs({"ls", url_ + "?ssl_ca=" + sample_ + "/README.md", "--artifact-root", root_arg_});
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.err.find("SSL"), std::string::npos) << r.err;
+}
+
 // A relative ssl_ca in the URL is the caller's folder's, also for a daemon (which leaves
 // that folder before it connects). Any readable file passes the check this is about; the
 // test server has no TLS, so what follows the check is not asserted.
