@@ -511,13 +511,10 @@ Status SqlCatalog::GetArtifactDetail(const std::string& version_id, ArtifactDeta
   });
 }
 
+// In a read transaction, as every detail: its end tells whether the values were read.
 Status SqlCatalog::GetMetadata(std::string_view resource_type, const std::string& resource_id,
                                   std::vector<MetadataRow>* out) {
-  auto lease = database_->Acquire();
-  if (!lease.ok()) return lease.status();
-  Status s = MetadataOn(*lease->connection, resource_type, resource_id, out);
-  database_->Release(std::move(*lease), !s.ok());
-  return s;
+  return InReadTxn([&](sql::Connection& db) { return MetadataOn(db, resource_type, resource_id, out); });
 }
 
 // A connection runs one query at a time, so long values (Capped) are read once a query's

@@ -282,6 +282,10 @@ TEST(MysqlDatabaseTest, ADetailWhoseValuesCouldNotBeReadIsAnError) {
   const Status s = (*catalog)->GetArtifactDetail(version, &d);
   EXPECT_FALSE(s.ok()) << "the connection died before the metadata values were read, yet the detail came "
                           "back whole; its first value: \"" << (d.metadata.empty() ? "" : d.metadata[0].value) << "\"";
+  // The metadata alone (a run's meta.json reads each step's so).
+  std::vector<MetadataRow> rows;
+  const Status m = (*catalog)->GetMetadata("artifact_version", version, &rows);
+  EXPECT_FALSE(m.ok()) << "metadata came back whole from a connection killed before its values were read";
 }
 
 }  // namespace
