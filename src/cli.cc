@@ -86,9 +86,14 @@ void ScrubPasswords(int argc, char** argv) {
     char* scheme_end = std::strstr(a, "://");
     if (scheme_end == nullptr) continue;
     char* authority = scheme_end + 3;
-    char* at = std::strchr(authority, '@');
-    char* slash = std::strchr(authority, '/');
-    if (at == nullptr || (slash != nullptr && slash < at)) continue;
+    // As ParseMysqlUrl splits it: the authority ends at the first '/' or '?', and the
+    // user and password end at its last '@' (a password may hold an unescaped '@').
+    char* end = authority + std::strcspn(authority, "/?");
+    char* at = nullptr;
+    for (char* c = authority; c < end; ++c) {
+      if (*c == '@') at = c;
+    }
+    if (at == nullptr) continue;
     char* colon = std::strchr(authority, ':');
     if (colon == nullptr || colon > at) continue;
     for (char* c = colon + 1; c < at; ++c) *c = 'x';

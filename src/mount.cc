@@ -102,6 +102,11 @@ Result<OpenedStore> OpenStore(const std::optional<std::string>& store, const Sto
       if (!password.ok()) return password.status();
       loc->mysql->password = *password;
     }
+    if (!args.base_dir.empty()) {
+      for (std::string* f : {&loc->mysql->ssl_ca, &loc->mysql->ssl_cert, &loc->mysql->ssl_key}) {
+        if (!f->empty() && (*f)[0] != '/') *f = args.base_dir + "/" + *f;
+      }
+    }
     MysqlDatabase::Notify notify;
     if (log != nullptr) {
       notify = [log](bool up, const std::string& message) {
@@ -118,12 +123,12 @@ Result<OpenedStore> OpenStore(const std::optional<std::string>& store, const Sto
   if (!catalog.ok()) return catalog.status();
   auto projects = (*catalog)->ListProjects();
   if (!projects.ok()) {
-    return Status::Corruption(loc->db_path + ": cannot read its projects: " + projects.status().message());
+    return Status::Corruption((*catalog)->Describe() + ": cannot read its projects: " + projects.status().message());
   }
   const char* env_project = std::getenv("ZENML_ACTIVE_PROJECT_ID");
   auto chosen = ChooseProject(*projects, ProjectHints{project, env_project != nullptr ? env_project : "",
                                                       loc->active_project_id, loc->active_workspace_name});
-  if (!chosen.ok()) return Status::InvalidArgument(loc->db_path + ": " + chosen.status().message());
+  if (!chosen.ok()) return Status::InvalidArgument((*catalog)->Describe() + ": " + chosen.status().message());
   if (*chosen) (*catalog)->ShowProject((*chosen)->id);
   auto rows = (*catalog)->LoadRows(scope);
   if (!rows.ok()) {
@@ -399,6 +404,9 @@ int MountCommand(const MountArgs& given) {
   if (args.store) args.store = AbsoluteIfLocal(*args.store);
   args.mountpoint = AbsoluteIfLocal(args.mountpoint);
   if (!args.password_file.empty()) args.password_file = AbsoluteIfLocal(args.password_file);
+  // A MySQL URL's relative TLS files, too, are the caller's folder's (found in OpenStore).
+  char cwd[PATH_MAX];
+  const std::string caller_dir = getcwd(cwd, sizeof cwd) != nullptr ? cwd : "";
   // Two malloc arenas, not one per worker thread: the daemon's memory is the store's
   // picture plus small, short-lived request buffers, and per-thread arenas kept tens of
   // MiB of freed request memory each after a walk.
@@ -430,7 +438,8 @@ int MountCommand(const MountArgs& given) {
     const std::vector<std::string>& fo = sopts.fuse_options;
     const bool shared = std::find(fo.begin(), fo.end(), "allow_other") != fo.end() ||
                         std::find(fo.begin(), fo.end(), "allow_root") != fo.end();
-    auto opened = OpenStore(args.store, StoreArgs{args.artifact_roots, args.project, args.password_file},
+    auto opened = OpenStore(args.store,
+                            StoreArgs{args.artifact_roots, args.project, args.password_file, caller_dir},
                             RowScope::kPipelines, shared, log_target, code);
     if (!opened.ok()) return opened.status();
     store = std::move(*opened);

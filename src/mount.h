@@ -18,6 +18,9 @@ struct StoreArgs {
   std::vector<std::string> artifact_roots;  // OLD=NEW
   std::string project;                      // --project: a name or an id ("": SPEC §1's default)
   std::string password_file;                // --password-file: a MySQL store's password
+  // The folder relative TLS files (ssl_ca, ssl_cert, ssl_key of a MySQL store) are found
+  // in: the caller's, kept for a daemon that has left it ("": the current folder).
+  std::string base_dir;
 };
 
 struct MountArgs {

@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <cstring>
 #include <optional>
@@ -149,8 +151,11 @@ class MysqlConnection final : public sql::Connection {
     return s;
   }
   Status End() override {
+    // in_txn_ still set: a transaction dies with its connection, so a lost one is not
+    // connected again (a connect timeout more on a stalled server) to commit nothing.
+    Status s = Run("COMMIT");
     in_txn_ = false;
-    return Run("COMMIT");
+    return s;
   }
 
   std::optional<std::string> Capped(const std::string& table, const std::string& col,
@@ -206,7 +211,8 @@ Status MysqlConnection::Reconnect() {
 }  // namespace
 
 std::string MysqlConfig::Redacted() const {
-  return "mysql://" + (user.empty() ? "" : user + "@") + host + ":" + std::to_string(port) + "/" + database;
+  const std::string shown_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  return "mysql://" + (user.empty() ? "" : user + "@") + shown_host + ":" + std::to_string(port) + "/" + database;
 }
 
 Result<MysqlConfig> ParseMysqlUrl(const std::string& url) {
@@ -226,9 +232,17 @@ Result<MysqlConfig> ParseMysqlUrl(const std::string& url) {
     query = rest.substr(q + 1);
     rest = rest.substr(0, q);
   }
+  // An '@' after the '?' most likely means an unescaped '?' in the password.
+  const bool query_has_at = query.find('@') != std::string_view::npos;
   // The database may also come from beside the URL (config.yaml's `database`).
   const auto slash = rest.find('/');
   if (slash != std::string_view::npos) {
+    // An '@' after the host is an unescaped '/' in the password (a database named with one
+    // is written %40): refused, since the text after the '/' would be shown as the database.
+    if (rest.find('@', slash) != std::string_view::npos) {
+      return Status::InvalidArgument(
+          "the URL has an '@' after its host: a password with '/' needs it %-escaped (%2F)");
+    }
     auto db = PercentDecode(rest.substr(slash + 1));
     if (!db || db->find('/') != std::string::npos) return Status::InvalidArgument("the URL's database name is malformed");
     c.database = *db;
@@ -250,14 +264,33 @@ Result<MysqlConfig> ParseMysqlUrl(const std::string& url) {
     c.user = *u;
     if (has_pass) c.password = *p;
   }
-  std::string_view host = authority;
-  if (auto colon = authority.rfind(':'); colon != std::string_view::npos && authority.find(']') == std::string_view::npos) {
+  // Messages below never quote the host, port or option text: with an unescaped '/', '?'
+  // or '@' in a password, part of it lands there.
+  std::string_view host = authority, port_text;
+  bool has_port = false;
+  if (!authority.empty() && authority.front() == '[') {
+    // An IPv6 address, [::1] or [::1]:3307; Connector/C takes it without the brackets.
+    const auto close = authority.find(']');
+    if (close == std::string_view::npos) return Status::InvalidArgument("the URL's [IPv6 host] has no ']'");
+    host = authority.substr(1, close - 1);
+    const std::string_view after = authority.substr(close + 1);
+    if (!after.empty() && after.front() != ':') {
+      return Status::InvalidArgument("the URL's [IPv6 host] is followed by something other than :PORT");
+    }
+    has_port = !after.empty();
+    if (has_port) port_text = after.substr(1);
+  } else if (auto colon = authority.rfind(':'); colon != std::string_view::npos) {
     host = authority.substr(0, colon);
-    const std::string port(authority.substr(colon + 1));
+    port_text = authority.substr(colon + 1);
+    has_port = true;
+  }
+  if (has_port) {
+    const std::string port(port_text);
     char* end = nullptr;
     const unsigned long n = std::strtoul(port.c_str(), &end, 10);
     if (port.empty() || *end != '\0' || n == 0 || n > 65535) {
-      return Status::InvalidArgument("the URL's port is not a number from 1 to 65535: " + port);
+      return Status::InvalidArgument("the URL's port is not a number from 1 to 65535 (a password with '/', "
+                                     "'?' or '@' needs them %-escaped: %2F, %3F, %40)");
     }
     c.port = static_cast<unsigned>(n);
   }
@@ -270,8 +303,13 @@ Result<MysqlConfig> ParseMysqlUrl(const std::string& url) {
     if (item.empty()) continue;
     const auto eq = item.find('=');
     const std::string key(item.substr(0, eq));
+    // The key as messages show it: not when it may be a piece of the password.
+    const bool plain = !query_has_at && std::all_of(key.begin(), key.end(), [](char k) {
+      return std::isalnum(static_cast<unsigned char>(k)) || k == '_';
+    });
+    const std::string shown_key = plain ? " " + key : std::string();
     auto value = PercentDecode(eq == std::string_view::npos ? std::string_view() : item.substr(eq + 1));
-    if (!value) return Status::InvalidArgument("the URL option " + key + " has a malformed %-escape");
+    if (!value) return Status::InvalidArgument("the URL option" + shown_key + " has a malformed %-escape");
     if (key == "ssl_ca") {
       c.ssl_ca = *value;
     } else if (key == "ssl_cert") {
@@ -288,7 +326,7 @@ Result<MysqlConfig> ParseMysqlUrl(const std::string& url) {
       if (!s) return Status::InvalidArgument(key + " must be a whole number of seconds from 1 to 3600");
       (key == "connect_timeout" ? c.connect_timeout_s : c.read_timeout_s) = *s;
     } else {
-      return Status::InvalidArgument("unknown mysql:// URL option " + key +
+      return Status::InvalidArgument("unknown mysql:// URL option" + shown_key +
                                      " (known: ssl_ca, ssl_cert, ssl_key, ssl_verify_server_cert, "
                                      "connect_timeout, read_timeout)");
     }
@@ -309,12 +347,23 @@ Result<std::unique_ptr<sql::Connection>> MysqlDatabase::Connect() {
   if (!config_.ssl_ca.empty()) mysql_options(h, MYSQL_OPT_SSL_CA, config_.ssl_ca.c_str());
   if (!config_.ssl_cert.empty()) mysql_options(h, MYSQL_OPT_SSL_CERT, config_.ssl_cert.c_str());
   if (!config_.ssl_key.empty()) mysql_options(h, MYSQL_OPT_SSL_KEY, config_.ssl_key.c_str());
+  // Only logins that never put the password on the wire as it is: a server, or anyone in
+  // the middle of a connection without verified TLS, could otherwise ask for
+  // mysql_clear_password (or dialog, which prompts on the terminal) and read it.
+  mysql_optionsv(h, MARIADB_OPT_RESTRICTED_AUTH,
+                 "mysql_native_password,caching_sha2_password,sha256_password,client_ed25519");
   const my_bool verify = config_.verify_server_cert ? 1 : 0;
   mysql_options(h, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify);
+
   // Identifiers in the catalog's SQL are double-quoted (ANSI_QUOTES); times are UTC as
   // ZenML wrote them (DATETIME has no zone); nothing is ever written.
   mysql_options(h, MYSQL_INIT_COMMAND,
                 "SET SESSION sql_mode = CONCAT(@@sql_mode, ',ANSI_QUOTES'), time_zone = '+00:00'");
+  // WITH CONSISTENT SNAPSHOT holds only under REPEATABLE READ; a server whose default is
+  // READ COMMITTED would show each query of one transaction the commits since the last.
+  // (This statement form, not a variable: MySQL 8 has only transaction_isolation, MariaDB
+  // before 11.1 only tx_isolation.)
+  mysql_options(h, MYSQL_INIT_COMMAND, "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ");
   if (mysql_real_connect(h, config_.host.c_str(), config_.user.empty() ? nullptr : config_.user.c_str(),
                          config_.password.c_str(), config_.database.c_str(), config_.port, nullptr, 0) == nullptr) {
     const unsigned err = mysql_errno(h);
@@ -326,6 +375,14 @@ Result<std::unique_ptr<sql::Connection>> MysqlDatabase::Connect() {
     }
     if (err == ER_BAD_DB_ERROR) return Status::NotFound(where + "no such database (" + why + ")");
     return Status::IOError(where + "cannot connect (" + why + ")");
+  }
+  // TLS files asked for mean TLS or no connection, as the mysql and mariadb clients do:
+  // Connector/C 3.3 refuses a server without TLS only when verifying its certificate, and
+  // otherwise goes on in the clear with a server (or a man in the middle) offering none.
+  if ((!config_.ssl_ca.empty() || !config_.ssl_cert.empty()) && mysql_get_ssl_cipher(h) == nullptr) {
+    mysql_close(h);
+    return Status::IOError(config_.Redacted() +
+                           ": cannot connect (the server offers no TLS/SSL, which ssl_* asks for)");
   }
   return std::unique_ptr<sql::Connection>(new MysqlConnection(*this, h));
 }

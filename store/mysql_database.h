@@ -35,8 +35,8 @@ struct MysqlConfig {
   std::string Redacted() const;
 };
 
-// Parses `mysql://[USER[:PASSWORD]@]HOST[:PORT][/DATABASE][?opt=v&...]` (user and password
-// percent-decoded; options ssl_ca, ssl_cert, ssl_key, ssl_verify_server_cert=true|false,
+// Parses `mysql://[USER[:PASSWORD]@]HOST[:PORT][/DATABASE][?opt=v&...]` (HOST may be a
+// bracketed IPv6 address, [::1]; user and password percent-decoded; options ssl_ca, ssl_cert, ssl_key, ssl_verify_server_cert=true|false,
 // connect_timeout, read_timeout in seconds). Also takes `mysql+pymysql://` and
 // `mariadb://`, as ZenML's config files spell it. InvalidArgument naming what is wrong
 // (without the password).

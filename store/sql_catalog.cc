@@ -63,14 +63,19 @@ Status ForEachRow(sql::Connection& c, const std::string& sql, F&& row) {
 class ReadTxn {
  public:
   explicit ReadTxn(sql::Connection& c) : c_(c) { status_ = c_.Begin(); }
-  ~ReadTxn() {
-    if (status_.ok()) (void)c_.End();
-  }
+  ~ReadTxn() { (void)End(); }
   const Status& status() const { return status_; }
+  // Ends it now (once); a failure says the connection may have gone during the reads.
+  Status End() {
+    if (!status_.ok() || ended_) return Status::Ok();
+    ended_ = true;
+    return c_.End();
+  }
 
  private:
   sql::Connection& c_;
   Status status_;
+  bool ended_ = false;
 };
 
 }  // namespace
@@ -467,6 +472,11 @@ Status SqlCatalog::InReadTxn(const std::function<Status(sql::Connection&)>& body
       return txn.status();
     }
     s = body(*lease->connection);
+    // Connection::Capped has no error of its own (a failed read is an absent value): a
+    // connection lost during the body shows here, where COMMIT fails, and the detail is
+    // an error rather than one with values missing.
+    const Status end = txn.End();
+    if (s.ok()) s = end;
   }
   // A failed connection is not pooled: the server may have gone away under it.
   database_->Release(std::move(*lease), !s.ok());
@@ -501,13 +511,10 @@ Status SqlCatalog::GetArtifactDetail(const std::string& version_id, ArtifactDeta
   });
 }
 
+// In a read transaction, as every detail: its end tells whether the values were read.
 Status SqlCatalog::GetMetadata(std::string_view resource_type, const std::string& resource_id,
                                   std::vector<MetadataRow>* out) {
-  auto lease = database_->Acquire();
-  if (!lease.ok()) return lease.status();
-  Status s = MetadataOn(*lease->connection, resource_type, resource_id, out);
-  database_->Release(std::move(*lease), !s.ok());
-  return s;
+  return InReadTxn([&](sql::Connection& db) { return MetadataOn(db, resource_type, resource_id, out); });
 }
 
 // A connection runs one query at a time, so long values (Capped) are read once a query's

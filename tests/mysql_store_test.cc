@@ -71,6 +71,11 @@ TEST_F(MysqlStoreTest, RefusedLoginsAndUnknownDatabasesAreStoreErrors) {
   CommandResult half = RunZenfs({"ls", good + "?ssl_cert=" + sample_ + "/README.md"});
   EXPECT_EQ(half.exit_code, 2);
   EXPECT_NE(half.err.find("ssl_cert and ssl_key go together"), std::string::npos) << half.err;
+  // A project that is not there: the line names the store (a MySQL store has no file path).
+  CommandResult project = RunZenfs({"ls", good, "--project", "nope"});
+  EXPECT_EQ(project.exit_code, 2);
+  EXPECT_NE(project.err.find("mysql://reader_" + db_ + "@127.0.0.1:"), std::string::npos) << project.err;
+  EXPECT_EQ(project.err.find(": : "), std::string::npos) << project.err;
 }
 
 // Polls `check` every 100 ms until it holds or `seconds` pass (CI: a loaded 2-core machine).
@@ -207,6 +212,48 @@ TEST_F(MysqlStoreTest, ThePasswordStaysOffTheCommandLine) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("demo_pipeline/runs/latest"), std::string::npos);
   unlink(file.c_str());
+}
+
+// TLS files given mean TLS: a server (or a man in the middle) that offers none is refused,
+// not talked to in the clear. The test server has no TLS.
+TEST_F(MysqlStoreTest, TlsFilesGivenMeanTlsOrNoConnection) {
+  CommandResult r = RunZenfs({"ls", url_ + "?ssl_ca=" + sample_ + "/README.md", "--artifact-root", root_arg_});
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.err.find("SSL"), std::string::npos) << r.err;
+}
+
+// A relative ssl_ca in the URL is the caller's folder's, also for a daemon (which leaves
+// that folder before it connects). Any readable file passes the check this is about; the
+// test server has no TLS, so what follows the check is not asserted.
+TEST_F(MysqlStoreTest, RelativeTlsFilesAreTheCallersAlsoForADaemon) {
+  ZENFS_SKIP_WITHOUT_FUSE();
+  TempDir dir(MountTestRoot());
+  ASSERT_EQ(mkdir((dir.path() + "/mnt").c_str(), 0755), 0);
+  WriteFile(dir.path() + "/ca.pem", "not checked here\n");
+  const std::string mnt = dir.path() + "/mnt";
+  const std::string script = "cd \"$1\" && exec \"$2\" mount \"$3\" mnt --artifact-root \"$4\"";
+  CommandResult r =
+      RunCommand({"/bin/sh", "-c", script, "sh", dir.path(), ZenfsBinary(), url_ + "?ssl_ca=ca.pem", root_arg_});
+  if (r.exit_code == 0) {
+    EXPECT_EQ(RunZenfs({"umount", mnt}).exit_code, 0);
+  }
+  EXPECT_EQ(r.err.find("not a readable file"), std::string::npos) << r.err;
+}
+
+// A password with an unescaped '@' (ParseMysqlUrl takes the last '@' of the authority):
+// all of it is scrubbed, not just what comes before its first '@'.
+TEST_F(MysqlStoreTest, APasswordWithAnAtSignLeavesTheCommandLineWhole) {
+  ZENFS_SKIP_WITHOUT_FUSE();
+  TempDir dir(MountTestRoot());
+  const std::string secret = "p@ss-" + db_;
+  ASSERT_TRUE(server_->CreateReader("at_" + db_, secret, db_).ok());
+  Mount m({server_->Url("at_" + db_, secret, db_), dir.path(), {"--artifact-root", root_arg_}});
+  ASSERT_TRUE(m.ok()) << m.error();
+  const std::string cmdline = ReadFile("/proc/" + std::to_string(m.pid()) + "/cmdline");
+  EXPECT_NE(cmdline.find("mysql://at_" + db_ + ":"), std::string::npos) << cmdline;
+  EXPECT_EQ(cmdline.find("ss-" + db_), std::string::npos) << "cmdline shows the password's end: " << cmdline;
+  EXPECT_TRUE(Listed(m.path(), "demo_pipeline"));
+  EXPECT_TRUE(m.Unmount());
 }
 
 }  // namespace

@@ -43,13 +43,34 @@ TEST(ParseMysqlUrl, RefusesWhatIsWrongWithoutShowingThePassword) {
   for (const char* bad : {"postgres://u:secret@h/d", "mysql://u:secret@h:0/d", "mysql://u:secret@h:99999/d",
                           "mysql://u:secret@h:x/d", "mysql://u:secret@/d", "mysql://u:secret@h/d?nope=1",
                           "mysql://u:secret@h/d?ssl_verify_server_cert=maybe", "mysql://u:sec%zzret@h/d",
-                          "mysql://u:secret@h/d?connect_timeout=0", "mysql://u:secret@h/d/e"}) {
+                          "mysql://u:secret@h/d?connect_timeout=0", "mysql://u:secret@h/d/e",
+                          // An unescaped '/', '?' or '@' in a password splits the URL in the
+                          // wrong place: the piece in the port, an option or the database is
+                          // not quoted either.
+                          "mysql://u:ab/secret@h:3306/d", "mysql://u:ab?secret@h:3306/d",
+                          "mysql://u:ab@c?secret=1@h/d", "mysql://u:ab/secret@h", "mysql://u:12/secret@h",
+                          "mysql://u:ab?secret=%zz@h/d"}) {
     auto c = ParseMysqlUrl(bad);
     EXPECT_FALSE(c.ok()) << bad;
     if (!c.ok()) {
       EXPECT_EQ(c.status().message().find("secret"), std::string::npos) << c.status().message();
     }
   }
+}
+
+TEST(ParseMysqlUrl, TakesBracketedIpv6Hosts) {
+  auto with_port = ParseMysqlUrl("mysql://u:pw@[::1]:3307/zenml");
+  ASSERT_TRUE(with_port.ok()) << with_port.status().ToString();
+  EXPECT_EQ(with_port->host, "::1");
+  EXPECT_EQ(with_port->port, 3307u);
+  EXPECT_EQ(with_port->Redacted(), "mysql://u@[::1]:3307/zenml");
+  auto bare = ParseMysqlUrl("mysql://[fe80::2]/zenml");
+  ASSERT_TRUE(bare.ok()) << bare.status().ToString();
+  EXPECT_EQ(bare->host, "fe80::2");
+  EXPECT_EQ(bare->port, 3306u);
+  EXPECT_FALSE(ParseMysqlUrl("mysql://[::1/zenml").ok());
+  EXPECT_FALSE(ParseMysqlUrl("mysql://[::1]x/zenml").ok());
+  EXPECT_FALSE(ParseMysqlUrl("mysql://[]:3306/zenml").ok());
 }
 
 TEST(LocateStore, MysqlForms) {
