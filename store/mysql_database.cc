@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <optional>
@@ -358,7 +359,8 @@ Result<std::unique_ptr<sql::Connection>> MysqlDatabase::Connect() {
   // Identifiers in the catalog's SQL are double-quoted (ANSI_QUOTES); times are UTC as
   // ZenML wrote them (DATETIME has no zone); nothing is ever written.
   mysql_options(h, MYSQL_INIT_COMMAND,
-                "SET SESSION sql_mode = CONCAT(@@sql_mode, ',ANSI_QUOTES'), time_zone = '+00:00'");
+                "SET SESSION sql_mode = CONCAT_WS(',', NULLIF(@@sql_mode, ''), 'ANSI_QUOTES'), "
+                "time_zone = '+00:00'");
   // WITH CONSISTENT SNAPSHOT holds only under REPEATABLE READ; a server whose default is
   // READ COMMITTED would show each query of one transaction the commits since the last.
   // (This statement form, not a variable: MySQL 8 has only transaction_isolation, MariaDB
@@ -409,15 +411,16 @@ Result<std::unique_ptr<MysqlDatabase>> MysqlDatabase::Open(MysqlConfig config, N
 }
 
 void MysqlDatabase::Saw(bool ok, const std::string& error) {
-  bool tell = false;
+  // One lock over the state change and its line, so two workers that see the server go
+  // and come back at once log in the order the state changed.
+  std::lock_guard<std::mutex> tell(notify_mu_);
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (ok == !down_) return;
     down_ = !ok;
-    tell = true;
     if (!ok) ++reconnects_;
   }
-  if (tell && notify_) {
+  if (notify_) {
     notify_(ok, ok ? Describe() + ": the server answers again"
                    : Describe() + ": the server went away (" + error + "); serving the last picture");
   }
@@ -483,8 +486,23 @@ Result<std::int64_t> MysqlDatabase::ChangeCounter() {
   rows->reset();
   Release(std::move(*lease), !s.ok());
   if (!s.ok()) return s;
+  // InnoDB moves the log position when a commit is logged, a moment before new reads see
+  // it: a reload started in that moment misses the commit but would take the new value.
+  // So the counter moves once more at the first check a while (kSettle) after the last
+  // move (the next refresh, in practice), and that reload sees what one may have missed.
+  constexpr auto kSettle = std::chrono::milliseconds(100);
+  const auto now = std::chrono::steady_clock::now();
   std::lock_guard<std::mutex> lock(mu_);
-  return sum + (reconnects_ << 48);
+  if (sum != last_position_) {
+    ++generation_;
+    last_position_ = sum;
+    moved_at_ = now;
+    settled_ = false;
+  } else if (!settled_ && now - moved_at_ >= kSettle) {
+    ++generation_;
+    settled_ = true;
+  }
+  return generation_ + (reconnects_ << 48);
 }
 
 }  // namespace zenfs

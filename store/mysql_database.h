@@ -4,6 +4,7 @@
 // account is enough.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -75,6 +76,13 @@ class MysqlDatabase final : public sql::Database {
   std::vector<std::unique_ptr<sql::Connection>> pool_;  // guarded by mu_
   bool down_ = false;                                   // guarded by mu_
   std::int64_t reconnects_ = 0;                         // guarded by mu_
+  // ChangeCounter's state, guarded by mu_: the server's position at the last check, when
+  // it last moved, whether the check after that has counted once more, what it reports.
+  std::int64_t last_position_ = -1;
+  std::chrono::steady_clock::time_point moved_at_;
+  bool settled_ = true;
+  std::int64_t generation_ = 0;
+  std::mutex notify_mu_;             // orders Saw's state changes and their log lines
 };
 
 }  // namespace zenfs

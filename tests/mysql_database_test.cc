@@ -65,6 +65,50 @@ TEST(MysqlDatabaseTest, OneTransactionIsOnePictureWhateverTheServersIsolationLev
   (*db)->Release(std::move(*lease), false);
 }
 
+// The change signal: it moves when something is committed, once more at the first check
+// a while after (InnoDB logs a commit a moment before new reads see it), and never on
+// reads.
+TEST(MysqlDatabaseTest, TheChangeCounterMovesOnWritesNotOnReads) {
+  std::string why;
+  MariaDbServer* server = MariaDbEnvironment::Shared(&why);
+  ASSERT_NE(server, nullptr) << why;
+  ASSERT_TRUE(server->Execute("CREATE DATABASE cc_test; CREATE TABLE cc_test.t (id INT PRIMARY KEY);"
+                              "INSERT INTO cc_test.t VALUES (1)")
+                  .ok());
+  ASSERT_TRUE(server->CreateReader("cc_reader", "cc-pw", "cc_test").ok());
+  auto config = ParseMysqlUrl(server->Url("cc_reader", "cc-pw", "cc_test"));
+  ASSERT_TRUE(config.ok());
+  auto db = MysqlDatabase::Open(*config);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  auto counter = [&] {
+    auto c = (*db)->ChangeCounter();
+    EXPECT_TRUE(c.ok()) << c.status().ToString();
+    return c.ok() ? *c : -1;
+  };
+  auto settled = [&] {
+    (void)counter();
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    return counter();
+  };
+  const std::int64_t rest = settled();
+  for (int i = 0; i < 3; ++i) {
+    auto lease = (*db)->Acquire();
+    ASSERT_TRUE(lease.ok());
+    ASSERT_TRUE(lease->connection->Begin().ok());
+    EXPECT_EQ(CountThrough(*lease->connection, "t"), 1);
+    EXPECT_TRUE(lease->connection->End().ok());
+    (*db)->Release(std::move(*lease), false);
+  }
+  EXPECT_EQ(counter(), rest) << "reads moved the change counter";
+  ASSERT_TRUE(server->Execute("INSERT INTO cc_test.t VALUES (2)").ok());
+  const std::int64_t after_write = counter();
+  EXPECT_NE(after_write, rest) << "a committed write did not move it";
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const std::int64_t once_more = counter();
+  EXPECT_NE(once_more, after_write) << "no second move after the write settled";
+  EXPECT_EQ(counter(), once_more) << "it kept moving with nothing written";
+}
+
 // A transaction whose connection the server dropped is over: COMMIT says so, rather than
 // connecting again (a connect timeout more on a stalled server) to commit nothing.
 TEST(MysqlDatabaseTest, CommitOnALostConnectionFailsWithoutReconnecting) {
