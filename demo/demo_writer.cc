@@ -1262,6 +1262,7 @@ class DemoWriter {
     small.artifact_bytes = 0;
     PipelinePlan training = TrainingPlan(small, ids_);
     training.project = project;
+    training.code_reference = {-1};  // the code repository is the default project's
     WritePipeline(&training, t - 2 * kSec);
     for (int r = 0; r < 2; ++r) {
       const RunContext run{ids_->Uuid(), training.deployment_ids[0], 10 + r, RunKind::kCompleted,
