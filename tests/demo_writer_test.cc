@@ -736,21 +736,19 @@ TEST_P(ProjectsTest, TwoProjectsShareAPipelineName) {
   }
   // Everything a research run made is the research project's, and nothing points into
   // another project.
-  EXPECT_EQ(db().One("SELECT COUNT(*) FROM artifact_version v JOIN step_run_output_artifact o ON "
-                     "o.artifact_id = v.id JOIN step_run s ON s.id = o.step_id WHERE "
-                     "s.project_id != v.project_id"),
-            "0");
   const std::string snapshots =
       GetParam().schema == DemoSchema::kLatest ? "pipeline_snapshot" : "pipeline_deployment";
-  EXPECT_EQ(db().One("SELECT COUNT(*) FROM " + snapshots + " s JOIN code_reference c ON c.id = "
-                     "s.code_reference_id WHERE c.project_id != s.project_id"),
-            "0");
-  EXPECT_EQ(db().One("SELECT COUNT(*) FROM pipeline_run r JOIN pipeline p ON p.id = "
-                     "r.pipeline_id WHERE p.project_id != r.project_id"),
-            "0");
-  EXPECT_EQ(db().One("SELECT COUNT(*) FROM step_run s JOIN pipeline_run r ON r.id = "
-                     "s.pipeline_run_id WHERE s.project_id != r.project_id"),
-            "0");
+  for (const std::string& across_projects : std::vector<std::string>{
+           "artifact_version v JOIN step_run_output_artifact o ON o.artifact_id = v.id JOIN "
+           "step_run s ON s.id = o.step_id WHERE s.project_id != v.project_id",
+           snapshots + " s JOIN code_reference c ON c.id = s.code_reference_id WHERE "
+                       "c.project_id != s.project_id",
+           "pipeline_run r JOIN pipeline p ON p.id = r.pipeline_id WHERE p.project_id != "
+           "r.project_id",
+           "step_run s JOIN pipeline_run r ON r.id = s.pipeline_run_id WHERE s.project_id != "
+           "r.project_id"}) {
+    EXPECT_EQ(db().One("SELECT COUNT(*) FROM " + across_projects), "0") << across_projects;
+  }
   const std::string config = ReadAll(tmp_.path() + "/config.yaml");
   const std::string id = db().One("SELECT id FROM project WHERE name = 'default'");
   const std::string dashed = id.substr(0, 8) + "-" + id.substr(8, 4) + "-" + id.substr(12, 4) +
