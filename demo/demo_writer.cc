@@ -396,20 +396,24 @@ class Statement {
   // one row). Text is bound without a copy: the arguments outlive the call.
   template <typename... Args>
   void Run(const Args&... args) {
-    Reset(false);
-    (Bind(++next_, args), ...);
+    Begin(args...);
     End();
   }
   // The same in parts, for rows whose trailing columns only some schemas have: Begin
-  // binds from ?1 on, each More continues where the last call stopped, End runs. These
-  // copy text, since their arguments may be temporaries gone by the time End runs.
+  // binds from ?1 on, each More continues where the last call stopped, End runs. Text is
+  // still bound without a copy, so it must outlive End: a temporary string is refused at
+  // compile time, and a named one must still be in scope when End runs.
   template <typename... Args>
-  Statement& Begin(const Args&... args) {
-    Reset(true);
-    return More(args...);
+  Statement& Begin(Args&&... args) {
+    sqlite3_reset(stmt_.get());
+    next_ = 0;
+    return More(std::forward<Args>(args)...);
   }
   template <typename... Args>
-  Statement& More(const Args&... args) {
+  Statement& More(Args&&... args) {
+    static_assert(((std::is_lvalue_reference_v<Args> ||
+                    !std::is_same_v<std::remove_cvref_t<Args>, std::string>) && ...),
+                  "a temporary std::string would be gone before End: name it first");
     (Bind(++next_, args), ...);
     return *this;
   }
@@ -421,18 +425,13 @@ class Statement {
   void Check(int rc) const {
     if (rc != SQLITE_OK) db_->Fail(std::string("bind: ") + sqlite3_sql(stmt_.get()));
   }
-  void Reset(bool copy) {
-    sqlite3_reset(stmt_.get());
-    next_ = 0;
-    copy_ = copy;
-  }
   void Bind(int i, std::string_view v) {
     Check(sqlite3_bind_text(stmt_.get(), i, v.data() != nullptr ? v.data() : "",
-                            static_cast<int>(v.size()), copy_ ? SQLITE_TRANSIENT : SQLITE_STATIC));
+                            static_cast<int>(v.size()), SQLITE_STATIC));
   }
   void Bind(int i, Blob v) {
     Check(sqlite3_bind_blob(stmt_.get(), i, v.bytes.data(), static_cast<int>(v.bytes.size()),
-                            copy_ ? SQLITE_TRANSIENT : SQLITE_STATIC));
+                            SQLITE_STATIC));
   }
   void Bind(int i, OrNull v) {
     if (v.text == nullptr) return Check(sqlite3_bind_null(stmt_.get(), i));
@@ -446,8 +445,7 @@ class Statement {
   };
   const Db* db_;
   std::unique_ptr<sqlite3_stmt, Finalizer> stmt_;
-  int next_ = 0;        // the last parameter bound since the statement was reset
-  bool copy_ = false;   // whether text and blobs are copied when bound
+  int next_ = 0;  // the last parameter bound since Begin
 };
 
 // INSERT INTO `table` (`columns`) VALUES (?, ...), one parameter per column.
@@ -1016,11 +1014,12 @@ class DemoWriter {
                                            : "id");
     for (std::size_t d = 0; d < p->code_reference.size(); ++d) {
       const int ref = p->code_reference[d];
-      const std::string id = ids_->Uuid(), created = T(t + Micros(d) * kMs);
+      const std::string id = ids_->Uuid(), created = T(t + Micros(d) * kMs), hash = ids_->Hex(32);
       const Json steps = StepConfigurations(*p, d);
       deployment.Begin(id, created, created, configuration, environment_, run_name, d_.version,
-                       d_.version, ids_->Hex(32), spec, "", user_, p->project, stack_, p->id,
+                       d_.version, hash, spec, "", user_, p->project, stack_, p->id,
                        OrNull{ref < 0 ? nullptr : &code_references_.at(ref)});
+      const std::string all_steps = d_.snapshots ? "" : steps.dump();
       if (d_.snapshots) {
         deployment.More(0, static_cast<std::int64_t>(p->steps.size())).End();
         int index = 0;
@@ -1029,7 +1028,7 @@ class DemoWriter {
                                  id);
         }
       } else {
-        deployment.More(steps.dump()).End();
+        deployment.More(all_steps).End();
       }
       p->deployment_ids.push_back(id);
     }
@@ -1054,11 +1053,13 @@ class DemoWriter {
     std::replace(when.begin(), when.end(), ':', '_');
     std::replace(when.begin(), when.end(), '.', '_');
     // ZenML leaves orchestrator_run_id empty on a run whose steps were all cached.
-    const std::string orchestrator_run = Dashed(ids_->Uuid());
-    insert_.run.Begin(run.id, T(run.start + 300), T(end + 1400), p->name + "-" + when,
-                      OrNull{run.kind == RunKind::kCached ? nullptr : &orchestrator_run},
-                      T(run.start), T(end), failed ? "failed" : "completed", environment_,
-                      run.deployment_id, user_, p->project, p->id);
+    const std::string orchestrator_run = Dashed(ids_->Uuid()), name = p->name + "-" + when;
+    const std::string created = T(run.start + 300), updated = T(end + 1400), start = T(run.start),
+                      stop = T(end);
+    insert_.run.Begin(run.id, created, updated, name,
+                      OrNull{run.kind == RunKind::kCached ? nullptr : &orchestrator_run}, start,
+                      stop, failed ? "failed" : "completed", environment_, run.deployment_id,
+                      user_, p->project, p->id);
     ++p->runs;
     if (d_.snapshots) {
       // Every demo run has finished: in_progress is 0. index counts the pipeline's runs
@@ -1082,8 +1083,10 @@ class DemoWriter {
     const Micros t0 = run.StepStart(k), t1 = run.StepEnd(k, fails);
     StepRecord step{ids_->Uuid(), original ? original->cache_key : ids_->Hex(32), {}, {}};
     const char* status = original ? "cached" : fails ? "failed" : "completed";
-    insert_.step.Begin(step.id, T(t0 + 4 * kMs), T(t1 + 500), s.name, T(t0), T(t1), status,
-                       s.docstring, step.cache_key, s.source_code, s.code_hash,
+    const std::string created = T(t0 + 4 * kMs), updated = T(t1 + 500), start = T(t0),
+                      stop = T(t1);
+    insert_.step.Begin(step.id, created, updated, s.name, start, stop, status, s.docstring,
+                       step.cache_key, s.source_code, s.code_hash,
                        OrNull{original ? &original->id : nullptr}, run.deployment_id, run.id,
                        user_, p->project);
     if (d_.snapshots) insert_.step.More(1, 0);  // the first attempt; no retries configured
@@ -1102,8 +1105,8 @@ class DemoWriter {
       for (const std::string& m : original->metadata_ids) Link(m, step.id, "step_run");
     } else if (!fails) {
       for (std::size_t j = 0; j < s.outputs.size(); ++j) {
-        const Micros created = (t0 + t1) / 2 + Micros(j) * 100;
-        step.outputs.push_back(WriteArtifactVersion(p, k, j, step.id, created, run.index));
+        const Micros made = (t0 + t1) / 2 + Micros(j) * 100;
+        step.outputs.push_back(WriteArtifactVersion(p, k, j, step.id, made, run.index));
       }
     }
     for (std::size_t j = 0; j < step.outputs.size(); ++j) {
@@ -1150,8 +1153,8 @@ class DemoWriter {
       const auto value = std::int64_t(1000 * (std::int64_t{run} + 1) + 10 * (k + 1) + j);
       size = WriteArtifactFiles(o.content, uri, value);
     }
-    ++o.versions;
-    insert_.version.Begin(id, c, c, std::to_string(o.versions), o.versions, o.type, uri,
+    const std::string version = std::to_string(++o.versions);
+    insert_.version.Begin(id, c, c, version, o.versions, o.type, uri,
                           o.materializer, o.data_type, "step_output", o.artifact_id,
                           artifact_store_, user_, p->project);
     if (d_.snapshots) insert_.version.More(o.availability);
@@ -1226,12 +1229,12 @@ class DemoWriter {
       files_.Write(uri, std::move(file->text));
     }
     const std::string id = ids_->Uuid(), c = T(t);
+    // ZenML's key (0.97): "<run id>-<step id>-<source>", ids dashed, "None" for a missing one.
+    const std::string key = (run ? Dashed(*run) : "None") + "-" +
+                            (step ? Dashed(*step) : "None") + "-" + std::string(source);
     insert_.log.Begin(id, c, c, OrNull{file ? &uri : nullptr}, OrNull{step},
                       OrNull{file ? &artifact_store_ : nullptr});
     if (d_.snapshots) {
-      // ZenML's key: "<run id>-<step id>-<source>", ids dashed, "None" for a missing one.
-      const std::string key = (run ? Dashed(*run) : "None") + "-" +
-                              (step ? Dashed(*step) : "None") + "-" + std::string(source);
       insert_.log.More(OrNull{run}, OrNull{file ? nullptr : &log_store_}, source, key, project,
                        user_);
     }
