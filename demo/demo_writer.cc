@@ -1,9 +1,50 @@
-// `zenfs demo`: a deterministic ZenML 0.74 store, database and artifact files.
+// `zenfs demo`: a deterministic ZenML store, database and artifact files, in one of three
+// schemas (--schema): 0.74, 0.80 (0.80.2) or latest (0.97.0, the default), each the tables
+// of its embedded demo/schema/zenml-<version>.sql (provenance in each file's header).
 //
-// Every row is shaped like the rows ZenML 0.74 itself wrote into
-// shared/reference/zenml-0.74-sample (the tables of the embedded schema, the same NOT NULL
-// columns filled, the same JSON, time and id encodings), so ZenML could open the result.
-// Ids, times and bytes come from counters and fixed seeds, never from the clock.
+// Every row is shaped like the rows ZenML itself wrote into shared/reference/zenml-0.74-
+// sample (the same NOT NULL columns filled, the same JSON, time and id encodings), with
+// the columns each later schema renamed or added, so ZenML could open the result. Ids,
+// times and bytes come from counters and fixed seeds, never from the clock. One writer
+// serves every schema; a Dialect holds what differs.
+//
+// What the store holds:
+// - Every schema: in the default workspace (0.74) or project (0.80+), example_pipeline
+//   (--runs runs of --steps steps with --outputs outputs: run 1 a fully cached copy of run
+//   0, run 2 failed at its second step, git commits on every other deployment, a varying
+//   "accuracy") and training_pipeline (one run: load_data -> train_model -> evaluate, the
+//   --artifact-bytes "model", outputs named "features", "labels", "eval résumé",
+//   "accuracy", a folder artifact, run and step metadata). These rows (ids, names, times)
+//   and files are the same in every schema; only the columns around them differ
+//   (workspace_id/project_id, pipeline_deployment/pipeline_snapshot, deployment_id/
+//   snapshot_id, the step_configurations JSON column/step_configuration rows). Every step
+//   that ran has its "step" logs file under <artifact store>/<step>/logs/.
+// - 0.80 and latest: a second project, "research", whose own training_pipeline (the name
+//   the default project uses too) has two completed runs without the large artifact;
+//   config.yaml names the default project as active (active_project_id).
+// - latest (0.97.0), also: snapshots with one step_configuration row per step; runs with
+//   in_progress 0 and index 1, 2, ... per pipeline; steps at version 1; and, in the default
+//   project, pipelines of their own for what ZenML added after 0.80:
+//   * nested_pipeline (prepare -> launch_folds), one run: prepare has two logs rows, source
+//     "step" and "orchestrator", both files; the run has a run-level log (source "client",
+//     no step, a file under <artifact store>/nested_pipeline/logs/); its named output
+//     "dataset" is prepare's output.
+//   * fold_pipeline (split -> score), one run, nested_pipeline's child "fold 1"
+//     (parent_run_id = root_run_id = the nested_pipeline run): score's input "batches" is
+//     both of split's outputs (a chunked input, input_index 0 and 1); score's output "plot"
+//     failed to upload (availability "upload_failed": no folder, no files); score's logs are
+//     in the log store (a "log_store" stack component "otel": uri NULL); its named output
+//     "score" is score's output "score".
+//   * cleanup_pipeline, one run archived as ZenML's execution archive leaves one (after
+//     0.97.0; without its marker columns): the run's orchestrator_environment,
+//     exception_info, pipeline_configuration, client_environment NULL, its steps'
+//     exception_info and step_configuration NULL, its snapshot's pipeline_configuration and
+//     client_environment "{}", pipeline_spec, source_code, description NULL, its
+//     step_configuration rows deleted.
+//   * "unlisted", the pipeline ZenML's snapshot migration creates for runs without one (no
+//     user, its fixed description), with one run.
+//   The log sources "orchestrator" and "client" and the log store's flavor are
+//   illustrative: ZenML stores any string there.
 #include "demo/demo_writer.h"
 
 #include <fcntl.h>
@@ -19,6 +60,7 @@
 #include <cstring>
 #include <deque>
 #include <filesystem>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -339,15 +381,10 @@ class Db {
   std::unique_ptr<sqlite3, Closer> handle_;
 };
 
-// One prepared INSERT, reused for every row. Not thread-safe.
-class Insert {
+// One prepared statement, reused for every row. Not thread-safe.
+class Statement {
  public:
-  // INSERT INTO `table` (`columns`) VALUES (?, ...), one parameter per column.
-  Insert(const Db& db, std::string_view table, std::string_view columns) : db_(&db) {
-    std::string sql = "INSERT INTO ";
-    sql.append(table).append(" (").append(columns).append(") VALUES (?");
-    for (char c : columns) sql += c == ',' ? ",?" : "";
-    sql += ")";
+  Statement(const Db& db, const std::string& sql) : db_(&db) {
     sqlite3_stmt* raw = nullptr;
     if (sqlite3_prepare_v2(db.get(), sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) {
       db.Fail("prepare: " + sql);
@@ -355,13 +392,32 @@ class Insert {
     stmt_.reset(raw);
   }
 
-  // Binds the arguments to ?1, ?2, ... and inserts one row. Text is bound without a
-  // copy: the arguments outlive the call.
+  // Binds the arguments to ?1, ?2, ... and runs the statement once (an INSERT: inserts
+  // one row). Text is bound without a copy: the arguments outlive the call.
   template <typename... Args>
   void Run(const Args&... args) {
+    Begin(args...);
+    End();
+  }
+  // The same in parts, for rows whose trailing columns only some schemas have: Begin
+  // binds from ?1 on, each More continues where the last call stopped, End runs. Text is
+  // still bound without a copy, so it must outlive End: a temporary string is refused at
+  // compile time, and a named one must still be in scope when End runs.
+  template <typename... Args>
+  Statement& Begin(Args&&... args) {
     sqlite3_reset(stmt_.get());
-    int i = 0;
-    (Bind(++i, args), ...);
+    next_ = 0;
+    return More(std::forward<Args>(args)...);
+  }
+  template <typename... Args>
+  Statement& More(Args&&... args) {
+    static_assert(((std::is_lvalue_reference_v<Args> ||
+                    !std::is_same_v<std::remove_cvref_t<Args>, std::string>) && ...),
+                  "a temporary std::string would be gone before End: name it first");
+    (Bind(++next_, args), ...);
+    return *this;
+  }
+  void End() {
     if (sqlite3_step(stmt_.get()) != SQLITE_DONE) db_->Fail(sqlite3_sql(stmt_.get()));
   }
 
@@ -389,30 +445,105 @@ class Insert {
   };
   const Db* db_;
   std::unique_ptr<sqlite3_stmt, Finalizer> stmt_;
+  int next_ = 0;  // the last parameter bound since Begin
 };
 
-// The inserts of the tables that grow with every run, prepared once.
+// INSERT INTO `table` (`columns`) VALUES (?, ...), one parameter per column.
+class Insert : public Statement {
+ public:
+  Insert(const Db& db, std::string_view table, std::string_view columns)
+      : Statement(db, Sql(table, columns)) {}
+
+ private:
+  static std::string Sql(std::string_view table, std::string_view columns) {
+    std::string sql = "INSERT INTO ";
+    sql.append(table).append(" (").append(columns).append(") VALUES (?");
+    for (char c : columns) sql += c == ',' ? ",?" : "";
+    return sql + ")";
+  }
+};
+
+// ------------------------------------------------------------------------ schemas
+
+// What differs between the schemas the writer can write; one writer serves them all.
+struct Dialect {
+  const char* sql;             // demo/schema/zenml-<version>.sql, with its alembic row
+  const char* version;         // ZenML's version: config.yaml, client/server_version
+  bool projects;               // 0.80+: `project` replaces `workspace`, artifacts are scoped
+  bool snapshots;              // 0.97: pipeline_snapshot + step_configuration rows, newer columns
+  const char* scope;           // "workspace_id" or "project_id"
+  const char* snapshot_table;  // "pipeline_deployment" or "pipeline_snapshot"
+  const char* snapshot;        // "deployment_id" or "snapshot_id"
+};
+
+const Dialect& DialectOf(DemoSchema schema) {
+  static const Dialect k074{.sql = kZenml074SchemaSql, .version = "0.74.0", .projects = false,
+                            .snapshots = false, .scope = "workspace_id",
+                            .snapshot_table = "pipeline_deployment", .snapshot = "deployment_id"};
+  static const Dialect k080{.sql = kZenml080SchemaSql, .version = "0.80.2", .projects = true,
+                            .snapshots = false, .scope = "project_id",
+                            .snapshot_table = "pipeline_deployment", .snapshot = "deployment_id"};
+  static const Dialect k097{.sql = kZenmlLatestSchemaSql, .version = "0.97.0", .projects = true,
+                            .snapshots = true, .scope = "project_id",
+                            .snapshot_table = "pipeline_snapshot", .snapshot = "snapshot_id"};
+  switch (schema) {
+    case DemoSchema::kZenml074: return k074;
+    case DemoSchema::kZenml080: return k080;
+    case DemoSchema::kLatest: return k097;
+  }
+  return k097;  // not reached: Validate refuses other values
+}
+
+// `base` with "<scope>" and "<snapshot>" replaced by the dialect's column names, then
+// `extra` appended when the schema has those columns.
+std::string Columns(const Dialect& d, std::string base, bool with_extra = false,
+                    std::string_view extra = "") {
+  for (const auto& [from, to] : {std::pair<std::string_view, std::string_view>{"<scope>", d.scope},
+                                 {"<snapshot>", d.snapshot}}) {
+    for (std::size_t at; (at = base.find(from)) != std::string::npos;) {
+      base.replace(at, from.size(), to);
+    }
+  }
+  if (with_extra) base.append(", ").append(extra);
+  return base;
+}
+
+// The inserts of the tables that grow with every run, prepared once for the dialect.
 struct Inserts {
-  explicit Inserts(const Db& db)
+  Inserts(const Db& db, const Dialect& d)
       : run(db, "pipeline_run",
-            "id, created, updated, name, orchestrator_run_id, start_time, end_time, status, "
-            "orchestrator_environment, deployment_id, user_id, workspace_id, pipeline_id"),
+            Columns(d,
+                    "id, created, updated, name, orchestrator_run_id, start_time, end_time, "
+                    "status, orchestrator_environment, <snapshot>, user_id, <scope>, pipeline_id",
+                    d.snapshots,
+                    "in_progress, \"index\", enable_heartbeat, parent_run_id, root_run_id, "
+                    "child_key")),
         step(db, "step_run",
-             "id, created, updated, name, start_time, end_time, status, docstring, cache_key, "
-             "source_code, code_hash, original_step_run_id, deployment_id, pipeline_run_id, "
-             "user_id, workspace_id"),
+             Columns(d,
+                     "id, created, updated, name, start_time, end_time, status, docstring, "
+                     "cache_key, source_code, code_hash, original_step_run_id, <snapshot>, "
+                     "pipeline_run_id, user_id, <scope>",
+                     d.snapshots, "version, is_retriable")),
         parent(db, "step_run_parents", "parent_id, child_id"),
-        input(db, "step_run_input_artifact", "name, type, step_id, artifact_id"),
+        input(db, "step_run_input_artifact",
+              Columns(d, "name, type, step_id, artifact_id", d.snapshots, "input_index")),
         output(db, "step_run_output_artifact", "name, step_id, artifact_id"),
-        artifact(db, "artifact", "id, created, updated, name, has_custom_name"),
+        artifact(db, "artifact",
+                 Columns(d, "id, created, updated, name, has_custom_name", d.projects,
+                         "user_id, project_id")),
         version(db, "artifact_version",
-                "id, created, updated, version, version_number, type, uri, materializer, "
-                "data_type, save_type, artifact_id, artifact_store_id, user_id, workspace_id"),
+                Columns(d,
+                        "id, created, updated, version, version_number, type, uri, materializer, "
+                        "data_type, save_type, artifact_id, artifact_store_id, user_id, <scope>",
+                        d.snapshots, "availability")),
         metadata(db, "run_metadata",
-                 "id, created, updated, user_id, workspace_id, \"key\", value, type, "
-                 "publisher_step_id"),
+                 Columns(d,
+                         "id, created, updated, user_id, <scope>, \"key\", value, type, "
+                         "publisher_step_id")),
         link(db, "run_metadata_resource", "id, resource_id, resource_type, run_metadata_id"),
-        log(db, "logs", "id, created, updated, uri, step_run_id, artifact_store_id") {}
+        log(db, "logs",
+            Columns(d, "id, created, updated, uri, step_run_id, artifact_store_id", d.snapshots,
+                    "pipeline_run_id, log_store_id, source, log_key, project_id, user_id")) {}
   Insert run, step, parent, input, output, artifact, version, metadata, link, log;
 };
 
@@ -428,6 +559,8 @@ struct OutputPlan {
   std::string materializer, data_type;  // {"module","attribute","type"} JSON
   std::string artifact_id;              // set when the first version is written
   int versions = 0;
+  // artifact_version.availability (0.97): anything but "available" leaves no files.
+  std::string availability = "available";
   bool custom_name() const { return artifact_name == name; }
 };
 
@@ -435,6 +568,9 @@ struct InputPlan {
   std::string name;
   std::size_t step;    // the producer: an earlier step of the same pipeline
   std::size_t output;  // index into the producer's outputs
+  // How many of the producer's outputs, from `output` on, this one input receives: above
+  // 1 it is a chunked input (0.97), one row per artifact version ordered by input_index.
+  std::size_t count = 1;
 };
 
 struct StepPlan {
@@ -444,14 +580,26 @@ struct StepPlan {
   std::vector<Json> parameters;  // per deployment
   bool varying_accuracy = false;  // logs an "accuracy" that differs from run to run
   std::vector<std::pair<std::string, std::string>> metadata;  // fixed floats: key, JSON
+  bool log_store = false;  // its logs live in a log store: a row without a uri, no file
 };
 
 struct PipelinePlan {
   std::string name, module, id;
   std::vector<StepPlan> steps;
   std::vector<int> code_reference;  // per deployment: which code reference, or -1 for none
-  std::vector<std::string> deployment_ids;
+  std::vector<std::string> deployment_ids;  // the deployments (0.97: snapshots)
+  std::string project;                      // its workspace or project; "" is the default
+  int runs = 0;                             // runs written so far: pipeline_run.index
+  bool unlisted = false;  // ZenML's "unlisted" pipeline: no user, a fixed description
 };
+
+PipelinePlan Plan(std::string name, std::string module, std::vector<int> code_reference) {
+  PipelinePlan p;
+  p.name = std::move(name);
+  p.module = std::move(module);
+  p.code_reference = std::move(code_reference);
+  return p;
+}
 
 Json Source(const std::string& module, const std::string& attribute, const std::string& type) {
   return Json{{"module", module}, {"attribute", attribute}, {"type", type}};
@@ -494,7 +642,7 @@ std::string PythonStep(const StepPlan& s, const std::string& arguments, const st
 // example_pipeline: step_1 -> step_2 -> ..., each consuming the previous step's first
 // output; deployment d sets multiplier d+1, and every other deployment has a git commit.
 PipelinePlan ExamplePlan(const DemoOptions& options, IdSource* ids) {
-  PipelinePlan p{"example_pipeline", "example", "", {}, {}, {}};
+  PipelinePlan p = Plan("example_pipeline", "example", {});
   const int deployments = std::min(options.runs, kExampleDeployments);
   for (int d = 0; d < deployments; ++d) p.code_reference.push_back(d % 2 == 0 ? (d / 2) % 2 : -1);
   std::string returns = options.outputs == 1 ? "int" : "Tuple[int";
@@ -529,7 +677,7 @@ PipelinePlan ExamplePlan(const DemoOptions& options, IdSource* ids) {
 // training_pipeline: load_data -> train_model -> evaluate, with custom output names (one
 // of them "eval résumé"), a folder artifact, and the large `model` (absent at 0 bytes).
 PipelinePlan TrainingPlan(const DemoOptions& options, IdSource* ids) {
-  PipelinePlan p{"training_pipeline", "training", "", {}, {1}, {}};
+  PipelinePlan p = Plan("training_pipeline", "training", {1});
   StepPlan load{"load_data", "Loads the iris features and labels.", "", ids->Hex(64),
                 {}, {}, {Json::object()}, false, {}};
   load.outputs = {Output("features", "features", Content::kTable),
@@ -588,7 +736,9 @@ Json StepSpec(const PipelinePlan& p, const StepPlan& s, bool sorted) {
           {"inputs", inputs}, {"pipeline_parameter_name", s.name}};
 }
 
-std::string StepConfigurations(const PipelinePlan& p, std::size_t deployment) {
+// Every step's {"spec", "config"} by name: a deployment's step_configurations column
+// (0.74, 0.80), one step_configuration row's config each (0.97).
+Json StepConfigurations(const PipelinePlan& p, std::size_t deployment) {
   Json all = Json::object();
   for (const StepPlan& s : p.steps) {
     Json outputs = Json::object();
@@ -609,7 +759,7 @@ std::string StepConfigurations(const PipelinePlan& p, std::size_t deployment) {
                    {"client_lazy_loaders", none}};
     all[s.name] = {{"spec", StepSpec(p, s, false)}, {"config", config}};
   }
-  return all.dump();
+  return all;
 }
 
 std::string PipelineSpec(const PipelinePlan& p) {
@@ -632,14 +782,21 @@ struct StepRecord {
   std::vector<std::string> metadata_ids;  // run_metadata rows attached to the step
 };
 
+// A nested run's place under its parent (0.97): pipeline_run.parent_run_id, root_run_id
+// and child_key.
+struct ParentLink {
+  std::string parent, root, key;
+};
+
 // One run being written. Step k starts at start + 20 ms + k * slot and runs for 70% of
 // its slot (a failing step 25%, a cached one not at all).
 struct RunContext {
   std::string id, deployment_id;
-  int index;
+  int index;  // the run's number, which its values and accuracy derive from
   RunKind kind;
   Micros start, slot;
   const std::vector<StepRecord>* original;  // what a cached run copies
+  const ParentLink* parent = nullptr;       // set for a nested (child) run
 
   Micros StepStart(std::size_t k) const { return start + 20 * kMs + Micros(k) * slot; }
   Micros StepEnd(std::size_t k, bool fails) const {
@@ -653,11 +810,13 @@ struct RunContext {
 class DemoWriter {
  public:
   DemoWriter(const DemoOptions& options, std::string dir, const Db& db)
-      : options_(options), dir_(std::move(dir)), db_(db), ids_(kSeed, BaseTime() - 86400 * kSec),
-        insert_(db) {
-    for (std::string* id : {&user_, &workspace_, &server_, &orchestrator_, &artifact_store_,
+      : options_(options), d_(DialectOf(options.schema)), dir_(std::move(dir)), db_(db),
+        main_ids_(kSeed, BaseTime() - 86400 * kSec),
+        extra_ids_(kSeed ^ 0x5a5a5a5a5a5a5a5aull, BaseTime() + 30 * 86400 * kSec),
+        insert_(db, d_) {
+    for (std::string* id : {&user_, &scope_, &server_, &orchestrator_, &artifact_store_,
                             &stack_, &repository_}) {
-      *id = ids_.Uuid();
+      *id = ids_->Uuid();
     }
     root_ = dir_ + "/local_stores/" + Dashed(artifact_store_);
     environment_ = Json{{"environment", "native"}, {"os", "linux"}, {"linux_distro", "debian"},
@@ -672,8 +831,8 @@ class DemoWriter {
     files_.MakeDir(root_);
     const Micros base = BaseTime();
     WriteFixedRows(base - 86400 * kSec);
-    PipelinePlan example = ExamplePlan(options_, &ids_);
-    PipelinePlan training = TrainingPlan(options_, &ids_);
+    PipelinePlan example = ExamplePlan(options_, ids_);
+    PipelinePlan training = TrainingPlan(options_, ids_);
     const Micros training_start = base + 3 * 3600 * kSec + 417 * kMs;
     WritePipeline(&example, base - 2 * kSec);
     WritePipeline(&training, training_start - 2 * kSec);
@@ -687,29 +846,36 @@ class DemoWriter {
                                     : RunKind::kCompleted;
       const int deployment = kind == RunKind::kCached ? 0 : r % kExampleDeployments;
       const Micros jitter = Micros((std::uint64_t(r) * 2654435761u) % 900000);
-      const RunContext run{ids_.Uuid(), example.deployment_ids[std::size_t(deployment)], r, kind,
+      const RunContext run{ids_->Uuid(), example.deployment_ids[std::size_t(deployment)], r, kind,
                            base + Micros{r} * 60 * kSec + jitter, slot, &first};
       std::vector<StepRecord> steps = WriteRun(&example, run);
       if (kind == RunKind::kCompleted) {
         AddMetadata("rows_processed", std::to_string(1000 + r), "int", run.start + kSec, nullptr,
-                    run.id, "pipeline_run");
+                    run.id, "pipeline_run", scope_);
       }
       if (r == 0) first = std::move(steps);
     }
 
-    const RunContext train{ids_.Uuid(), training.deployment_ids[0], 0, RunKind::kCompleted,
+    const RunContext train{ids_->Uuid(), training.deployment_ids[0], 0, RunKind::kCompleted,
                            training_start, 10 * kSec, nullptr};
     WriteRun(&training, train);
     const Micros t = train.start + kSec;
-    AddMetadata("dataset", "\"iris-v2\"", "str", t, nullptr, train.id, "pipeline_run");
+    AddMetadata("dataset", "\"iris-v2\"", "str", t, nullptr, train.id, "pipeline_run", scope_);
     AddMetadata("hyperparameters", "{\"learning_rate\":0.01,\"epochs\":3}", "dict", t, nullptr,
-                train.id, "pipeline_run");
-    AddMetadata("num_samples", "150", "int", t, nullptr, train.id, "pipeline_run");
+                train.id, "pipeline_run", scope_);
+    AddMetadata("num_samples", "150", "int", t, nullptr, train.id, "pipeline_run", scope_);
+
+    // What only newer schemas hold comes after, with ids from a stream of its own, so the
+    // rows above are the same in every schema.
+    ids_ = &extra_ids_;
+    if (d_.projects) WriteResearchProject(base + 4 * 3600 * kSec);
+    if (d_.snapshots) WriteNewerFeatures(base + 5 * 3600 * kSec);
     files_.Finish();
   }
 
  private:
   // config.yaml as ZenML writes it, naming this directory (paths YAML single-quoted).
+  // 0.80 and later name the active project by id instead of the workspace by name.
   void WriteConfigYaml() {
     const auto quote = [](const std::string& s) {
       std::string q = "'";
@@ -717,26 +883,38 @@ class DemoWriter {
       return q + "'";
     };
     const std::string db = dir_ + "/local_stores/default_zen_store/zenml.db";
+    const std::string active = d_.projects ? "active_project_id: " + Dashed(scope_)
+                                           : std::string("active_workspace_name: default");
     files_.Write(dir_ + "/config.yaml",
-                 "active_stack_id: " + Dashed(stack_) +
-                     "\nactive_workspace_name: default\nanalytics_opt_in: false\nstore:\n"
+                 "active_stack_id: " + Dashed(stack_) + "\n" + active +
+                     "\nanalytics_opt_in: false\nstore:\n"
                      "  backup_directory: " + quote(dir_ + "/database_backup") +
                      "\n  backup_strategy: in-memory\n  database: " + quote(db) +
                      "\n  driver: sqlite\n  max_overflow: 20\n  pool_pre_ping: true\n"
                      "  pool_size: 20\n  secrets_store:\n    type: sql\n  ssl: false\n"
                      "  ssl_verify_server_cert: false\n  type: sql\n  url: " +
                      quote("sqlite:///" + db) + "\nuser_id: " + Dashed(server_) +
-                     "\nversion: 0.74.0\n");
+                     "\nversion: " + d_.version + "\n");
   }
 
-  // What a fresh ZenML 0.74 store starts with (user, workspace, server settings, the
+  // The workspace (0.74) or project (0.80+) row.
+  void WriteScope(const std::string& id, const std::string& created, const std::string& name,
+                  const std::string& description) {
+    if (d_.projects) {
+      Insert(db_, "project", "id, created, updated, name, display_name, description")
+          .Run(id, created, created, name, name, description);
+    } else {
+      Insert(db_, "workspace", "id, created, updated, name, description")
+          .Run(id, created, created, name, description);
+    }
+  }
+
+  // What a fresh ZenML store starts with (user, workspace or project, server settings, the
   // default stack and the two flavors it names: ZenML only syncs flavors when it
   // migrates), plus a code repository with two commits.
   void WriteFixedRows(Micros t) {
     const std::string c = T(t);
-    Insert(db_, "alembic_version", "version_num").Run("0.74.0");
-    Insert(db_, "workspace", "id, created, updated, name, description")
-        .Run(workspace_, c, c, "default", "");
+    WriteScope(scope_, c, "default", "");
     Insert(db_, "user",
            "id, created, updated, name, is_service_account, full_name, active, is_admin")
         .Run(user_, c, c, "default", 0, "", 1, 1);
@@ -750,8 +928,9 @@ class DemoWriter {
                   "docs_url, sdk_docs_url, is_custom");
     const std::string logos = "https://public-flavor-logos.s3.eu-central-1.amazonaws.com/";
     const std::string docs = "https://docs.zenml.io/stack-components/";
-    const std::string sdk = "https://sdkdocs.zenml.io/0.74.0/core_code_docs/";
-    flavor.Run(ids_.Uuid(), c, c, "local", "artifact_store",
+    const std::string sdk =
+        "https://sdkdocs.zenml.io/" + std::string(d_.version) + "/core_code_docs/";
+    flavor.Run(ids_->Uuid(), c, c, "local", "artifact_store",
                "zenml.artifact_stores.local_artifact_store.LocalArtifactStoreFlavor",
                R"({"additionalProperties": false, "description": "Config class for the local )"
                R"(artifact store.\n\nAttributes:\n    path: The path to the local artifact )"
@@ -759,29 +938,34 @@ class DemoWriter {
                R"("string"}}, "title": "LocalArtifactStoreConfig", "type": "object"})",
                "built-in", logos + "artifact_store/local.svg", docs + "artifact-stores/local",
                sdk + "core-artifact_stores/#zenml.artifact_stores.local_artifact_store", 0);
-    flavor.Run(ids_.Uuid(), c, c, "local", "orchestrator",
+    flavor.Run(ids_->Uuid(), c, c, "local", "orchestrator",
                "zenml.orchestrators.local.local_orchestrator.LocalOrchestratorFlavor",
                R"({"additionalProperties": false, "description": "Local orchestrator config.", )"
                R"("properties": {}, "title": "LocalOrchestratorConfig", "type": "object"})",
                "built-in", logos + "orchestrator/local.png", docs + "orchestrators/local",
                sdk + "core-orchestrators/#zenml.orchestrators.local.local_orchestrator", 0);
     // configuration and labels are BLOBs of base64 JSON: "e30=" is {}, "bnVsbA==" null.
-    Insert component(
-        db_, "stack_component",
-        "id, created, updated, name, type, flavor, configuration, labels, workspace_id");
+    // Components and stacks belong to a workspace in 0.74 and to no project from 0.80 on.
+    Insert component(db_, "stack_component",
+                     Columns(d_, "id, created, updated, name, type, flavor, configuration, labels",
+                             !d_.projects, d_.scope));
     for (const auto& [id, type] : {std::pair{&orchestrator_, "orchestrator"},
                                    std::pair{&artifact_store_, "artifact_store"}}) {
-      component.Run(*id, c, c, "default", type, "local", Blob{"e30="}, Blob{"bnVsbA=="},
-                    workspace_);
+      component.Begin(*id, c, c, "default", type, "local", Blob{"e30="}, Blob{"bnVsbA=="});
+      if (!d_.projects) component.More(scope_);
+      component.End();
     }
-    Insert(db_, "stack", "id, created, updated, name, labels, workspace_id")
-        .Run(stack_, c, c, "default", Blob{"e30="}, workspace_);
+    Insert stack(db_, "stack",
+                 Columns(d_, "id, created, updated, name, labels", !d_.projects, d_.scope));
+    stack.Begin(stack_, c, c, "default", Blob{"e30="});
+    if (!d_.projects) stack.More(scope_);
+    stack.End();
     Insert composition(db_, "stack_composition", "stack_id, component_id");
     composition.Run(stack_, artifact_store_);
     composition.Run(stack_, orchestrator_);
     Insert(db_, "code_repository",
-           "id, created, updated, name, workspace_id, user_id, config, source, description")
-        .Run(repository_, c, c, "zenfs-demo", workspace_, user_,
+           Columns(d_, "id, created, updated, name, <scope>, user_id, config, source, description"))
+        .Run(repository_, c, c, "zenfs-demo", scope_, user_,
              "{\"owner\":\"zenfs\",\"repository\":\"demo\"}",
              Source("zenml.integrations.github.code_repositories.github_code_repository",
                     "GitHubCodeRepository", "internal")
@@ -789,19 +973,23 @@ class DemoWriter {
              "The demo pipelines.");
     Insert reference(
         db_, "code_reference",
-        "id, created, updated, workspace_id, code_repository_id, \"commit\", subdirectory");
+        Columns(d_, "id, created, updated, <scope>, code_repository_id, \"commit\", subdirectory"));
     for (int i = 0; i < 2; ++i) {
-      code_references_.push_back(ids_.Uuid());
-      reference.Run(code_references_.back(), c, c, workspace_, repository_, ids_.Hex(40), "");
+      code_references_.push_back(ids_->Uuid());
+      reference.Run(code_references_.back(), c, c, scope_, repository_, ids_->Hex(40), "");
     }
   }
 
-  // The pipeline row, its deployments (created from `t` on) and its artifact folders.
+  // The pipeline row, its deployments or snapshots (created from `t` on; 0.97 also their
+  // step_configuration rows) and its artifact folders.
   void WritePipeline(PipelinePlan* p, Micros t) {
     const std::string c = T(t);
-    p->id = ids_.Uuid();
-    Insert(db_, "pipeline", "id, created, updated, name, workspace_id, user_id")
-        .Run(p->id, c, c, p->name, workspace_, user_);
+    p->id = ids_->Uuid();
+    if (p->project.empty()) p->project = scope_;
+    Insert(db_, "pipeline",
+           Columns(d_, "id, created, updated, name, <scope>, user_id, description"))
+        .Run(p->id, c, c, p->name, p->project, OrNull{p->unlisted ? nullptr : &user_},
+             OrNull{p->unlisted ? &kUnlistedDescription : nullptr});
     const std::string configuration =
         Json{{"enable_cache", nullptr}, {"enable_artifact_metadata", nullptr},
              {"enable_artifact_visualization", nullptr}, {"enable_step_logs", nullptr},
@@ -811,17 +999,37 @@ class DemoWriter {
              {"substitutions", Json::object()}, {"name", p->name}}
             .dump();
     const std::string spec = PipelineSpec(*p), run_name = p->name + "-{date}-{time}";
-    Insert deployment(db_, "pipeline_deployment",
-                      "id, created, updated, pipeline_configuration, step_configurations, "
-                      "client_environment, run_name_template, client_version, server_version, "
-                      "pipeline_version_hash, pipeline_spec, code_path, user_id, workspace_id, "
-                      "stack_id, pipeline_id, code_reference_id");
+    // 0.97 snapshots keep step configurations in rows of their own and count the steps.
+    Insert deployment(db_, d_.snapshot_table,
+                      Columns(d_,
+                              "id, created, updated, pipeline_configuration, client_environment, "
+                              "run_name_template, client_version, server_version, "
+                              "pipeline_version_hash, pipeline_spec, code_path, user_id, <scope>, "
+                              "stack_id, pipeline_id, code_reference_id",
+                              true,
+                              d_.snapshots ? "is_dynamic, step_count" : "step_configurations"));
+    Insert step_configuration(db_, d_.snapshots ? "step_configuration" : d_.snapshot_table,
+                              d_.snapshots ? "id, created, updated, \"index\", name, config, "
+                                             "snapshot_id"
+                                           : "id");
     for (std::size_t d = 0; d < p->code_reference.size(); ++d) {
       const int ref = p->code_reference[d];
-      const std::string id = ids_.Uuid(), created = T(t + Micros(d) * kMs);
-      deployment.Run(id, created, created, configuration, StepConfigurations(*p, d), environment_,
-                     run_name, "0.74.0", "0.74.0", ids_.Hex(32), spec, "", user_, workspace_,
-                     stack_, p->id, OrNull{ref < 0 ? nullptr : &code_references_.at(ref)});
+      const std::string id = ids_->Uuid(), created = T(t + Micros(d) * kMs), hash = ids_->Hex(32);
+      const Json steps = StepConfigurations(*p, d);
+      deployment.Begin(id, created, created, configuration, environment_, run_name, d_.version,
+                       d_.version, hash, spec, "", user_, p->project, stack_, p->id,
+                       OrNull{ref < 0 ? nullptr : &code_references_.at(ref)});
+      const std::string all_steps = d_.snapshots ? "" : steps.dump();
+      if (d_.snapshots) {
+        deployment.More(0, static_cast<std::int64_t>(p->steps.size())).End();
+        int index = 0;
+        for (const auto& [name, step] : steps.items()) {
+          step_configuration.Run(extra_ids_.Uuid(), created, created, index++, name, step.dump(),
+                                 id);
+        }
+      } else {
+        deployment.More(all_steps).End();
+      }
       p->deployment_ids.push_back(id);
     }
     for (const StepPlan& s : p->steps) {
@@ -845,11 +1053,22 @@ class DemoWriter {
     std::replace(when.begin(), when.end(), ':', '_');
     std::replace(when.begin(), when.end(), '.', '_');
     // ZenML leaves orchestrator_run_id empty on a run whose steps were all cached.
-    const std::string orchestrator_run = Dashed(ids_.Uuid());
-    insert_.run.Run(run.id, T(run.start + 300), T(end + 1400), p->name + "-" + when,
-                    OrNull{run.kind == RunKind::kCached ? nullptr : &orchestrator_run},
-                    T(run.start), T(end), failed ? "failed" : "completed", environment_,
-                    run.deployment_id, user_, workspace_, p->id);
+    const std::string orchestrator_run = Dashed(ids_->Uuid()), name = p->name + "-" + when;
+    const std::string created = T(run.start + 300), updated = T(end + 1400), start = T(run.start),
+                      stop = T(end);
+    insert_.run.Begin(run.id, created, updated, name,
+                      OrNull{run.kind == RunKind::kCached ? nullptr : &orchestrator_run}, start,
+                      stop, failed ? "failed" : "completed", environment_, run.deployment_id,
+                      user_, p->project, p->id);
+    ++p->runs;
+    if (d_.snapshots) {
+      // Every demo run has finished: in_progress is 0. index counts the pipeline's runs
+      // from 1 in creation order; heartbeats are off.
+      const ParentLink* link = run.parent;
+      insert_.run.More(0, p->runs, 0, OrNull{link ? &link->parent : nullptr},
+                       OrNull{link ? &link->root : nullptr}, OrNull{link ? &link->key : nullptr});
+    }
+    insert_.run.End();
     std::vector<StepRecord> steps;
     for (std::size_t k = 0; k <= last; ++k) {
       steps.push_back(WriteStep(p, k, run, steps, failed && k == last));
@@ -862,34 +1081,43 @@ class DemoWriter {
     const StepPlan& s = p->steps[k];
     const StepRecord* original = run.kind == RunKind::kCached ? &(*run.original)[k] : nullptr;
     const Micros t0 = run.StepStart(k), t1 = run.StepEnd(k, fails);
-    StepRecord step{ids_.Uuid(), original ? original->cache_key : ids_.Hex(32), {}, {}};
+    StepRecord step{ids_->Uuid(), original ? original->cache_key : ids_->Hex(32), {}, {}};
     const char* status = original ? "cached" : fails ? "failed" : "completed";
-    insert_.step.Run(step.id, T(t0 + 4 * kMs), T(t1 + 500), s.name, T(t0), T(t1), status,
-                     s.docstring, step.cache_key, s.source_code, s.code_hash,
-                     OrNull{original ? &original->id : nullptr}, run.deployment_id, run.id, user_,
-                     workspace_);
+    const std::string created = T(t0 + 4 * kMs), updated = T(t1 + 500), start = T(t0),
+                      stop = T(t1);
+    insert_.step.Begin(step.id, created, updated, s.name, start, stop, status, s.docstring,
+                       step.cache_key, s.source_code, s.code_hash,
+                       OrNull{original ? &original->id : nullptr}, run.deployment_id, run.id,
+                       user_, p->project);
+    if (d_.snapshots) insert_.step.More(1, 0);  // the first attempt; no retries configured
+    insert_.step.End();
     for (std::size_t up : Upstream(s)) insert_.parent.Run(earlier[up].id, step.id);
     for (const InputPlan& in : s.inputs) {
-      insert_.input.Run(in.name, "step_output", step.id, earlier[in.step].outputs[in.output]);
+      for (std::size_t i = 0; i < in.count; ++i) {
+        insert_.input.Begin(in.name, "step_output", step.id,
+                            earlier[in.step].outputs[in.output + i]);
+        if (d_.snapshots) insert_.input.More(static_cast<std::int64_t>(i));
+        insert_.input.End();
+      }
     }
     if (original) {  // the original's artifact versions and metadata, no new files or logs
       step.outputs = original->outputs;
       for (const std::string& m : original->metadata_ids) Link(m, step.id, "step_run");
     } else if (!fails) {
       for (std::size_t j = 0; j < s.outputs.size(); ++j) {
-        const Micros created = (t0 + t1) / 2 + Micros(j) * 100;
-        step.outputs.push_back(WriteArtifactVersion(p, k, j, step.id, created, run.index));
+        const Micros made = (t0 + t1) / 2 + Micros(j) * 100;
+        step.outputs.push_back(WriteArtifactVersion(p, k, j, step.id, made, run.index));
       }
     }
     for (std::size_t j = 0; j < step.outputs.size(); ++j) {
       insert_.output.Run(s.outputs[j].name, step.id, step.outputs[j]);
     }
     if (original) return step;
-    WriteLog(s, step.id, t0, t1, fails, run.index);
+    WriteLog(s, step.id, p->project, t0, t1, fails, run.index);
     if (fails) return step;
     const auto publish = [&](const std::string& key, const std::string& value, Micros t) {
       step.metadata_ids.push_back(
-          AddMetadata(key, value, "float", t, &step.id, step.id, "step_run"));
+          AddMetadata(key, value, "float", t, &step.id, step.id, "step_run", p->project));
     };
     for (const auto& [key, value] : s.metadata) publish(key, value, t1 - 10 * kMs);
     if (s.varying_accuracy) {
@@ -901,29 +1129,40 @@ class DemoWriter {
   }
 
   // A new artifact version: its folder <root>/<step>/<output>/<step-run-id>/<8 hex>, its
-  // files, its row (and its artifact's, at the first version) and its storage_size.
+  // files, its row (and its artifact's, at the first version) and its storage_size. An
+  // unavailable one (0.97) keeps its uri but has no folder, no files and no size.
   std::string WriteArtifactVersion(PipelinePlan* p, std::size_t k, std::size_t j,
                                    const std::string& step_id, Micros t, int run) {
     const StepPlan& s = p->steps[k];
     OutputPlan& o = p->steps[k].outputs[j];
     const std::string c = T(t);
     if (o.artifact_id.empty()) {
-      o.artifact_id = ids_.Uuid();
-      insert_.artifact.Run(o.artifact_id, c, c, o.artifact_name, o.custom_name() ? 1 : 0);
+      o.artifact_id = ids_->Uuid();
+      insert_.artifact.Begin(o.artifact_id, c, c, o.artifact_name, o.custom_name() ? 1 : 0);
+      if (d_.projects) insert_.artifact.More(user_, p->project);
+      insert_.artifact.End();
     }
-    const std::string id = ids_.Uuid();
+    const std::string id = ids_->Uuid();
+    const bool available = o.availability == "available";
     std::string uri = root_ + "/" + s.name + "/" + o.name + "/" + Dashed(step_id);
-    files_.MakeDir(uri);
-    uri += "/" + ids_.Hex(8);
-    files_.MakeDir(uri);
-    const auto value = std::int64_t(1000 * (std::int64_t{run} + 1) + 10 * (k + 1) + j);
-    const std::int64_t size = WriteArtifactFiles(o.content, uri, value);
-    ++o.versions;
-    insert_.version.Run(id, c, c, std::to_string(o.versions), o.versions, o.type, uri,
-                        o.materializer, o.data_type, "step_output", o.artifact_id,
-                        artifact_store_, user_, workspace_);
-    AddMetadata("storage_size", std::to_string(size), "int", t + 200, nullptr, id,
-                "artifact_version");
+    if (available) files_.MakeDir(uri);
+    uri += "/" + ids_->Hex(8);
+    std::int64_t size = 0;
+    if (available) {
+      files_.MakeDir(uri);
+      const auto value = std::int64_t(1000 * (std::int64_t{run} + 1) + 10 * (k + 1) + j);
+      size = WriteArtifactFiles(o.content, uri, value);
+    }
+    const std::string version = std::to_string(++o.versions);
+    insert_.version.Begin(id, c, c, version, o.versions, o.type, uri,
+                          o.materializer, o.data_type, "step_output", o.artifact_id,
+                          artifact_store_, user_, p->project);
+    if (d_.snapshots) insert_.version.More(o.availability);
+    insert_.version.End();
+    if (available) {
+      AddMetadata("storage_size", std::to_string(size), "int", t + 200, nullptr, id,
+                  "artifact_version", p->project);
+    }
     return id;
   }
 
@@ -952,9 +1191,10 @@ class DemoWriter {
     return 0;
   }
 
-  // <root>/<step>/logs/<uuid>.log in ZenML's format, and its row.
-  void WriteLog(const StepPlan& s, const std::string& step_id, Micros t0, Micros t1, bool failed,
-                int run) {
+  // <root>/<step>/logs/<uuid>.log in ZenML's format, and its row ("step" logs). A step
+  // whose logs live in a log store gets a row without a uri and no file.
+  void WriteLog(const StepPlan& s, const std::string& step_id, const std::string& project,
+                Micros t0, Micros t1, bool failed, int run) {
     const auto stamp = [](Micros t) { return "[" + T(t).substr(0, 19) + " UTC] "; };
     std::string text = stamp(t0) + "Step " + s.name + " has started.\n\n";
     if (failed) {
@@ -969,33 +1209,190 @@ class DemoWriter {
               std::to_string(s.outputs.size()) + " output(s).\n\n" + stamp(t1) + "Step " +
               s.name + " has finished in " + seconds + "s.\n\n";
     }
-    const std::string uri = root_ + "/" + s.name + "/logs/" + Dashed(ids_.Uuid()) + ".log";
-    files_.Write(uri, text);
-    const std::string c = T(t0 + 6 * kMs);
-    insert_.log.Run(ids_.Uuid(), c, c, uri, step_id, artifact_store_);
+    if (s.log_store) return AddLog(nullptr, &step_id, "step", project, t0 + 6 * kMs, {});
+    AddLog(nullptr, &step_id, "step", project, t0 + 6 * kMs,
+           LogFile{root_ + "/" + s.name + "/logs", std::move(text)});
+  }
+
+  // A log file to write: its folder (under the artifact store) and its text.
+  struct LogFile {
+    std::string folder, text;
+  };
+  // A logs row of `run` or of `step` (exactly one is set) and, given `file`, the file
+  // <folder>/<uuid>.log; without one the logs are in the demo's log store (0.97).
+  // Before 0.97 a row has neither source nor key.
+  void AddLog(const std::string* run, const std::string* step, std::string_view source,
+              const std::string& project, Micros t, std::optional<LogFile> file) {
+    std::string uri;
+    if (file) {
+      uri = file->folder + "/" + Dashed(ids_->Uuid()) + ".log";
+      files_.Write(uri, std::move(file->text));
+    }
+    const std::string id = ids_->Uuid(), c = T(t);
+    // ZenML's key (0.97): "<run id>-<step id>-<source>", ids dashed, "None" for a missing one.
+    const std::string key = (run ? Dashed(*run) : "None") + "-" +
+                            (step ? Dashed(*step) : "None") + "-" + std::string(source);
+    insert_.log.Begin(id, c, c, OrNull{file ? &uri : nullptr}, OrNull{step},
+                      OrNull{file ? &artifact_store_ : nullptr});
+    if (d_.snapshots) {
+      insert_.log.More(OrNull{run}, OrNull{file ? nullptr : &log_store_}, source, key, project,
+                       user_);
+    }
+    insert_.log.End();
   }
 
   // A run_metadata row (value: JSON text) attached to one resource; returns its id.
   std::string AddMetadata(std::string_view key, const std::string& value, std::string_view type,
                           Micros t, const std::string* publisher, const std::string& resource_id,
-                          std::string_view resource_type) {
-    std::string id = ids_.Uuid();
+                          std::string_view resource_type, const std::string& project) {
+    std::string id = ids_->Uuid();
     const std::string c = T(t);
-    insert_.metadata.Run(id, c, c, user_, workspace_, key, value, type, OrNull{publisher});
+    insert_.metadata.Run(id, c, c, user_, project, key, value, type, OrNull{publisher});
     Link(id, resource_id, resource_type);
     return id;
   }
   void Link(const std::string& metadata_id, const std::string& resource_id,
             std::string_view resource_type) {
-    insert_.link.Run(ids_.Uuid(), resource_id, resource_type, metadata_id);
+    insert_.link.Run(ids_->Uuid(), resource_id, resource_type, metadata_id);
   }
 
+  // 0.80+: a second project, "research", whose own training_pipeline (the name the
+  // default project uses too) has two runs of its own; no large artifact.
+  void WriteResearchProject(Micros t) {
+    const std::string project = ids_->Uuid();
+    WriteScope(project, T(t - 86400 * kSec), "research", "Experiments beside the default project.");
+    DemoOptions small = options_;
+    small.artifact_bytes = 0;
+    PipelinePlan training = TrainingPlan(small, ids_);
+    training.project = project;
+    training.code_reference = {-1};  // the code repository is the default project's
+    WritePipeline(&training, t - 2 * kSec);
+    for (int r = 0; r < 2; ++r) {
+      const RunContext run{ids_->Uuid(), training.deployment_ids[0], 10 + r, RunKind::kCompleted,
+                           t + Micros{r} * 600 * kSec, 10 * kSec, nullptr};
+      WriteRun(&training, run);
+    }
+  }
+
+  // 0.97: what ZenML added after 0.80, each once, in the default project, on pipelines of
+  // their own so example_pipeline and training_pipeline stay as in the older schemas.
+  void WriteNewerFeatures(Micros t) {
+    const std::string c = T(t - 86400 * kSec);
+    log_store_ = ids_->Uuid();
+    Insert(db_, "stack_component",
+           "id, created, updated, name, type, flavor, configuration, labels")
+        .Run(log_store_, c, c, "otel", "log_store", "otel", Blob{"e30="}, Blob{"bnVsbA=="});
+
+    // nested_pipeline: prepare -> launch_folds, whose run starts a fold_pipeline run (its
+    // child "fold 1"). fold_pipeline: split -> score, score's input "batches" is both of
+    // split's outputs (a chunked input); score's "plot" failed to upload.
+    PipelinePlan nested = Plan("nested_pipeline", "nested", {-1});
+    nested.steps.push_back(FeatureStep("prepare", "Loads the folds' data.", {},
+                                       {Output("dataset", "dataset", Content::kList)}));
+    nested.steps.push_back(FeatureStep("launch_folds", "Runs fold_pipeline for each fold.",
+                                       {{"data", 0, 0}},
+                                       {Output("summary", "summary", Content::kDict)}));
+    PipelinePlan folds = Plan("fold_pipeline", "folds", {-1});
+    folds.steps.push_back(FeatureStep("split", "Splits the fold into two batches.", {},
+                                      {Output("batch_1", "batch_1", Content::kList),
+                                       Output("batch_2", "batch_2", Content::kList)}));
+    folds.steps.push_back(FeatureStep("score", "Scores both batches together.",
+                                      {{"batches", 0, 0, 2}},
+                                      {Output("score", "score", Content::kFloat),
+                                       Output("plot", "plot", Content::kDict)}));
+    folds.steps[1].outputs[1].availability = "upload_failed";
+    folds.steps[1].log_store = true;
+    WritePipeline(&nested, t - 2 * kSec);
+    WritePipeline(&folds, t - kSec);
+    const RunContext parent{ids_->Uuid(), nested.deployment_ids[0], 20, RunKind::kCompleted, t,
+                            10 * kSec, nullptr};
+    const std::vector<StepRecord> parent_steps = WriteRun(&nested, parent);
+    const ParentLink link{parent.id, parent.id, "fold 1"};
+    const RunContext child{ids_->Uuid(), folds.deployment_ids[0],   21, RunKind::kCompleted,
+                           parent.StepStart(1) + kSec, 3 * kSec, nullptr, &link};
+    const std::vector<StepRecord> child_steps = WriteRun(&folds, child);
+
+    // More logs: prepare's orchestrator logs beside its step logs, and the parent run's own
+    // client logs (a run-level row without a step).
+    AddLog(nullptr, &parent_steps[0].id, "orchestrator", scope_, parent.StepStart(0) + 7 * kMs,
+           LogFile{root_ + "/prepare/logs", "[orchestrator] pod for step prepare scheduled\n"});
+    files_.MakeDir(root_ + "/nested_pipeline");
+    files_.MakeDir(root_ + "/nested_pipeline/logs");
+    AddLog(&parent.id, nullptr, "client", scope_, t + 2 * kMs,
+           LogFile{root_ + "/nested_pipeline/logs", "[client] submitted nested_pipeline\n"});
+
+    // Named pipeline outputs: each run's output names an artifact version of its steps.
+    Insert outputs(db_, "pipeline_run_output",
+                   "id, created, updated, name, output_index, pipeline_run_id, artifact_id");
+    const std::string pc = T(parent.StepEnd(1, false) + 2 * kMs);
+    outputs.Run(ids_->Uuid(), pc, pc, "dataset", 0, parent.id, parent_steps[0].outputs[0]);
+    const std::string cc = T(child.StepEnd(1, false) + 2 * kMs);
+    outputs.Run(ids_->Uuid(), cc, cc, "score", 0, child.id, child_steps[1].outputs[0]);
+
+    // cleanup_pipeline: one run, archived afterwards as ZenML's execution archive leaves a
+    // run: its detail columns NULL, its snapshot's configuration emptied, its step
+    // configurations deleted (identity, status, times, artifacts and logs stay).
+    PipelinePlan cleanup = Plan("cleanup_pipeline", "cleanup", {-1});
+    cleanup.steps.push_back(FeatureStep("vacuum", "Removes stale caches.", {},
+                                        {Output("report", "report", Content::kDict)}));
+    WritePipeline(&cleanup, t + 3600 * kSec - 2 * kSec);
+    const RunContext archived{ids_->Uuid(), cleanup.deployment_ids[0], 22, RunKind::kCompleted,
+                              t + 3600 * kSec, 5 * kSec, nullptr};
+    WriteRun(&cleanup, archived);
+    Archive(archived.id, archived.deployment_id);
+
+    // The "unlisted" pipeline ZenML's snapshot migration creates for runs without one.
+    PipelinePlan unlisted = Plan("unlisted", "adhoc", {-1});
+    unlisted.unlisted = true;
+    unlisted.steps.push_back(FeatureStep("adhoc_step", "A step run outside any pipeline.", {},
+                                         {Output("value", "value", Content::kInt)}));
+    WritePipeline(&unlisted, t + 7200 * kSec - 2 * kSec);
+    WriteRun(&unlisted, RunContext{ids_->Uuid(), unlisted.deployment_ids[0], 23,
+                                   RunKind::kCompleted, t + 7200 * kSec, 5 * kSec, nullptr});
+  }
+
+  // A step of the newer-feature pipelines: no parameters, one configuration.
+  StepPlan FeatureStep(std::string name, std::string docstring, std::vector<InputPlan> inputs,
+                       std::vector<OutputPlan> outputs) {
+    StepPlan s{std::move(name), std::move(docstring), "", ids_->Hex(64), std::move(inputs),
+               std::move(outputs), {Json::object()}, false, {}, false};
+    s.source_code = PythonStep(s, "", "...", "...");
+    return s;
+  }
+
+  // What ZenML's execution archive (after 0.97.0) does to a run and its snapshot, less the
+  // archive_bundle_id markers 0.97.0 does not have.
+  void Archive(const std::string& run_id, const std::string& snapshot_id) {
+    for (const auto& [sql, id] : {
+             std::pair{"UPDATE pipeline_run SET orchestrator_environment = NULL, exception_info "
+                       "= NULL, pipeline_configuration = NULL, client_environment = NULL "
+                       "WHERE id = ?",
+                       &run_id},
+             std::pair{"UPDATE step_run SET exception_info = NULL, step_configuration = NULL "
+                       "WHERE pipeline_run_id = ?",
+                       &run_id},
+             std::pair{"UPDATE pipeline_snapshot SET pipeline_configuration = '{}', "
+                       "client_environment = '{}', pipeline_spec = NULL, source_code = NULL, "
+                       "description = NULL WHERE id = ?",
+                       &snapshot_id},
+             std::pair{"DELETE FROM step_configuration WHERE snapshot_id = ?", &snapshot_id}}) {
+      Statement(db_, sql).Run(*id);
+    }
+  }
+
+  static inline const std::string kUnlistedDescription =
+      "Auto-created pipeline for snapshots without pipeline reference";
+
   const DemoOptions& options_;
+  const Dialect& d_;
   const std::string dir_;  // absolute
   const Db& db_;
-  IdSource ids_;
+  IdSource main_ids_;   // every row every schema has
+  IdSource extra_ids_;  // rows only newer schemas have, and 0.97's step_configuration rows
+  IdSource* ids_ = &main_ids_;
   Inserts insert_;
-  std::string user_, workspace_, server_, orchestrator_, artifact_store_, stack_, repository_;
+  std::string user_, scope_, server_, orchestrator_, artifact_store_, stack_, repository_;
+  std::string log_store_;  // 0.97: the stack component holding log-store logs
   std::vector<std::string> code_references_;
   std::string root_;         // the artifact store's folder: <dir>/local_stores/<id-dashed>
   std::string environment_;  // client and orchestrator environment JSON
@@ -1011,10 +1408,20 @@ Status Validate(const DemoOptions& o) {
   if (o.outputs < 1 || o.outputs > 1000) {
     return Status::InvalidArgument("demo: --outputs must be between 1 and 1000");
   }
+  if (static_cast<std::size_t>(o.schema) >= std::size(kDemoSchemaNames)) {
+    return Status::InvalidArgument("demo: unknown --schema");
+  }
   return Status::Ok();
 }
 
 }  // namespace
+
+std::optional<DemoSchema> ParseDemoSchema(std::string_view name) {
+  for (std::size_t i = 0; i < std::size(kDemoSchemaNames); ++i) {
+    if (name == kDemoSchemaNames[i]) return static_cast<DemoSchema>(i);
+  }
+  return std::nullopt;
+}
 
 Status WriteDemoStore(const DemoOptions& options) {
   if (Status s = Validate(options); !s.ok()) return s;
@@ -1038,7 +1445,7 @@ Status WriteDemoStore(const DemoOptions& options) {
       // One transaction and no journal: a failed write is thrown away whole, below.
       db.Exec("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA locking_mode=EXCLUSIVE; "
               "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY; BEGIN");
-      db.Exec(kZenml074SchemaSql);
+      db.Exec(DialectOf(options.schema).sql);
       DemoWriter(options, dir, db).Write();
       db.Exec("COMMIT; PRAGMA journal_mode=DELETE");
     }

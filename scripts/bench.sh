@@ -35,7 +35,8 @@
 #   --table FILE    print the table again from a run's saved samples (WORK/results/*.state)
 #   ZENFS_COMMIT=…  label to print as the binary's commit when it was built elsewhere
 #
-# Stores (`zenfs demo` size knobs), cached under WORK/stores/runsR-stepsS-outputsO-bytesB
+# Stores (`zenfs demo --schema 0.74`: the 0.74 layout keeps figures comparable with
+# earlier baselines; size knobs), cached under WORK/stores/runsR-stepsS-outputsO-bytesB
 # and reused whenever the same knobs are asked for again (delete the folder to regenerate):
 #   deep   10,000 runs x 5 steps x 2 outputs + a 1 GiB model.bin (~530,000 entries)
 #   wide   100,000 runs x 1 step x 1 output, no large artifact
@@ -292,7 +293,8 @@ ensure_store() {
     log "generating $key"
     rm -rf "$dir.tmp" "$dir"
     t0=$(now)
-    "$ZENFS" demo "$dir.tmp" --runs "$1" --steps "$2" --outputs "$3" --artifact-bytes "$4" >/dev/null \
+    "$ZENFS" demo "$dir.tmp" --schema 0.74 --runs "$1" --steps "$2" --outputs "$3" \
+      --artifact-bytes "$4" >/dev/null \
       || die "zenfs demo failed for $key"
     echo "$1 $2 $3 $4 $(elapsed "$t0")" > "$dir.tmp/.complete"
     mv "$dir.tmp" "$dir"

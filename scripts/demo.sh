@@ -13,7 +13,7 @@ mnt=$dir/mnt
 mkdir -p "$dir" "$mnt"
 if grep -qs " $mnt " /proc/self/mounts; then "$zenfs" umount "$mnt"; fi
 if [ ! -e "$store/local_stores/default_zen_store/zenml.db" ]; then
-  "$zenfs" demo "$store"
+  "$zenfs" demo "$store" --schema 0.74
 fi
 "$zenfs" mount "$store" "$mnt"
 

@@ -55,7 +55,7 @@ if ! id zenfs-package-reader >/dev/null 2>&1; then
   created_user=1
 fi
 reader="setpriv --reuid=$(id -u zenfs-package-reader) --regid=$(id -g zenfs-package-reader) --clear-groups --"
-/usr/bin/zenfs demo "$scratch/store" --runs 2 --artifact-bytes 0 >/dev/null
+/usr/bin/zenfs demo "$scratch/store" --schema 0.74 --runs 2 --artifact-bytes 0 >/dev/null
 mkdir "$scratch/mnt"
 mount -t fuse.zenfs "$scratch/store" "$scratch/mnt" -o allow_other,refresh=5,nofail,_netdev
 grep " $scratch/mnt " /proc/self/mountinfo

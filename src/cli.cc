@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include <cstdint>
+#include <iterator>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -149,6 +150,12 @@ int RunCli(int argc, char** argv) {
   demo_cmd->add_option("--outputs", demo.outputs, "outputs per step")->check(CLI::Range(1, 1000));
   demo_cmd->add_option("--artifact-bytes", demo_bytes,
                        "size of the large artifact (e.g. 64M, 1G; 0 leaves it out)");
+  std::string demo_schema(kDemoSchemaNames[static_cast<std::size_t>(demo.schema)]);
+  demo_cmd
+      ->add_option("--schema", demo_schema,
+                   "ZenML schema to write: 0.74, 0.80 or latest (ZenML 0.97.0, the default)")
+      ->check(CLI::IsMember(std::vector<std::string>(std::begin(kDemoSchemaNames),
+                                                     std::end(kDemoSchemaNames))));
 
   std::vector<std::string> ls_pos;
   CLI::App* ls = app.add_subcommand("ls", "print the tree below PATH without mounting");
@@ -206,6 +213,7 @@ int RunCli(int argc, char** argv) {
       std::cerr << "zenfs demo: --artifact-bytes: not a size: " << demo_bytes << "\n";
       return kExitUsage;
     }
+    demo.schema = ParseDemoSchema(demo_schema).value();  // IsMember checked the name
     Status s = WriteDemoStore(demo);
     if (!s.ok()) {
       std::cerr << "zenfs demo: " << s.ToString() << "\n";

@@ -38,6 +38,7 @@ class CatalogTest : public ::testing::Test {
     DemoOptions o;
     o.dir = dir_.path() + "/store";
     o.artifact_bytes = 0;
+    o.schema = DemoSchema::kZenml074;  // pinned to the 0.74 layout its expectations assume
     ASSERT_TRUE(WriteDemoStore(o).ok());
     db_ = o.dir + "/local_stores/default_zen_store/zenml.db";
   }

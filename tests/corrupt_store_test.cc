@@ -369,6 +369,7 @@ class CorruptStoreTest : public ::testing::Test {
     base_ = new testing::TempDir();
     DemoOptions o;
     o.dir = base_->path() + "/store";
+    o.schema = DemoSchema::kZenml074;  // pinned to the 0.74 layout its expectations assume
     o.artifact_bytes = 0;
     const Status s = WriteDemoStore(o);
     ASSERT_TRUE(s.ok()) << s.ToString();

@@ -1,6 +1,10 @@
-// Tests of `zenfs demo`: the store it writes must look like one ZenML 0.74 wrote (same
-// tables and columns as the genuine sample, same encodings) and hold what the demo
-// promises (a cached run, a failed run, awkward names, a large artifact, real files).
+// Tests of `zenfs demo`: the store it writes must look like one ZenML wrote, in each schema
+// it can write (the tables and columns of the checked-in schema SQL and, for 0.74 and
+// 0.80, of the genuine samples; ZenML's encodings), and hold what the demo promises (a
+// cached run, a failed run, awkward names, a large artifact, real files; from 0.80 on a
+// second project; in the newest schema snapshots, log sources, a log-store log, a nested
+// run with named outputs, an unavailable artifact, a chunked input, an archived run and
+// the unlisted pipeline).
 #include "demo/demo_writer.h"
 
 #include <gtest/gtest.h>
@@ -19,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "demo/schema_sql.h"
 #include "tests/test_util.h"
 
 namespace zenfs {
@@ -143,9 +148,11 @@ TEST(HasShapeTest, Cases) {
 
 constexpr std::uint64_t kSmallArtifact = (3u << 20) + 5;  // 3 MiB + 5: not a block multiple
 
-DemoOptions SmallOptions(const std::string& dir) {
+// The 0.74 store the first tests check in detail; the other schemas share its runs.
+DemoOptions SmallOptions(const std::string& dir, DemoSchema schema = DemoSchema::kZenml074) {
   DemoOptions o;
   o.dir = dir;
+  o.schema = schema;
   o.runs = 6;
   o.steps = 3;
   o.outputs = 2;
@@ -153,11 +160,12 @@ DemoOptions SmallOptions(const std::string& dir) {
   return o;
 }
 
-// One small demo store per test.
-class DemoStoreTest : public ::testing::Test {
+// One small demo store per test, in the schema Schema() names.
+class StoreTest : public ::testing::Test {
  protected:
+  virtual DemoSchema Schema() const { return DemoSchema::kZenml074; }
   void SetUp() override {
-    const Status s = WriteDemoStore(SmallOptions(tmp_.path()));
+    const Status s = WriteDemoStore(SmallOptions(tmp_.path(), Schema()));
     ASSERT_TRUE(s.ok()) << s.ToString();
     db_ = std::make_unique<Reader>(DbUri(tmp_.path()));
   }
@@ -167,32 +175,10 @@ class DemoStoreTest : public ::testing::Test {
   std::unique_ptr<Reader> db_;
 };
 
-// (1) Same tables, indexes and columns as the database ZenML 0.74 itself created.
-TEST_F(DemoStoreTest, SchemaEqualsGenuineZenml074Store) {
-  const std::vector<std::string> samples = testing::ZenmlSamples();
-  if (samples.empty()) GTEST_SKIP() << "ZENFS_ZENML_SAMPLE (the sample config dirs) is not set";
-  const std::string& sample = samples.front();  // the ZenML 0.74 store
-  ASSERT_TRUE(fs::exists(DbPath(sample))) << DbPath(sample);
-  const Reader genuine("file:" + DbPath(sample) + "?immutable=1");
+class DemoStoreTest : public StoreTest {};
 
-  const std::string objects = "SELECT type, name, tbl_name FROM sqlite_master ORDER BY type, name";
-  const auto expected_objects = genuine.Query(objects);
-  ASSERT_GT(expected_objects.size(), 40u);
-  EXPECT_EQ(db().Query(objects), expected_objects);
-
-  for (const std::string& table :
-       genuine.Column("SELECT name FROM sqlite_master WHERE type = 'table'")) {
-    const std::string info = "PRAGMA table_info(" + Quote(table) + ")";
-    EXPECT_EQ(db().Query(info), genuine.Query(info)) << "columns of " << table;
-  }
-  for (const std::string& index :
-       genuine.Column("SELECT name FROM sqlite_master WHERE type = 'index'")) {
-    const std::string info = "PRAGMA index_info(" + Quote(index) + ")";
-    EXPECT_EQ(db().Query(info), genuine.Query(info)) << "columns of " << index;
-  }
-  EXPECT_EQ(db().Column("SELECT version_num FROM alembic_version"),
-            genuine.Column("SELECT version_num FROM alembic_version"));
-}
+// (1) Same tables, indexes and columns as the database ZenML 0.74 itself created: see
+// DemoSchemaTest.SchemaEqualsTheGenuineSampleOfItsVersion, for every schema with a sample.
 
 // (2) Every id is 32 lowercase hex digits, every time "YYYY-MM-DD HH:MM:SS.ffffff".
 TEST_F(DemoStoreTest, IdsAndTimesUseZenmlEncoding) {
@@ -514,6 +500,478 @@ TEST_F(DemoStoreTest, IntegrityAndForeignKeysAreClean) {
     files.insert(e.path().filename().string());
   }
   EXPECT_EQ(files, (std::set<std::string>{"zenml.db"}));
+}
+
+
+// ------------------------------------------------------------------ every schema
+
+TEST(DemoSchemaNamesTest, ParseAcceptsExactlyTheListedNames) {
+  EXPECT_EQ(ParseDemoSchema("0.74"), DemoSchema::kZenml074);
+  EXPECT_EQ(ParseDemoSchema("0.80"), DemoSchema::kZenml080);
+  EXPECT_EQ(ParseDemoSchema("latest"), DemoSchema::kLatest);
+  for (const char* bad : {"", "0.74.0", "0.8", "0.97.0", "Latest", "latest ", "0.90"}) {
+    EXPECT_EQ(ParseDemoSchema(bad), std::nullopt) << bad;
+  }
+  EXPECT_EQ(DemoOptions().schema, DemoSchema::kLatest) << "the newest schema is the default";
+}
+
+struct SchemaCase {
+  DemoSchema schema;
+  const char* name;     // for test names
+  const char* sql;      // the checked-in schema SQL the store must match
+  const char* alembic;  // its alembic_version row
+};
+
+std::string PrintSchemaCase(const ::testing::TestParamInfo<SchemaCase>& info) {
+  return info.param.name;
+}
+
+// One small demo store per test, in each schema.
+class DemoSchemaTest : public StoreTest, public ::testing::WithParamInterface<SchemaCase> {
+ protected:
+  DemoSchema Schema() const override { return GetParam().schema; }
+};
+
+// The schema SQL alone, loaded into a database of its own.
+class SchemaOnly {
+ public:
+  explicit SchemaOnly(const char* sql) : file_(dir_.path() + "/schema.db") {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open(file_.c_str(), &db), SQLITE_OK);
+    char* error = nullptr;
+    EXPECT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, &error), SQLITE_OK)
+        << (error != nullptr ? error : "");
+    sqlite3_free(error);
+    sqlite3_close(db);
+  }
+  std::string uri() const { return "file:" + file_ + "?mode=ro"; }
+
+ private:
+  TempDir dir_;
+  std::string file_;
+};
+
+// The same tables and indexes (`with_sql`: and CREATE statements), the same columns of
+// each, and the same alembic version.
+void ExpectSameSchema(const Reader& actual, const Reader& expected, bool with_sql) {
+  const std::string objects = std::string("SELECT type, name, tbl_name") +
+                              (with_sql ? ", sql" : "") +
+                              " FROM sqlite_master ORDER BY type, name";
+  const auto expected_objects = expected.Query(objects);
+  ASSERT_GT(expected_objects.size(), 40u);
+  EXPECT_EQ(actual.Query(objects), expected_objects);
+  for (const char* kind : {"table", "index"}) {
+    for (const std::string& name : expected.Column(
+             std::string("SELECT name FROM sqlite_master WHERE type = '") + kind + "'")) {
+      const std::string info = std::string("PRAGMA ") + kind + "_info(" + Quote(name) + ")";
+      EXPECT_EQ(actual.Query(info), expected.Query(info)) << "columns of " << name;
+    }
+  }
+  const std::string version = "SELECT version_num FROM alembic_version";
+  EXPECT_EQ(actual.Column(version), expected.Column(version));
+}
+
+// Same tables, indexes, CREATE statements and columns as the checked-in SQL, and its
+// alembic version: the writer adds, alters and drops nothing.
+TEST_P(DemoSchemaTest, SchemaEqualsTheCheckedInSql) {
+  const SchemaOnly schema(GetParam().sql);
+  ExpectSameSchema(db(), Reader(schema.uri()), true);
+  EXPECT_EQ(db().Column("SELECT version_num FROM alembic_version"),
+            (std::vector<std::string>{GetParam().alembic}));
+}
+
+// Where a genuine store of the schema exists (the 0.74 and 0.80 samples), the demo has its
+// tables, indexes and columns.
+TEST_P(DemoSchemaTest, SchemaEqualsTheGenuineSampleOfItsVersion) {
+  std::optional<std::string> sample;
+  for (const std::string& dir : testing::ZenmlSamples()) {
+    if (!fs::exists(DbPath(dir))) continue;
+    const Reader r("file:" + DbPath(dir) + "?immutable=1");
+    if (r.One("SELECT version_num FROM alembic_version") == GetParam().alembic) sample = dir;
+  }
+  if (!sample) GTEST_SKIP() << "no genuine ZenML " << GetParam().alembic << " store given";
+  ExpectSameSchema(db(), Reader("file:" + DbPath(*sample) + "?immutable=1"), false);
+}
+
+// Every NOT NULL column ZenML declares holds a value in every row, ids are 32 lowercase
+// hex digits, times "YYYY-MM-DD HH:MM:SS.ffffff", all stored as text.
+TEST_P(DemoSchemaTest, NotNullColumnsAreFilledInZenmlEncodings) {
+  const std::string id_shape(32, 'x'), time_shape = "9999-99-99 99:99:99.999999";
+  int rows = 0;
+  for (const std::string& table :
+       db().Column("SELECT name FROM sqlite_master WHERE type = 'table'")) {
+    rows += std::stoi(db().One("SELECT COUNT(*) FROM \"" + table + "\""));
+    for (const Row& column : db().Query("PRAGMA table_info(" + Quote(table) + ")")) {
+      const std::string name = column.at(1).value(), type = column.at(2).value();
+      const std::string col = "\"" + table + "\".\"" + name + "\"";
+      if (column.at(3) == "1") {
+        EXPECT_EQ(db().One("SELECT COUNT(*) FROM \"" + table + "\" WHERE " + col + " IS NULL"),
+                  "0")
+            << col << " is NOT NULL";
+      }
+      if (type != "CHAR(32)" && type != "DATETIME") continue;
+      for (const std::string& v : db().Column("SELECT " + col + " FROM \"" + table + "\" WHERE " +
+                                              col + " IS NOT NULL")) {
+        EXPECT_TRUE(HasShape(v, type == "CHAR(32)" ? id_shape : time_shape)) << col << " = " << v;
+      }
+      EXPECT_EQ(db().One("SELECT COUNT(*) FROM \"" + table + "\" WHERE " + col +
+                         " IS NOT NULL AND typeof(" + col + ") != 'text'"),
+                "0")
+          << col;
+    }
+  }
+  EXPECT_GT(rows, 200);
+}
+
+// Same options, same bytes: the database written twice into the same directory.
+TEST_P(DemoSchemaTest, SameOptionsWriteTheSameBytes) {
+  const std::string first = ReadAll(DbPath(tmp_.path()));
+  db_.reset();
+  fs::remove_all(tmp_.path());
+  fs::create_directories(tmp_.path());
+  ASSERT_TRUE(WriteDemoStore(SmallOptions(tmp_.path(), GetParam().schema)).ok());
+  const std::string second = ReadAll(DbPath(tmp_.path()));
+  EXPECT_GT(first.size(), 100000u);
+  EXPECT_TRUE(first == second) << "the two databases differ";
+}
+
+TEST_P(DemoSchemaTest, IntegrityAndForeignKeysAreClean) {
+  EXPECT_EQ(db().Column("PRAGMA integrity_check"), (std::vector<std::string>{"ok"}));
+  EXPECT_TRUE(db().Query("PRAGMA foreign_key_check").empty());
+  EXPECT_EQ(db().One("PRAGMA journal_mode"), "delete");
+}
+
+// example_pipeline and training_pipeline (and everything under them) are the same rows and
+// files in every schema, whatever else a schema adds.
+TEST_P(DemoSchemaTest, SharedPipelinesAreTheSameAsIn074) {
+  TempDir old_dir;
+  ASSERT_TRUE(WriteDemoStore(SmallOptions(old_dir.path())).ok());
+  const Reader old(DbUri(old_dir.path()));
+  const auto same = [&](const std::string& sql) {
+    auto relative = [](const Reader& r, const std::string& dir, const std::string& q) {
+      auto rows = r.Query(q);
+      for (Row& row : rows) {
+        for (auto& v : row) {
+          if (v && v->rfind(dir, 0) == 0) v = "DIR" + v->substr(dir.size());
+        }
+      }
+      return rows;
+    };
+    const auto expected = relative(old, old_dir.path(), sql);
+    EXPECT_FALSE(expected.empty()) << sql;
+    EXPECT_EQ(relative(db(), tmp_.path(), sql), expected) << sql;
+  };
+  const std::string runs =
+      "(SELECT r.id FROM pipeline_run r JOIN pipeline p ON p.id = r.pipeline_id WHERE p.id IN "
+      "(SELECT id FROM pipeline WHERE name IN ('example_pipeline', 'training_pipeline') "
+      "ORDER BY created LIMIT 2))";
+  const std::string steps = "(SELECT id FROM step_run WHERE pipeline_run_id IN " + runs + ")";
+  same("SELECT id, created, updated, name FROM pipeline WHERE id IN (SELECT pipeline_id FROM "
+       "pipeline_run WHERE id IN " + runs + ") ORDER BY id");
+  same("SELECT id, created, updated, name, orchestrator_run_id, start_time, end_time, status, "
+       "orchestrator_environment, pipeline_id FROM pipeline_run WHERE id IN " + runs +
+       " ORDER BY id");
+  same("SELECT id, created, updated, name, start_time, end_time, status, docstring, cache_key, "
+       "source_code, code_hash, original_step_run_id, pipeline_run_id FROM step_run WHERE id IN " +
+       steps + " ORDER BY id");
+  same("SELECT o.name, o.step_id, v.id, v.created, v.version, v.type, v.uri, v.materializer, "
+       "v.data_type, v.artifact_id FROM step_run_output_artifact o JOIN artifact_version v ON "
+       "v.id = o.artifact_id WHERE o.step_id IN " + steps + " ORDER BY o.step_id, o.name");
+  same("SELECT name, type, step_id, artifact_id FROM step_run_input_artifact WHERE step_id IN " +
+       steps + " ORDER BY step_id, name");
+  same("SELECT id, created, uri, step_run_id FROM logs WHERE step_run_id IN " + steps +
+       " ORDER BY id");
+  same("SELECT m.id, m.created, m.\"key\", m.value, m.type, l.resource_id FROM run_metadata m "
+       "JOIN run_metadata_resource l ON l.run_metadata_id = m.id WHERE l.resource_id IN " + runs +
+       " OR l.resource_id IN " + steps + " ORDER BY m.id, l.resource_id");
+  // The same files, byte for byte, under the artifact store.
+  std::string store;
+  for (const auto& e : fs::directory_iterator(old_dir.path() + "/local_stores")) {
+    if (e.path().filename() != "default_zen_store") store = e.path().filename().string();
+  }
+  ASSERT_EQ(store.size(), 36u);
+  const std::string old_store = old_dir.path() + "/local_stores/" + store;
+  for (const auto& e : fs::recursive_directory_iterator(old_store)) {
+    const std::string mine =
+        tmp_.path() + e.path().string().substr(old_dir.path().size());
+    ASSERT_TRUE(fs::exists(mine)) << mine;
+    if (e.is_regular_file()) {
+      EXPECT_EQ(ReadAll(e.path().string()), ReadAll(mine)) << mine;
+    }
+  }
+}
+
+const SchemaCase kZenml074Case{DemoSchema::kZenml074, "v074", kZenml074SchemaSql, "0.74.0"};
+const SchemaCase kSchemasWithProjects[] = {
+    {DemoSchema::kZenml080, "v080", kZenml080SchemaSql, "0.80.2"},
+    {DemoSchema::kLatest, "latest", kZenmlLatestSchemaSql, "0.97.0"}};
+
+INSTANTIATE_TEST_SUITE_P(Schemas, DemoSchemaTest,
+                         ::testing::Values(kZenml074Case, kSchemasWithProjects[0],
+                                           kSchemasWithProjects[1]),
+                         PrintSchemaCase);
+
+// ------------------------------------------------------------------ projects (0.80+)
+
+class ProjectsTest : public DemoSchemaTest {};
+
+// Two projects, and training_pipeline in both, with runs of its own in each.
+TEST_P(ProjectsTest, TwoProjectsShareAPipelineName) {
+  EXPECT_EQ(db().Column("SELECT name FROM project ORDER BY name"),
+            (std::vector<std::string>{"default", "research"}));
+  EXPECT_EQ(db().Column("SELECT j.name FROM pipeline p JOIN project j ON j.id = p.project_id "
+                        "WHERE p.name = 'training_pipeline' ORDER BY j.name"),
+            (std::vector<std::string>{"default", "research"}));
+  const auto runs_in = [&](const std::string& project) {
+    return db().Column(
+        "SELECT r.name FROM pipeline_run r JOIN pipeline p ON p.id = r.pipeline_id JOIN project "
+        "j ON j.id = r.project_id WHERE p.name = 'training_pipeline' AND p.project_id = "
+        "r.project_id AND j.name = " + Quote(project) + " ORDER BY r.created");
+  };
+  const auto defaults = runs_in("default"), research = runs_in("research");
+  EXPECT_EQ(defaults.size(), 1u);
+  EXPECT_EQ(research.size(), 2u);
+  for (const std::string& r : research) {
+    EXPECT_EQ(std::count(defaults.begin(), defaults.end(), r), 0) << r;
+  }
+  // Everything a research run made is the research project's, and nothing points into
+  // another project.
+  const std::string snapshots =
+      GetParam().schema == DemoSchema::kLatest ? "pipeline_snapshot" : "pipeline_deployment";
+  for (const std::string& across_projects : std::vector<std::string>{
+           "artifact_version v JOIN step_run_output_artifact o ON o.artifact_id = v.id JOIN "
+           "step_run s ON s.id = o.step_id WHERE s.project_id != v.project_id",
+           snapshots + " s JOIN code_reference c ON c.id = s.code_reference_id WHERE "
+                       "c.project_id != s.project_id",
+           "pipeline_run r JOIN pipeline p ON p.id = r.pipeline_id WHERE p.project_id != "
+           "r.project_id",
+           "step_run s JOIN pipeline_run r ON r.id = s.pipeline_run_id WHERE s.project_id != "
+           "r.project_id"}) {
+    EXPECT_EQ(db().One("SELECT COUNT(*) FROM " + across_projects), "0") << across_projects;
+  }
+  const std::string config = ReadAll(tmp_.path() + "/config.yaml");
+  const std::string id = db().One("SELECT id FROM project WHERE name = 'default'");
+  const std::string dashed = id.substr(0, 8) + "-" + id.substr(8, 4) + "-" + id.substr(12, 4) +
+                             "-" + id.substr(16, 4) + "-" + id.substr(20);
+  EXPECT_NE(config.find("\nactive_project_id: " + dashed + "\n"), std::string::npos) << config;
+  EXPECT_EQ(config.find("active_workspace_name"), std::string::npos) << config;
+}
+
+INSTANTIATE_TEST_SUITE_P(Schemas, ProjectsTest, ::testing::ValuesIn(kSchemasWithProjects),
+                         PrintSchemaCase);
+
+// ------------------------------------------------------------------ the newest schema
+
+class LatestStoreTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    const Status s = WriteDemoStore(SmallOptions(dir_->path(), DemoSchema::kLatest));
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+  static void TearDownTestSuite() {
+    delete dir_;
+    dir_ = nullptr;
+  }
+  void SetUp() override { db_ = std::make_unique<Reader>(DbUri(dir_->path())); }
+  const Reader& db() const { return *db_; }
+  // The id of the only run of `pipeline`.
+  std::string RunOf(const std::string& pipeline) const {
+    const auto ids = db().Column(
+        "SELECT r.id FROM pipeline_run r JOIN pipeline p ON p.id = r.pipeline_id WHERE p.name = " +
+        Quote(pipeline));
+    EXPECT_EQ(ids.size(), 1u) << pipeline;
+    return ids.empty() ? "" : ids[0];
+  }
+  std::string StepOf(const std::string& run, const std::string& step) const {
+    return db().One("SELECT id FROM step_run WHERE pipeline_run_id = " + Quote(run) +
+                    " AND name = " + Quote(step));
+  }
+
+  static TempDir* dir_;
+  std::unique_ptr<Reader> db_;
+};
+TempDir* LatestStoreTest::dir_ = nullptr;
+
+// Snapshots, each with one step_configuration row per step ({"spec", "config"} JSON in
+// step order), and runs and steps pointing at them.
+TEST_F(LatestStoreTest, SnapshotsHaveStepConfigurationRows) {
+  EXPECT_EQ(db().One("SELECT COUNT(*) FROM sqlite_master WHERE name = 'pipeline_deployment'"), "0");
+  const auto snapshots = db().Query(
+      "SELECT s.id, s.step_count, s.pipeline_configuration FROM pipeline_snapshot s JOIN pipeline "
+      "p ON p.id = s.pipeline_id WHERE p.name != 'cleanup_pipeline'");
+  ASSERT_GE(snapshots.size(), 8u);
+  for (const Row& s : snapshots) {
+    const auto names = db().Column("SELECT name FROM step_configuration WHERE snapshot_id = " +
+                                   Quote(*s[0]) + " ORDER BY \"index\"");
+    EXPECT_EQ(std::to_string(names.size()), *s[1]) << *s[0];
+    for (const std::string& name : names) {
+      const std::string config =
+          db().One("SELECT config FROM step_configuration WHERE snapshot_id = " + Quote(*s[0]) +
+                   " AND name = " + Quote(name));
+      EXPECT_EQ(config.rfind("{\"spec\":{", 0), 0u) << config.substr(0, 80);
+      EXPECT_NE(config.find("\"config\":{"), std::string::npos);
+    }
+    EXPECT_NE(s[2]->find("\"name\":"), std::string::npos);
+  }
+  EXPECT_EQ(db().Column("SELECT name FROM step_configuration WHERE snapshot_id = (SELECT "
+                        "snapshot_id FROM pipeline_run WHERE name LIKE 'training_pipeline-%' "
+                        "ORDER BY created LIMIT 1) ORDER BY \"index\""),
+            (std::vector<std::string>{"load_data", "train_model", "evaluate"}));
+  EXPECT_EQ(db().One("SELECT COUNT(*) FROM pipeline_run r LEFT JOIN pipeline_snapshot s ON s.id "
+                     "= r.snapshot_id WHERE s.id IS NULL OR s.pipeline_id != r.pipeline_id"),
+            "0");
+  EXPECT_EQ(db().One("SELECT COUNT(*) FROM step_run t JOIN pipeline_run r ON r.id = "
+                     "t.pipeline_run_id WHERE t.snapshot_id IS NOT r.snapshot_id"),
+            "0");
+}
+
+// index counts each pipeline's runs from 1 in creation order; finished runs are not in
+// progress; steps are first attempts.
+TEST_F(LatestStoreTest, RunIndexAndInProgressAsZenmlFillsThem) {
+  for (const std::string& pipeline : db().Column("SELECT id FROM pipeline")) {
+    const auto indexes = db().Column("SELECT \"index\" FROM pipeline_run WHERE pipeline_id = " +
+                                     Quote(pipeline) + " ORDER BY created");
+    for (std::size_t i = 0; i < indexes.size(); ++i) {
+      EXPECT_EQ(indexes[i], std::to_string(i + 1)) << pipeline;
+    }
+  }
+  EXPECT_EQ(db().Column("SELECT DISTINCT in_progress FROM pipeline_run"),
+            (std::vector<std::string>{"0"}));
+  EXPECT_EQ(db().Column("SELECT DISTINCT version || '/' || is_retriable FROM step_run"),
+            (std::vector<std::string>{"1/0"}));
+}
+
+// A step with logs of two sources, each a file under the artifact store; every other row
+// is a step's "step" logs, one of them in the log store (no uri, no file).
+TEST_F(LatestStoreTest, StepLogsOfSeveralSourcesAndALogStoreLog) {
+  const std::string run = RunOf("nested_pipeline"), prepare = StepOf(run, "prepare");
+  const auto logs = db().Query("SELECT source, uri, log_key, pipeline_run_id FROM logs WHERE "
+                               "step_run_id = " + Quote(prepare) + " ORDER BY source");
+  ASSERT_EQ(logs.size(), 2u);
+  EXPECT_EQ(logs[0][0], "orchestrator");
+  EXPECT_EQ(logs[1][0], "step");
+  for (const Row& l : logs) {
+    ASSERT_TRUE(l[1].has_value());
+    EXPECT_TRUE(fs::is_regular_file(*l[1])) << *l[1];
+    EXPECT_GT(fs::file_size(*l[1]), 0u);
+    EXPECT_FALSE(l[3].has_value()) << "step logs name the step only";
+    EXPECT_EQ(l[2]->substr(0, 5), "None-") << *l[2];
+    EXPECT_EQ(l[2]->substr(l[2]->size() - l[0]->size() - 1), "-" + *l[0]) << *l[2];
+  }
+  const std::string score = StepOf(RunOf("fold_pipeline"), "score");
+  const auto stored = db().Query(
+      "SELECT l.source, l.uri, l.artifact_store_id, c.type FROM logs l JOIN stack_component c ON "
+      "c.id = l.log_store_id WHERE l.step_run_id = " + Quote(score));
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_EQ(stored[0], (Row{"step", std::nullopt, std::nullopt, "log_store"}));
+  EXPECT_EQ(db().One("SELECT COUNT(*) FROM logs WHERE uri IS NULL"), "1");
+  EXPECT_EQ(db().One("SELECT COUNT(*) FROM logs WHERE source IS NULL OR source = ''"), "0");
+  EXPECT_EQ(db().One("SELECT COUNT(*) FROM (SELECT log_key FROM logs GROUP BY log_key HAVING "
+                     "COUNT(*) > 1)"),
+            "0");
+}
+
+// A run-level log: the run set, no step.
+TEST_F(LatestStoreTest, RunLevelLog) {
+  const auto logs = db().Query("SELECT pipeline_run_id, source, uri FROM logs WHERE step_run_id "
+                               "IS NULL");
+  ASSERT_EQ(logs.size(), 1u);
+  EXPECT_EQ(logs[0][0], RunOf("nested_pipeline"));
+  EXPECT_EQ(logs[0][1], "client");
+  EXPECT_TRUE(fs::is_regular_file(logs[0][2].value()));
+}
+
+// fold_pipeline's run is nested_pipeline's child "fold 1", a run of its own pipeline.
+TEST_F(LatestStoreTest, NestedRun) {
+  const std::string parent = RunOf("nested_pipeline"), child = RunOf("fold_pipeline");
+  EXPECT_EQ(db().Query("SELECT parent_run_id, root_run_id, child_key FROM pipeline_run WHERE id "
+                       "= " + Quote(child)),
+            (std::vector<Row>{{parent, parent, "fold 1"}}));
+  EXPECT_EQ(db().Query("SELECT parent_run_id, root_run_id, child_key FROM pipeline_run WHERE id "
+                       "= " + Quote(parent)),
+            (std::vector<Row>{{std::nullopt, std::nullopt, std::nullopt}}));
+  EXPECT_EQ(db().One("SELECT COUNT(*) FROM pipeline_run WHERE parent_run_id IS NOT NULL"), "1");
+  EXPECT_LT(db().One("SELECT start_time FROM pipeline_run WHERE id = " + Quote(parent)),
+            db().One("SELECT start_time FROM pipeline_run WHERE id = " + Quote(child)));
+}
+
+// Named pipeline outputs point at an artifact version one of the run's own steps output.
+TEST_F(LatestStoreTest, PipelineOutputsNameStepOutputs) {
+  const auto outputs = db().Query(
+      "SELECT p.name, o.name, s.name, so.name FROM pipeline_run_output o JOIN pipeline_run r ON "
+      "r.id = o.pipeline_run_id JOIN pipeline p ON p.id = r.pipeline_id JOIN "
+      "step_run_output_artifact so ON so.artifact_id = o.artifact_id JOIN step_run s ON s.id = "
+      "so.step_id AND s.pipeline_run_id = r.id ORDER BY p.name");
+  EXPECT_EQ(outputs, (std::vector<Row>{{"fold_pipeline", "score", "score", "score"},
+                                       {"nested_pipeline", "dataset", "prepare", "dataset"}}));
+  EXPECT_EQ(db().One("SELECT COUNT(*) FROM pipeline_run_output"), "2");
+}
+
+// An artifact version that failed to upload: no folder, no files, no size; every other
+// version is available.
+TEST_F(LatestStoreTest, UnavailableArtifactVersion) {
+  const auto unavailable = db().Query(
+      "SELECT o.name, v.availability, v.uri FROM artifact_version v JOIN step_run_output_artifact "
+      "o ON o.artifact_id = v.id WHERE v.availability != 'available'");
+  ASSERT_EQ(unavailable.size(), 1u);
+  EXPECT_EQ(unavailable[0][0], "plot");
+  EXPECT_EQ(unavailable[0][1], "upload_failed");
+  EXPECT_FALSE(fs::exists(unavailable[0][2].value()));
+  EXPECT_EQ(db().One("SELECT COUNT(*) FROM run_metadata_resource WHERE resource_id = (SELECT id "
+                     "FROM artifact_version WHERE availability != 'available')"),
+            "0");
+}
+
+// One input name, two artifact versions, ordered by input_index.
+TEST_F(LatestStoreTest, ChunkedInput) {
+  const std::string run = RunOf("fold_pipeline");
+  const auto rows = db().Query(
+      "SELECT i.input_index, o.name FROM step_run_input_artifact i JOIN step_run_output_artifact "
+      "o ON o.artifact_id = i.artifact_id AND o.step_id = " + Quote(StepOf(run, "split")) +
+      " WHERE i.step_id = " + Quote(StepOf(run, "score")) + " AND i.name = 'batches' ORDER BY "
+      "i.input_index");
+  EXPECT_EQ(rows, (std::vector<Row>{{"0", "batch_1"}, {"1", "batch_2"}}));
+  EXPECT_EQ(db().Column("SELECT DISTINCT input_index FROM step_run_input_artifact WHERE name != "
+                        "'batches'"),
+            (std::vector<std::string>{"0"}));
+}
+
+// The archived run: detail columns NULL, its snapshot emptied, its step configurations
+// gone; its identity, steps, outputs and logs stay.
+TEST_F(LatestStoreTest, ArchivedRunKeepsIdentityWithoutDetail) {
+  const std::string run = RunOf("cleanup_pipeline");
+  EXPECT_EQ(db().Query("SELECT orchestrator_environment, exception_info, pipeline_configuration, "
+                       "client_environment, status FROM pipeline_run WHERE id = " + Quote(run)),
+            (std::vector<Row>{{std::nullopt, std::nullopt, std::nullopt, std::nullopt,
+                               "completed"}}));
+  EXPECT_EQ(db().Query("SELECT s.pipeline_configuration, s.client_environment, s.pipeline_spec, "
+                       "s.source_code, s.description, (SELECT COUNT(*) FROM step_configuration c "
+                       "WHERE c.snapshot_id = s.id) FROM pipeline_snapshot s JOIN pipeline_run r "
+                       "ON r.snapshot_id = s.id WHERE r.id = " + Quote(run)),
+            (std::vector<Row>{{"{}", "{}", std::nullopt, std::nullopt, std::nullopt, "0"}}));
+  const std::string step = StepOf(run, "vacuum");
+  ASSERT_EQ(step.size(), 32u);
+  EXPECT_EQ(db().Query("SELECT exception_info, step_configuration, status FROM step_run WHERE id "
+                       "= " + Quote(step)),
+            (std::vector<Row>{{std::nullopt, std::nullopt, "completed"}}));
+  EXPECT_EQ(db().One("SELECT COUNT(*) FROM step_run_output_artifact WHERE step_id = " +
+                     Quote(step)),
+            "1");
+  EXPECT_EQ(db().One("SELECT COUNT(*) FROM logs WHERE step_run_id = " + Quote(step)), "1");
+  // No other run lost its environment.
+  EXPECT_EQ(db().One("SELECT COUNT(*) FROM pipeline_run WHERE orchestrator_environment IS NULL"),
+            "1");
+}
+
+// ZenML's "unlisted" pipeline, as its snapshot migration creates it, with a run.
+TEST_F(LatestStoreTest, UnlistedPipelineHasARun) {
+  EXPECT_EQ(db().Query("SELECT user_id, description FROM pipeline WHERE name = 'unlisted'"),
+            (std::vector<Row>{{std::nullopt,
+                               "Auto-created pipeline for snapshots without pipeline reference"}}));
+  const std::string run = RunOf("unlisted");
+  EXPECT_EQ(db().One("SELECT status FROM pipeline_run WHERE id = " + Quote(run)), "completed");
+  EXPECT_EQ(db().One("SELECT COUNT(*) FROM step_run WHERE pipeline_run_id = " + Quote(run)), "1");
 }
 
 }  // namespace

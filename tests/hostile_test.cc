@@ -58,6 +58,7 @@ class HostileTest : public ::testing::Test {
     store_ = scratch_.path() + "/store";
     DemoOptions o;
     o.dir = store_;
+    o.schema = DemoSchema::kZenml074;  // pinned to the 0.74 layout its expectations assume
     o.runs = 10;  // enough artifact versions for one hostile URI each
     o.artifact_bytes = 4096;
     ASSERT_TRUE(WriteDemoStore(o).ok());

@@ -363,7 +363,7 @@ class LiveTest : public ::testing::Test {
   }
 
   void MakeStore(const std::vector<std::string>& knobs) {
-    std::vector<std::string> args{"demo", store_};
+    std::vector<std::string> args{"demo", store_, "--schema", "0.74"};
     args.insert(args.end(), knobs.begin(), knobs.end());
     const CommandResult r = RunZenfs(args, 120);
     ASSERT_EQ(r.exit_code, 0) << "zenfs demo failed: " << r.err;

@@ -224,7 +224,7 @@ class DemoStoreTest : public ::testing::Test {
   void SetUp() override {
     dir_ = std::make_unique<TempDir>(MountTestRoot());
     store_ = dir_->path() + "/store";
-    const CommandResult r = RunZenfs({"demo", store_, "--artifact-bytes", "3M"});
+    const CommandResult r = RunZenfs({"demo", store_, "--schema", "0.74", "--artifact-bytes", "3M"});
     ASSERT_EQ(r.exit_code, 0) << "zenfs demo failed: " << r.err;
     db_path_ = store_ + "/local_stores/default_zen_store/zenml.db";
     mnt_ = dir_->path() + "/mnt";
@@ -986,7 +986,7 @@ TEST_F(DemoStoreTest, AllowOtherTurnsOnDefaultPermissions) {
 TEST_F(DemoStoreTest, LargeRunsDirectoryListsEveryRunOnce) {
   ZENFS_SKIP_WITHOUT_FUSE();
   const std::string big = dir_->path() + "/big";
-  const CommandResult r = RunZenfs({"demo", big, "--runs", "600", "--artifact-bytes", "0"}, 120);
+  const CommandResult r = RunZenfs({"demo", big, "--schema", "0.74", "--runs", "600", "--artifact-bytes", "0"}, 120);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   store_ = big;
   ASSERT_NO_FATAL_FAILURE(MountIt());

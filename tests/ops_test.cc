@@ -45,7 +45,7 @@ class MountHelperTest : public ::testing::Test {
     std::string why;
     ASSERT_TRUE(EnsureUser("zenfs-ops-reader", &user_, &why)) << why;
     store_ = scratch_.path() + "/store";
-    const CommandResult r = RunZenfs({"demo", store_, "--artifact-bytes", "0"});
+    const CommandResult r = RunZenfs({"demo", store_, "--schema", "0.74", "--artifact-bytes", "0"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     mnt_ = scratch_.path() + "/mnt";
     ASSERT_EQ(mkdir(mnt_.c_str(), 0755), 0);
@@ -159,7 +159,7 @@ class DaemonTest : public ::testing::Test {
     ZENFS_SKIP_WITHOUT_FUSE();
     dir_ = std::make_unique<TempDir>(MountTestRoot());
     store_ = dir_->path() + "/store";
-    const CommandResult r = RunZenfs({"demo", store_, "--artifact-bytes", "0"});
+    const CommandResult r = RunZenfs({"demo", store_, "--schema", "0.74", "--artifact-bytes", "0"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     mnt_ = dir_->path() + "/mnt";
     ASSERT_EQ(mkdir(mnt_.c_str(), 0755), 0);

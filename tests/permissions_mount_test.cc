@@ -53,7 +53,7 @@ class SharedNodeTest : public ::testing::Test {
     scratch_ = std::make_unique<WorldScratch>();
     ASSERT_FALSE(scratch_->path().empty());
     store_ = scratch_->path() + "/store";
-    const CommandResult r = RunZenfs({"demo", store_, "--runs", "2", "--artifact-bytes", "1K"});
+    const CommandResult r = RunZenfs({"demo", store_, "--schema", "0.74", "--runs", "2", "--artifact-bytes", "1K"});
     ASSERT_EQ(r.exit_code, 0) << "zenfs demo failed: " << r.err;
     db_path_ = store_ + "/local_stores/default_zen_store/zenml.db";
     mnt_ = scratch_->path() + "/mnt";

@@ -127,6 +127,7 @@ class TreeTest : public ::testing::Test {
     DemoOptions o;
     o.dir = dir_.path() + "/store";
     o.runs = 6;
+    o.schema = DemoSchema::kZenml074;  // pinned to the 0.74 layout its expectations assume
     o.artifact_bytes = (3u << 20) + 17;
     ASSERT_TRUE(WriteDemoStore(o).ok());
     Open();

@@ -112,6 +112,7 @@ class Fixture {
     if (!std::filesystem::exists(db)) {
       DemoOptions o;
       o.dir = dir;
+      o.schema = DemoSchema::kZenml074;  // pinned to the 0.74 layout its expectations assume
       const char* runs = std::getenv("ZENFS_CORE_BENCH_RUNS");
       o.runs = runs != nullptr && *runs != '\0' ? std::atoi(runs) : 20000;
       o.steps = 5;
