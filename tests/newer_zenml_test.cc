@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -17,6 +18,7 @@
 #include "fs/invalidations.h"
 #include "fs/tree.h"
 #include "store/local_artifact_source.h"
+#include "store/projects.h"
 #include "store/sql_catalog.h"
 #include "tests/test_util.h"
 
@@ -54,6 +56,7 @@ class NewerZenmlTest : public ::testing::Test {
     o.dir = dir_.path() + "/store";
     o.runs = 5;
     o.artifact_bytes = 0;
+    o.schema = DemoSchema::kZenml074;  // the store the migrations' SQL below carries forward
     ASSERT_TRUE(WriteDemoStore(o).ok());
     db_path_ = o.dir + "/local_stores/default_zen_store/zenml.db";
     ASSERT_EQ(sqlite3_open(db_path_.c_str(), &db_), SQLITE_OK);
@@ -103,10 +106,12 @@ class NewerZenmlTest : public ::testing::Test {
          (file.empty() ? "NULL, '" + store_id_ + "'" : "'" + store_id_ + "', NULL") + ")");
   }
 
-  void OpenTree() {
+  // A tree over the store (the project `project_id` only, when given).
+  void OpenTree(const std::string& project_id = "") {
     auto cat = OpenSqliteCatalog(db_path_);
     ASSERT_TRUE(cat.ok()) << cat.status().ToString();
     catalog_ = std::move(*cat);
+    if (!project_id.empty()) catalog_->ShowProject(project_id);
     source_ = std::make_unique<LocalArtifactSource>(UriResolver({}, dir_.path() + "/store/local_stores", false));
     auto rows = catalog_->LoadRows(RowScope::kRuns);
     ASSERT_TRUE(rows.ok()) << rows.status().ToString();
@@ -115,12 +120,14 @@ class NewerZenmlTest : public ::testing::Test {
     opts.refresh_seconds = 3600;
     tree_ = std::make_unique<Tree>(*catalog_, *source_, log_, opts, Snapshot::Build(std::move(*rows), 1));
   }
+  // Looks `path` up from the root ("" is the root itself).
   Result<Entry> Walk(const std::string& path) {
     std::uint64_t ino = kRootIno;
-    Result<Entry> e = Status::NotFound("empty path");
+    Result<Entry> e = tree_->GetAttr(kRootIno);
     std::stringstream ss(path);
     std::string part;
     while (std::getline(ss, part, '/')) {
+      if (part.empty()) continue;
       e = tree_->Lookup(ino, part);
       if (!e.ok()) return e;
       ino = e->attr.ino;
@@ -332,6 +339,150 @@ TEST_F(NewerZenmlTest, EntriesThatAppearWhileMountedAreInvalidated) {
   EXPECT_EQ(Names(RunPath(0)),
             (std::vector<std::string>{"meta.json", "steps", "children", "outputs", "logs.orchestrator"}));
   EXPECT_EQ(Read(RunPath(0) + "/steps/step_1/logs.orchestrator"), "step\n");
+}
+
+// The demo store of each --schema through the reader: what the schemas share shows the
+// same, and what only the newest has shows as the rest of this file expects.
+class DemoSchemasTest : public NewerZenmlTest {
+ protected:
+  void SetUp() override {}
+  // Writes the demo in `schema` into a folder of its own and opens a tree over it, showing
+  // `project_id`, or the project a mount would choose (ChooseProject with no hints).
+  void Write(DemoSchema schema, std::string project_id = "") {
+    DemoOptions o;
+    o.dir = dir_.path() + "/store";
+    std::filesystem::remove_all(o.dir);
+    o.runs = 5;
+    o.artifact_bytes = 0;
+    o.schema = schema;
+    ASSERT_TRUE(WriteDemoStore(o).ok());
+    db_path_ = o.dir + "/local_stores/default_zen_store/zenml.db";
+    if (project_id.empty()) {
+      auto cat = OpenSqliteCatalog(db_path_);
+      ASSERT_TRUE(cat.ok());
+      auto projects = (*cat)->ListProjects();
+      ASSERT_TRUE(projects.ok());
+      auto chosen = ChooseProject(*projects, {});
+      ASSERT_TRUE(chosen.ok()) << chosen.status().ToString();
+      if (*chosen) project_id = (*chosen)->id;
+    }
+    OpenTree(project_id);
+  }
+  // Every path below `top` with, for each meta.json, the fields the schemas share.
+  std::map<std::string, std::string> Picture(const std::string& top) {
+    std::map<std::string, std::string> out;
+    std::vector<std::string> todo{top};
+    while (!todo.empty()) {
+      const std::string dir = todo.back();
+      todo.pop_back();
+      for (const std::string& name : Names(dir)) {
+        const std::string path = dir + "/" + name;
+        auto e = Walk(path);
+        EXPECT_TRUE(e.ok()) << path;
+        if (!e.ok()) continue;
+        if (S_ISDIR(e->attr.mode)) {
+          todo.push_back(path);
+          out[path] = "dir";
+        } else if (S_ISLNK(e->attr.mode)) {
+          out[path] = "-> " + Link(path);
+        } else if (name == "meta.json") {
+          const json m = json::parse(Read(path));
+          std::string facts;
+          for (const char* k : {"name", "id", "status", "start_time", "end_time", "steps", "runs", "outputs",
+                                "inputs", "original_step_run", "uri", "files", "producer", "parameters"}) {
+            if (m.contains(k)) facts += std::string(k) + "=" + m.at(k).dump() + ";";
+          }
+          out[path] = facts;
+        } else {
+          out[path] = std::to_string(e->attr.size);
+        }
+      }
+    }
+    return out;
+  }
+};
+
+TEST_F(DemoSchemasTest, WhatTheSchemasShareShowsTheSame) {
+  Write(DemoSchema::kZenml074);
+  const auto example = Picture("example_pipeline");
+  const auto training = Picture("training_pipeline");
+  ASSERT_GT(example.size(), 50u);
+  for (DemoSchema schema : {DemoSchema::kZenml080, DemoSchema::kLatest}) {
+    SCOPED_TRACE(static_cast<int>(schema));
+    Write(schema);
+    EXPECT_EQ(Picture("example_pipeline"), example);
+    EXPECT_EQ(Picture("training_pipeline"), training);
+  }
+}
+
+TEST_F(DemoSchemasTest, TheNewestSchemaShowsEverythingItAdds) {
+  Write(DemoSchema::kLatest);
+  const json root = Meta("");
+  EXPECT_EQ(root.at("store").at("schema_version"), "0.97.0");
+  EXPECT_EQ(root.at("projects"), json({"default", "research"}));
+  EXPECT_EQ(root.at("project").at("name"), "default");
+  const std::vector<std::string> pipelines = Names("");
+  for (const char* p : {"example_pipeline", "training_pipeline", "nested_pipeline", "fold_pipeline",
+                        "cleanup_pipeline", "unlisted"}) {
+    EXPECT_NE(std::find(pipelines.begin(), pipelines.end(), p), pipelines.end()) << p;
+  }
+  // Nested run and pipeline outputs.
+  const std::string parent = "nested_pipeline/runs/" + Link("nested_pipeline/runs/latest");
+  const std::string child_link = Link(parent + "/children/fold 1");
+  EXPECT_EQ(child_link.rfind("../../../../fold_pipeline/runs/", 0), 0u) << child_link;
+  const json pm = Meta(parent);
+  ASSERT_EQ(pm.at("children").size(), 1u);
+  EXPECT_EQ(pm.at("children").at("fold 1"), child_link.substr(12));
+  const std::string child = child_link.substr(12);
+  EXPECT_EQ(Meta(child).at("parent_run").get<std::string>().rfind("nested_pipeline/runs/", 0), 0u);
+  EXPECT_EQ(Link(parent + "/outputs/dataset").rfind("../steps/", 0), 0u);
+  EXPECT_FALSE(Names(child + "/outputs").empty());
+  // Logs of several sources, run-level logs, a log store's row.
+  EXPECT_FALSE(Read(parent + "/steps/prepare/logs.orchestrator").empty());
+  EXPECT_FALSE(Read(parent + "/logs.client").empty());
+  bool log_store = false;
+  for (const std::string& step : Names(child + "/steps")) {
+    const json sm = Meta(child + "/steps/" + step);
+    for (const auto& [source, available] : sm.at("logs_available").items()) {
+      if (!available.get<bool>()) {
+        log_store = true;
+        EXPECT_NE(sm.at("logs_unavailable_reason").at(source).get<std::string>().find("log store"),
+                  std::string::npos);
+      }
+    }
+  }
+  EXPECT_TRUE(log_store) << "the demo's log-store row";
+  // An artifact that failed to upload.
+  const json plot = Meta(child + "/steps/score/outputs/plot");
+  EXPECT_EQ(plot.at("available"), false);
+  EXPECT_NE(plot.at("unavailable_reason").get<std::string>().find("upload_failed"), std::string::npos);
+  EXPECT_EQ(Names(child + "/steps/score/outputs/plot"), std::vector<std::string>{"meta.json"});
+  // The archived run's details are gone, not an error; index and in_progress are there.
+  const std::string cleanup = "cleanup_pipeline/runs/" + Link("cleanup_pipeline/runs/latest");
+  const json archived = Meta(cleanup);
+  EXPECT_TRUE(archived.at("index").is_number_integer());
+  EXPECT_EQ(archived.at("in_progress"), false);
+  EXPECT_EQ(archived.at("runtime_configuration").at("pipeline_configuration"), json::object());
+  EXPECT_TRUE(archived.at("runtime_configuration").at("source").is_null());
+  EXPECT_EQ(Meta(cleanup + "/steps/vacuum").at("parameters"), json::object());
+}
+
+TEST_F(DemoSchemasTest, TheResearchProjectHasItsOwnPipelineOfTheSameName) {
+  Write(DemoSchema::kLatest);
+  auto projects = catalog_->ListProjects();
+  ASSERT_TRUE(projects.ok());
+  std::string research;
+  for (const ProjectRow& p : *projects) {
+    if (p.name == "research") research = p.id;
+  }
+  ASSERT_FALSE(research.empty());
+  const std::vector<std::string> default_runs = Names("training_pipeline/runs");
+  Write(DemoSchema::kLatest, research);
+  EXPECT_EQ(Names(""), (std::vector<std::string>{"meta.json", "training_pipeline"}));
+  const std::vector<std::string> research_runs = Names("training_pipeline/runs");
+  EXPECT_EQ(research_runs.size(), 3u);  // two runs and latest
+  EXPECT_NE(research_runs, default_runs);
+  EXPECT_EQ(Meta("").at("project").at("name"), "research");
 }
 
 }  // namespace
