@@ -13,7 +13,7 @@ mnt=$dir/mnt
 mkdir -p "$dir" "$mnt"
 if grep -qs " $mnt " /proc/self/mounts; then "$zenfs" umount "$mnt"; fi
 if [ ! -e "$store/local_stores/default_zen_store/zenml.db" ]; then
-  "$zenfs" demo "$store" --schema 0.74
+  "$zenfs" demo "$store"  # today's ZenML layout (0.97.0): projects, nested runs, log sources
 fi
 "$zenfs" mount "$store" "$mnt"
 
@@ -29,6 +29,13 @@ say cat "$run/steps/step_1/meta.json"
 cat "$run/steps/step_1/meta.json"
 say cat "$run/steps/step_1/output/data.json"
 cat "$run/steps/step_1/output/data.json"; echo
+nested="$mnt/nested_pipeline/runs/latest"
+if [ -e "$nested" ]; then
+  say ls -l "$nested/" "# a run with a child run, a named output and run-level logs"
+  ls -l "$nested/"
+  say ls -l "$nested/children/"
+  ls -l "$nested/children/"
+fi
 big=$(find "$mnt/training_pipeline" -name model.bin -print -quit 2>/dev/null || true)
 if [ -n "$big" ]; then
   say "od -A d -t x1 -N 32 $big   # first bytes of the large artifact, read lazily"
