@@ -126,7 +126,7 @@ mount_sys() {
   DAEMON=""
   for f in /proc/[0-9]*/cmdline; do  # the daemon: zenfs with mount and $MNT in its argv
     args=()
-    mapfile -d '' -t args < "$f" 2>/dev/null || continue
+    mapfile -d '' -t args 2>/dev/null < "$f" || continue  # (a process may be gone)
     if [ "${args[0]:-}" = "$ZENFS" ] && [ "${args[1]:-}" = mount ] && [[ " ${args[*]} " == *" $MNT "* ]]; then
       DAEMON=${f#/proc/}; DAEMON=${DAEMON%/cmdline}
     fi
