@@ -8,12 +8,14 @@
 #include <cstdint>
 #include <iterator>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "src/mount.h"
 #include "src/options.h"
 #include "demo/demo_writer.h"
+#include "demo/mysql_copy.h"
 
 #ifndef ZENFS_VERSION
 #define ZENFS_VERSION "dev"
@@ -156,6 +158,10 @@ int RunCli(int argc, char** argv) {
                    "ZenML schema to write: 0.74, 0.80 or latest (ZenML 0.97.0, the default)")
       ->check(CLI::IsMember(std::vector<std::string>(std::begin(kDemoSchemaNames),
                                                      std::end(kDemoSchemaNames))));
+  std::string demo_mysql;
+  demo_cmd->add_option("--mysql", demo_mysql,
+                       "also copy the store's metadata into this empty MySQL/MariaDB database "
+                       "(mysql://USER[:PASSWORD]@HOST[:PORT]/DATABASE); DIR keeps the SQLite twin");
 
   std::vector<std::string> ls_pos;
   CLI::App* ls = app.add_subcommand("ls", "print the tree below PATH without mounting");
@@ -214,12 +220,39 @@ int RunCli(int argc, char** argv) {
       return kExitUsage;
     }
     demo.schema = ParseDemoSchema(demo_schema).value();  // IsMember checked the name
+    // --mysql: the URL and the database are checked before DIR is written.
+    std::optional<MysqlConfig> mysql;
+    if (!demo_mysql.empty()) {
+      auto parsed = ParseMysqlUrl(demo_mysql);
+      if (!parsed.ok() || parsed->database.empty()) {
+        std::cerr << "zenfs demo: --mysql: "
+                  << (parsed.ok() ? "the URL names no database (mysql://USER@HOST:PORT/DATABASE)"
+                                  : parsed.status().message())
+                  << "\n";
+        return kExitUsage;
+      }
+      if (Status ready = CheckMysqlTarget(*parsed); !ready.ok()) {
+        std::cerr << "zenfs demo: --mysql: " << ready.message() << "\n";
+        return kExitStore;
+      }
+      mysql = std::move(*parsed);
+    }
     Status s = WriteDemoStore(demo);
     if (!s.ok()) {
       std::cerr << "zenfs demo: " << s.ToString() << "\n";
       return s.code() == Status::Code::kInvalidArgument ? kExitUsage : kExitStore;
     }
     std::cout << "wrote a ZenML store to " << demo.dir << "\n";
+    if (mysql) {
+      MysqlCopyStats stats;
+      s = CopySqliteToMysql(demo.dir + "/local_stores/default_zen_store/zenml.db", *mysql, &stats);
+      if (!s.ok()) {
+        std::cerr << "zenfs demo: --mysql: " << s.message() << " (" << demo.dir << " keeps the SQLite store)\n";
+        return kExitStore;
+      }
+      std::cout << "copied its metadata (" << stats.tables << " tables, " << stats.rows << " rows; " << stats.ddl
+                << ") to " << mysql->Redacted() << "\n";
+    }
     return kExitOk;
   }
   if (ls->parsed()) {
