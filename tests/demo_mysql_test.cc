@@ -2,6 +2,8 @@
 // database of the binary's private MariaDB server (tests/mariadb_server.h), checked
 // against its SQLite twin in DIR: every table and row, whole-second times cut (never
 // rounded), a used database refused, and the same tree from `zenfs ls`.
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -10,6 +12,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "demo/mysql_copy.h"
 #include "store/sqlite_util.h"
@@ -19,6 +22,34 @@
 
 namespace zenfs::testing {
 namespace {
+
+using nlohmann::json;
+
+// A meta.json as the MySQL twin must show it too: times cut to whole seconds (MySQL's
+// DATETIME), durations left out (they follow from the cut times), lists of steps sorted
+// (steps that start in the same second tie, in any order), the store's own path left out.
+json Comparable(const json& j, const std::string& key = "") {
+  if (j.is_object()) {
+    json out = json::object();
+    for (const auto& [k, v] : j.items()) {
+      if (k == "duration_s" || k == "store") continue;
+      out[k] = Comparable(v, k);
+    }
+    return out;
+  }
+  if (j.is_array()) {
+    json out = json::array();
+    for (const json& v : j) out.push_back(Comparable(v));
+    if (key == "steps") std::sort(out.begin(), out.end());
+    return out;
+  }
+  if (j.is_string()) {
+    const std::string s = j.get<std::string>();
+    // YYYY-MM-DDTHH:MM:SS.ffffffZ
+    if (s.size() == 27 && s[10] == 'T' && s[19] == '.' && s.back() == 'Z') return s.substr(0, 19) + ".000000Z";
+  }
+  return j;
+}
 
 using Rows = std::vector<std::vector<std::string>>;
 
@@ -160,7 +191,8 @@ TEST_F(DemoMysqlTest, CopiesEveryRowWithWholeSecondsRefusesAUsedDatabaseAndShows
   TempDir tmp;
   const std::string store = tmp.path() + "/store";
   const CommandResult demo =
-      RunZenfs({"demo", store, "--runs", "12", "--artifact-bytes", "4K", "--mysql", writer_url_}, 300);
+      RunZenfs({"demo", store, "--schema", "0.74", "--runs", "12", "--artifact-bytes", "4K", "--mysql", writer_url_},
+               300);
   ASSERT_EQ(demo.exit_code, 0) << demo.err;
   EXPECT_NE(demo.out.find("ZenML 0.74.0's MySQL DDL"), std::string::npos) << demo.out;
   const std::string sqlite_path = store + "/local_stores/default_zen_store/zenml.db";
@@ -189,6 +221,39 @@ TEST_F(DemoMysqlTest, CopiesEveryRowWithWholeSecondsRefusesAUsedDatabaseAndShows
   const auto after = server_->Checksums(db_);
   ASSERT_TRUE(after.ok()) << after.status().ToString();
   EXPECT_EQ(*after, *before);
+}
+
+// Today's layout (the default --schema), whose MySQL tables are translated from SQLite's:
+// projects, nested runs, log sources and the rest show as in the SQLite twin.
+TEST_F(DemoMysqlTest, TheNewestSchemaShowsTheSameTree) {
+  TempDir tmp;
+  const std::string store = tmp.path() + "/store";
+  const CommandResult demo = RunZenfs({"demo", store, "--runs", "5", "--artifact-bytes", "0", "--mysql", writer_url_}, 300);
+  ASSERT_EQ(demo.exit_code, 0) << demo.err;
+  EXPECT_NE(demo.out.find("translated from SQLite (alembic 0.97.0)"), std::string::npos) << demo.out;
+  ExpectSameTree(store, store + "/local_stores");
+
+  // And the same documents: both mounted, every meta.json compared.
+  ZENFS_SKIP_WITHOUT_FUSE();
+  TempDir mnt(MountTestRoot());
+  ASSERT_EQ(mkdir((mnt.path() + "/sqlite").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir((mnt.path() + "/mysql").c_str(), 0755), 0);
+  Mount lite({store, mnt.path() + "/sqlite", {}});
+  ASSERT_TRUE(lite.ok()) << lite.error();
+  Mount my({reader_url_, mnt.path() + "/mysql", {"--artifact-root", store + "/local_stores=" + store + "/local_stores"}});
+  ASSERT_TRUE(my.ok()) << my.error();
+  const auto files = HashTree(lite.path());
+  int documents = 0;
+  for (const auto& [rel, hash] : files) {
+    if (rel.size() < 9 || rel.compare(rel.size() - 9, 9, "meta.json") != 0) continue;
+    ++documents;
+    const json a = ReadJson(lite.path() + "/" + rel);
+    const json b = ReadJson(my.path() + "/" + rel);
+    ASSERT_FALSE(a.is_discarded()) << rel;
+    ASSERT_FALSE(b.is_discarded()) << rel;
+    EXPECT_EQ(Comparable(b), Comparable(a)) << rel;
+  }
+  EXPECT_GT(documents, 50);
 }
 
 TEST_F(DemoMysqlTest, RefusesTablesLeftInTheDatabaseAndLeavesItAsItWas) {
