@@ -1,7 +1,6 @@
 #include "demo/mysql_copy.h"
 
 #include <mysql.h>
-#include <mysqld_error.h>
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -48,35 +47,15 @@ class Writer {
     if (c.database.empty()) {
       return Status::InvalidArgument(c.Redacted() + ": the URL names no database (mysql://USER@HOST:PORT/DATABASE)");
     }
-    MYSQL* h = mysql_init(nullptr);
-    if (h == nullptr) return Status::IOError("MySQL: out of memory");
     // A multi-megabyte INSERT of a loaded server may take a while: generous, but bounded.
-    const unsigned connect = c.connect_timeout_s, io = std::max(c.read_timeout_s, 600u);
-    mysql_options(h, MYSQL_OPT_CONNECT_TIMEOUT, &connect);
-    mysql_options(h, MYSQL_OPT_READ_TIMEOUT, &io);
-    mysql_options(h, MYSQL_OPT_WRITE_TIMEOUT, &io);
-    mysql_options(h, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-    if (!c.ssl_ca.empty()) mysql_options(h, MYSQL_OPT_SSL_CA, c.ssl_ca.c_str());
-    if (!c.ssl_cert.empty()) mysql_options(h, MYSQL_OPT_SSL_CERT, c.ssl_cert.c_str());
-    if (!c.ssl_key.empty()) mysql_options(h, MYSQL_OPT_SSL_KEY, c.ssl_key.c_str());
-    const my_bool verify = c.verify_server_cert ? 1 : 0;
-    mysql_options(h, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify);
-    mysql_options(h, MYSQL_INIT_COMMAND, "SET SESSION time_zone = '+00:00', foreign_key_checks = 0");
-    if (mysql_real_connect(h, c.host.c_str(), c.user.empty() ? nullptr : c.user.c_str(), c.password.c_str(),
-                           c.database.c_str(), c.port, nullptr, 0) == nullptr) {
-      const unsigned err = mysql_errno(h);
-      const std::string why = mysql_error(h);
-      mysql_close(h);
-      if (err == ER_BAD_DB_ERROR) {
-        return Status::NotFound(c.Redacted() + ": no such database (" + why + "); create it first: CREATE DATABASE " +
-                                QuoteName(c.database) + " CHARACTER SET utf8mb4");
-      }
-      if (err == ER_ACCESS_DENIED_ERROR || err == ER_DBACCESS_DENIED_ERROR) {
-        return Status::PermissionDenied(c.Redacted() + ": login refused (" + why + ")");
-      }
-      return Status::IOError(c.Redacted() + ": cannot connect (" + why + ")");
+    auto h = ConnectMysql(c, std::max(c.read_timeout_s, 600u),
+                          {"SET SESSION time_zone = '+00:00', foreign_key_checks = 0"});
+    if (!h.ok()) {
+      if (h.status().code() != Status::Code::kNotFound) return h.status();
+      return Status::NotFound(h.status().message() + "; create it first: CREATE DATABASE " + QuoteName(c.database) +
+                              " CHARACTER SET utf8mb4");
     }
-    return std::unique_ptr<Writer>(new Writer(h, c.Redacted()));
+    return std::unique_ptr<Writer>(new Writer(*h, c.Redacted()));
   }
   ~Writer() { mysql_close(h_); }
   Writer(const Writer&) = delete;

@@ -337,41 +337,32 @@ Result<MysqlConfig> ParseMysqlUrl(const std::string& url) {
 
 MysqlDatabase::~MysqlDatabase() = default;
 
-Result<std::unique_ptr<sql::Connection>> MysqlDatabase::Connect() {
+Result<st_mysql*> ConnectMysql(const MysqlConfig& config, unsigned io_timeout_s,
+                               const std::vector<std::string>& init) {
   MYSQL* h = mysql_init(nullptr);
   if (h == nullptr) return Status::IOError("MySQL: out of memory");
-  const unsigned connect = config_.connect_timeout_s, read = config_.read_timeout_s;
+  const unsigned connect = config.connect_timeout_s;
   mysql_options(h, MYSQL_OPT_CONNECT_TIMEOUT, &connect);
-  mysql_options(h, MYSQL_OPT_READ_TIMEOUT, &read);
-  mysql_options(h, MYSQL_OPT_WRITE_TIMEOUT, &read);
+  mysql_options(h, MYSQL_OPT_READ_TIMEOUT, &io_timeout_s);
+  mysql_options(h, MYSQL_OPT_WRITE_TIMEOUT, &io_timeout_s);
   mysql_options(h, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-  if (!config_.ssl_ca.empty()) mysql_options(h, MYSQL_OPT_SSL_CA, config_.ssl_ca.c_str());
-  if (!config_.ssl_cert.empty()) mysql_options(h, MYSQL_OPT_SSL_CERT, config_.ssl_cert.c_str());
-  if (!config_.ssl_key.empty()) mysql_options(h, MYSQL_OPT_SSL_KEY, config_.ssl_key.c_str());
+  if (!config.ssl_ca.empty()) mysql_options(h, MYSQL_OPT_SSL_CA, config.ssl_ca.c_str());
+  if (!config.ssl_cert.empty()) mysql_options(h, MYSQL_OPT_SSL_CERT, config.ssl_cert.c_str());
+  if (!config.ssl_key.empty()) mysql_options(h, MYSQL_OPT_SSL_KEY, config.ssl_key.c_str());
   // Only logins that never put the password on the wire as it is: a server, or anyone in
   // the middle of a connection without verified TLS, could otherwise ask for
   // mysql_clear_password (or dialog, which prompts on the terminal) and read it.
   mysql_optionsv(h, MARIADB_OPT_RESTRICTED_AUTH,
                  "mysql_native_password,caching_sha2_password,sha256_password,client_ed25519");
-  const my_bool verify = config_.verify_server_cert ? 1 : 0;
+  const my_bool verify = config.verify_server_cert ? 1 : 0;
   mysql_options(h, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify);
-
-  // Identifiers in the catalog's SQL are double-quoted (ANSI_QUOTES); times are UTC as
-  // ZenML wrote them (DATETIME has no zone); nothing is ever written.
-  mysql_options(h, MYSQL_INIT_COMMAND,
-                "SET SESSION sql_mode = CONCAT_WS(',', NULLIF(@@sql_mode, ''), 'ANSI_QUOTES'), "
-                "time_zone = '+00:00'");
-  // WITH CONSISTENT SNAPSHOT holds only under REPEATABLE READ; a server whose default is
-  // READ COMMITTED would show each query of one transaction the commits since the last.
-  // (This statement form, not a variable: MySQL 8 has only transaction_isolation, MariaDB
-  // before 11.1 only tx_isolation.)
-  mysql_options(h, MYSQL_INIT_COMMAND, "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ");
-  if (mysql_real_connect(h, config_.host.c_str(), config_.user.empty() ? nullptr : config_.user.c_str(),
-                         config_.password.c_str(), config_.database.c_str(), config_.port, nullptr, 0) == nullptr) {
+  for (const std::string& statement : init) mysql_options(h, MYSQL_INIT_COMMAND, statement.c_str());
+  if (mysql_real_connect(h, config.host.c_str(), config.user.empty() ? nullptr : config.user.c_str(),
+                         config.password.c_str(), config.database.c_str(), config.port, nullptr, 0) == nullptr) {
     const unsigned err = mysql_errno(h);
     std::string why = mysql_error(h);
     mysql_close(h);
-    const std::string where = config_.Redacted() + ": ";
+    const std::string where = config.Redacted() + ": ";
     if (err == ER_ACCESS_DENIED_ERROR || err == ER_DBACCESS_DENIED_ERROR) {
       return Status::PermissionDenied(where + "login refused (" + why + ")");
     }
@@ -381,12 +372,27 @@ Result<std::unique_ptr<sql::Connection>> MysqlDatabase::Connect() {
   // TLS files asked for mean TLS or no connection, as the mysql and mariadb clients do:
   // Connector/C 3.3 refuses a server without TLS only when verifying its certificate, and
   // otherwise goes on in the clear with a server (or a man in the middle) offering none.
-  if ((!config_.ssl_ca.empty() || !config_.ssl_cert.empty()) && mysql_get_ssl_cipher(h) == nullptr) {
+  if ((!config.ssl_ca.empty() || !config.ssl_cert.empty()) && mysql_get_ssl_cipher(h) == nullptr) {
     mysql_close(h);
-    return Status::IOError(config_.Redacted() +
+    return Status::IOError(config.Redacted() +
                            ": cannot connect (the server offers no TLS/SSL, which ssl_* asks for)");
   }
-  return std::unique_ptr<sql::Connection>(new MysqlConnection(*this, h));
+  return h;
+}
+
+Result<std::unique_ptr<sql::Connection>> MysqlDatabase::Connect() {
+  // Identifiers in the catalog's SQL are double-quoted (ANSI_QUOTES); times are UTC as
+  // ZenML wrote them (DATETIME has no zone); nothing is ever written. WITH CONSISTENT
+  // SNAPSHOT holds only under REPEATABLE READ; a server whose default is READ COMMITTED
+  // would show each query of one transaction the commits since the last. (This statement
+  // form, not a variable: MySQL 8 has only transaction_isolation, MariaDB before 11.1 only
+  // tx_isolation.)
+  auto h = ConnectMysql(config_, config_.read_timeout_s,
+                        {"SET SESSION sql_mode = CONCAT_WS(',', NULLIF(@@sql_mode, ''), 'ANSI_QUOTES'), "
+                         "time_zone = '+00:00'",
+                         "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ"});
+  if (!h.ok()) return h.status();
+  return std::unique_ptr<sql::Connection>(new MysqlConnection(*this, *h));
 }
 
 Result<std::unique_ptr<MysqlDatabase>> MysqlDatabase::Open(MysqlConfig config, Notify notify) {

@@ -14,6 +14,8 @@
 
 #include "store/sql.h"
 
+struct st_mysql;  // MYSQL of <mysql.h>
+
 namespace zenfs {
 
 // Where and how to connect. The password is kept here only; Describe and every message
@@ -42,6 +44,14 @@ struct MysqlConfig {
 // `mariadb://`, as ZenML's config files spell it. InvalidArgument naming what is wrong
 // (without the password).
 Result<MysqlConfig> ParseMysqlUrl(const std::string& url);
+
+// A Connector/C connection (MYSQL*; the caller mysql_close()s it), made as every zenfs
+// connection is: utf8mb4, the config's timeouts (`io_timeout_s` for reads and writes) and
+// TLS files, logins that never send the password as it is, TLS files meaning TLS or no
+// connection, `init` run as the session starts. Errors name the store without its password:
+// PermissionDenied (login refused), NotFound (no such database), IOError.
+Result<st_mysql*> ConnectMysql(const MysqlConfig& config, unsigned io_timeout_s,
+                               const std::vector<std::string>& init);
 
 class MysqlDatabase final : public sql::Database {
  public:
