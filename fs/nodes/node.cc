@@ -72,6 +72,7 @@ const NodeOps& OpsOf(NodeKind kind) {
     AddStepKinds(&t);
     AddOutputKinds(&t);
     AddBackedKinds(&t);
+    AddViewKinds(&t);
     return t;
   }();
   static const UnknownOps unknown;
