@@ -224,6 +224,18 @@ inline constexpr mode_t kLinkMode = S_IFLNK | 0777;
 void AddItem(NodeHost& host, Listing* l, std::string name, NodeKey key, mode_t type);
 std::string JoinRel(const std::string& dir, const std::string& name);
 
+// A symbolic link of the tree: its size is its target's length (ReadLink), its time
+// LinkTime's.
+class LinkOps : public NodeOps {
+ public:
+  constexpr LinkOps(RowScope attr_scope, RowScope content_scope) : NodeOps(false, attr_scope, content_scope) {}
+  Status Attrs(NodeHost& host, const Snapshot& s, const NodeKey& key, const Loc& loc, const Ownership& own,
+               Attr* a) const override;
+
+ protected:
+  virtual Micros LinkTime(const Snapshot& s, const Loc& loc) const = 0;
+};
+
 // A folder of the tree found by its pipeline, run or step (Locate), whose time is that
 // object's (a pipeline's: its first run's).
 class FolderOps : public NodeOps {

@@ -105,9 +105,9 @@ class LatestOps : public NodeOps {
 // runs/latest-completed, runs/latest-failed: a link to the newest run with exactly that
 // status (ZenML's own spelling; a cached or stopped run is neither). Absent when no run has
 // it; it moves when a newer run reaches the status.
-class StatusLatestOps : public NodeOps {
+class StatusLatestOps : public LinkOps {
  public:
-  constexpr StatusLatestOps() : NodeOps(false, RowScope::kRuns, RowScope::kRuns) {}
+  constexpr StatusLatestOps() : LinkOps(RowScope::kRuns, RowScope::kRuns) {}
   Result<Loc> Locate(const Snapshot& s, const NodeKey& key) const override {
     auto loc = LocatePipeline(s, key);
     if (!loc.ok()) return loc;
@@ -120,16 +120,12 @@ class StatusLatestOps : public NodeOps {
   double Timeout(const TreeOptions& options, const Snapshot&, const Loc&) const override {
     return options.refresh_seconds;
   }
-  Status Attrs(NodeHost&, const Snapshot& s, const NodeKey&, const Loc& loc, const Ownership&,
-               Attr* a) const override {
-    a->mode = kLinkMode;
-    a->size = s.run(loc.run).pos >= 0 ? PipelineAt(s, loc).run_names[static_cast<std::size_t>(s.run(loc.run).pos)].size() : 0;
-    a->mtime = s.RunKey(loc.run).when;
-    return Status::Ok();
-  }
   Result<std::string> ReadLink(const Snapshot& s, const Loc& loc) const override {
     return PipelineAt(s, loc).run_names[static_cast<std::size_t>(s.run(loc.run).pos)];
   }
+
+ protected:
+  Micros LinkTime(const Snapshot& s, const Loc& loc) const override { return s.RunKey(loc.run).when; }
 };
 
 }  // namespace

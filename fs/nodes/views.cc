@@ -94,31 +94,27 @@ class ByIdDirOps : public NodeOps {
 };
 
 // %by-id/<id> -> the object's folder. Its key holds the name it was looked up by.
-class ByIdLinkOps : public NodeOps {
+class ByIdLinkOps : public LinkOps {
  public:
-  constexpr ByIdLinkOps() : NodeOps(false, RowScope::kAll, RowScope::kAll) {}
+  constexpr ByIdLinkOps() : LinkOps(RowScope::kAll, RowScope::kAll) {}
   Result<Loc> Locate(const Snapshot& s, const NodeKey& key) const override { return LocateId(s, key.id); }
   // The object may be deleted at any time and an id is never listed, so no change can
   // name it: the kernel keeps it one refresh at most.
   double Timeout(const TreeOptions& options, const Snapshot&, const Loc&) const override {
     return options.refresh_seconds;
   }
-  Status Attrs(NodeHost&, const Snapshot& s, const NodeKey&, const Loc& loc, const Ownership&,
-               Attr* a) const override {
-    auto target = ReadLink(s, loc);
-    if (!target.ok()) return target.status();
-    a->mode = kLinkMode;
-    a->size = target->size();
-    a->mtime = loc.step >= 0  ? s.StepKey(loc.step).when
-               : loc.run >= 0 ? s.RunKey(loc.run).when
-                              : s.pipelines()[static_cast<std::size_t>(loc.pipeline)].first.when;
-    return Status::Ok();
-  }
   Result<std::string> ReadLink(const Snapshot& s, const Loc& loc) const override {
     if (loc.output >= 0) return "../" + s.OutputPath(loc.step, loc.output);
     if (loc.step >= 0) return "../" + s.StepPath(loc.step);
     if (loc.run >= 0) return "../" + s.RunPath(loc.run);
     return "../" + s.pipelines()[static_cast<std::size_t>(loc.pipeline)].path_name;
+  }
+
+ protected:
+  Micros LinkTime(const Snapshot& s, const Loc& loc) const override {
+    return loc.step >= 0  ? s.StepKey(loc.step).when
+           : loc.run >= 0 ? s.RunKey(loc.run).when
+                          : s.pipelines()[static_cast<std::size_t>(loc.pipeline)].first.when;
   }
 };
 
