@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
-#include <zlib.h>
+#include <xxhash.h>
 
 #include <algorithm>
 #include <array>
@@ -52,17 +52,19 @@ struct Header {
   std::uint32_t version;
   std::uint32_t length;  // of the payload that follows
   std::uint64_t index;
-  Digest digest;               // of the object's key, as in the file name
-  std::uint32_t payload_crc;   // CRC-32 (zlib) of the payload
-  std::uint32_t header_crc;    // CRC-32 of the bytes above
+  Digest digest;            // of the object's key, as in the file name
+  std::uint64_t checksum;   // XXH3-64 of the payload, seeded with XXH3-64 of the bytes above
 };
 static_assert(sizeof(Header) == 64, "the header's layout is part of the on-disk format");
 constexpr std::size_t kHeaderSize = sizeof(Header);
 
-std::uint32_t Crc32(const void* data, std::size_t n) {
-  return static_cast<std::uint32_t>(crc32_z(0, static_cast<const Bytef*>(data), n));
+// XXH3 rather than CRC-32 (zlib) or SHA-256: over 1 MiB blocks it ran 4x faster than
+// CRC-32 and 9x faster than SHA-256 on the 2-CPU test VM (3.9, 0.9 and 0.4 GiB/s;
+// scripts/bench-cache.sh), and took warm reads from 1.1 to 1.8 GiB/s. It guards against torn and damaged files, not against an attacker: only this
+// user can write the folder (Open checks).
+std::uint64_t Checksum(const Header& h, const char* payload, std::size_t n) {
+  return XXH3_64bits_withSeed(payload, n, XXH3_64bits(&h, offsetof(Header, checksum)));
 }
-std::uint32_t HeaderCrc(const Header& h) { return Crc32(&h, offsetof(Header, header_crc)); }
 
 // Closes a descriptor when it goes out of scope.
 class ScopedFd {
@@ -249,15 +251,14 @@ Result<std::size_t> DiskBlockCache::Get(const CachedObject& object, std::uint64_
   if (!ReadFull(fd.get(), reinterpret_cast<char*>(&h), kHeaderSize, 0)) {
     return Corrupt(n, st, "short header");
   }
-  if (std::memcmp(h.magic, kMagic, sizeof kMagic) != 0 || h.version != kVersion ||
-      h.header_crc != HeaderCrc(h)) {
+  if (std::memcmp(h.magic, kMagic, sizeof kMagic) != 0 || h.version != kVersion) {
     return Corrupt(n, st, "bad header");
   }
   if (h.length != size - kHeaderSize || h.index != index || h.digest != n.digest) {
     return Corrupt(n, st, "header does not match the file");
   }
   if (!ReadFull(fd.get(), buf, h.length, kHeaderSize)) return Corrupt(n, st, "short payload");
-  if (Crc32(buf, h.length) != h.payload_crc) return Corrupt(n, st, "checksum mismatch");
+  if (Checksum(h, buf, h.length) != h.checksum) return Corrupt(n, st, "checksum mismatch");
   ++hits_;
   if (std::time(nullptr) - st.st_mtime >= kTouchAfterSeconds) {
     // The LRU clock. A failure only makes the block look older than it is.
@@ -314,8 +315,7 @@ Status DiskBlockCache::Put(const CachedObject& object, std::uint64_t index, std:
   h.length = static_cast<std::uint32_t>(data.size());
   h.index = index;
   h.digest = n.digest;
-  h.payload_crc = Crc32(data.data(), data.size());
-  h.header_crc = HeaderCrc(h);
+  h.checksum = Checksum(h, data.data(), data.size());
 
   const std::string temp = n.subdir + "/" + kTempPrefix + std::to_string(getpid()) + "." +
                            std::to_string(temp_counter_.fetch_add(1));

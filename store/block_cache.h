@@ -18,7 +18,7 @@
 //   blocks/<h[0..2]>/<h>.<index>   one block; h = hex SHA-256 of endpoint \0 bucket \0 key
 //                                  \0 etag, index in decimal. A 64-byte header (magic
 //                                  "zenfsblk", version, payload length, index, the key's
-//                                  digest, CRC-32 of the payload, CRC-32 of the header) and
+//                                  digest, an XXH3-64 checksum of header and payload) and
 //                                  the payload. Written as blocks/<h[0..2]>/.tmp.* and
 //                                  renamed into place, so a reader sees a whole block or none.
 //   blocks.lock                    flock(2)ed by whichever process evicts or cleans.

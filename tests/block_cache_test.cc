@@ -177,6 +177,8 @@ TEST(BlockCacheTest, DamagedBlocksAreMissesAndRemoved) {
       {"a payload byte flipped", [](const std::string& p) { FlipBit(p, 64 + 5000); }},
       {"the last byte flipped", [](const std::string& p) { FlipBit(p, fs::file_size(p) - 1); }},
       {"a header byte flipped", [](const std::string& p) { FlipBit(p, 9); }},
+      {"the index flipped", [](const std::string& p) { FlipBit(p, 16); }},
+      {"the checksum flipped", [](const std::string& p) { FlipBit(p, 60); }},
       {"the magic flipped", [](const std::string& p) { FlipBit(p, 0); }},
   };
   TempDir tmp;
