@@ -204,12 +204,14 @@ class DiskBlockCache final : public BlockCache {
   Status Corrupt(const BlockName& n, const struct stat& st, const std::string& why);
   // Keeps `bytes` more plus the floor free on the disk, evicting if needed.
   Status KeepFloor(std::uint64_t bytes);
-  // Free bytes on the folder's file system, or 0 when statvfs fails.
+  // Free bytes on the folder's file system; when statvfs fails, as many as can be (the
+  // floor is then not enforced, rather than every put refused).
   std::uint64_t FreeBytes() const;
   // Scans the folder (removing orphaned temporary files) and sets the estimate. With
-  // `evict`, first takes blocks.lock (skipping the whole scan when another process holds
-  // it) and removes least recently used blocks until the total is within 90% of the
-  // limit (when it was over it) and at least `free_needed` bytes were freed.
+  // `evict`, first takes blocks.lock (when another process holds it, that one evicts and
+  // this scan only counts) and removes least recently used blocks until the total is
+  // within 90% of the limit (when it was over it) and at least `free_needed` bytes were
+  // freed. Returns at once when another thread of this process is scanning.
   void Scan(bool evict, std::uint64_t free_needed);
   // Calls fn(entry) for every block file; false when the blocks folder cannot be read.
   bool ForEachBlock(const std::function<void(Entry)>& fn);
@@ -282,16 +284,17 @@ Status DiskBlockCache::Corrupt(const BlockName& n, const struct stat& st, const 
 
 std::uint64_t DiskBlockCache::FreeBytes() const {
   struct statvfs vfs;
-  if (fstatvfs(blocks_.get(), &vfs) != 0) return 0;
+  if (fstatvfs(blocks_.get(), &vfs) != 0) return UINT64_MAX;
   return static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize;
 }
 
 Status DiskBlockCache::KeepFloor(std::uint64_t bytes) {
-  const std::uint64_t want = options_.min_free_bytes + bytes;
+  auto add = [](std::uint64_t a, std::uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; };
+  const std::uint64_t want = add(options_.min_free_bytes, bytes);
   std::uint64_t free = FreeBytes();
   if (free >= want) return Status::Ok();
   // Free a little more than needed, so that the next puts do not scan again at once.
-  Scan(/*evict=*/true, want - free + 16 * (kHeaderSize + kBlockSize));
+  Scan(/*evict=*/true, add(want - free, 16 * (kHeaderSize + kBlockSize)));
   free = FreeBytes();
   if (free >= want) return Status::Ok();
   return Status::IOError(Where() + ": not stored, the disk has " + std::to_string(free) +

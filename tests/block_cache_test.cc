@@ -252,6 +252,10 @@ TEST(BlockCacheTest, TheFreeSpaceFloorEvictsAndRefuses) {
   EXPECT_EQ(s.code(), Status::Code::kIOError) << s.ToString();
   EXPECT_NE(s.message().find(dir), std::string::npos) << s.message();
   EXPECT_EQ(starved->Stats().blocks, 0u);
+  // A floor no sum can exceed is refused the same way, not wrapped around.
+  auto impossible = OpenCache(dir, 1ull << 40, UINT64_MAX);
+  ASSERT_NE(impossible, nullptr);
+  EXPECT_EQ(impossible->Put(kObject, 1, Pattern(1, 100)).code(), Status::Code::kIOError);
 }
 
 TEST(BlockCacheTest, CleanEmptiesTheFolder) {
