@@ -44,7 +44,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+# shellcheck source=scripts/demo-show.sh
+source scripts/demo-show.sh
 
 # --schema 0.74: the layout this server serves; its `default` user has the bcrypt hash of
 # the empty password, as ZenML's client writes it, so the server logs it in.
@@ -110,17 +111,7 @@ if ! "$zenfs" mount "$url" "$mnt" --api-key-file "$work/api.key" --artifact-root
   exit 1
 fi
 
-run="$mnt/example_pipeline/runs/latest"
-say ls "$mnt"
-ls "$mnt"
-say ls -l "$run/" "(latest -> $(readlink "$mnt/example_pipeline/runs/latest"))"
-ls -l "$run/"
-say jq . "$mnt/meta.json"
-jq . "$mnt/meta.json"
-say jq '{status, start_time, end_time, duration_s}' "$run/steps/step_1/meta.json"
-jq '{status, start_time, end_time, duration_s}' "$run/steps/step_1/meta.json"
-say cat "$run/steps/step_1/output/data.json"
-cat "$run/steps/step_1/output/data.json"; echo
+show_mount "$mnt"
 say "diff <(zenfs ls $store) <(zenfs ls $url ...)   # the server shows the store's tree"
 if diff <("$zenfs" ls "$store") \
         <("$zenfs" ls "$url" --api-key-file "$work/api.key" --artifact-root "$roots") > /dev/null; then
