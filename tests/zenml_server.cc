@@ -323,6 +323,29 @@ Result<std::string> ZenmlServer::CreateApiKey(const std::string& name) {
   return k["body"]["key"].get<std::string>();
 }
 
+Status ZenmlServer::RevokeApiKey(const std::string& name) {
+  const auto token = Login("default", "");
+  if (!token.ok()) return token.status();
+  // The API key routes take the account's id, not its name.
+  const auto account = Call("GET", "/api/v1/service_accounts/" + http::PercentEncode(name), *token);
+  if (!account.ok()) return account.status();
+  const auto a = nlohmann::json::parse(account->body, nullptr, false);
+  if (account->status != 200 || !a.is_object() || !a.contains("id") || !a["id"].is_string()) {
+    return Status::NotFound("no service account " + name + ": HTTP " +
+                            std::to_string(account->status) + " " + Detail(*account));
+  }
+  const auto updated =
+      Call("PUT", "/api/v1/service_accounts/" + a["id"].get<std::string>() + "/api_keys/" +
+                      http::PercentEncode(name),
+           *token, nlohmann::json{{"active", false}}.dump());
+  if (!updated.ok()) return updated.status();
+  if (updated->status != 200) {
+    return Status::IOError("deactivating the API key " + name + ": HTTP " +
+                           std::to_string(updated->status) + " " + Detail(*updated));
+  }
+  return Status::Ok();
+}
+
 // ---- ZenmlEnvironment
 
 namespace {

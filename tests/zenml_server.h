@@ -80,8 +80,12 @@ class ZenmlServer {
   // The raw login response for an API key (tests of refused keys look at the status).
   Result<http::Response> ApiKeyLogin(const std::string& key);
   // As the admin `default` (empty password): creates the service account `name` and an
-  // API key of the same name for it, and returns the key (ZENKEY_..., shown once).
+  // API key of the same name for it, and returns the key (ZENKEY_..., shown once). Names
+  // are unique per store: a second call with the same name fails (HTTP 409).
   Result<std::string> CreateApiKey(const std::string& name);
+  // As the admin: deactivates the API key CreateApiKey(name) made, as an admin revoking a
+  // tool's access does. The key no longer logs in, and tokens it gave are refused too.
+  Status RevokeApiKey(const std::string& name);
 
  private:
   ZenmlServer(std::string base_dir, std::string db_path, std::string workdir, int port);

@@ -103,6 +103,31 @@ TEST(ZenmlServerTest, WrongApiKeyIsRefusedWith401) {
   EXPECT_TRUE(server->LoginWithApiKey(*key).ok());
 }
 
+// An admin revokes a key: it no longer logs in, and the token it gave is refused at once
+// (what the REST catalog's "revoked key" test meets).
+TEST(ZenmlServerTest, RevokedApiKeyAndItsTokenAreRefused) {
+  ZenmlServer* server = SharedZenmlServer();
+  ASSERT_NE(server, nullptr);
+  auto key = server->CreateApiKey("zenfs-harness-revoked");
+  ASSERT_TRUE(key.ok()) << key.status().ToString();
+  auto token = server->LoginWithApiKey(*key);
+  ASSERT_TRUE(token.ok()) << token.status().ToString();
+  auto before = server->Call("GET", "/api/v1/current-user", *token);
+  ASSERT_TRUE(before.ok()) << before.status().ToString();
+  EXPECT_EQ(before->status, 200) << before->body;
+  const Status revoked = server->RevokeApiKey("zenfs-harness-revoked");
+  ASSERT_TRUE(revoked.ok()) << revoked.ToString();
+  auto login = server->ApiKeyLogin(*key);
+  ASSERT_TRUE(login.ok()) << login.status().ToString();
+  EXPECT_EQ(login->status, 401) << login->body;
+  auto after = server->Call("GET", "/api/v1/current-user", *token);
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_EQ(after->status, 401) << after->body;
+  // A second account with the same name is refused: names are unique per store.
+  EXPECT_FALSE(server->CreateApiKey("zenfs-harness-revoked").ok());
+  EXPECT_FALSE(server->RevokeApiKey("zenfs-harness-no-such-account").ok());
+}
+
 // `zenfs demo --schema 0.74` writes `default` as ZenML's client does (the bcrypt hash of
 // the empty password): the real server logs it in, as the admin it is.
 TEST(ZenmlServerTest, DemoStoreDefaultUserLogsInWithTheEmptyPassword) {
