@@ -104,7 +104,7 @@ void FaultProxy::DropAll() {
   std::lock_guard<std::mutex> lock(mu_);
   // shutdown, not close: the handler still owns the descriptor (and closes it), so the
   // number is never reused under it.
-  for (int fd : open_clients_) shutdown(fd, SHUT_RDWR);
+  for (int fd : open_sockets_) shutdown(fd, SHUT_RDWR);
 }
 
 void FaultProxy::AcceptLoop() {
@@ -119,7 +119,7 @@ void FaultProxy::AcceptLoop() {
     if (client < 0) continue;
     connections_.fetch_add(1);
     std::lock_guard<std::mutex> lock(mu_);
-    open_clients_.insert(client);
+    open_sockets_.insert(client);
     handlers_.emplace_back(&FaultProxy::Serve, this, client);
   }
 }
@@ -176,7 +176,10 @@ void FaultProxy::Serve(int client) {
         cutting = true;
         cut_left = std::max<std::size_t>(cut_bytes_.load(), 1);
       }
-      if (upstream < 0) upstream = ConnectUpstream();
+      if (upstream < 0 && (upstream = ConnectUpstream()) >= 0) {
+        std::lock_guard<std::mutex> lock(mu_);
+        open_sockets_.insert(upstream);
+      }
       if (upstream < 0 || !WriteAll(upstream, buf, static_cast<std::size_t>(n))) {
         reset = true;  // the server is gone: the client sees a reset, as with no proxy
         break;
@@ -196,7 +199,11 @@ void FaultProxy::Serve(int client) {
       }
     }
   }
-  if (upstream >= 0) close(upstream);
+  if (upstream >= 0) {
+    std::lock_guard<std::mutex> lock(mu_);
+    open_sockets_.erase(upstream);
+    close(upstream);
+  }
   if (answered_503) {
     // FIN after the answer, then read what the client still sends until it closes.
     shutdown(client, SHUT_WR);
@@ -208,7 +215,7 @@ void FaultProxy::Serve(int client) {
   }
   if (reset) ArmReset(client);
   std::lock_guard<std::mutex> lock(mu_);
-  open_clients_.erase(client);
+  open_sockets_.erase(client);
   close(client);
 }
 

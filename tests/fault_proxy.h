@@ -50,7 +50,8 @@ class FaultProxy {
   // Response bytes passed on before kResetMidResponse resets (default 16: inside the
   // status line and headers, so no client can take it for a whole answer).
   void SetCutBytes(std::size_t bytes) { cut_bytes_.store(bytes); }
-  // Closes every open connection now (stalled ones too); new ones are accepted as before.
+  // Closes every open connection now (stalled ones too, and their server side); new ones
+  // are accepted as before.
   void DropAll();
 
   // Connections accepted so far.
@@ -78,7 +79,9 @@ class FaultProxy {
   std::atomic<std::uint64_t> faults_{0};
   std::atomic<bool> stopping_{false};
   std::mutex mu_;
-  std::set<int> open_clients_;          // client sockets being served (guarded by mu_)
+  // Sockets being served, both sides (guarded by mu_): DropAll and the destructor shut
+  // them down, which also ends a handler blocked in send() to a peer that does not read.
+  std::set<int> open_sockets_;
   std::vector<std::thread> handlers_;   // one per accepted connection (guarded by mu_)
   std::thread acceptor_;
 };

@@ -3,6 +3,9 @@
 // client does (grant_type=zenml-api-key), refuses a wrong key with 401, and comes back
 // on the same port and store after a stop. This binary's main starts the one server
 // every test in it shares.
+#include <sys/stat.h>
+
+#include <cstdlib>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -10,6 +13,7 @@
 #include <openssl/evp.h>
 
 #include "tests/mount_util.h"
+#include "tests/test_util.h"
 #include "tests/zenml_server.h"
 
 namespace zenfs::testing {
@@ -150,6 +154,36 @@ TEST(ZenmlServerTest, WrongPasswordIsRefused) {
   ASSERT_FALSE(wrong.ok());
   EXPECT_NE(wrong.status().message().find("401"), std::string::npos) << wrong.status().ToString();
   EXPECT_TRUE(server->Login("default", "").ok());
+}
+
+// A harness that cannot start a server says why in one message, and leaves nothing running.
+TEST(ZenmlServerTest, StartFailuresAreClearErrors) {
+  TempDir dir;
+  const std::string db = ZenmlEnvironment::DemoDir() + "/local_stores/default_zen_store/zenml.db";
+  std::string error;
+  EXPECT_EQ(ZenmlServer::Create(dir.path() + "/no-such.db", dir.path() + "/a", &error), nullptr);
+  EXPECT_NE(error.find("cannot copy"), std::string::npos) << error;
+
+  const char* saved = std::getenv("ZENFS_ZENML_SERVER_SCRIPT");
+  const std::string restore = saved != nullptr ? saved : "";
+  setenv("ZENFS_ZENML_SERVER_SCRIPT", (dir.path() + "/missing.sh").c_str(), 1);
+  error.clear();
+  EXPECT_EQ(ZenmlServer::Create(db, dir.path() + "/b", &error), nullptr);
+  EXPECT_NE(error.find(dir.path() + "/missing.sh"), std::string::npos) << error;
+  // A "server" that exits at once: the error says so and quotes its log.
+  const std::string script = dir.path() + "/exits.sh";
+  WriteFile(script, "#!/bin/sh\necho 'no server today' >&2\nexit 3\n");
+  ASSERT_EQ(chmod(script.c_str(), 0755), 0);
+  setenv("ZENFS_ZENML_SERVER_SCRIPT", script.c_str(), 1);
+  error.clear();
+  EXPECT_EQ(ZenmlServer::Create(db, dir.path() + "/c", &error), nullptr);
+  EXPECT_NE(error.find("exited while starting"), std::string::npos) << error;
+  EXPECT_NE(error.find("no server today"), std::string::npos) << error;
+  if (saved != nullptr) {
+    setenv("ZENFS_ZENML_SERVER_SCRIPT", restore.c_str(), 1);
+  } else {
+    unsetenv("ZENFS_ZENML_SERVER_SCRIPT");
+  }
 }
 
 // The fault tests stop the server under a mount and bring it back where the mount looks:
