@@ -172,10 +172,10 @@ std::string DagToDot(const DagInput& dag, std::size_t max_steps) {
   const std::size_t shown = std::min(dag.steps.size(), max_steps);
   auto drawn = [&](int step) { return step >= 0 && static_cast<std::size_t>(step) < shown; };
   std::string out =
-      "// zenfs: one run's steps (boxes coloured by status: green completed, blue cached, red\n"
-      "// failed, yellow running, grey other) and the artifacts passed between them. At most\n"
-      "// " + std::to_string(max_steps) + " steps are drawn (kDagMaxSteps in zenfs's fs/dag.h); a longer run ends\n"
-      "// in a note saying how many were left out.\n"
+      "// zenfs: one run's steps (boxes coloured by status: green completed, blue cached,\n"
+      "// red failed, yellow running, grey other) and the artifacts passed between them.\n"
+      "// The bound: at most " + std::to_string(max_steps) + " steps are drawn (kDagMaxSteps in zenfs's fs/dag.h);\n"
+      "// a longer run's picture ends in a note saying how many were left out.\n"
       "digraph run {\n"
       "  graph [rankdir=TB, fontname=\"Helvetica\", fontsize=16, labelloc=t, label=\"";
   AppendLabel(out, dag.run_name);
@@ -316,6 +316,7 @@ Result<std::string> RenderSvg(const std::string& dot) {
     g.errors.clear();
   }
   if (!g.setup.ok()) return g.setup;
+  if (dot.find('\0') != std::string::npos) return Status::InvalidArgument("the DOT text holds a NUL byte");
   g.errors.clear();
   Agraph_t* graph = agmemread(dot.c_str());
   if (graph == nullptr) return Status::InvalidArgument("Graphviz cannot read the DOT text: " + TakeErrors(g));

@@ -315,7 +315,8 @@ TEST(DagTest, RunsWithManyStepsGetABoundedPicture) {
 }
 
 TEST(DagTest, BadDotIsAnErrorAndTheNextRenderWorks) {
-  for (const std::string bad : {"digraph { a -> ", "", "not dot at all", "digraph { a [label=\"x] }"}) {
+  for (const std::string& bad : {std::string("digraph { a -> "), std::string(""), std::string("not dot at all"),
+                                 std::string("digraph { a [label=\"x] }"), std::string("digraph { a }\0b -> c", 20)}) {
     auto svg = RenderSvg(bad);
     ASSERT_FALSE(svg.ok()) << bad;
     EXPECT_EQ(svg.status().code(), Status::Code::kInvalidArgument) << svg.status().ToString();
