@@ -1,10 +1,11 @@
 #include "fs/dag.h"
 
+#include <dlfcn.h>
 #include <graphviz/cgraph.h>
 #include <graphviz/gvc.h>
 
 #include <algorithm>
-#include <cstdlib>
+#include <array>
 #include <map>
 #include <set>
 #include <tuple>
@@ -168,16 +169,35 @@ const char* FillOf(const DagInput::Step& st) {
 
 }  // namespace
 
-std::string DagToDot(const DagInput& dag, std::size_t max_steps) {
-  const std::size_t shown = std::min(dag.steps.size(), max_steps);
+std::string DagToDot(const DagInput& dag, const DagBounds& bounds) {
+  const std::size_t shown = std::min(dag.steps.size(), bounds.max_steps);
   auto drawn = [&](int step) { return step >= 0 && static_cast<std::size_t>(step) < shown; };
+  // The edges drawn: those between drawn nodes, at most max_edges of them.
+  std::vector<const DagInput::Edge*> edges;
+  std::size_t left_out = 0;
+  std::vector<bool> source_drawn(dag.sources.size(), false);
+  for (const DagInput::Edge& e : dag.edges) {
+    if (!drawn(e.to) || (e.source < 0 && !drawn(e.from))) continue;
+    if (edges.size() == bounds.max_edges) {
+      ++left_out;
+      continue;
+    }
+    edges.push_back(&e);
+    if (e.source >= 0) source_drawn[static_cast<std::size_t>(e.source)] = true;
+  }
+  // A large picture (past `labelled_edges` edges) is laid out with less effort: dot's
+  // network simplex (x positions) and crossing minimization are capped, which took 500 steps
+  // with 1000 far-reaching edges from 24 s to 2.5 s; a smaller one gets dot's full effort.
+  const bool large = edges.size() > bounds.labelled_edges;
   std::string out =
       "// zenfs: one run's steps (boxes coloured by status: green completed, blue cached,\n"
       "// red failed, yellow running, grey other) and the artifacts passed between them.\n"
-      "// The bound: at most " + std::to_string(max_steps) + " steps are drawn (kDagMaxSteps in zenfs's fs/dag.h);\n"
-      "// a longer run's picture ends in a note saying how many were left out.\n"
+      "// The bound: at most " + std::to_string(bounds.max_steps) + " steps and " + std::to_string(bounds.max_edges) +
+      " artifact edges are drawn (DagBounds in\n"
+      "// zenfs's fs/dag.h); a larger run's picture ends in a note saying what was left out.\n"
       "digraph run {\n"
-      "  graph [rankdir=TB, fontname=\"Helvetica\", fontsize=16, labelloc=t, label=\"";
+      "  graph [rankdir=TB, nodesep=0.5, " + std::string(large ? "nslimit=0.2, mclimit=0.1, " : "") +
+      "fontname=\"Helvetica\", fontsize=16, labelloc=t, label=\"";
   AppendLabel(out, dag.run_name);
   out += "\"];\n"
          "  node [shape=box, style=\"rounded,filled\", fontname=\"Helvetica\", fontsize=12, color=\"#555555\"];\n"
@@ -197,10 +217,6 @@ std::string DagToDot(const DagInput& dag, std::size_t max_steps) {
     out += FillOf(st);
     out += "\"];\n";
   }
-  std::vector<bool> source_drawn(dag.sources.size(), false);
-  for (const DagInput::Edge& e : dag.edges) {
-    if (e.source >= 0 && drawn(e.to)) source_drawn[static_cast<std::size_t>(e.source)] = true;
-  }
   for (std::size_t k = 0; k < dag.sources.size(); ++k) {
     if (!source_drawn[k]) continue;
     out += "  a" + std::to_string(k) + " [shape=ellipse, style=dashed, label=\"";
@@ -214,20 +230,26 @@ std::string DagToDot(const DagInput& dag, std::size_t max_steps) {
     AppendLabel(out, dag.sinks[k].name);
     out += "\"];\n  s" + std::to_string(dag.sinks[k].step) + " -> " + id + " [style=dashed];\n";
   }
-  for (const DagInput::Edge& e : dag.edges) {
-    if (!drawn(e.to) || (e.source < 0 && !drawn(e.from))) continue;
-    out += "  " + (e.source >= 0 ? "a" + std::to_string(e.source) : "s" + std::to_string(e.from)) + " -> s" +
-           std::to_string(e.to);
-    if (!e.name.empty()) {
-      out += " [label=\"";
-      AppendLabel(out, e.name);
+  // A label makes dot lay its edge out through a node of its own, which took a layout of
+  // 100 steps and 288 long edges from 1.5 s to 7 s; past `labelled_edges` the names are
+  // external labels (xlabel), placed after the layout.
+  const char* label = large ? " [xlabel=\"" : " [label=\"";
+  for (const DagInput::Edge* e : edges) {
+    out += "  " + (e->source >= 0 ? "a" + std::to_string(e->source) : "s" + std::to_string(e->from)) + " -> s" +
+           std::to_string(e->to);
+    if (!e->name.empty()) {
+      out += label;
+      AppendLabel(out, e->name);
       out += "\"]";
     }
     out += ";\n";
   }
-  if (shown < dag.steps.size()) {
-    out += "  more [shape=plaintext, style=\"\", label=\"... and " + std::to_string(dag.steps.size() - shown) +
-           " more steps (a picture shows at most " + std::to_string(max_steps) + ")\"];\n";
+  std::string note;
+  if (shown < dag.steps.size()) note = std::to_string(dag.steps.size() - shown) + " more steps";
+  if (left_out > 0) note += (note.empty() ? "" : " and ") + std::to_string(left_out) + " more artifact edges";
+  if (!note.empty()) {
+    out += "  more [shape=plaintext, style=\"\", label=\"... and " + note + " (a picture shows at most " +
+           std::to_string(bounds.max_steps) + " steps and " + std::to_string(bounds.max_edges) + " edges)\"];\n";
   }
   out += "}\n";
   return out;
@@ -248,6 +270,8 @@ struct Graphviz {
   GVC_t* gvc = nullptr;
   Status setup;
   std::string errors;
+  std::array<std::string, 2> symbol_names;  // what builtins name; they outlive the context
+  std::array<lt_symlist_t, 3> builtins{};
 };
 
 Graphviz& TheGraphviz() {  // only under GraphvizMutex()
@@ -260,37 +284,32 @@ int CollectError(char* message) {  // only called inside a render, under Graphvi
   return 0;
 }
 
-bool HasPlugin(GVC_t* gvc, const char* kind, std::string_view name) {
-  int n = 0;
-  char** list = gvPluginList(gvc, kind, &n, nullptr);
-  bool found = false;
-  for (int i = 0; i < n; ++i) {
-    found = found || name == list[i];
-    std::free(list[i]);
-  }
-  std::free(list);
-  return found;
-}
-
-// Graphviz's plugins (the svg renderer in "core", the dot layout in "dot_layout") are
-// found through the config6a file in Graphviz's plugin folder, which Debian's libgvc6
-// writes when it is installed (its postinst runs `libgvc6-config-update -c`, as `dot -c`
-// would), so gvContext() loads them on any machine where libgraphviz-dev was installed
-// with apt-get. Without that file gvContext() loads no plugin and leaves its font table
-// unmade (laying a label out would crash): such a context is refused here, and every
-// render is an error that says how to make the file. Loading the plugins by hand instead
-// would need Graphviz's private functions; writing the file (gvconfig's rescan) would
-// write into a system folder from a mount.
+// Graphviz's plugins are the two it needs and nothing else: the dot layout and the svg
+// renderer (libgvplugin_dot_layout and libgvplugin_core, from Graphviz's plugin folder,
+// loaded once and kept), handed to the context as its built-in plugins without demand
+// loading. So Graphviz does not read its plugin configuration (config6a, which Debian's
+// libgvc6 writes at install; without it gvContext() loads no plugin at all and leaves its
+// font table unmade), and loads no text layout plugin: pango would bring fontconfig,
+// cairo and a glib thread into the daemon, leak fontconfig's memory, and make a
+// picture depend on the fonts installed. Text widths come from Graphviz's own metrics of
+// the standard PostScript fonts (Helvetica here), the same on every machine.
 Status SetUp(Graphviz& g) {
   agseterrf(CollectError);
-  g.gvc = gvContext();
-  if (g.gvc == nullptr) return Status::IOError("Graphviz: cannot make a context");
-  if (!HasPlugin(g.gvc, "layout", "dot") || !HasPlugin(g.gvc, "device", "svg")) {
-    return Status::IOError(
-        "Graphviz has no dot layout or svg renderer: its plugin configuration (config6a in "
-        "Graphviz's plugin folder, or $GVBINDIR) is missing; `libgvc6-config-update -c` or `dot -c` "
-        "as root writes it");
+  const std::string dir = ZENFS_GRAPHVIZ_PLUGIN_DIR;
+  std::size_t n = 0;
+  for (const char* name : {"dot_layout", "core"}) {
+    const std::string path = dir + "/libgvplugin_" + name + ".so." + ZENFS_GRAPHVIZ_PLUGIN_VERSION;
+    void* lib = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);  // never closed: the context uses it
+    if (lib == nullptr) return Status::IOError(std::string("cannot load Graphviz's plugin: ") + dlerror());
+    g.symbol_names[n] = std::string("gvplugin_") + name + "_LTX_library";
+    void* table = dlsym(lib, g.symbol_names[n].c_str());
+    if (table == nullptr) return Status::IOError("Graphviz's plugin " + path + " has no " + g.symbol_names[n]);
+    g.builtins[n] = lt_symlist_t{g.symbol_names[n].c_str(), table};
+    ++n;
   }
+  g.builtins[n] = lt_symlist_t{nullptr, nullptr};
+  g.gvc = gvContextPlugins(g.builtins.data(), 0);
+  if (g.gvc == nullptr) return Status::IOError("Graphviz: cannot make a context");
   return Status::Ok();
 }
 

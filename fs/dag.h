@@ -25,10 +25,18 @@ namespace zenfs {
 
 class Snapshot;
 
-// The bound: a run with more steps than this gets a picture of its first kDagMaxSteps
-// steps (execution order) and a note "... and K more steps". dot's layout grows faster
-// than linearly with the graph; 500 steps lay out in about a second (README figures).
-inline constexpr std::size_t kDagMaxSteps = 500;
+// The bounds of a picture. dot's layout grows much faster than linearly with the graph:
+// 500 steps with 1,000 edges between far apart steps took 24 s at dot's full effort, 1.6-1.9 s
+// with the capped effort a large picture gets (README figures). A run past a bound gets a
+// picture of its first max_steps steps (execution order) and their first max_edges edges,
+// and a note "... and K more steps" / "... and M more artifact edges".
+struct DagBounds {
+  std::size_t max_steps = 500;
+  std::size_t max_edges = 1000;
+  // Past this many edges, edge names are external labels (xlabel) and dot's effort is capped.
+  std::size_t labelled_edges = 120;
+};
+inline constexpr std::size_t kDagMaxSteps = DagBounds{}.max_steps;
 // Longer names are cut (at a UTF-8 character boundary) and end in "…" in the picture.
 inline constexpr std::size_t kDagMaxLabelBytes = 160;
 
@@ -73,17 +81,18 @@ DagInput DagOf(const Snapshot& s, int run);
 // "1.2 s", "42 s", "3 min 4 s", "2 h 5 min", "3 d 4 h"; "" for a negative duration.
 std::string HumanDuration(Micros d);
 
-// DOT text of the picture: steps as boxes coloured by status and labelled "name\n<duration>",
-// edges labelled with the output name, at most `max_steps` steps (see kDagMaxSteps). Node
-// ids are s<i> (steps), a<i> (sources), o<i> (sinks) and `more` (the bound's note); no store
-// string is ever an id or in a comment, and in labels each is escaped for DOT and for
-// Graphviz's label entities, with invalid UTF-8 and control characters replaced. Pure.
-std::string DagToDot(const DagInput& dag, std::size_t max_steps = kDagMaxSteps);
+// DOT text of the picture: steps as boxes coloured by status and labelled "name\n<duration>"
+// ("cached", or the status, when there is no duration), edges labelled with the output
+// name, within `bounds`. Node ids are s<i> (steps), a<i> (sources), o<i> (sinks) and `more`
+// (the bounds' note); no store string is ever an id or in a comment, and in labels each is
+// escaped for DOT and for Graphviz's label entities, with invalid UTF-8 and control
+// characters replaced. Pure.
+std::string DagToDot(const DagInput& dag, const DagBounds& bounds = {});
 
 // Lays `dot` out (dot's layout) and renders it as SVG, in this process. A DOT text that
-// does not parse or lay out is an InvalidArgument naming Graphviz's message; Graphviz
-// that cannot be set up (no svg renderer, no dot layout) is an IOError. Thread-safe:
-// renders are serialized by GraphvizMutex().
+// does not parse or lay out (or holds a NUL byte) is an InvalidArgument naming Graphviz's
+// message; Graphviz whose two plugins cannot be loaded is an IOError. Thread-safe: renders
+// are serialized by GraphvizMutex().
 Result<std::string> RenderSvg(const std::string& dot);
 
 // Graphviz's libraries keep global state and are not thread-safe: every use of them in
