@@ -244,12 +244,15 @@ std::string DagToDot(const DagInput& dag, const DagBounds& bounds) {
     }
     out += ";\n";
   }
+  auto count = [](std::size_t n, const char* what) {
+    return std::to_string(n) + " " + what + (n == 1 ? "" : "s");
+  };
   std::string note;
-  if (shown < dag.steps.size()) note = std::to_string(dag.steps.size() - shown) + " more steps";
-  if (left_out > 0) note += (note.empty() ? "" : " and ") + std::to_string(left_out) + " more artifact edges";
+  if (shown < dag.steps.size()) note = count(dag.steps.size() - shown, "more step");
+  if (left_out > 0) note += (note.empty() ? "" : " and ") + count(left_out, "more artifact edge");
   if (!note.empty()) {
     out += "  more [shape=plaintext, style=\"\", label=\"... and " + note + " (a picture shows at most " +
-           std::to_string(bounds.max_steps) + " steps and " + std::to_string(bounds.max_edges) + " edges)\"];\n";
+           count(bounds.max_steps, "step") + " and " + count(bounds.max_edges, "edge") + ")\"];\n";
   }
   out += "}\n";
   return out;

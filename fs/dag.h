@@ -102,7 +102,8 @@ std::mutex& GraphvizMutex();
 // Rendered pictures by run id, each with the version (a caller's string that changes when
 // the run's picture would) it was made for; least recently used pictures leave first once
 // their bytes pass the cap. One entry per run id: a Put for a new version replaces the old.
-// Thread-safe.
+// A version that changes exactly when the picture does: a hash of the run's DOT text
+// (DagToDot is cheap next to RenderSvg: 0.1 ms against 0.3 s at 500 steps). Thread-safe.
 class DagCache {
  public:
   explicit DagCache(std::size_t max_bytes) : max_bytes_(max_bytes) {}
