@@ -12,6 +12,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "store/status.h"
 
@@ -30,6 +31,17 @@ class AwsCredentialsProvider {
   // The credentials to sign the next request with. kPermissionDenied (with a message that
   // says which sources were tried, never a secret) when none are found.
   virtual Result<AwsCredentials> Get() = 0;
+};
+
+// Credentials fixed when made: tests, and callers that found them elsewhere. Thread-safe.
+class StaticCredentialsProvider final : public AwsCredentialsProvider {
+ public:
+  explicit StaticCredentialsProvider(AwsCredentials credentials)
+      : credentials_(std::move(credentials)) {}
+  Result<AwsCredentials> Get() override { return credentials_; }
+
+ private:
+  const AwsCredentials credentials_;
 };
 
 }  // namespace zenfs
