@@ -53,30 +53,6 @@ std::string LogTail(const std::string& path, std::size_t bytes = 3000) {
   return text.size() <= bytes ? text : "..." + text.substr(text.size() - bytes);
 }
 
-// A TCP port on 127.0.0.1 that nothing was bound to a moment ago (the kernel's choice
-// for port 0). Another process may take it before mariadbd does: Start retries then.
-int FreeLoopbackPort(std::string* error) {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    *error = std::string("socket: ") + std::strerror(errno);
-    return 0;
-  }
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof(addr);
-  int port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    *error = std::string("binding a loopback port: ") + std::strerror(errno);
-  } else {
-    port = ntohs(addr.sin_port);
-  }
-  close(fd);
-  return port;
-}
-
 // Options both mariadb-install-db and mariadbd get, after --no-defaults (which must come
 // first). Running as root needs --user=root; anyone else runs it as themselves.
 std::vector<std::string> CommonOptions(const std::string& data_dir) {
@@ -85,37 +61,6 @@ std::vector<std::string> CommonOptions(const std::string& data_dir) {
   // A 16 MiB redo log instead of 96: less to write at start, little disk per test run.
   args.push_back("--innodb-log-file-size=16M");
   return args;
-}
-
-// Starts mariadbd as a child that dies with this thread (PR_SET_PDEATHSIG), its stdout
-// and stderr appended to `log`. Returns the pid, or -1 with *error.
-pid_t SpawnServer(const std::vector<std::string>& argv, const std::string& log, std::string* error) {
-  // Everything the child needs is built before fork: between fork and exec a
-  // multi-threaded parent's child may call only async-signal-safe functions.
-  std::vector<char*> cargv;
-  for (const std::string& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
-  cargv.push_back(nullptr);
-  const int log_fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (log_fd < 0) {
-    *error = "cannot open " + log + ": " + std::strerror(errno);
-    return -1;
-  }
-  const int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  const pid_t parent = getpid();
-  const pid_t pid = fork();
-  if (pid == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent) _exit(127);  // the parent died before prctl took effect
-    if (null_fd >= 0) dup2(null_fd, 0);
-    dup2(log_fd, 1);
-    dup2(log_fd, 2);
-    execv(cargv[0], cargv.data());
-    _exit(127);
-  }
-  if (null_fd >= 0) close(null_fd);
-  close(log_fd);
-  if (pid < 0) *error = std::string("fork: ") + std::strerror(errno);
-  return pid;
 }
 
 // True if the server behind `conn` is the one on `data_dir`: a port can be taken by
@@ -312,7 +257,7 @@ std::unique_ptr<MariaDbServer> MariaDbServer::Start(const std::string& base_dir,
     });
     const auto started = Clock::now();
     const std::size_t log_before = ReadFile(log).size();  // earlier attempts' lines
-    const pid_t pid = SpawnServer(argv, log, error);
+    const pid_t pid = SpawnChild(argv, {}, log, /*own_group=*/false, error);
     if (pid < 0) return nullptr;
     server->pid_ = pid;  // from here on the destructor stops the child whatever happens
     const auto deadline = started + std::chrono::duration<double>(kStartSeconds);
@@ -421,56 +366,6 @@ Result<std::map<std::string, std::string>> MariaDbServer::Checksums(const std::s
 std::string MariaDbServer::Url(const std::string& user, const std::string& password,
                                const std::string& database) const {
   return "mysql://" + user + ":" + password + "@127.0.0.1:" + std::to_string(port_) + "/" + database;
-}
-
-// ---- MariaDbEnvironment
-
-namespace {
-// The environment's server: gtest environments are process-wide by design.
-std::unique_ptr<MariaDbServer>& SharedServer() {
-  static std::unique_ptr<MariaDbServer> server;
-  return server;
-}
-std::string& SharedError() {
-  static std::string error = "the MariaDB environment was not set up";
-  return error;
-}
-}  // namespace
-
-void MariaDbEnvironment::SetUp() {
-  std::error_code ec;
-  std::filesystem::create_directories(root_dir_, ec);
-  std::string pattern = root_dir_ + "/mariadb-XXXXXX";
-  if (mkdtemp(pattern.data()) == nullptr) {
-    SharedError() = "mkdtemp under " + root_dir_ + ": " + std::strerror(errno);
-    return;
-  }
-  base_dir_ = pattern;
-  std::string error;
-  const auto started = Clock::now();
-  SharedServer() = MariaDbServer::Start(base_dir_, &error);
-  if (SharedServer() == nullptr) {
-    SharedError() = "cannot start a private MariaDB server: " + error;
-  } else {
-    std::cerr << "private MariaDB server (install and start) in "
-              << std::chrono::duration<double>(Clock::now() - started).count() << " s\n";
-  }
-}
-
-void MariaDbEnvironment::TearDown() {
-  SharedServer().reset();  // stops it
-  if (base_dir_.empty()) return;
-  if (::testing::UnitTest::GetInstance()->Passed()) {
-    std::error_code ec;
-    std::filesystem::remove_all(base_dir_, ec);
-  } else {
-    std::cerr << "a test failed: the MariaDB data directory and log stay in " << base_dir_ << "\n";
-  }
-}
-
-MariaDbServer* MariaDbEnvironment::Shared(std::string* why) {
-  if (SharedServer() == nullptr) *why = SharedError();
-  return SharedServer().get();
 }
 
 }  // namespace zenfs::testing
