@@ -6,11 +6,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <random>
 #include <string>
 #include <vector>
 
-#include "store/s3_xml.h"
+#include "store/aws_credentials.h"
 #include "tests/moto_server.h"
 #include "tests/test_util.h"
 
@@ -246,47 +247,88 @@ TEST(S3ClientTest, StaleEtagIsRefusedNeverMixed) {
   }
 }
 
-// Temporary credentials, as STS AssumeRoleWithWebIdentity hands them out: the session
-// token is sent and signed, and a wrong one is refused.
-TEST(S3ClientTest, SessionTokenCredentialsFromStsAreAccepted) {
+// Web identity (store/aws_credentials.h): the chain exchanges a token file for temporary
+// credentials with STS AssumeRoleWithWebIdentity; the session token is sent and signed,
+// and a wrong one is refused.
+TEST(S3ClientTest, SessionTokenCredentialsFromStsWebIdentityAreAccepted) {
   MotoServer* server = Server();
   if (server == nullptr) return;
+  TempDir home;
+  WriteFile(home.path() + "/token", "a-token-moto-accepts\n");
+  AwsChainOptions options;
+  options.env = {{"HOME", home.path()},
+                 {"AWS_WEB_IDENTITY_TOKEN_FILE", home.path() + "/token"},
+                 {"AWS_ROLE_ARN", server->web_identity_role_arn()},
+                 {"AWS_ROLE_SESSION_NAME", "zenfs-test"},
+                 {"AWS_ENDPOINT_URL_STS", server->endpoint()},
+                 {"AWS_EC2_METADATA_DISABLED", "true"}};
+  options.http = server->http();
+  auto chain = MakeAwsCredentialChain(options);
   ASSERT_TRUE(server->AllowUnsigned(1).ok());  // AWS serves this call unsigned
-  http::Request sts;
-  sts.method = "POST";
-  sts.url = server->endpoint() + "/";
-  sts.headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
-  sts.body = http::FormEncode({{"Action", "AssumeRoleWithWebIdentity"},
-                               {"Version", "2011-06-15"},
-                               {"RoleArn", server->web_identity_role_arn()},
-                               {"RoleSessionName", "zenfs-test"},
-                               {"WebIdentityToken", "any-token-moto-accepts"}});
-  sts.idempotent = false;
-  auto resp = server->http()->Send(sts);
+  auto temp = chain->Get();
   ASSERT_TRUE(server->AllowUnsigned(0).ok());
-  ASSERT_TRUE(resp.ok()) << resp.status().ToString();
-  ASSERT_EQ(resp->status, 200) << resp->body;
-  AwsCredentials temp;
-  temp.access_key_id = s3xml::FirstText(resp->body, "AccessKeyId");
-  temp.secret_access_key = s3xml::FirstText(resp->body, "SecretAccessKey");
-  temp.session_token = s3xml::FirstText(resp->body, "SessionToken");
-  ASSERT_FALSE(temp.session_token.empty()) << resp->body;
+  ASSERT_TRUE(temp.ok()) << temp.status().ToString();
+  ASSERT_FALSE(temp->session_token.empty());
+  ASSERT_TRUE(temp->expires.has_value());
+  // Kept, not asked for again (the server would refuse an unsigned call now).
+  auto again = chain->Get();
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->access_key_id, temp->access_key_id);
 
   auto owner = server->MakeClient();
   const std::string bucket = "zenfs-sts";
   ASSERT_TRUE(owner->CreateBucket(bucket).ok());
   ASSERT_TRUE(owner->Put(bucket, "x", "via a role").ok());
-  auto client = server->MakeClient(temp);
+  S3Endpoint ep{server->endpoint(), "us-east-1", true};
+  S3Client client(server->http(), ep, chain);
   char buf[32];
-  auto got = client->GetRange(bucket, "x", 0, sizeof(buf), buf);
+  auto got = client.GetRange(bucket, "x", 0, sizeof(buf), buf);
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   EXPECT_EQ(std::string(buf, *got), "via a role");
 
-  AwsCredentials forged = temp;
-  forged.session_token = "forged-" + temp.session_token;
+  AwsCredentials forged = *temp;
+  forged.session_token = "forged-" + temp->session_token;
   auto refused = server->MakeClient(forged)->GetRange(bucket, "x", 0, sizeof(buf), buf);
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().code(), Status::Code::kPermissionDenied) << refused.status().ToString();
+}
+
+// IMDSv2 (store/aws_credentials.h) against moto's stand-in of the instance metadata
+// service (it serves /latest/api/token and /latest/meta-data/ on any host): the token,
+// the role and its credentials are read, and kept until they near their expiry. A node
+// with no such service gives up within the short configured bound.
+TEST(S3ClientTest, InstanceMetadataLinkReadsRoleCredentials) {
+  MotoServer* server = Server();
+  if (server == nullptr) return;
+  TempDir home;
+  AwsChainOptions options;
+  options.env = {{"HOME", home.path()}, {"AWS_EC2_METADATA_SERVICE_ENDPOINT", server->endpoint()}};
+  options.imds_timeout = std::chrono::milliseconds(10000);  // a loaded CI machine
+  auto creds = MakeAwsCredentialChain(options)->Get();
+  ASSERT_TRUE(creds.ok()) << creds.status().ToString();
+  EXPECT_FALSE(creds->access_key_id.empty());
+  EXPECT_FALSE(creds->secret_access_key.empty());
+  EXPECT_FALSE(creds->session_token.empty());
+  EXPECT_TRUE(creds->expires.has_value());
+
+  // Nothing listening there: refused at once, and said so.
+  std::string error;
+  const int port = FreeLoopbackPort(&error);
+  ASSERT_NE(port, 0) << error;
+  options.env["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = "http://127.0.0.1:" + std::to_string(port);
+  options.imds_timeout = std::chrono::milliseconds(500);
+  auto chain = MakeAwsCredentialChain(options);
+  const auto started = std::chrono::steady_clock::now();
+  auto none = chain->Get();
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.status().code(), Status::Code::kPermissionDenied);
+  EXPECT_NE(none.status().message().find("instance metadata"), std::string::npos)
+      << none.status().message();
+  // Asked again at once, it does not try again (the failure is remembered for a while).
+  auto again = chain->Get();
+  ASSERT_FALSE(again.ok());
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(), 30.0)
+      << "a liveness bound with generous slack";
 }
 
 }  // namespace
