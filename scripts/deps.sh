@@ -7,7 +7,7 @@
 set -euo pipefail
 pkgs=(cmake g++ make pkg-config fuse3 libfuse3-dev libsqlite3-dev sqlite3 nlohmann-json3-dev
       libgtest-dev googletest libcli11-dev libssl-dev zlib1g-dev libyaml-cpp-dev libsystemd-dev systemd
-      mariadb-server libmariadb-dev libcurl4-openssl-dev libcrypt-dev "$@")
+      mariadb-server libmariadb-dev libcurl4-openssl-dev libcrypt-dev libxxhash-dev "$@")
 # The S3 tests' server (tests/moto_server.h) is moto's server mode, from the python3 on
 # PATH (or $ZENFS_PYTHON): the machine image has moto and Flask; Debian packages no moto.
 # Said here, not failed here: only zenfs_s3_tests needs it, and it says so again.

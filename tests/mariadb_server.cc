@@ -1,11 +1,7 @@
 #include "tests/mariadb_server.h"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -46,11 +42,6 @@ constexpr std::size_t kMaxSocketPath = sizeof(sockaddr_un::sun_path) - 1;
 void InitLibrary() {
   static std::once_flag once;
   std::call_once(once, [] { mysql_library_init(0, nullptr, nullptr); });
-}
-
-std::string LogTail(const std::string& path, std::size_t bytes = 3000) {
-  const std::string text = ReadFile(path);
-  return text.size() <= bytes ? text : "..." + text.substr(text.size() - bytes);
 }
 
 // Options both mariadb-install-db and mariadbd get, after --no-defaults (which must come
@@ -257,7 +248,7 @@ std::unique_ptr<MariaDbServer> MariaDbServer::Start(const std::string& base_dir,
     });
     const auto started = Clock::now();
     const std::size_t log_before = ReadFile(log).size();  // earlier attempts' lines
-    const pid_t pid = SpawnChild(argv, {}, log, /*own_group=*/false, error);
+    const pid_t pid = SpawnLogged(argv, log, /*own_group=*/false, error);
     if (pid < 0) return nullptr;
     server->pid_ = pid;  // from here on the destructor stops the child whatever happens
     const auto deadline = started + std::chrono::duration<double>(kStartSeconds);
@@ -266,7 +257,7 @@ std::unique_ptr<MariaDbServer> MariaDbServer::Start(const std::string& base_dir,
       int wstatus = 0;
       if (waitpid(pid, &wstatus, WNOHANG) == pid) {
         server->pid_ = -1;
-        const std::string tail = LogTail(log);
+        const std::string tail = FileTail(log);
         const bool port_taken =
             ReadFile(log).find("Address already in use", log_before) != std::string::npos;
         if (port_taken && attempt < kAttempts) break;
@@ -283,7 +274,7 @@ std::unique_ptr<MariaDbServer> MariaDbServer::Start(const std::string& base_dir,
       }
       if (Clock::now() >= deadline) {
         *error = "mariadbd did not accept connections within " + std::to_string(kStartSeconds) +
-                 " s (" + status.message() + "); " + log + ":\n" + LogTail(log);
+                 " s (" + status.message() + "); " + log + ":\n" + FileTail(log);
         return nullptr;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(100));

@@ -38,11 +38,6 @@ constexpr char kAllowAll[] =
 constexpr char kTrustAnyWebIdentity[] =
     R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"zenfs-test-idp"},"Action":"sts:AssumeRoleWithWebIdentity"}]})";
 
-std::string LogTail(const std::string& path, std::size_t bytes = 3000) {
-  const std::string text = ReadFile(path);
-  return text.size() <= bytes ? text : "..." + text.substr(text.size() - bytes);
-}
-
 std::string Python() {
   const char* p = std::getenv("ZENFS_PYTHON");
   return p != nullptr && *p != '\0' ? p : "python3";
@@ -89,12 +84,13 @@ std::string MotoServer::web_identity_role_arn() const {
 Status MotoServer::Launch() {
   std::string error;
   // tests/moto_server.py: moto.server with the URL it checks signatures over fixed.
-  pid_ = SpawnChild({Python(), std::string(ZENFS_SOURCE_DIR) + "/tests/moto_server.py", "-H",
-                "127.0.0.1", "-p", std::to_string(port_)},
-               {"INITIAL_NO_AUTH_ACTION_COUNT=" + std::to_string(kSetupCalls),
-                // No real AWS configuration of this machine leaks into moto.
-                "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null"},
-               log_path(), /*own_group=*/true, &error);
+  // env(1) sets moto's environment and finds python3 on PATH.
+  pid_ = SpawnLogged({"/usr/bin/env", "INITIAL_NO_AUTH_ACTION_COUNT=" + std::to_string(kSetupCalls),
+                      // No real AWS configuration of this machine leaks into moto.
+                      "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null",
+                      Python(), std::string(ZENFS_SOURCE_DIR) + "/tests/moto_server.py", "-H",
+                      "127.0.0.1", "-p", std::to_string(port_)},
+                     log_path(), /*own_group=*/true, &error);
   if (pid_ < 0) return Status::IOError(error);
   // Ready when moto's control API answers: resetting its unauthenticated allowance to
   // exactly the setup calls, whatever it counted so far.
@@ -102,10 +98,11 @@ Status MotoServer::Launch() {
   for (;;) {
     if (const auto status = WaitChild(pid_, 0)) {
       pid_ = -1;
-      const std::string log = LogTail(log_path());
-      if (log.find("No module named") != std::string::npos) {
+      const std::string log = FileTail(log_path());
+      if (log.find("No module named") != std::string::npos ||
+          log.find("No such file or directory") != std::string::npos) {
         return Status::Unsupported(
-            Python() + " has no moto (or Flask): install it with `" + Python() +
+            Python() + " (or its moto, or Flask) is missing: install it with `" + Python() +
             " -m pip install 'moto[server]'` (the tests' S3 server; see scripts/deps.sh). Log:\n" + log);
       }
       // Most likely another process took the port: Start tries another.
@@ -116,7 +113,7 @@ Status MotoServer::Launch() {
     if (Clock::now() > deadline) {
       Stop();
       return Status::Unsupported("moto did not answer within " + std::to_string(int(kStartSeconds)) +
-                             " s; log " + log_path() + ":\n" + LogTail(log_path()));
+                             " s; log " + log_path() + ":\n" + FileTail(log_path()));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
@@ -125,7 +122,7 @@ Status MotoServer::Launch() {
   if (!s.ok()) {
     Stop();
     return Status::Unsupported("setting up moto's IAM user: " + s.message() + "\nlog " + log_path() +
-                           ":\n" + LogTail(log_path()));
+                           ":\n" + FileTail(log_path()));
   }
   return Status::Ok();
 }

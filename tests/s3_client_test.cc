@@ -13,6 +13,7 @@
 
 #include "store/aws_credentials.h"
 #include "tests/moto_server.h"
+#include "tests/mount_util.h"
 #include "tests/test_util.h"
 
 namespace zenfs::testing {

@@ -1,16 +1,9 @@
 #include "tests/test_util.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -20,8 +13,6 @@
 
 #include <openssl/evp.h>
 #include <zlib.h>
-
-extern char** environ;
 
 namespace zenfs::testing {
 
@@ -129,66 +120,6 @@ std::string ZenmlCompressed(const std::string& text, int level) {
     b64 += i + 2 < z.size() ? k[v & 63] : '=';
   }
   return std::string("\0zenml-compressed:zlib:v1:", 26) + b64;
-}
-
-int FreeLoopbackPort(std::string* error) {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    *error = std::string("socket: ") + std::strerror(errno);
-    return 0;
-  }
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof(addr);
-  int port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    *error = std::string("binding a loopback port: ") + std::strerror(errno);
-  } else {
-    port = ntohs(addr.sin_port);
-  }
-  close(fd);
-  return port;
-}
-
-pid_t SpawnChild(const std::vector<std::string>& argv, const std::vector<std::string>& env,
-                 const std::string& log, bool own_group, std::string* error) {
-  // Everything the child needs is built before fork (only async-signal-safe calls after).
-  std::vector<char*> cargv;
-  for (const std::string& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
-  cargv.push_back(nullptr);
-  std::vector<char*> cenv;
-  for (char** e = environ; *e != nullptr; ++e) cenv.push_back(*e);
-  for (const std::string& e : env) cenv.push_back(const_cast<char*>(e.c_str()));
-  cenv.push_back(nullptr);
-  const int log_fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (log_fd < 0) {
-    *error = "cannot open " + log + ": " + std::strerror(errno);
-    return -1;
-  }
-  const int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  const pid_t parent = getpid();
-  const pid_t pid = fork();
-  if (pid == 0) {
-    if (own_group) setpgid(0, 0);
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent) _exit(127);
-    if (null_fd >= 0) dup2(null_fd, 0);
-    dup2(log_fd, 1);
-    dup2(log_fd, 2);
-    execvpe(cargv[0], cargv.data(), cenv.data());
-    _exit(127);
-  }
-  if (null_fd >= 0) close(null_fd);
-  close(log_fd);
-  if (pid < 0) {
-    *error = std::string("fork: ") + std::strerror(errno);
-  } else if (own_group) {
-    setpgid(pid, pid);  // also from here, so a signal to the group never races the child
-  }
-  return pid;
 }
 
 }  // namespace zenfs::testing

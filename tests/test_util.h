@@ -1,8 +1,6 @@
 // Helpers shared by the tests: temporary directories and file contents.
 #pragma once
 
-#include <sys/types.h>
-
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -42,19 +40,6 @@ std::string Sha256Hex(const std::string& data);
 // `text` as ZenML stores a long column: "\0zenml-compressed:zlib:v1:" + base64(zlib(text)),
 // the base64 by a hand-written table, independent of the code under test.
 std::string ZenmlCompressed(const std::string& text, int level = 6);
-
-// A TCP port on 127.0.0.1 that nothing was bound to a moment ago (the kernel's choice
-// for port 0), or 0 with *error. Another process may take it before a server started on
-// it binds: servers started on it must check they are the ones answering, or retry.
-int FreeLoopbackPort(std::string* error);
-
-// Starts `argv` (argv[0] a path, or a name found on PATH) as a child with `env`
-// ("NAME=value") added to this process's environment, stdin /dev/null, stdout and stderr
-// appended to `log`; in a process group of its own when `own_group` (so that a signal to
-// -pid reaches whatever it starts). It dies with the calling thread (PR_SET_PDEATHSIG:
-// start servers from the main thread). The pid, or -1 with *error.
-pid_t SpawnChild(const std::vector<std::string>& argv, const std::vector<std::string>& env,
-                 const std::string& log, bool own_group, std::string* error);
 
 // The genuine ZenML stores named by ZENFS_ZENML_SAMPLE (config directories separated by
 // ':'), in order; empty when it is unset. The first is the ZenML 0.74 sample.
