@@ -17,6 +17,13 @@ for p in "${pkgs[@]}"; do
     missing+=("$p")
   fi
 done
+# The S3 tests' server (tests/moto_server.h) is moto's server mode, from the python3 on
+# PATH (or $ZENFS_PYTHON): the machine image has moto and Flask; Debian packages no moto.
+# Said here, not failed here: only zenfs_s3_tests needs it, and it says so again.
+if ! "${ZENFS_PYTHON:-python3}" -c "import moto.server, flask" 2>/dev/null; then
+  echo "warning: ${ZENFS_PYTHON:-python3} cannot import moto.server and flask: the S3 tests" \
+       "(zenfs_s3_tests) need moto's server mode (Python package moto[server])" >&2
+fi
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
