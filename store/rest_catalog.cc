@@ -59,6 +59,20 @@ void AddMetadata(const json& run_metadata, std::vector<MetadataRow>* out) {
   for (const auto& [key, value] : run_metadata.items()) out->push_back({key, value.dump(), "", std::nullopt});
 }
 
+// A hydrated run's own metadata. The server adds its steps' as "<step>::<key>" (what
+// ZenML's client shows); the SQL catalog gives the run's own rows only and the tree adds
+// the steps' itself, so those keys are left out here.
+void AddRunMetadata(const json& run_meta, std::vector<MetadataRow>* out) {
+  const json& all = At(run_meta, "run_metadata");
+  const json& steps = At(run_meta, "steps");
+  if (!all.is_object()) return;
+  for (const auto& [key, value] : all.items()) {
+    const std::size_t sep = key.find("::");
+    if (sep != std::string::npos && steps.is_object() && steps.contains(key.substr(0, sep))) continue;
+    out->push_back({key, value.dump(), "", std::nullopt});
+  }
+}
+
 }  // namespace
 
 RestCatalog::RestCatalog(std::unique_ptr<RestSession> session)
@@ -334,7 +348,7 @@ Status RestCatalog::GetRunDetail(const std::string& run_id, RunDetail* out) {
   } else {
     out->pipeline_configuration = OptDump(At(meta, "config"));
   }
-  AddMetadata(At(meta, "run_metadata"), &out->metadata);
+  AddRunMetadata(meta, &out->metadata);
   return Status::Ok();
 }
 
@@ -382,13 +396,18 @@ Status RestCatalog::GetArtifactDetail(const std::string& version_id, ArtifactDet
 Status RestCatalog::GetMetadata(std::string_view resource_type, const std::string& resource_id,
                                 std::vector<MetadataRow>* out) {
   std::string path;
-  if (resource_type == "pipeline_run") path = "/runs/";
+  const bool run = resource_type == "pipeline_run";
+  if (run) path = "/runs/";
   else if (resource_type == "step_run") path = "/steps/";
   else if (resource_type == "artifact_version") path = "/artifact_versions/";
   else return Status::Ok();  // no other resource carries metadata zenfs shows
   auto j = GetOne(path + http::PercentEncode(resource_id));
   if (!j.ok()) return j.status();
-  AddMetadata(At(At(*j, "metadata"), "run_metadata"), out);
+  if (run) {
+    AddRunMetadata(At(*j, "metadata"), out);
+  } else {
+    AddMetadata(At(At(*j, "metadata"), "run_metadata"), out);
+  }
   return Status::Ok();
 }
 
