@@ -50,6 +50,22 @@ void Sql(const std::string& db_path, const std::string& sql) {
   sqlite3_close(db);
 }
 
+// A copy of `pipeline`'s first run as run `name` (id `id`, running, no steps), written the
+// way ZenML writes: into the database the server serves.
+void CopyFirstRun(const std::string& db_path, const std::string& pipeline, const std::string& id,
+                  const std::string& name) {
+  Sql(db_path,
+      "INSERT INTO pipeline_run (id, created, updated, name, orchestrator_run_id, start_time, end_time, status, "
+      "orchestrator_environment, deployment_id, user_id, workspace_id, pipeline_id, model_version_id, "
+      "pipeline_configuration, client_environment, stack_id, build_id, schedule_id, trigger_execution_id) "
+      "SELECT '" + id + "', strftime('%Y-%m-%d %H:%M:%f', 'now'), strftime('%Y-%m-%d %H:%M:%f', 'now'), '" + name +
+          "', '" + id + "', strftime('%Y-%m-%d %H:%M:%f', 'now'), NULL, 'running', "
+      "orchestrator_environment, deployment_id, user_id, workspace_id, pipeline_id, model_version_id, "
+      "pipeline_configuration, client_environment, stack_id, build_id, schedule_id, trigger_execution_id "
+      "FROM pipeline_run WHERE pipeline_id = (SELECT id FROM pipeline WHERE name = '" + pipeline + "') "
+      "ORDER BY created LIMIT 1");
+}
+
 class RestMountTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -196,19 +212,8 @@ TEST_F(RestMountTest, ARunWrittenBehindTheServerAppearsAndADeletedOneGoes) {
   const std::string pipeline = root.at("pipelines")[0].get<std::string>();
   const std::string runs = m.path() + "/" + pipeline + "/runs";
   ASSERT_TRUE(ListDir(runs).has_value());
-  // A copy of the pipeline's first run under a new id and name (no steps), written the
-  // way ZenML writes: into the database the server serves.
   const std::string id = "feed0000000000000000000000000001";
-  Sql(server_->db_path(),
-      "INSERT INTO pipeline_run (id, created, updated, name, orchestrator_run_id, start_time, end_time, status, "
-      "orchestrator_environment, deployment_id, user_id, workspace_id, pipeline_id, model_version_id, "
-      "pipeline_configuration, client_environment, stack_id, build_id, schedule_id, trigger_execution_id) "
-      "SELECT '" + id + "', strftime('%Y-%m-%d %H:%M:%f', 'now'), strftime('%Y-%m-%d %H:%M:%f', 'now'), "
-      "'rest-live-run', '" + id + "', strftime('%Y-%m-%d %H:%M:%f', 'now'), NULL, 'running', "
-      "orchestrator_environment, deployment_id, user_id, workspace_id, pipeline_id, model_version_id, "
-      "pipeline_configuration, client_environment, stack_id, build_id, schedule_id, trigger_execution_id "
-      "FROM pipeline_run WHERE pipeline_id = (SELECT id FROM pipeline WHERE name = '" + pipeline + "') "
-      "ORDER BY created LIMIT 1");
+  CopyFirstRun(server_->db_path(), pipeline, id, "rest-live-run");
   auto has = [&](bool want) {
     auto names = ListDir(runs);
     return names && (std::find(names->begin(), names->end(), "rest-live-run") != names->end()) == want;
@@ -219,6 +224,41 @@ TEST_F(RestMountTest, ARunWrittenBehindTheServerAppearsAndADeletedOneGoes) {
   Sql(server_->db_path(), "DELETE FROM pipeline_run WHERE id = '" + id + "'");
   EXPECT_TRUE(PollUntil([&] { return has(false); }, 60)) << "the deleted run never went";
   EXPECT_TRUE(m.Unmount());
+}
+
+TEST_F(RestMountTest, AServerThatStopsAndComesBackLeavesTheMountAnswering) {
+  ZENFS_SKIP_WITHOUT_FUSE();
+  auto mounted = MountServer({"--refresh", "0.5"});
+  ASSERT_TRUE(mounted->ok()) << mounted->error();
+  const std::string root = mounted->path();
+  const json meta = ReadJson(root + "/meta.json");
+  ASSERT_FALSE(meta.at("pipelines").empty());
+  const std::string pipeline = meta.at("pipelines")[0].get<std::string>();
+  auto before = RunCommand({"ls", root + "/" + pipeline + "/runs"}, 60);
+  ASSERT_EQ(before.exit_code, 0) << before.err;
+  server_->Stop();
+  // The last picture keeps answering, and no reader hangs (each ls is bounded).
+  for (int i = 0; i < 3; ++i) {
+    auto during = RunCommand({"ls", root + "/" + pipeline + "/runs"}, 60);
+    EXPECT_FALSE(during.timed_out);
+    EXPECT_EQ(during.exit_code, 0) << during.err;
+    EXPECT_EQ(during.out, before.out);
+    std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  }
+  const Status started = server_->Start();
+  ASSERT_TRUE(started.ok()) << started.ToString();
+  // Back: a run written now shows, so the mount talks to the server again.
+  const std::string id = "feed0000000000000000000000000002";
+  CopyFirstRun(server_->db_path(), pipeline, id, "rest-after-restart");
+  EXPECT_TRUE(PollUntil(
+      [&] {
+        auto names = ListDir(root + "/" + pipeline + "/runs");
+        return names && std::find(names->begin(), names->end(), "rest-after-restart") != names->end();
+      },
+      90))
+      << mounted->DaemonLog();
+  Sql(server_->db_path(), "DELETE FROM pipeline_run WHERE id = '" + id + "'");
+  EXPECT_TRUE(mounted->Unmount());
 }
 
 }  // namespace
