@@ -1,5 +1,7 @@
 #include "store/zenml_rest.h"
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdlib>
 #include <utility>
