@@ -84,7 +84,8 @@ RestCatalog::~RestCatalog() = default;
 Result<std::unique_ptr<RestCatalog>> RestCatalog::Open(std::unique_ptr<RestSession> session) {
   // The dialects: 0.74 (workspaces, no projects) up to 0.79 speak as recorded in
   // api-0.74.md; 0.80 to 0.89 scope pipelines, runs, steps and artifact versions by
-  // project (the `project` filter; GET /projects lists them). 0.90 renamed deployments to
+  // project (the `project` filter of ZenML's ProjectScopedFilter, which those lists
+  // always apply; GET /projects lists them). 0.90 renamed deployments to
   // snapshots, which a run's details read: not spoken yet, so refused rather than shown
   // with details missing.
   const int major = session->major_version(), minor = session->minor_version();
