@@ -26,6 +26,10 @@ enum class NodeKind : std::uint8_t {
   kByIdDir, kByIdLink,
   // runs/<run>/dag.svg and dag.dot (version: "svg" or "dot").
   kRunDag,
+  // A step's inputs/ folder; an input that is one artifact version (a link; version: its
+  // path name); a chunked input's folder (version: its path name) and a link in it (rel:
+  // its place, "0", "1", ...).
+  kInputsDir, kInputLink, kInputChunks, kInputChunkLink,
 };
 
 // What a node stands for, by store ids: stable across remounts, VACUUM and store changes.

@@ -428,6 +428,7 @@ TEST_P(ConformanceTest, StepsComeInOracleOrder) {
         // `logs` only when the step has a log.
         std::vector<std::string> entries{"meta.json", "outputs"};
         if (s.at("outputs").size() == 1) entries.push_back("output");
+        if (!s.at("inputs").empty()) entries.push_back("inputs");
         if (!s.at("logs_uri").is_null()) entries.push_back("logs");
         std::sort(entries.begin(), entries.end());
         EXPECT_EQ(ListDir(sdir), entries);
@@ -575,6 +576,18 @@ TEST_P(ConformanceTest, InputsNameTheOraclesArtifactVersions) {
             ASSERT_FALSE(om.is_discarded()) << path;
             EXPECT_EQ(om.at("artifact_version_id"), it.value().at("artifact_version_id")) << path;
           }
+          // Lineage: inputs/<name> links to the producing output (through cached steps, the
+          // original's), which holds the version the step read.
+          const std::string link = sdir + "/inputs/" + it.key();
+          auto target = ReadLink(link);
+          ASSERT_TRUE(target) << link << ": " << std::strerror(errno);
+          EXPECT_EQ(target->rfind("../../../../../../", 0), 0u) << *target;
+          const json lm = ReadJson(link + "/meta.json");
+          ASSERT_FALSE(lm.is_discarded()) << link;
+          EXPECT_EQ(lm.at("artifact_version_id"), it.value().at("artifact_version_id")) << link;
+          const json producer = ReadJson(link + "/../../meta.json");  // the producing step
+          ASSERT_FALSE(producer.is_discarded()) << link;
+          EXPECT_TRUE(producer.at("original_step_run").is_null()) << "a cached copy, not the producer: " << *target;
         }
       }
     }
@@ -607,6 +620,15 @@ TEST_P(ConformanceTest, EveryOracleIdResolvesThroughById) {
     }
   }
   EXPECT_GT(ids, 0);
+}
+
+// Following every link of the tree (lineage reaches other runs) ends: no link loops.
+TEST_P(ConformanceTest, FollowingEveryLinkTerminates) {
+  const CommandResult r = RunCommand({"find", "-L", root_, "-maxdepth", "12"}, 120);
+  EXPECT_FALSE(r.timed_out);
+  EXPECT_EQ(r.exit_code, 0) << r.err.substr(0, 2000);
+  EXPECT_EQ(r.err.find("loop"), std::string::npos) << r.err.substr(0, 2000);
+  EXPECT_NE(r.out.find("/inputs/"), std::string::npos) << "the walk went through no inputs/";
 }
 
 TEST_P(ConformanceTest, StepLogsAreTheRelocatedLogFiles) {

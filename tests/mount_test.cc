@@ -128,6 +128,7 @@ struct ExpStep {
   std::string id, name, start;  // start: the ordering key's time
   std::vector<std::string> log_uris;
   std::vector<ExpOutput> outputs;  // by name
+  std::vector<std::pair<std::string, std::string>> inputs;  // name, artifact version id
 };
 struct ExpRun {
   std::string id, name, start, status;
@@ -159,7 +160,11 @@ std::vector<ExpPipeline> ExpectedTree(Db& db) {
     for (const Db::Row& s : db.Query("SELECT id, name, COALESCE(start_time, created) AS k FROM step_run "
                                      "WHERE pipeline_run_id = ? ORDER BY k, created, id",
                                      {run.id})) {
-      ExpStep step{*s[0], *s[1], *s[2], {}, {}};
+      ExpStep step{*s[0], *s[1], *s[2], {}, {}, {}};
+      for (const Db::Row& in : db.Query("SELECT name, artifact_id FROM step_run_input_artifact WHERE step_id = ?",
+                                        {step.id})) {
+        step.inputs.emplace_back(*in[0], *in[1]);
+      }
       for (const Db::Row& l : db.Query("SELECT uri FROM logs WHERE step_run_id = ?", {step.id})) {
         step.log_uris.push_back(*l[0]);
       }
@@ -174,6 +179,25 @@ std::vector<ExpPipeline> ExpectedTree(Db& db) {
     out[index[pid]].runs.push_back(std::move(run));
   }
   return out;
+}
+
+// runs/latest-<status> of a pipeline: the newest run with exactly that status, for the
+// statuses some run has (view name -> run name).
+std::map<std::string, std::string> StatusViews(const ExpPipeline& p) {
+  std::map<std::string, std::string> newest;
+  for (const ExpRun& r : p.runs) {
+    if (r.status == "completed" || r.status == "failed") newest["latest-" + r.status] = r.name;
+  }
+  return newest;
+}
+
+// What a pipeline's runs/ folder lists, sorted: its runs, latest and the status views.
+std::vector<std::string> RunsDirNames(const ExpPipeline& p) {
+  std::vector<std::string> names{"latest"};
+  for (const ExpRun& r : p.runs) names.push_back(r.name);
+  for (const auto& [view, run] : StatusViews(p)) names.push_back(view);
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 // Regular files below `dir` on disk, relative path -> size.
@@ -372,15 +396,9 @@ TEST_F(DemoMountTest, TreeHasTheLayoutOfSpecSection2) {
     EXPECT_EQ(ListDir(pdir), Sorted({"meta.json", "runs"}));
     ExpectFile(pdir + "/meta.json");
     ExpectDir(pdir + "/runs");
-    std::vector<std::string> run_names{"latest"};
     // runs/latest-<status>: the newest run with exactly that status, when one has it.
-    std::map<std::string, std::string> newest;
-    for (const ExpRun& r : p.runs) {
-      run_names.push_back(r.name);
-      if (r.status == "completed" || r.status == "failed") newest["latest-" + r.status] = r.name;
-    }
-    for (const auto& [view, run] : newest) run_names.push_back(view);
-    EXPECT_EQ(ListDir(pdir + "/runs"), Sorted(run_names)) << p.name;
+    std::map<std::string, std::string> newest = StatusViews(p);
+    EXPECT_EQ(ListDir(pdir + "/runs"), RunsDirNames(p)) << p.name;
     for (const auto& [view, run] : newest) ExpectSymlinkTo(pdir + "/runs/" + view, run);
     const json pm = ReadJson(pdir + "/meta.json");
     EXPECT_EQ(pm.value("latest_completed_run", json()), newest.count("latest-completed") != 0 ? json(newest["latest-completed"]) : json()) << p.name;
@@ -400,7 +418,14 @@ TEST_F(DemoMountTest, TreeHasTheLayoutOfSpecSection2) {
         std::vector<std::string> entries{"meta.json", "outputs"};
         if (s.outputs.size() == 1) entries.push_back("output");
         if (!s.log_uris.empty()) entries.push_back("logs");
+        if (!s.inputs.empty()) entries.push_back("inputs");
         EXPECT_EQ(ListDir(sdir), Sorted(entries)) << sdir;
+        // Lineage: each input a link to an output holding the version the step read.
+        for (const auto& [name, version] : s.inputs) {
+          const json lm = ReadJson(sdir + "/inputs/" + name + "/meta.json");
+          ASSERT_FALSE(lm.is_discarded()) << sdir << "/inputs/" << name << ": " << std::strerror(errno);
+          EXPECT_EQ(lm.at("artifact_version_id"), Dashed(version)) << sdir << "/inputs/" << name;
+        }
         ExpectFile(sdir + "/meta.json");
         ExpectDir(sdir + "/outputs");
         if (s.outputs.size() == 1) {
@@ -1113,9 +1138,7 @@ TEST_F(DemoStoreTest, LargeRunsDirectoryListsEveryRunOnce) {
   // Raw readdir, so that a duplicate would show (ListDir sorts but keeps duplicates).
   auto names = ListDir(root_ + "/example_pipeline/runs");
   ASSERT_TRUE(names.has_value());
-  std::vector<std::string> want{"latest"};
-  for (const ExpRun& run : example->runs) want.push_back(run.name);
-  EXPECT_EQ(*names, Sorted(want));
+  EXPECT_EQ(*names, RunsDirNames(*example));
   const json meta = ReadJson(root_ + "/example_pipeline/meta.json");
   ASSERT_FALSE(meta.is_discarded());
   ASSERT_EQ(meta.at("runs").size(), 600u);
@@ -1300,7 +1323,7 @@ TEST_F(DemoStoreTest, OneWorkerThreadServesTheTree) {
   for (const ExpPipeline& p : ExpectedTree(db)) {
     const auto runs = ListDir(root_ + "/" + p.name + "/runs");
     ASSERT_TRUE(runs.has_value()) << p.name;
-    EXPECT_EQ(runs->size(), p.runs.size() + 1) << p.name << ": every run and latest";
+    EXPECT_EQ(*runs, RunsDirNames(p)) << p.name << ": every run, latest and the status views";
     const json meta = ReadJson(root_ + "/" + p.name + "/meta.json");
     ASSERT_FALSE(meta.is_discarded()) << p.name;
     EXPECT_EQ(meta.at("runs").size(), p.runs.size()) << p.name;
@@ -1509,6 +1532,10 @@ TEST_F(DemoStoreTest, StoreNamesBecomeSafePathNames) {
       {"b0000000000000000000000000000002", ".", "2025-03-05 09:59:00.000000", pipe_a, "%2E"},
       {"b0000000000000000000000000000003", "..", "2025-03-05 10:00:00.000000", pipe_a, "%2E%2E"},
       {"b0000000000000000000000000000004", "latest", "2025-03-05 10:01:00.000000", pipe_a, "latest~b0000000"},
+      {"b000000000000000000000000000000c", "latest-completed", "2025-03-05 10:01:20.000000", pipe_a,
+       "latest-completed~b0000000"},
+      {"b000000000000000000000000000000d", "latest-failed", "2025-03-05 10:01:40.000000", pipe_a,
+       "latest-failed~b0000000"},
       {"b0000000000000000000000000000005", "50%/50", "2025-03-05 10:02:00.000000", pipe_a, "50%25%2F50"},
       {"b0000000000000000000000000000006", exactly_255, "2025-03-05 10:03:00.000000", pipe_a, exactly_255},
       {"b0000000000000000000000000000007", long_pct, "2025-03-05 10:04:00.000000", pipe_a, cut_pct},
@@ -1572,8 +1599,12 @@ TEST_F(DemoStoreTest, StoreNamesBecomeSafePathNames) {
   }
   for (auto& [pdir, names] : dirs) {
     names.push_back("latest");
+    names.push_back("latest-completed");  // every run here is completed
     EXPECT_EQ(ListDir(root_ + "/" + pdir + "/runs"), Sorted(names)) << pdir;
   }
+  // The view names are reserved: the runs really named so got the suffix, and the views
+  // name the newest completed run.
+  EXPECT_EQ(ReadLink(root_ + "/team%2Fa%25b/runs/latest-completed").value_or("?"), cut_utf8);
   // latest names the newest run by its path name; meta.json lists original names.
   EXPECT_EQ(ReadLink(root_ + "/team%2Fa%25b/runs/latest").value_or("?"), cut_utf8);
   ExpectSymlinkTo(root_ + "/team%2Fa%25b/runs/latest", cut_utf8);

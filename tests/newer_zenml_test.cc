@@ -287,6 +287,26 @@ TEST_F(NewerZenmlTest, ChunkedInputsInTheirOrder) {
   ASSERT_EQ(in.size(), 2u) << in.dump();
   EXPECT_EQ(in[0], RunPath(other_run) + "/steps/step_1/outputs/output");
   EXPECT_EQ(in[1], RunPath(0) + "/steps/step_1/outputs/output");
+  // Lineage: a chunked input is a folder of links 0, 1 in input order, each to the output
+  // that produced its version (from inputs/<name>/: seven levels up to the root).
+  const std::string chunks = RunPath(0) + "/steps/step_2/inputs/" + name;
+  EXPECT_EQ(Names(RunPath(0) + "/steps/step_2/inputs"), std::vector<std::string>{name});
+  EXPECT_EQ(Names(chunks), (std::vector<std::string>{"0", "1"}));
+  EXPECT_EQ(Link(chunks + "/0"), "../../../../../../../" + RunPath(other_run) + "/steps/step_1/outputs/output");
+  EXPECT_EQ(Link(chunks + "/1"), "../../../../../../../" + RunPath(0) + "/steps/step_1/outputs/output");
+  EXPECT_FALSE(Walk(chunks + "/2").ok());
+  EXPECT_FALSE(Walk(chunks + "/01").ok());
+  // A single-version input is one link, six levels up, to the producing step: for a
+  // version a cached step copied, the original's.
+  const std::string single = Link(RunPath(1) + "/steps/step_2/inputs/" + name);
+  const std::string up = "../../../../../../", tail = "/steps/step_1/outputs/output";
+  ASSERT_EQ(single.rfind(up, 0), 0u) << single;
+  ASSERT_GT(single.size(), up.size() + tail.size());
+  ASSERT_EQ(single.substr(single.size() - tail.size()), tail) << single;
+  const std::string producer = single.substr(up.size(), single.size() - up.size() - std::string("/outputs/output").size());
+  EXPECT_TRUE(Meta(producer).at("original_step_run").is_null()) << producer;
+  EXPECT_EQ(Meta(producer + "/outputs/output").at("artifact_version_id"),
+            Meta(RunPath(1) + "/steps/step_1/outputs/output").at("artifact_version_id"));
 }
 
 TEST_F(NewerZenmlTest, ArchivedRunIndexAndInProgress) {

@@ -90,7 +90,7 @@ class ProjectsTest : public ::testing::Test {
     while (std::getline(ss, line)) {
       const std::string prefix = "demo_pipeline/runs/";
       if (line.rfind(prefix, 0) == 0 && line.find('/', prefix.size()) == std::string::npos &&
-          line != prefix + "latest") {
+          line.rfind(prefix + "latest", 0) != 0) {  // latest, latest-completed, latest-failed
         runs.push_back(line.substr(prefix.size()));
       }
     }

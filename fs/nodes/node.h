@@ -105,6 +105,8 @@ struct Loc {
   int pipeline = -1, run = -1, step = -1, output = -1;
   int log = -1;    // a logs entry's row in rows().logs
   int child = -1;  // a children/ link's child run
+  // An inputs/ entry: its place among the step's inputs shown, and a chunk's place in it.
+  int input = -1, chunk = -1;
 };
 
 // What a handler may ask of the tree: the store, and what the tree caches or numbers.
@@ -193,7 +195,7 @@ const NodeOps& OpsOf(NodeKind kind);
 // ---- for the handlers ----
 
 // The table OpsOf reads, filled by each level's Add...Kinds (one per file).
-inline constexpr std::size_t kNodeKindCount = static_cast<std::size_t>(NodeKind::kRunDag) + 1;
+inline constexpr std::size_t kNodeKindCount = static_cast<std::size_t>(NodeKind::kInputChunkLink) + 1;
 using KindTable = std::array<const NodeOps*, kNodeKindCount>;
 // Makes the one handler of class Ops the handler of `kind`.
 template <typename Ops>

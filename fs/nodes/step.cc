@@ -1,12 +1,64 @@
-// A step's folder, its meta.json and its `output` link (a step with exactly one output).
-// Its logs are in backed.cc, its outputs/ folder in output.cc.
+// A step's folder, its meta.json, its `output` link (a step with exactly one output) and
+// its inputs/ (lineage: links to the outputs that produced what it read). Its logs are in
+// backed.cc, its outputs/ folder in output.cc.
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "fs/names.h"
 #include "fs/nodes/node.h"
 
 namespace zenfs {
 
 namespace {
+
+// A step's inputs by name, in input order: rows of one name are one input (several: a
+// chunked input, ZenML 0.92+), listed only when every version has a producing output in
+// the tree (a version saved by hand, or made in another project, has none: the step's
+// meta.json still names it).
+struct Input {
+  std::string path_name;
+  std::vector<int> targets;  // per row: the producing step, parallel to outputs
+  std::vector<int> outputs;  // its output holding the version
+};
+
+std::vector<Input> InputsOf(const Snapshot& s, int step) {
+  std::vector<Input> groups;
+  std::vector<std::string> raw;
+  std::vector<names::Child> children;
+  for (int in : s.step(step).inputs) {
+    const ArtifactLinkRow& link = s.rows().inputs[static_cast<std::size_t>(in)];
+    auto it = std::find(raw.begin(), raw.end(), std::string_view(link.name));
+    if (it == raw.end()) {
+      raw.emplace_back(link.name);
+      children.push_back({std::string(link.name), std::string(link.artifact_version_id)});
+      groups.emplace_back();
+      it = raw.end() - 1;
+    }
+    Input& g = groups[static_cast<std::size_t>(it - raw.begin())];
+    const int producer = s.ProducerOf(s.FindVersion(link.artifact_version_id));
+    const int output = producer >= 0 && s.step(producer).run >= 0 ? s.FindOutput(producer, link.artifact_version_id) : -1;
+    g.targets.push_back(output >= 0 ? producer : -1);
+    g.outputs.push_back(output);
+  }
+  const std::vector<std::string> paths = names::AssignNames(children, {});
+  std::vector<Input> shown;
+  for (std::size_t i = 0; i < groups.size(); ++i) {
+    if (std::find(groups[i].outputs.begin(), groups[i].outputs.end(), -1) != groups[i].outputs.end()) continue;
+    groups[i].path_name = paths[i];
+    shown.push_back(std::move(groups[i]));
+  }
+  return shown;
+}
+
+const Input* FindInput(const std::vector<Input>& inputs, std::string_view path_name) {
+  for (const Input& in : inputs) {
+    if (in.path_name == path_name) return &in;
+  }
+  return nullptr;
+}
 
 class StepOps : public FolderOps {
  public:
@@ -18,6 +70,7 @@ class StepOps : public FolderOps {
     if (st.outputs.size() == 1) AddItem(host, &l, "output", {NodeKind::kOutputLink, key.id, "", ""}, S_IFLNK);
     AddLogItems(host, s, st.logs, {NodeKind::kLogs, key.id, "", ""}, &l);
     AddItem(host, &l, "outputs", {NodeKind::kOutputsDir, key.id, "", ""}, S_IFDIR);
+    if (!st.inputs.empty()) AddItem(host, &l, "inputs", {NodeKind::kInputsDir, key.id, "", ""}, S_IFDIR);
     return l;
   }
   // Fixed names from the snapshot alone: the listing stats the logs.
@@ -27,6 +80,7 @@ class StepOps : public FolderOps {
     if (name == "meta.json") return NodeKey{NodeKind::kStepMeta, key.id, "", ""};
     if (name == "outputs") return NodeKey{NodeKind::kOutputsDir, key.id, "", ""};
     if (name == "output" && st.outputs.size() == 1) return NodeKey{NodeKind::kOutputLink, key.id, "", ""};
+    if (name == "inputs" && !st.inputs.empty()) return NodeKey{NodeKind::kInputsDir, key.id, "", ""};
     if (const Snapshot::Log* log = Snapshot::FindLog(st.logs, name); log != nullptr && HasFile(s, *log)) {
       return NodeKey{NodeKind::kLogs, key.id, name == "logs" ? "" : std::string(name), ""};
     }
@@ -70,12 +124,113 @@ class OutputLinkOps : public LinkOps {
   Micros LinkTime(const Snapshot& s, const Loc& loc) const override { return s.StepKey(loc.step).when; }
 };
 
+// inputs/: one entry per input name. Its entries can change without the step changing
+// (a producing run deleted): kept one refresh at most.
+class InputsDirOps : public FolderOps {
+ public:
+  constexpr InputsDirOps() : FolderOps(By::kStep, RowScope::kAll, RowScope::kAll) {}
+  double Timeout(const TreeOptions& options, const Snapshot&, const Loc&) const override {
+    return options.refresh_seconds;
+  }
+  Result<Listing> List(NodeHost& host, const Snapshot& s, const NodeKey& key, const Loc& loc) const override {
+    Listing l;
+    for (const Input& in : InputsOf(s, loc.step)) {
+      if (in.targets.size() == 1) {
+        AddItem(host, &l, in.path_name, {NodeKind::kInputLink, key.id, in.path_name, ""}, S_IFLNK);
+      } else {
+        AddItem(host, &l, in.path_name, {NodeKind::kInputChunks, key.id, in.path_name, ""}, S_IFDIR);
+      }
+    }
+    return l;
+  }
+};
+
+// The input a key names: Loc.step the consuming step, Loc.input its place among the
+// inputs shown, Loc.chunk the row (0 for a single version). NotFound when it is gone.
+Result<Loc> LocateInput(const Snapshot& s, const NodeKey& key, bool chunks, bool chunk_link) {
+  auto loc = LocateStep(s, key);
+  if (!loc.ok()) return loc;
+  const std::vector<Input> inputs = InputsOf(s, loc->step);
+  const Input* in = FindInput(inputs, key.version);
+  if (in == nullptr || (in->targets.size() > 1) != chunks) return Status::NotFound("input " + key.version + " is gone");
+  loc->input = static_cast<int>(in - inputs.data());
+  loc->chunk = 0;
+  if (chunk_link) {
+    const std::string& rel = key.rel;
+    std::size_t i = 0;
+    const bool digits = !rel.empty() && rel.size() <= 9 && (rel == "0" || rel[0] != '0') &&
+                        std::all_of(rel.begin(), rel.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (digits) i = std::stoul(rel);
+    if (!digits || i >= in->targets.size()) return Status::NotFound("input " + key.version + "/" + rel + " is gone");
+    loc->chunk = static_cast<int>(i);
+  }
+  return loc;
+}
+
+// Where an input row's link points, from `up` (the way from the link's folder to the root).
+std::string InputTarget(const Snapshot& s, const Loc& loc, std::string_view up) {
+  const Input in = InputsOf(s, loc.step)[static_cast<std::size_t>(loc.input)];
+  const auto c = static_cast<std::size_t>(loc.chunk);
+  return std::string(up) + s.OutputPath(in.targets[c], in.outputs[c]);
+}
+
+// inputs/<name> -> the output that produced the version the step read (for a version a
+// cached step copied, the original's), in whatever pipeline and run it is. Its target
+// lives in another run, which can go: kept one refresh at most.
+class InputLinkOps : public LinkOps {
+ public:
+  constexpr explicit InputLinkOps(bool chunk = false) : LinkOps(RowScope::kAll, RowScope::kAll), chunk_(chunk) {}
+  double Timeout(const TreeOptions& options, const Snapshot&, const Loc&) const override {
+    return options.refresh_seconds;
+  }
+  Result<Loc> Locate(const Snapshot& s, const NodeKey& key) const override { return LocateInput(s, key, chunk_, chunk_); }
+  Result<std::string> ReadLink(const Snapshot& s, const Loc& loc) const override {
+    // A chunk's link is one folder deeper: inputs/<name>/<i>.
+    return InputTarget(s, loc, chunk_ ? "../../../../../../../" : "../../../../../../");
+  }
+
+ protected:
+  Micros LinkTime(const Snapshot& s, const Loc& loc) const override { return s.StepKey(loc.step).when; }
+
+ private:
+  bool chunk_;
+};
+
+class InputChunkLinkOps : public InputLinkOps {
+ public:
+  constexpr InputChunkLinkOps() : InputLinkOps(true) {}
+};
+
+// inputs/<name>/ for an input of several versions (chunked, ZenML 0.92+): links 0, 1, ...
+// in input order.
+class InputChunksOps : public FolderOps {
+ public:
+  constexpr InputChunksOps() : FolderOps(By::kStep, RowScope::kAll, RowScope::kAll) {}
+  double Timeout(const TreeOptions& options, const Snapshot&, const Loc&) const override {
+    return options.refresh_seconds;
+  }
+  Result<Loc> Locate(const Snapshot& s, const NodeKey& key) const override { return LocateInput(s, key, true, false); }
+  Result<Listing> List(NodeHost& host, const Snapshot& s, const NodeKey& key, const Loc& loc) const override {
+    const Input in = InputsOf(s, loc.step)[static_cast<std::size_t>(loc.input)];
+    Listing l;
+    for (std::size_t i = 0; i < in.targets.size(); ++i) {
+      AddItem(host, &l, std::to_string(i), {NodeKind::kInputChunkLink, key.id, key.version, std::to_string(i)},
+              S_IFLNK);
+    }
+    return l;
+  }
+};
+
 }  // namespace
 
 void AddStepKinds(KindTable* table) {
   Register<StepOps>(table, NodeKind::kStep);
   Register<StepMetaOps>(table, NodeKind::kStepMeta);
   Register<OutputLinkOps>(table, NodeKind::kOutputLink);
+  Register<InputsDirOps>(table, NodeKind::kInputsDir);
+  Register<InputLinkOps>(table, NodeKind::kInputLink);
+  Register<InputChunksOps>(table, NodeKind::kInputChunks);
+  Register<InputChunkLinkOps>(table, NodeKind::kInputChunkLink);
 }
 
 }  // namespace zenfs
