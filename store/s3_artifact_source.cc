@@ -391,7 +391,13 @@ class S3File final : public ArtifactFile {
         st.FetchInto(index, again);
         b = again;
       }
-      if (!b->status.ok()) return b->status;
+      if (!b->status.ok()) {
+        // Not kept: the reader's next try fetches again.
+        std::lock_guard<std::mutex> lock(st.mu);
+        auto it = st.blocks.find(index);
+        if (it != st.blocks.end() && it->second->done && !it->second->status.ok()) st.blocks.erase(it);
+        return b->status;
+      }
       const std::uint64_t start = index * kBlock;
       const std::uint64_t from = std::max(offset, start);
       const std::uint64_t to = std::min<std::uint64_t>(offset + n, start + b->data.size());
