@@ -47,6 +47,7 @@
 //   illustrative: ZenML stores any string there.
 #include "demo/demo_writer.h"
 
+#include <crypt.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <sqlite3.h>
@@ -158,6 +159,33 @@ class IdSource {
   std::uint64_t state_;
   std::uint64_t clock_ms_;
 };
+
+// The `user.password` of the store's `default` user: what ZenML's client writes for it,
+// passlib's bcrypt hash ("$2b$12$", 22 characters of salt, 31 of hash) of the empty
+// password. A ZenML server logs `default` in (username=default&password=) only when that
+// hash verifies: a NULL password refuses every login. The salt comes from a fixed seed like
+// every other byte of a demo store, so the hash is one constant, computed once per process
+// (cost 12, as passlib's default: a quarter of a second).
+const std::string& EmptyPasswordHash() {
+  static const std::string hash = [] {
+    std::uint64_t state = kSeed ^ 0x6263727970740000ull;  // "bcrypt"
+    char random[16];
+    for (std::size_t i = 0; i < sizeof(random); i += 8) {
+      const std::uint64_t v = SplitMix64(&state);
+      std::memcpy(random + i, &v, 8);
+    }
+    char salt[CRYPT_GENSALT_OUTPUT_SIZE];
+    if (crypt_gensalt_rn("$2b$", 12, random, sizeof(random), salt, sizeof(salt)) == nullptr) {
+      FailIo(std::string("crypt_gensalt_rn($2b$): ") + std::strerror(errno));
+    }
+    const auto data = std::make_unique<crypt_data>();  // 32 KiB: not on the stack
+    const char* out = crypt_rn("", salt, data.get(), sizeof(crypt_data));
+    // libxcrypt fails with null or a string starting with '*'.
+    if (out == nullptr || out[0] == '*') FailIo("crypt_rn: bcrypt is not available");
+    return std::string(out);
+  }();
+  return hash;
+}
 
 // "8-4-4-4-12": how ZenML spells a UUID in paths and in config.yaml.
 std::string Dashed(const std::string& id) {
@@ -966,9 +994,12 @@ class DemoWriter {
   void WriteFixedRows(Micros t) {
     const std::string c = T(t);
     WriteScope(scope_, c, "default", "");
+    // `default` as ZenML's client creates it: active, an admin, not a service account,
+    // the empty password's hash (what a server's login checks).
     Insert(db_, "user",
-           "id, created, updated, name, is_service_account, full_name, active, is_admin")
-        .Run(user_, c, c, "default", 0, "", 1, 1);
+           "id, created, updated, name, is_service_account, full_name, active, is_admin, "
+           "password")
+        .Run(user_, c, c, "default", 0, "", 1, 1, EmptyPasswordHash());
     Insert(db_, "server_settings",
            "id, server_name, active, enable_analytics, display_announcements, display_updates, "
            "onboarding_state, last_user_activity, updated")

@@ -20,6 +20,10 @@ enum class NodeKind : std::uint8_t {
   // folder and a link in it (version: the output's name); its own logs (version: the
   // entry's path name) and what is below them.
   kChildrenDir, kChildLink, kRunOutputsDir, kRunOutputLink, kRunLogs, kRunLogsEntry,
+  // runs/latest-completed and runs/latest-failed (version: the status).
+  kStatusLatest,
+  // %by-id/ and a link in it (id: the object's id as stored; version: the name looked up).
+  kByIdDir, kByIdLink,
 };
 
 // What a node stands for, by store ids: stable across remounts, VACUUM and store changes.

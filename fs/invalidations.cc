@@ -107,6 +107,20 @@ std::vector<Invalidation> DiffSnapshots(const Snapshot& before, const Snapshot& 
       Inode(ino_of, NodeKind::kLatest, p.id, &out);
       Inode(ino_of, NodeKind::kPipeline, p.id, &out);
     }
+    // runs/latest-<status> moves when a run reaches the status, appears with the first and
+    // goes with the last such run.
+    for (const char* status : {"completed", "failed"}) {
+      auto target = [&](const Snapshot& x, const Snapshot::Pipeline& xp) {
+        const int k = Snapshot::LatestWithStatus(xp, status);
+        return k < 0 ? std::string() : std::string(x.run_row(xp.runs[static_cast<std::size_t>(k)]).id);
+      };
+      if (target(before, p) == target(after, np)) continue;
+      const std::string name = std::string("latest-") + status;
+      out.push_back({Invalidation::Kind::kEntry, ino_of({NodeKind::kRunsDir, p.id, "", ""}), name});
+      out.push_back({Invalidation::Kind::kInode, ino_of({NodeKind::kStatusLatest, p.id, status, ""}), ""});
+      out.push_back({Invalidation::Kind::kInode, ino_of({NodeKind::kRunsDir, p.id, "", ""}), ""});
+      Inode(ino_of, NodeKind::kPipelineMeta, p.id, &out);
+    }
   }
   for (std::size_t i = 0; i < before.rows().runs.size(); ++i) {
     const int run = static_cast<int>(i);

@@ -230,6 +230,11 @@ std::string RenderPipeline(const Snapshot& s, int pipeline) {
   for (int r : p.runs) runs.push_back(names::ToValidUtf8(s.run_row(r).name));
   j["runs"] = std::move(runs);
   j["latest_run"] = names::ToValidUtf8(s.run_row(p.runs.back()).name);
+  for (const char* status : {"completed", "failed"}) {
+    const int k = Snapshot::LatestWithStatus(p, status);
+    j[std::string("latest_") + status + "_run"] =
+        k < 0 ? json(nullptr) : json(names::ToValidUtf8(s.run_row(p.runs[static_cast<std::size_t>(k)]).name));
+  }
   return Dump(j);
 }
 

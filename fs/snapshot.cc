@@ -125,7 +125,12 @@ std::shared_ptr<const Snapshot> Snapshot::Build(StoreRows rows, std::uint64_t ge
       rchildren.push_back({std::string(r.runs[static_cast<std::size_t>(run)].name),
                            std::string(r.runs[static_cast<std::size_t>(run)].id)});
     }
-    p.run_names = names::AssignNames(rchildren, {"latest"});
+    p.run_names = names::AssignNames(rchildren, RunsDirReserved());
+    for (std::size_t k = 0; k < p.runs.size(); ++k) {
+      const std::string_view status = r.runs[static_cast<std::size_t>(p.runs[k])].status;
+      if (status == "completed") p.latest_completed = static_cast<int>(k);
+      if (status == "failed") p.latest_failed = static_cast<int>(k);
+    }
   }
   // Indexes point into the vectors they index, so build them once those stop moving.
   s->pipeline_index_.Build(&s->pipeline_names_);
@@ -357,6 +362,17 @@ std::string Snapshot::StepPath(int step) const {
 std::string Snapshot::OutputPath(int step, int output) const {
   return StepPath(step) + "/outputs/" +
          steps_[static_cast<std::size_t>(step)].outputs[static_cast<std::size_t>(output)].path_name;
+}
+
+const std::vector<std::string>& Snapshot::RunsDirReserved() {
+  static const std::vector<std::string> reserved{"latest", "latest-completed", "latest-failed"};
+  return reserved;
+}
+
+int Snapshot::LatestWithStatus(const Pipeline& p, std::string_view status) {
+  if (status == "completed") return p.latest_completed;
+  if (status == "failed") return p.latest_failed;
+  return -1;
 }
 
 ArtifactStoreInfo Snapshot::StoreOf(std::string_view artifact_store_id) const {

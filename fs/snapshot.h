@@ -55,7 +55,14 @@ class Snapshot {
     std::vector<int> runs;   // indexes in rows().runs, oldest first
     std::vector<std::string> run_names;  // path names, parallel to runs
     NameIndex run_index;
+    // Places in `runs` of the newest run whose status is exactly `completed` / `failed`
+    // (runs/latest-completed, runs/latest-failed), -1 when there is none.
+    int latest_completed = -1, latest_failed = -1;
   };
+  // The names a runs/ folder keeps for itself: a run named so gets the collision suffix.
+  static const std::vector<std::string>& RunsDirReserved();
+  // The place in p.runs that runs/latest-<status> names ("completed" or "failed"), or -1.
+  static int LatestWithStatus(const Pipeline& p, std::string_view status);
   struct Output {
     int link = -1;           // index in rows().outputs
     int version = -1;        // index in rows().artifact_versions, -1 if missing

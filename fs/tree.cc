@@ -465,7 +465,7 @@ Result<Entry> Tree::Lookup(std::uint64_t parent, std::string_view name) {
   auto pkey = KeyOf(parent);
   if (!pkey.ok()) return pkey.status();
   if (!OpsOf(pkey->kind).MayHaveChildren()) return Status::NotDirectory("not a directory");
-  auto snap = SnapshotFor(OpsOf(pkey->kind).ContentScope());
+  auto snap = SnapshotFor(OpsOf(pkey->kind).LookupScope());
   if (!snap.ok()) return snap.status();
   auto key = Child(**snap, *pkey, name);
   if (!key.ok()) return key.status();

@@ -25,7 +25,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+# shellcheck source=scripts/demo-show.sh
+source scripts/demo-show.sh
 
 mariadb_start "$work/server" 128M
 echo "a private MariaDB on 127.0.0.1:$MARIADB_PORT (data in $work/server)"
@@ -48,17 +49,7 @@ mkdir -p "$mnt"
 say zenfs mount "$url" "$mnt" --password-file "$work/reader.pw" --artifact-root "$store/local_stores=$store/local_stores"
 "$zenfs" mount "$url" "$mnt" --password-file "$work/reader.pw" --artifact-root "$store/local_stores=$store/local_stores"
 
-run="$mnt/example_pipeline/runs/latest"
-say ls "$mnt"
-ls "$mnt"
-say ls -l "$run/" "(latest -> $(readlink "$mnt/example_pipeline/runs/latest"))"
-ls -l "$run/"
-say jq . "$mnt/meta.json"
-jq . "$mnt/meta.json"
-say jq '{status, start_time, end_time, duration_s}' "$run/steps/step_1/meta.json"
-jq '{status, start_time, end_time, duration_s}' "$run/steps/step_1/meta.json"
-say cat "$run/steps/step_1/output/data.json"
-cat "$run/steps/step_1/output/data.json"; echo
+show_mount "$mnt"
 say "diff <(zenfs ls $store) <(zenfs ls $url ...)   # the SQLite twin in DIR shows the same tree"
 if diff <("$zenfs" ls "$store") \
         <("$zenfs" ls "$url" --password-file "$work/reader.pw" --artifact-root "$store/local_stores=$store/local_stores") > /dev/null; then

@@ -7,7 +7,7 @@
 set -euo pipefail
 pkgs=(cmake g++ make pkg-config fuse3 libfuse3-dev libsqlite3-dev sqlite3 nlohmann-json3-dev
       libgtest-dev googletest libcli11-dev libssl-dev zlib1g-dev libyaml-cpp-dev libsystemd-dev systemd
-      mariadb-server libmariadb-dev libcurl4-openssl-dev libcrypt-dev "$@")
+      mariadb-server libmariadb-dev libcurl4-openssl-dev libcrypt-dev libxxhash-dev "$@")
 missing=()
 for p in "${pkgs[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -48,11 +48,11 @@ BUILD_DIR=build-asan scripts/build.sh -DZENFS_SANITIZE=ON -DCMAKE_BUILD_TYPE=Deb
    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
    ctest --output-on-failure -j"$jobs" -L unit --timeout 900)
 
-# ThreadSanitizer: the tree tests in-process, and the live and stress tests against a
-# TSan-built daemon (the tests' RSS bounds are off in sanitizer builds).
+# ThreadSanitizer: the tree and block cache tests in-process, and the live and stress
+# tests against a TSan-built daemon (the tests' RSS bounds are off in sanitizer builds).
 BUILD_DIR=build-tsan scripts/build.sh -DZENFS_TSAN=ON
 (cd build-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ZENFS_STRESS_SECONDS=20 \
-   ctest --output-on-failure -j"$jobs" -R 'TreeTest|DiffSnapshots' --timeout 900)
+   ctest --output-on-failure -j"$jobs" -R 'TreeTest|DiffSnapshots|BlockCacheTest' --timeout 900)
 (cd build-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ZENFS_STRESS_SECONDS=20 \
    ctest --output-on-failure -j"$jobs" -R 'LiveTest|LiveJournalTest' --timeout 900 "${retry[@]}")
 # The MySQL tests against a TSan-built daemon: a live store, a server that goes away and

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "src/cache_command.h"
 #include "src/mount.h"
 #include "src/options.h"
 #include "demo/demo_writer.h"
@@ -62,7 +63,7 @@ std::vector<LongOption> LongOptionsOf(const CLI::App& cmd) {
   return out;
 }
 
-constexpr const char* kSubcommands[] = {"mount", "umount", "demo", "ls"};
+constexpr const char* kSubcommands[] = {"mount", "umount", "demo", "ls", "cache"};
 
 // `zenfs STORE MOUNTPOINT [-o OPTS]`, the form mount.fuse3 runs for `mount -t fuse.zenfs`
 // and fstab lines, is `zenfs mount STORE MOUNTPOINT ...`: two leading arguments that are
@@ -203,6 +204,17 @@ int RunCli(int argc, char** argv) {
   ls->add_option("--password-file", ls_args.password_file, "a MySQL store's password, as for mount");
   AddS3Options(ls, &ls_args.s3, nullptr, false);
 
+  std::string cache_dir;
+  CLI::App* cache = app.add_subcommand("cache", "show or empty the node-wide cache of object-store blocks");
+  cache->require_subcommand(1);
+  CLI::App* cache_stats = cache->add_subcommand("stats", "print the cache's blocks, bytes, size limit and folder");
+  CLI::App* cache_clean = cache->add_subcommand("clean", "remove every cached block");
+  for (CLI::App* sub : {cache_stats, cache_clean}) {
+    sub->add_option("--cache-dir", cache_dir,
+                    "the cache folder (default /var/cache/zenfs for root, else $XDG_CACHE_HOME/zenfs or "
+                    "~/.cache/zenfs)");
+  }
+
   // CLI11 takes an argument vector in reverse order.
   auto parse = [&app](std::vector<std::string> args) {
     std::reverse(args.begin(), args.end());
@@ -304,6 +316,8 @@ int RunCli(int argc, char** argv) {
     }
     return kExitOk;
   }
+  if (cache_stats->parsed()) return CacheStatsCommand(cache_dir);
+  if (cache_clean->parsed()) return CacheCleanCommand(cache_dir);
   if (ls->parsed()) {
     return LsCommand(ls_pos[0], ls_pos.size() == 2 ? ls_pos[1] : std::string(), ls_args);
   }

@@ -13,6 +13,20 @@
 // reported as a miss), and are evicted least-recently-used when the cache exceeds its size
 // or the disk's free space falls below its floor. Several processes may use one folder at
 // once. Thread-safe.
+//
+// On disk (block_cache.cc), below the folder:
+//   blocks/<h[0..2]>/<h>.<index>   one block; h = hex SHA-256 of endpoint \0 bucket \0 key
+//                                  \0 etag, index in decimal. A 64-byte header (magic
+//                                  "zenfsblk", version, payload length, index, the key's
+//                                  digest, an XXH3-64 checksum of header and payload) and
+//                                  the payload. Written as blocks/<h[0..2]>/.tmp.* and
+//                                  renamed into place, so a reader sees a whole block or none.
+//   blocks.lock                    flock(2)ed by whichever process evicts or cleans.
+// Recency is the block file's mtime: a hit older than a few seconds touches it. Every
+// process keeps a running estimate of the folder's size (a scan at Open, plus what it
+// puts) and scans again only when that estimate passes the size limit or after it has
+// put a sixteenth of the limit; the scan evicts oldest first, down to 90% of the limit and
+// above the free-space floor. One process evicts at a time (blocks.lock); others skip.
 #pragma once
 
 #include <cstddef>
@@ -24,6 +38,14 @@
 #include "store/status.h"
 
 namespace zenfs {
+
+// The cache folder when none is given (SPEC §5): /var/cache/zenfs for root (euid 0),
+// else $XDG_CACHE_HOME/zenfs when that is an absolute path, else $HOME/.cache/zenfs; ""
+// when none applies. Pure, for tests; DefaultCacheDir() feeds it this process's values.
+std::string DefaultCacheDirFor(unsigned euid, const char* xdg_cache_home, const char* home);
+// This process's default cache folder (HOME from the password database when unset), or
+// InvalidArgument when there is none.
+Result<std::string> DefaultCacheDir();
 
 struct CachedObject {
   std::string endpoint;  // the S3 endpoint URL, as the client uses it
@@ -61,8 +83,9 @@ class BlockCache {
   // store (disk full, permissions) is reported but harmless: the caller has the bytes.
   virtual Status Put(const CachedObject& object, std::uint64_t index, std::string_view data) = 0;
 
+  // Counts the folder's blocks (a scan: for `zenfs cache stats` and tests, not hot paths).
   virtual BlockCacheStats Stats() = 0;
-  // Removes every block. 
+  // Removes every block, waiting for an eviction in another process to finish.
   virtual Status Clean() = 0;
 };
 

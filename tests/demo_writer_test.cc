@@ -7,6 +7,7 @@
 // the unlisted pipeline).
 #include "demo/demo_writer.h"
 
+#include <crypt.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -633,6 +634,32 @@ TEST_P(DemoSchemaTest, SameOptionsWriteTheSameBytes) {
   const std::string second = ReadAll(DbPath(tmp_.path()));
   EXPECT_GT(first.size(), 100000u);
   EXPECT_TRUE(first == second) << "the two databases differ";
+}
+
+// `default` as ZenML's client writes it, so that a ZenML server logs it in with the empty
+// password (a NULL password refuses every login; zenfs_rest_tests logs in for real):
+// active, an admin, a person, and passlib's bcrypt hash ($2b$, cost 12) of "". Checked
+// here with libxcrypt: the hash verifies "" and nothing else.
+TEST_P(DemoSchemaTest, DefaultUserHasTheEmptyPasswordsBcryptHash) {
+  const auto rows =
+      db().Query("SELECT name, active, is_admin, is_service_account, password FROM user");
+  ASSERT_EQ(rows.size(), 1u);
+  const Row& user = rows.front();
+  EXPECT_EQ(user.at(0), "default");
+  EXPECT_EQ(user.at(1), "1");
+  EXPECT_EQ(user.at(2), "1");
+  EXPECT_EQ(user.at(3), "0");
+  ASSERT_TRUE(user.at(4).has_value()) << "NULL password: a ZenML server refuses every login";
+  const std::string hash = *user.at(4);
+  EXPECT_EQ(hash.substr(0, 7), "$2b$12$") << hash;
+  EXPECT_EQ(hash.size(), 60u) << hash;
+  auto data = std::make_unique<crypt_data>();
+  const char* empty = crypt_rn("", hash.c_str(), data.get(), sizeof(crypt_data));
+  ASSERT_NE(empty, nullptr);
+  EXPECT_EQ(std::string(empty), hash);
+  const char* other = crypt_rn("zenml", hash.c_str(), data.get(), sizeof(crypt_data));
+  ASSERT_NE(other, nullptr);
+  EXPECT_NE(std::string(other), hash);
 }
 
 TEST_P(DemoSchemaTest, IntegrityAndForeignKeysAreClean) {

@@ -467,8 +467,12 @@ TEST_P(LiveJournalTest, RunsProgressAppearAndDisappear) {
     })) << "step meta.json: " << Seen(step + "/meta.json");
   }
 
+  // runs/latest-completed names the newest completed run: not this one until it finishes.
+  EXPECT_NE(ReadLink(runs + "/latest-completed").value_or(""), "live-run");
   // The run finishes: status, end time and duration appear in its meta.json.
   w.FinishRun(run);
+  EXPECT_TRUE(PollUntil([&] { return ReadLink(runs + "/latest-completed").value_or("") == "live-run"; }))
+      << "latest-completed: " << Seen(runs + "/latest-completed");
   EXPECT_TRUE(PollUntil([&] {
     const json m = ReadJson(live + "/meta.json");
     return Get(m, "status") == "completed" && Get(m, "end_time").is_string() && Get(m, "duration_s").is_number();

@@ -1,11 +1,7 @@
 #include "tests/mariadb_server.h"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -48,35 +44,6 @@ void InitLibrary() {
   std::call_once(once, [] { mysql_library_init(0, nullptr, nullptr); });
 }
 
-std::string LogTail(const std::string& path, std::size_t bytes = 3000) {
-  const std::string text = ReadFile(path);
-  return text.size() <= bytes ? text : "..." + text.substr(text.size() - bytes);
-}
-
-// A TCP port on 127.0.0.1 that nothing was bound to a moment ago (the kernel's choice
-// for port 0). Another process may take it before mariadbd does: Start retries then.
-int FreeLoopbackPort(std::string* error) {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    *error = std::string("socket: ") + std::strerror(errno);
-    return 0;
-  }
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof(addr);
-  int port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    *error = std::string("binding a loopback port: ") + std::strerror(errno);
-  } else {
-    port = ntohs(addr.sin_port);
-  }
-  close(fd);
-  return port;
-}
-
 // Options both mariadb-install-db and mariadbd get, after --no-defaults (which must come
 // first). Running as root needs --user=root; anyone else runs it as themselves.
 std::vector<std::string> CommonOptions(const std::string& data_dir) {
@@ -85,37 +52,6 @@ std::vector<std::string> CommonOptions(const std::string& data_dir) {
   // A 16 MiB redo log instead of 96: less to write at start, little disk per test run.
   args.push_back("--innodb-log-file-size=16M");
   return args;
-}
-
-// Starts mariadbd as a child that dies with this thread (PR_SET_PDEATHSIG), its stdout
-// and stderr appended to `log`. Returns the pid, or -1 with *error.
-pid_t SpawnServer(const std::vector<std::string>& argv, const std::string& log, std::string* error) {
-  // Everything the child needs is built before fork: between fork and exec a
-  // multi-threaded parent's child may call only async-signal-safe functions.
-  std::vector<char*> cargv;
-  for (const std::string& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
-  cargv.push_back(nullptr);
-  const int log_fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (log_fd < 0) {
-    *error = "cannot open " + log + ": " + std::strerror(errno);
-    return -1;
-  }
-  const int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  const pid_t parent = getpid();
-  const pid_t pid = fork();
-  if (pid == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent) _exit(127);  // the parent died before prctl took effect
-    if (null_fd >= 0) dup2(null_fd, 0);
-    dup2(log_fd, 1);
-    dup2(log_fd, 2);
-    execv(cargv[0], cargv.data());
-    _exit(127);
-  }
-  if (null_fd >= 0) close(null_fd);
-  close(log_fd);
-  if (pid < 0) *error = std::string("fork: ") + std::strerror(errno);
-  return pid;
 }
 
 // True if the server behind `conn` is the one on `data_dir`: a port can be taken by
@@ -312,7 +248,7 @@ std::unique_ptr<MariaDbServer> MariaDbServer::Start(const std::string& base_dir,
     });
     const auto started = Clock::now();
     const std::size_t log_before = ReadFile(log).size();  // earlier attempts' lines
-    const pid_t pid = SpawnServer(argv, log, error);
+    const pid_t pid = SpawnLogged(argv, log, /*own_group=*/false, error);
     if (pid < 0) return nullptr;
     server->pid_ = pid;  // from here on the destructor stops the child whatever happens
     const auto deadline = started + std::chrono::duration<double>(kStartSeconds);
@@ -321,7 +257,7 @@ std::unique_ptr<MariaDbServer> MariaDbServer::Start(const std::string& base_dir,
       int wstatus = 0;
       if (waitpid(pid, &wstatus, WNOHANG) == pid) {
         server->pid_ = -1;
-        const std::string tail = LogTail(log);
+        const std::string tail = FileTail(log);
         const bool port_taken =
             ReadFile(log).find("Address already in use", log_before) != std::string::npos;
         if (port_taken && attempt < kAttempts) break;
@@ -338,7 +274,7 @@ std::unique_ptr<MariaDbServer> MariaDbServer::Start(const std::string& base_dir,
       }
       if (Clock::now() >= deadline) {
         *error = "mariadbd did not accept connections within " + std::to_string(kStartSeconds) +
-                 " s (" + status.message() + "); " + log + ":\n" + LogTail(log);
+                 " s (" + status.message() + "); " + log + ":\n" + FileTail(log);
         return nullptr;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(100));

@@ -129,7 +129,7 @@ struct ExpStep {
   std::vector<ExpOutput> outputs;  // by name
 };
 struct ExpRun {
-  std::string id, name, start;
+  std::string id, name, start, status;
   std::vector<ExpStep> steps;  // oldest first
 };
 struct ExpPipeline {
@@ -147,14 +147,14 @@ std::vector<ExpPipeline> ExpectedTree(Db& db) {
     index[*p[0]] = SIZE_MAX;
     names[*p[0]] = *p[1];
   }
-  for (const Db::Row& r : db.Query("SELECT id, name, pipeline_id, COALESCE(start_time, created) AS k FROM pipeline_run "
-                                   "WHERE pipeline_id IN (SELECT id FROM pipeline) ORDER BY k, created, id")) {
+  for (const Db::Row& r : db.Query("SELECT id, name, pipeline_id, COALESCE(start_time, created) AS k, status "
+                                   "FROM pipeline_run WHERE pipeline_id IN (SELECT id FROM pipeline) ORDER BY k, created, id")) {
     const std::string& pid = *r[2];
     if (index[pid] == SIZE_MAX) {
       index[pid] = out.size();
       out.push_back({pid, names[pid], {}});
     }
-    ExpRun run{*r[0], *r[1], *r[3], {}};
+    ExpRun run{*r[0], *r[1], *r[3], *r[4], {}};
     for (const Db::Row& s : db.Query("SELECT id, name, COALESCE(start_time, created) AS k FROM step_run "
                                      "WHERE pipeline_run_id = ? ORDER BY k, created, id",
                                      {run.id})) {
@@ -359,7 +359,7 @@ TEST_F(DemoMountTest, TreeHasTheLayoutOfSpecSection2) {
   const mode_t d = TreeMode(db_path_, 0555), f = TreeMode(db_path_, 0444);
   const auto ExpectDir = [d](const std::string& path) { ::zenfs::testing::ExpectDir(path, d); };
   const auto ExpectFile = [f](const std::string& path) { ::zenfs::testing::ExpectFile(path, f); };
-  std::vector<std::string> root_names{"meta.json"};
+  std::vector<std::string> root_names{"meta.json", "%by-id"};
   for (const ExpPipeline& p : expected_) root_names.push_back(p.name);
   ExpectDir(root_);
   EXPECT_EQ(ListDir(root_), Sorted(root_names));
@@ -372,8 +372,18 @@ TEST_F(DemoMountTest, TreeHasTheLayoutOfSpecSection2) {
     ExpectFile(pdir + "/meta.json");
     ExpectDir(pdir + "/runs");
     std::vector<std::string> run_names{"latest"};
-    for (const ExpRun& r : p.runs) run_names.push_back(r.name);
+    // runs/latest-<status>: the newest run with exactly that status, when one has it.
+    std::map<std::string, std::string> newest;
+    for (const ExpRun& r : p.runs) {
+      run_names.push_back(r.name);
+      if (r.status == "completed" || r.status == "failed") newest["latest-" + r.status] = r.name;
+    }
+    for (const auto& [view, run] : newest) run_names.push_back(view);
     EXPECT_EQ(ListDir(pdir + "/runs"), Sorted(run_names)) << p.name;
+    for (const auto& [view, run] : newest) ExpectSymlinkTo(pdir + "/runs/" + view, run);
+    const json pm = ReadJson(pdir + "/meta.json");
+    EXPECT_EQ(pm.value("latest_completed_run", json()), newest.count("latest-completed") != 0 ? json(newest["latest-completed"]) : json()) << p.name;
+    EXPECT_EQ(pm.value("latest_failed_run", json()), newest.count("latest-failed") != 0 ? json(newest["latest-failed"]) : json()) << p.name;
     for (const ExpRun& r : p.runs) {
       const std::string rdir = RunDir(root_, p, r);
       ExpectDir(rdir);
@@ -662,6 +672,55 @@ TEST_F(DemoMountTest, LatestNamesTheNewestRun) {
     EXPECT_EQ(*target, meta.at("latest_run").get<std::string>());
     EXPECT_EQ(*target, p.runs.back().name) << "the newest run by the store's ordering key";
     ExpectSymlinkTo(runs + "/latest", p.runs.back().name);
+  }
+}
+
+// %by-id/<id>: every pipeline, run, step and output artifact version id of the store, as
+// 32 hex digits, dashed, or upper-case, is a link to its folder; the folder lists nothing.
+TEST_F(DemoMountTest, EveryIdResolvesThroughById) {
+  const std::string by_id = root_ + "/%by-id";
+  EXPECT_EQ(ListDir(by_id), std::vector<std::string>{});
+  auto dashed = [](const std::string& hex) {
+    return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" + hex.substr(16, 4) + "-" +
+           hex.substr(20);
+  };
+  auto upper = [](std::string id) {
+    for (char& c : id) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return id;
+  };
+  auto expect_link = [&](const std::string& id, const std::string& target) {
+    ASSERT_EQ(id.size(), 32u) << id;
+    for (const std::string& form : {id, dashed(id), upper(dashed(id))}) {
+      ExpectSymlinkTo(by_id + "/" + form, "../" + target);
+    }
+  };
+  int versions = 0;
+  for (const ExpPipeline& p : expected_) {
+    expect_link(p.id, p.name);
+    for (const ExpRun& r : p.runs) {
+      const std::string rpath = p.name + "/runs/" + r.name;
+      expect_link(r.id, rpath);
+      for (const ExpStep& st : r.steps) {
+        expect_link(st.id, rpath + "/steps/" + st.name);
+        for (const ExpOutput& o : st.outputs) {
+          // The producing output (a cached step's versions link to the original's).
+          const std::string link = by_id + "/" + o.version_id;
+          auto target = ReadLink(link);
+          ASSERT_TRUE(target) << link << ": " << std::strerror(errno);
+          EXPECT_EQ(target->rfind("../", 0), 0u) << *target;
+          const json om = ReadJson(link + "/meta.json");
+          ASSERT_FALSE(om.is_discarded()) << link;
+          EXPECT_EQ(om.at("artifact_version_id"), dashed(o.version_id)) << link;
+          ++versions;
+        }
+      }
+    }
+  }
+  EXPECT_GT(versions, 0);
+  for (const char* unknown : {"00000000000000000000000000000000", "0000000-0000-0000-0000-0000000000000", "xyz",
+                              "meta.json", "..."}) {
+    EXPECT_FALSE(Lstat(by_id + "/" + unknown).has_value()) << unknown;
+    EXPECT_EQ(errno, ENOENT) << unknown;
   }
 }
 

@@ -1,10 +1,14 @@
 #include "tests/mount_util.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -170,6 +174,66 @@ bool FuseAvailable(std::string* why) {
 bool FuseRequired() {
   const char* v = std::getenv("ZENFS_REQUIRE_FUSE");
   return v != nullptr && std::string(v) == "1";
+}
+
+int FreeLoopbackPort(std::string* error) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    *error = std::string("socket: ") + std::strerror(errno);
+    return 0;
+  }
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof(addr);
+  int port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    *error = std::string("binding a loopback port: ") + std::strerror(errno);
+  } else {
+    port = ntohs(addr.sin_port);
+  }
+  close(fd);
+  return port;
+}
+
+pid_t SpawnLogged(const std::vector<std::string>& argv, const std::string& log, bool own_group,
+                  std::string* error) {
+  // Everything the child needs is built before fork: between fork and exec a
+  // multi-threaded parent's child may call only async-signal-safe functions.
+  std::vector<char*> cargv;
+  for (const std::string& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
+  cargv.push_back(nullptr);
+  const int log_fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (log_fd < 0) {
+    *error = "cannot open " + log + ": " + std::strerror(errno);
+    return -1;
+  }
+  const int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  const pid_t parent = getpid();
+  const pid_t pid = fork();
+  if (pid == 0) {
+    if (own_group) setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);  // the parent died before prctl took effect
+    if (null_fd >= 0) dup2(null_fd, 0);
+    dup2(log_fd, 1);
+    dup2(log_fd, 2);
+    execv(cargv[0], cargv.data());
+    _exit(127);
+  }
+  // Also from the parent: no window in which kill(-pid, ...) would miss the child.
+  if (pid > 0 && own_group) setpgid(pid, pid);
+  if (null_fd >= 0) close(null_fd);
+  close(log_fd);
+  if (pid < 0) *error = std::string("fork: ") + std::strerror(errno);
+  return pid;
+}
+
+std::string FileTail(const std::string& path, std::size_t bytes) {
+  const std::string text = ReadFile(path);
+  return text.size() <= bytes ? text : "..." + text.substr(text.size() - bytes);
 }
 
 std::optional<int> WaitChild(pid_t pid, double timeout_s) {

@@ -51,6 +51,22 @@ std::string MountedFsType(const std::string& path);
 // The mount options (per-mount and superblock) of the mount at `path`, "" if none.
 std::string MountOptions(const std::string& path);
 
+// ---- Servers the tests run as children (mariadbd, the ZenML server)
+
+// A TCP port on 127.0.0.1 that nothing was bound to a moment ago (the kernel's choice for
+// port 0), or 0 with *error. Someone else may take it before the server binds it: callers
+// try again with another port then.
+int FreeLoopbackPort(std::string* error);
+// Starts argv (argv[0] a path, not searched) as a child with stdin from /dev/null and
+// stdout and stderr appended to `log`, that dies with the calling *thread*
+// (PR_SET_PDEATHSIG(SIGKILL): start servers from the main thread, as a gtest Environment
+// does). own_group: in its own process group (pid == pgid), so kill(-pid, ...) reaches
+// whatever it starts. Returns the pid, or -1 with *error.
+pid_t SpawnLogged(const std::vector<std::string>& argv, const std::string& log, bool own_group,
+                  std::string* error);
+// The last `bytes` of a file ("..." before when cut), for error messages.
+std::string FileTail(const std::string& path, std::size_t bytes = 3000);
+
 // Waits until `pid` (a child of this process) exits, at most timeout_s. Returns its wait
 // status, or nullopt if it is still running at the deadline. Reaps the child.
 std::optional<int> WaitChild(pid_t pid, double timeout_s);

@@ -168,7 +168,7 @@ class TreeTest : public ::testing::Test {
     EXPECT_TRUE(listing.ok());
     if (!listing.ok()) return "";
     for (const Listing::Item& item : (*listing)->items) {
-      if (item.name != "latest") return "example_pipeline/runs/" + item.name;
+      if (item.type == S_IFDIR) return "example_pipeline/runs/" + item.name;  // not latest*
     }
     ADD_FAILURE() << "no runs";
     return "";
@@ -623,7 +623,7 @@ TEST_F(TreeTest, RunsOnlyPictureListsRunsAndReadsTheRestOnceWhenAsked) {
   for (const Listing::Item& p : (*root)->items) {
     auto pe = tree_->Lookup(kRootIno, p.name);
     ASSERT_TRUE(pe.ok()) << p.name << ": " << pe.status().ToString();
-    if (!S_ISDIR(pe->attr.mode)) continue;
+    if (!S_ISDIR(pe->attr.mode) || p.name.rfind('%', 0) == 0) continue;  // %by-id: no runs/
     auto runs = tree_->Lookup(pe->attr.ino, "runs");
     ASSERT_TRUE(runs.ok()) << p.name;
     auto listing = tree_->OpenDir(runs->attr.ino);
@@ -632,7 +632,7 @@ TEST_F(TreeTest, RunsOnlyPictureListsRunsAndReadsTheRestOnceWhenAsked) {
       auto re = tree_->Lookup(runs->attr.ino, r.name);
       ASSERT_TRUE(re.ok()) << p.name << "/runs/" << r.name << ": " << re.status().ToString();
       EXPECT_TRUE(tree_->GetAttr(re->attr.ino).ok());
-      if (r.name != "latest") {
+      if (r.type == S_IFDIR) {  // not latest, latest-completed, latest-failed
         EXPECT_TRUE(tree_->OpenDir(re->attr.ino).ok());
       }
     }
@@ -685,6 +685,7 @@ TEST_F(TreeTest, PipelinesOnlyPictureAnswersTheRootThenReadsRunsThenTheRest) {
     same_as_whole(p.name, *pe);
     if (!S_ISDIR(pe->attr.mode)) continue;
     ASSERT_TRUE(tree_->OpenDir(pe->attr.ino).ok()) << p.name;
+    if (p.name.rfind('%', 0) == 0) continue;  // %by-id: lists empty, has no runs/
     auto runs = tree_->Lookup(pe->attr.ino, "runs");
     ASSERT_TRUE(runs.ok()) << p.name;
     same_as_whole(p.name + "/runs", *runs);
@@ -900,6 +901,15 @@ TEST(DiffSnapshots, RunningRunThatFinishesIsInvalidatedFinishedOnesAreNot) {
   EXPECT_NE(std::find(inv.begin(), inv.end(), out), inv.end());
   const Invalidation link{Invalidation::Kind::kEntry, InodeOf({NodeKind::kStep, "s", "", ""}), "output"};
   EXPECT_NE(std::find(inv.begin(), inv.end(), link), inv.end());
+  // runs/latest-completed moves from the old run to the new one: its name and its link.
+  const Invalidation view{Invalidation::Kind::kEntry, InodeOf({NodeKind::kRunsDir, "p", "", ""}), "latest-completed"};
+  EXPECT_NE(std::find(inv.begin(), inv.end(), view), inv.end());
+  const Invalidation view_link{Invalidation::Kind::kInode, InodeOf({NodeKind::kStatusLatest, "p", "completed", ""}), ""};
+  EXPECT_NE(std::find(inv.begin(), inv.end(), view_link), inv.end());
+  EXPECT_TRUE(has_inode(NodeKind::kPipelineMeta, "p"));
+  // No run failed before or after: latest-failed is not named.
+  const Invalidation failed{Invalidation::Kind::kEntry, InodeOf({NodeKind::kRunsDir, "p", "", ""}), "latest-failed"};
+  EXPECT_EQ(std::find(inv.begin(), inv.end(), failed), inv.end());
   EXPECT_TRUE(DiffSnapshots(*after, *after).empty());
 }
 

@@ -72,6 +72,7 @@ const NodeOps& OpsOf(NodeKind kind) {
     AddStepKinds(&t);
     AddOutputKinds(&t);
     AddBackedKinds(&t);
+    AddViewKinds(&t);
     return t;
   }();
   static const UnknownOps unknown;
@@ -155,6 +156,16 @@ Result<Loc> FolderOps::Locate(const Snapshot& s, const NodeKey& key) const {
       break;
   }
   return LocateStep(s, key);
+}
+
+Status LinkOps::Attrs(NodeHost&, const Snapshot& s, const NodeKey&, const Loc& loc, const Ownership&,
+                      Attr* a) const {
+  auto target = ReadLink(s, loc);
+  if (!target.ok()) return target.status();
+  a->mode = kLinkMode;
+  a->size = target->size();
+  a->mtime = LinkTime(s, loc);
+  return Status::Ok();
 }
 
 Status FolderOps::Attrs(NodeHost&, const Snapshot& s, const NodeKey&, const Loc& loc, const Ownership&,

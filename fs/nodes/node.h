@@ -148,6 +148,9 @@ class NodeOps {
   bool IsDir() const { return dir_; }
   RowScope AttrScope() const { return attr_scope_; }
   RowScope ContentScope() const { return content_scope_; }
+  // How much of the store a lookup of a name below it needs: its content's, unless a
+  // kind lists less than it can look up (%by-id lists nothing, finds every step).
+  virtual RowScope LookupScope() const { return content_scope_; }
   // Whether a name can be looked up below it (folders; artifact and log entries, which
   // are folders or files as the disk says).
   virtual bool MayHaveChildren() const { return dir_; }
@@ -187,7 +190,7 @@ const NodeOps& OpsOf(NodeKind kind);
 // ---- for the handlers ----
 
 // The table OpsOf reads, filled by each level's Add...Kinds (one per file).
-inline constexpr std::size_t kNodeKindCount = static_cast<std::size_t>(NodeKind::kRunLogsEntry) + 1;
+inline constexpr std::size_t kNodeKindCount = static_cast<std::size_t>(NodeKind::kByIdLink) + 1;
 using KindTable = std::array<const NodeOps*, kNodeKindCount>;
 // Makes the one handler of class Ops the handler of `kind`.
 template <typename Ops>
@@ -201,6 +204,7 @@ void AddRunKinds(KindTable* table);
 void AddStepKinds(KindTable* table);
 void AddOutputKinds(KindTable* table);
 void AddBackedKinds(KindTable* table);
+void AddViewKinds(KindTable* table);
 
 // Where the object a key names is: Locate for keys by pipeline, run, step, or output
 // (step id and artifact version id).
@@ -219,6 +223,18 @@ inline constexpr mode_t kLinkMode = S_IFLNK | 0777;
 // Appends a child to a listing, numbered by the host.
 void AddItem(NodeHost& host, Listing* l, std::string name, NodeKey key, mode_t type);
 std::string JoinRel(const std::string& dir, const std::string& name);
+
+// A symbolic link of the tree: its size is its target's length (ReadLink), its time
+// LinkTime's.
+class LinkOps : public NodeOps {
+ public:
+  constexpr LinkOps(RowScope attr_scope, RowScope content_scope) : NodeOps(false, attr_scope, content_scope) {}
+  Status Attrs(NodeHost& host, const Snapshot& s, const NodeKey& key, const Loc& loc, const Ownership& own,
+               Attr* a) const override;
+
+ protected:
+  virtual Micros LinkTime(const Snapshot& s, const Loc& loc) const = 0;
+};
 
 // A folder of the tree found by its pipeline, run or step (Locate), whose time is that
 // object's (a pipeline's: its first run's).

@@ -1,4 +1,5 @@
-// A pipeline's folder, its meta.json, its runs/ folder and the runs/latest link.
+// A pipeline's folder, its meta.json, its runs/ folder and the runs/latest,
+// runs/latest-completed and runs/latest-failed links.
 #include <sys/stat.h>
 
 #include "fs/nodes/node.h"
@@ -6,6 +7,9 @@
 namespace zenfs {
 
 namespace {
+
+// The statuses with a runs/latest-<status> link.
+constexpr const char* kStatusViews[] = {"completed", "failed"};
 
 const Snapshot::Pipeline& PipelineAt(const Snapshot& s, const Loc& loc) {
   return s.pipelines()[static_cast<std::size_t>(loc.pipeline)];
@@ -51,7 +55,12 @@ class RunsDirOps : public FolderOps {
     const Snapshot::Pipeline& p = PipelineAt(s, loc);
     Listing l;
     AddItem(host, &l, "latest", {NodeKind::kLatest, key.id, "", ""}, S_IFLNK);
-    l.items.reserve(p.runs.size() + 1);
+    for (const char* status : kStatusViews) {
+      if (Snapshot::LatestWithStatus(p, status) >= 0) {
+        AddItem(host, &l, std::string("latest-") + status, {NodeKind::kStatusLatest, key.id, status, ""}, S_IFLNK);
+      }
+    }
+    l.items.reserve(p.runs.size() + 3);
     for (std::size_t i = 0; i < p.runs.size(); ++i) {
       AddItem(host, &l, p.run_names[i], {NodeKind::kRun, std::string(s.run_row(p.runs[i]).id), "", ""}, S_IFDIR);
     }
@@ -63,6 +72,12 @@ class RunsDirOps : public FolderOps {
                         std::string_view name) const override {
     if (name == "latest") return NodeKey{NodeKind::kLatest, key.id, "", ""};
     const Snapshot::Pipeline& p = PipelineAt(s, loc);
+    for (const char* status : kStatusViews) {
+      if (name == std::string("latest-") + status) {
+        if (Snapshot::LatestWithStatus(p, status) < 0) return Status::NotFound(std::string(name));
+        return NodeKey{NodeKind::kStatusLatest, key.id, status, ""};
+      }
+    }
     const int r = p.run_index.Find(name);
     if (r < 0) return Status::NotFound(std::string(name));
     return NodeKey{NodeKind::kRun, std::string(s.run_row(p.runs[static_cast<std::size_t>(r)]).id), "", ""};
@@ -87,6 +102,32 @@ class LatestOps : public NodeOps {
   }
 };
 
+// runs/latest-completed, runs/latest-failed: a link to the newest run with exactly that
+// status (ZenML's own spelling; a cached or stopped run is neither). Absent when no run has
+// it; it moves when a newer run reaches the status.
+class StatusLatestOps : public LinkOps {
+ public:
+  constexpr StatusLatestOps() : LinkOps(RowScope::kRuns, RowScope::kRuns) {}
+  Result<Loc> Locate(const Snapshot& s, const NodeKey& key) const override {
+    auto loc = LocatePipeline(s, key);
+    if (!loc.ok()) return loc;
+    const int k = Snapshot::LatestWithStatus(PipelineAt(s, *loc), key.version);
+    if (k < 0) return Status::NotFound("no " + key.version + " run");
+    loc->run = PipelineAt(s, *loc).runs[static_cast<std::size_t>(k)];
+    return loc;
+  }
+  // It can move whenever a run finishes: never cached longer than one refresh.
+  double Timeout(const TreeOptions& options, const Snapshot&, const Loc&) const override {
+    return options.refresh_seconds;
+  }
+  Result<std::string> ReadLink(const Snapshot& s, const Loc& loc) const override {
+    return PipelineAt(s, loc).run_names[static_cast<std::size_t>(s.run(loc.run).pos)];
+  }
+
+ protected:
+  Micros LinkTime(const Snapshot& s, const Loc& loc) const override { return s.RunKey(loc.run).when; }
+};
+
 }  // namespace
 
 void AddPipelineKinds(KindTable* table) {
@@ -94,6 +135,7 @@ void AddPipelineKinds(KindTable* table) {
   Register<PipelineMetaOps>(table, NodeKind::kPipelineMeta);
   Register<RunsDirOps>(table, NodeKind::kRunsDir);
   Register<LatestOps>(table, NodeKind::kLatest);
+  Register<StatusLatestOps>(table, NodeKind::kStatusLatest);
 }
 
 }  // namespace zenfs

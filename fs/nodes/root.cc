@@ -1,4 +1,4 @@
-// The root folder and its meta.json.
+// The root folder and its meta.json (the %-named views in it are views.cc's).
 #include <sys/stat.h>
 
 #include "fs/nodes/node.h"
@@ -22,6 +22,7 @@ class RootOps : public NodeOps {
   Result<Listing> List(NodeHost& host, const Snapshot& s, const NodeKey&, const Loc&) const override {
     Listing l;
     AddItem(host, &l, "meta.json", {NodeKind::kRootMeta, "", "", ""}, S_IFREG);
+    AddItem(host, &l, "%by-id", {NodeKind::kByIdDir, "", "", ""}, S_IFDIR);
     for (const Snapshot::Pipeline& p : s.pipelines()) {
       AddItem(host, &l, p.path_name, {NodeKind::kPipeline, p.id, "", ""}, S_IFDIR);
     }
@@ -31,6 +32,7 @@ class RootOps : public NodeOps {
   Result<NodeKey> Child(NodeHost&, const Snapshot& s, const NodeKey&, const Loc&,
                         std::string_view name) const override {
     if (name == "meta.json") return NodeKey{NodeKind::kRootMeta, "", "", ""};
+    if (name == "%by-id") return NodeKey{NodeKind::kByIdDir, "", "", ""};
     const int p = s.FindPipelineByName(name);
     if (p < 0) return Status::NotFound(std::string(name));
     return NodeKey{NodeKind::kPipeline, s.pipelines()[static_cast<std::size_t>(p)].id, "", ""};

@@ -39,18 +39,12 @@ class RunOps : public FolderOps {
 };
 
 // A link of a run's folder: its target from the snapshot, its time the run's.
-class RunLinkOps : public NodeOps {
+class RunLinkOps : public LinkOps {
  public:
-  constexpr explicit RunLinkOps(RowScope scope) : NodeOps(false, scope, scope) {}
-  Status Attrs(NodeHost&, const Snapshot& s, const NodeKey&, const Loc& loc, const Ownership&,
-               Attr* a) const override {
-    auto target = ReadLink(s, loc);
-    if (!target.ok()) return target.status();
-    a->mode = kLinkMode;
-    a->size = target->size();
-    a->mtime = s.RunKey(loc.run).when;
-    return Status::Ok();
-  }
+  constexpr explicit RunLinkOps(RowScope scope) : LinkOps(scope, scope) {}
+
+ protected:
+  Micros LinkTime(const Snapshot& s, const Loc& loc) const override { return s.RunKey(loc.run).when; }
 };
 
 // children/<child key> -> the child run's own folder (under its own pipeline).

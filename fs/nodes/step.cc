@@ -56,24 +56,18 @@ class StepMetaOps : public MetaFileOps {
 };
 
 // `output`: a link to outputs/<the one output>.
-class OutputLinkOps : public NodeOps {
+class OutputLinkOps : public LinkOps {
  public:
-  constexpr OutputLinkOps() : NodeOps(false, RowScope::kAll, RowScope::kAll) {}
+  constexpr OutputLinkOps() : LinkOps(RowScope::kAll, RowScope::kAll) {}
   Result<Loc> Locate(const Snapshot& s, const NodeKey& key) const override { return LocateStep(s, key); }
-  Status Attrs(NodeHost&, const Snapshot& s, const NodeKey&, const Loc& loc, const Ownership&,
-               Attr* a) const override {
-    auto target = ReadLink(s, loc);
-    if (!target.ok()) return target.status();
-    a->mode = kLinkMode;
-    a->size = target->size();
-    a->mtime = s.StepKey(loc.step).when;
-    return Status::Ok();
-  }
   Result<std::string> ReadLink(const Snapshot& s, const Loc& loc) const override {
     const Snapshot::Step& st = s.step(loc.step);
     if (st.outputs.size() != 1) return Status::NotFound("step has no single output");
     return "outputs/" + st.outputs[0].path_name;
   }
+
+ protected:
+  Micros LinkTime(const Snapshot& s, const Loc& loc) const override { return s.StepKey(loc.step).when; }
 };
 
 }  // namespace
