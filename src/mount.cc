@@ -107,16 +107,6 @@ http::ClientOptions S3HttpOptions(const S3Args& a) {
   return o;
 }
 
-// The one cache folder of SPEC §5: /var/cache/zenfs for root, else $XDG_CACHE_HOME/zenfs,
-// else ~/.cache/zenfs ("" when none of these can be named).
-std::string DefaultCacheDir() {
-  if (geteuid() == 0) return "/var/cache/zenfs";
-  const std::string xdg = EnvOr("XDG_CACHE_HOME");
-  if (!xdg.empty() && xdg[0] == '/') return xdg + "/zenfs";
-  const std::string home = EnvOr("HOME");
-  return home.empty() ? "" : home + "/.cache/zenfs";
-}
-
 // The credentials chain of store/aws_credentials.h, with --aws-profile and
 // --credentials-file in place of AWS_PROFILE and AWS_SHARED_CREDENTIALS_FILE.
 Result<std::shared_ptr<AwsCredentialsProvider>> MakeAwsCredentials(const S3Args& a) {
@@ -154,15 +144,16 @@ Result<std::unique_ptr<ArtifactSource>> MakeArtifactSources(std::unique_ptr<Loca
   }
   std::shared_ptr<BlockCache> cache;
   if (!a.no_cache) {
-    const std::string dir = a.cache_dir.empty() ? DefaultCacheDir() : a.cache_dir;
-    if (dir.empty()) {
+    // The one cache folder of SPEC §5 (store/block_cache.h says where by default).
+    Result<std::string> dir = a.cache_dir.empty() ? DefaultCacheDir() : Result<std::string>(a.cache_dir);
+    if (!dir.ok()) {
       *exit_code = kExitUsage;
-      return Status::InvalidArgument("no cache folder: set --cache-dir, or --no-cache");
+      return Status::InvalidArgument(dir.status().message() + " (set --cache-dir, or --no-cache)");
     }
-    auto opened = BlockCache::Open(BlockCacheOptions{dir, a.cache_size, BlockCacheOptions{}.min_free_bytes});
+    auto opened = BlockCache::Open(BlockCacheOptions{*dir, a.cache_size, BlockCacheOptions{}.min_free_bytes});
     if (!opened.ok()) {
       *exit_code = kExitUsage;
-      return Status::InvalidArgument("--cache-dir " + dir + ": " + opened.status().message());
+      return Status::InvalidArgument("--cache-dir " + *dir + ": " + opened.status().message());
     }
     cache = std::move(*opened);
   }
