@@ -28,6 +28,8 @@ struct S3Endpoint {
   std::string url;        // "https://s3.us-east-1.amazonaws.com", "http://127.0.0.1:9000"
   std::string region;     // "us-east-1" when nothing says otherwise
   bool path_style = true; // http://host/bucket/key; false: http://bucket.host/key
+  // ListObjectsV2's max-keys: names per page (1000, S3's maximum; tests use small pages).
+  std::size_t list_page_size = 1000;
 };
 
 struct S3Object {
@@ -66,7 +68,19 @@ class S3Client {
 
   const S3Endpoint& endpoint() const { return endpoint_; }
 
+  // Where a request for bucket/key goes: the Host header and the path, unescaped, as
+  // sigv4::Request wants them, and the full escaped URL without query.
+  struct Target {
+    std::string host;
+    std::string path;
+    std::string url;
+  };
+
  private:
+  struct Call;
+  Result<Target> Locate(const std::string& bucket, const std::string& key) const;
+  // Signs and sends one request; any HTTP status comes back as a Response.
+  Result<http::Response> Send(const Call& call);
   std::shared_ptr<http::Client> http_;
   S3Endpoint endpoint_;
   std::shared_ptr<AwsCredentialsProvider> credentials_;

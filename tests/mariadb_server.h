@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include "store/status.h"
+#include "tests/server_environment.h"
 
 struct st_mysql;  // MYSQL of <mysql.h>, kept out of the tests' includes
 
@@ -126,21 +127,11 @@ class MariaDbServer {
   std::string socket_dir_;  // a short directory under /tmp when base_dir is too long, else ""
 };
 
-// One MariaDbServer for a whole test binary: SetUp starts it under a fresh folder of
-// `root_dir`, TearDown stops it, and removes that folder unless a test failed (then it
-// stays, with the server's log, and the path is printed). Register it once in main or
-// with ::testing::AddGlobalTestEnvironment; tests reach it through Shared().
-class MariaDbEnvironment : public ::testing::Environment {
+// One MariaDbServer for a whole test binary (tests/server_environment.h).
+class MariaDbEnvironment : public ServerEnvironment<MariaDbServer> {
  public:
-  explicit MariaDbEnvironment(std::string root_dir) : root_dir_(std::move(root_dir)) {}
-  void SetUp() override;
-  void TearDown() override;
-  // The running server, or null (with the reason in *why) when SetUp could not start it.
-  static MariaDbServer* Shared(std::string* why);
-
- private:
-  std::string root_dir_;
-  std::string base_dir_;
+  explicit MariaDbEnvironment(std::string root_dir)
+      : ServerEnvironment(std::move(root_dir), "mariadb", "a private MariaDB server") {}
 };
 
 }  // namespace zenfs::testing
