@@ -1051,8 +1051,9 @@ class DemoWriter {
     for (const auto& [id, type] : {std::pair{&orchestrator_, "orchestrator"},
                                    std::pair{&artifact_store_, "artifact_store"}}) {
       const bool s3 = id == &artifact_store_ && !options_.artifact_store.empty();
-      component.Begin(*id, c, c, "default", type, s3 ? "s3" : "local", Blob{s3 ? s3_blob : "e30="},
-                      Blob{"bnVsbA=="});
+      // Views the rows keep until End(): of s3_blob, never of a temporary.
+      const std::string_view configuration = s3 ? std::string_view(s3_blob) : std::string_view("e30=");
+      component.Begin(*id, c, c, "default", type, s3 ? "s3" : "local", Blob{configuration}, Blob{"bnVsbA=="});
       if (!d_.projects) component.More(scope_);
       component.End();
     }
