@@ -19,6 +19,7 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -83,13 +84,17 @@ Result<std::string> ReadPasswordFile(const std::string& path) {
 // the daemon's own log exists.
 using LogTarget = std::shared_ptr<std::atomic<Logger*>>;
 
-std::string EnvOr(const char* name, const char* other = nullptr) {
-  for (const char* n : {name, other}) {
-    if (n == nullptr) continue;
-    const char* v = std::getenv(n);
-    if (v != nullptr && *v != '\0') return v;
+// What the AWS chain reads of this process's environment (AWS_* and HOME), snapshotted.
+std::map<std::string, std::string> AwsEnvironment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string_view entry(*e);
+    const std::size_t eq = entry.find('=');
+    if (eq == std::string_view::npos) continue;
+    const std::string_view name = entry.substr(0, eq);
+    if (name.substr(0, 4) == "AWS_" || name == "HOME") env.emplace(name, entry.substr(eq + 1));
   }
-  return "";
+  return env;
 }
 
 // The S3 client options of a mount: its own requests in flight (not the REST catalog's),
@@ -107,11 +112,32 @@ http::ClientOptions S3HttpOptions(const S3Args& a) {
   return o;
 }
 
-// The credentials chain of store/aws_credentials.h, with --aws-profile and
-// --credentials-file in place of AWS_PROFILE and AWS_SHARED_CREDENTIALS_FILE.
-Result<std::shared_ptr<AwsCredentialsProvider>> MakeAwsCredentials(const S3Args& a) {
-  (void)a;  // MERGE-TODO: the s3client helper's chain lands at 16:05
-  return Status::Unsupported("AWS credentials: not built yet");
+// How a mount (or the demo) reaches S3 besides the store's word: the credentials chain of
+// store/aws_credentials.h (--aws-profile and --credentials-file in place of AWS_PROFILE and
+// AWS_SHARED_CREDENTIALS_FILE), the environment's and the profile's region and endpoint,
+// and an HTTP client of S3's own (not the REST catalog's: its own cap in flight).
+struct AwsSetup {
+  std::shared_ptr<http::Client> http;
+  std::shared_ptr<AwsCredentialsProvider> credentials;
+  std::string default_endpoint, default_region;
+};
+
+AwsSetup MakeAws(const S3Args& a) {
+  AwsChainOptions o;
+  o.env = AwsEnvironment();
+  o.profile = a.aws_profile;
+  o.credentials_file = a.credentials_file;
+  AwsSetup out;
+  out.http = std::make_shared<http::Client>(S3HttpOptions(a));
+  o.http = out.http;
+  std::ifstream config(AwsConfigFile(o));
+  std::stringstream text;
+  if (config) text << config.rdbuf();
+  const AwsS3Settings settings = ResolveAwsS3Settings(o.env, ParseIni(text.str()), AwsProfileName(o));
+  out.default_endpoint = settings.endpoint_url;
+  out.default_region = settings.region;
+  out.credentials = MakeAwsCredentialChain(std::move(o));
+  return out;
 }
 
 // Whether the store's artifacts (or the admin's roots) may be in S3: only then are an S3
@@ -135,8 +161,9 @@ Result<std::unique_ptr<ArtifactSource>> MakeArtifactSources(std::unique_ptr<Loca
   o.shared = shared;
   o.endpoint = a.endpoint;
   o.region = a.region;
-  o.default_endpoint = EnvOr("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL");
-  o.default_region = EnvOr("AWS_REGION", "AWS_DEFAULT_REGION");
+  AwsSetup aws = MakeAws(a);
+  o.default_endpoint = aws.default_endpoint;
+  o.default_region = aws.default_region;
   if (log != nullptr) {
     o.warn = [log](const std::string& key, const std::string& message) {
       log->load()->LogOnce(Logger::Level::kWarning, "s3 " + key, message);
@@ -157,10 +184,7 @@ Result<std::unique_ptr<ArtifactSource>> MakeArtifactSources(std::unique_ptr<Loca
     }
     cache = std::move(*opened);
   }
-  auto credentials = MakeAwsCredentials(a);
-  if (!credentials.ok()) return credentials.status();
-  auto s3 = std::make_unique<S3ArtifactSource>(std::move(o), std::make_shared<http::Client>(S3HttpOptions(a)),
-                                               std::move(*credentials), std::move(cache));
+  auto s3 = std::make_unique<S3ArtifactSource>(std::move(o), aws.http, aws.credentials, std::move(cache));
   return std::unique_ptr<ArtifactSource>(std::make_unique<ArtifactSources>(std::move(local), std::move(s3)));
 }
 
@@ -498,16 +522,15 @@ class ReadyNotifier {
 }  // namespace
 
 Result<std::shared_ptr<S3Client>> MakeS3Client(const S3Args& a, const std::string& endpoint) {
-  auto credentials = MakeAwsCredentials(a);
-  if (!credentials.ok()) return credentials.status();
+  AwsSetup aws = MakeAws(a);
   S3SourceOptions o;
   o.endpoint = endpoint.empty() ? a.endpoint : endpoint;
   o.region = a.region;
-  o.default_endpoint = EnvOr("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL");
-  o.default_region = EnvOr("AWS_REGION", "AWS_DEFAULT_REGION");
+  o.default_endpoint = aws.default_endpoint;
+  o.default_region = aws.default_region;
   auto e = ChooseS3Endpoint(o, {});
   if (!e.ok()) return e.status();
-  return std::make_shared<S3Client>(std::make_shared<http::Client>(S3HttpOptions(a)), *e, std::move(*credentials));
+  return std::make_shared<S3Client>(aws.http, *e, aws.credentials);
 }
 
 int MountCommand(const MountArgs& given) {
