@@ -369,6 +369,12 @@ std::shared_ptr<const std::string> DagCache::Find(std::string_view run_id, std::
   return it->second->picture;
 }
 
+std::string DagCache::VersionOf(std::string_view run_id) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = by_run_.find(run_id);
+  return it == by_run_.end() ? std::string() : it->second->version;
+}
+
 void DagCache::Put(std::string_view run_id, std::string_view version, std::shared_ptr<const std::string> picture) {
   if (picture == nullptr) return;
   std::lock_guard<std::mutex> lock(mu_);

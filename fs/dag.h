@@ -112,6 +112,9 @@ class DagCache {
 
   // The picture kept for `run_id` at `version`, or nullptr.
   std::shared_ptr<const std::string> Find(std::string_view run_id, std::string_view version);
+  // The version kept for `run_id` ("" if none), without touching its place in the LRU
+  // order (a stat is no use of the picture).
+  std::string VersionOf(std::string_view run_id) const;
   // Keeps `picture` (not when it alone is larger than the cap).
   void Put(std::string_view run_id, std::string_view version, std::shared_ptr<const std::string> picture);
   std::size_t bytes() const;

@@ -24,6 +24,8 @@ enum class NodeKind : std::uint8_t {
   kStatusLatest,
   // %by-id/ and a link in it (id: the object's id as stored; version: the name looked up).
   kByIdDir, kByIdLink,
+  // runs/<run>/dag.svg and dag.dot (version: "svg" or "dot").
+  kRunDag,
 };
 
 // What a node stands for, by store ids: stable across remounts, VACUUM and store changes.

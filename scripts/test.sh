@@ -8,8 +8,9 @@
 # (':'-separated); ZENFS_ZENML_MYSQL_SAMPLE the folder of the genuine ZenML MariaDB dump
 # (zenml.sql) for the MySQL tests (label mysql: one binary, one private mariadbd).
 # `scripts/test.sh --full` then also builds and checks the Debian package
-# (scripts/package.sh: a Release build, dpkg -i, a mount, lintian, dpkg -r), which CI's
-# plain `scripts/test.sh` leaves out for time.
+# (scripts/package.sh: a Release build, dpkg -i, a mount, lintian, dpkg -r) and takes a
+# headless Chromium screenshot of a mounted run's dag.svg (scripts/dag-screenshot.sh),
+# which CI's plain `scripts/test.sh` leaves out for time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 full=0
@@ -52,7 +53,7 @@ BUILD_DIR=build-asan scripts/build.sh -DZENFS_SANITIZE=ON -DCMAKE_BUILD_TYPE=Deb
 # tests against a TSan-built daemon (the tests' RSS bounds are off in sanitizer builds).
 BUILD_DIR=build-tsan scripts/build.sh -DZENFS_TSAN=ON
 (cd build-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ZENFS_STRESS_SECONDS=20 \
-   ctest --output-on-failure -j"$jobs" -R 'TreeTest|DiffSnapshots|BlockCacheTest' --timeout 900)
+   ctest --output-on-failure -j"$jobs" -R 'TreeTest|DiffSnapshots|BlockCacheTest|Dag' --timeout 900)
 (cd build-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ZENFS_STRESS_SECONDS=20 \
    ctest --output-on-failure -j"$jobs" -R 'LiveTest|LiveJournalTest' --timeout 900 "${retry[@]}")
 # The MySQL tests against a TSan-built daemon: a live store, a server that goes away and
@@ -65,4 +66,7 @@ BUILD_DIR=build-fuzz CC=clang CXX=clang++ scripts/build.sh -DZENFS_FUZZ=ON
 
 if [ "$full" = 1 ]; then
   scripts/package.sh
+  # A headless Chromium screenshot of a mounted run's dag.svg, checked not blank
+  # (installing Chromium is too slow for every CI run).
+  scripts/dag-screenshot.sh build
 fi

@@ -159,6 +159,11 @@ int RunCli(int argc, char** argv) {
   mount->add_option("--password-file", m.password_file,
                     "a MySQL store's password: the first line of this file (keeps it off the command "
                     "line and out of fstab)");
+  mount->add_option("--api-key-file", m.api_key_file,
+                    "a ZenML server's API key: the first line of this file (keeps it off the command line "
+                    "and out of fstab)");
+  mount->add_flag("--insecure", m.insecure, "do not verify a ZenML server's TLS certificate");
+  mount->add_option("--ca-file", m.ca_file, "the CA bundle a ZenML server's certificate is checked against");
   mount->add_option("--log-level", m.log_level, "error, warning, info or debug")
       ->check(CLI::IsMember({"error", "warning", "info", "debug"}));
   std::string cache_size;
@@ -202,6 +207,9 @@ int RunCli(int argc, char** argv) {
   ls->add_option("--artifact-root", ls_args.artifact_roots, "OLD=NEW, as for mount");
   ls->add_option("--project", ls_args.project, "the project to show, as for mount");
   ls->add_option("--password-file", ls_args.password_file, "a MySQL store's password, as for mount");
+  ls->add_option("--api-key-file", ls_args.api_key_file, "a ZenML server's API key, as for mount");
+  ls->add_flag("--insecure", ls_args.insecure, "do not verify a ZenML server's TLS certificate");
+  ls->add_option("--ca-file", ls_args.ca_file, "a CA bundle for a ZenML server, as for mount");
   AddS3Options(ls, &ls_args.s3, nullptr, false);
 
   std::string cache_dir;

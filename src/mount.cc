@@ -32,6 +32,7 @@
 #include "store/projects.h"
 #include "fs/snapshot.h"
 #include "store/mysql_database.h"
+#include "store/rest_catalog.h"
 #include "store/sql_catalog.h"
 #include "store/store_locator.h"
 
@@ -48,7 +49,7 @@ struct OpenedStore {
   // a MySQL URL without its password. `file`: the SQLite file (for its permissions).
   std::string shown;
   bool file = false;
-  std::unique_ptr<SqlCatalog> catalog;
+  std::unique_ptr<Catalog> catalog;
   std::unique_ptr<ArtifactSource> artifacts;
   std::shared_ptr<const Snapshot> snapshot;
 };
@@ -63,17 +64,18 @@ StoreEnv EnvFromProcess() {
                   get("ZENML_STORE_URL"),          get("ZENML_STORE_USERNAME"),
                   get("ZENML_STORE_PASSWORD"),     get("ZENML_STORE_SSL_CA"),
                   get("ZENML_STORE_SSL_CERT"),     get("ZENML_STORE_SSL_KEY"),
-                  get("ZENML_STORE_SSL_VERIFY_SERVER_CERT")};
+                  get("ZENML_STORE_SSL_VERIFY_SERVER_CERT"), get("ZENML_STORE_API_KEY"),
+                  get("ZENML_STORE_VERIFY_SSL")};
 }
 
 // Opens the store and reads its structure. Errors name the file and the problem; their
 // exit code is kExitStore except for a bad --artifact-root (kExitUsage).
 // `shared`: other users read the mount (allow_other, allow_root), so the store's own word
 // never makes an artifact root (SPEC §1).
-// The first line of a password file, without its line end.
-Result<std::string> ReadPasswordFile(const std::string& path) {
+// The first line of a password (or API key) file, without its line end.
+Result<std::string> ReadPasswordFile(const std::string& path, const char* option = "--password-file") {
   std::ifstream in(path);
-  if (!in) return Status::NotFound("--password-file " + path + ": cannot be read");
+  if (!in) return Status::NotFound(std::string(option) + " " + path + ": cannot be read");
   std::string line;
   std::getline(in, line);
   if (!line.empty() && line.back() == '\r') line.pop_back();
@@ -210,8 +212,30 @@ Result<OpenedStore> OpenStore(const std::optional<std::string>& store, const Sto
   *exit_code = kExitStore;
   auto loc = LocateStore(store, EnvFromProcess());
   if (!loc.ok()) return loc.status();
-  Result<std::unique_ptr<SqlCatalog>> catalog = Status::NotFound("");
-  if (loc->mysql) {
+  Result<std::unique_ptr<Catalog>> catalog = Status::NotFound("");
+  auto as_catalog = [](auto opened) -> Result<std::unique_ptr<Catalog>> {
+    if (!opened.ok()) return opened.status();
+    return std::unique_ptr<Catalog>(std::move(*opened));
+  };
+  if (loc->rest) {
+    RestConfig& rest = *loc->rest;
+    if (!args.api_key_file.empty()) {
+      auto key = ReadPasswordFile(args.api_key_file, "--api-key-file");
+      if (!key.ok()) return key.status();
+      if (key->empty()) return Status::InvalidArgument("--api-key-file " + args.api_key_file + ": the first line is empty");
+      rest.api_key = *key;
+    }
+    if (args.insecure) rest.verify_tls = false;
+    if (!args.ca_file.empty()) rest.ca_file = args.ca_file;
+    if (!rest.ca_file.empty() && rest.ca_file[0] != '/' && !args.base_dir.empty()) {
+      rest.ca_file = args.base_dir + "/" + rest.ca_file;
+    }
+    RestSession::Notify notify;
+    if (log != nullptr) notify = [log](const std::string& message) { log->load()->Error(message); };
+    auto session = RestSession::Open(rest, http::ClientOptions{}, std::move(notify));
+    if (!session.ok()) return session.status();
+    catalog = as_catalog(RestCatalog::Open(std::move(*session)));
+  } else if (loc->mysql) {
     if (!args.password_file.empty()) {
       auto password = ReadPasswordFile(args.password_file);
       if (!password.ok()) return password.status();
@@ -231,9 +255,9 @@ Result<OpenedStore> OpenStore(const std::optional<std::string>& store, const Sto
     }
     auto db = MysqlDatabase::Open(*loc->mysql, std::move(notify));
     if (!db.ok()) return db.status();
-    catalog = SqlCatalog::Open(std::move(*db));
+    catalog = as_catalog(SqlCatalog::Open(std::move(*db)));
   } else {
-    catalog = OpenSqliteCatalog(loc->db_path);
+    catalog = as_catalog(OpenSqliteCatalog(loc->db_path));
   }
   if (!catalog.ok()) return catalog.status();
   auto projects = (*catalog)->ListProjects();
@@ -251,9 +275,9 @@ Result<OpenedStore> OpenStore(const std::optional<std::string>& store, const Sto
   }
   OpenedStore o;
   o.location = *loc;
-  if (loc->mysql) {
-    // A database server has no folder of its own: artifacts come from --artifact-root (or
-    // their artifact store component's path, on a private mount).
+  if (loc->mysql || loc->rest) {
+    // A database or ZenML server has no folder of its own: artifacts come from
+    // --artifact-root (or their artifact store component's path, on a private mount).
     o.catalog = std::move(*catalog);
     o.shown = o.catalog->Describe();
     auto sources = MakeArtifactSources(std::make_unique<LocalArtifactSource>(UriResolver(std::move(remaps), "", shared)),
@@ -538,6 +562,8 @@ int MountCommand(const MountArgs& given) {
   if (args.store) args.store = AbsoluteIfLocal(*args.store);
   args.mountpoint = AbsoluteIfLocal(args.mountpoint);
   if (!args.password_file.empty()) args.password_file = AbsoluteIfLocal(args.password_file);
+  if (!args.api_key_file.empty()) args.api_key_file = AbsoluteIfLocal(args.api_key_file);
+  if (!args.ca_file.empty()) args.ca_file = AbsoluteIfLocal(args.ca_file);
   // A MySQL URL's relative TLS files, too, are the caller's folder's (found in OpenStore).
   char cwd[PATH_MAX];
   const std::string caller_dir = getcwd(cwd, sizeof cwd) != nullptr ? cwd : "";
@@ -573,7 +599,8 @@ int MountCommand(const MountArgs& given) {
     const bool shared = std::find(fo.begin(), fo.end(), "allow_other") != fo.end() ||
                         std::find(fo.begin(), fo.end(), "allow_root") != fo.end();
     auto opened = OpenStore(args.store,
-                            StoreArgs{args.artifact_roots, args.project, args.password_file, caller_dir, args.s3},
+                            StoreArgs{args.artifact_roots, args.project, args.password_file, args.api_key_file,
+                                      args.insecure, args.ca_file, caller_dir, args.s3},
                             RowScope::kPipelines, shared, log_target, code);
     if (!opened.ok()) return opened.status();
     store = std::move(*opened);

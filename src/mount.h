@@ -40,6 +40,9 @@ struct StoreArgs {
   std::vector<std::string> artifact_roots;  // OLD=NEW
   std::string project;                      // --project: a name or an id ("": SPEC §1's default)
   std::string password_file;                // --password-file: a MySQL store's password
+  std::string api_key_file;                 // --api-key-file: a ZenML server's API key
+  bool insecure = false;                    // --insecure: a ZenML server's TLS is not verified
+  std::string ca_file;                      // --ca-file: the CA bundle a ZenML server is checked against
   // The folder relative TLS files (ssl_ca, ssl_cert, ssl_key of a MySQL store) are found
   // in: the caller's, kept for a daemon that has left it ("": the current folder).
   std::string base_dir;
@@ -58,6 +61,9 @@ struct MountArgs {
   std::string log_level = "info";
   std::string project;        // --project: a name or an id ("": SPEC §1's default choice)
   std::string password_file;  // --password-file: a MySQL store's password, off the command line
+  std::string api_key_file;   // --api-key-file: a ZenML server's API key, off the command line
+  bool insecure = false;      // --insecure
+  std::string ca_file;        // --ca-file
   S3Args s3;
 };
 

@@ -8,6 +8,9 @@
 // is the genuine MariaDB dump (ZENFS_ZENML_MYSQL_SAMPLE) loaded into the binary's private
 // server for a SELECT-only reader: the same facts, with MySQL's whole-second times (steps
 // that tie may come in any order), and every table's CHECKSUM unchanged afterwards.
+// Built a third time into zenfs_rest_tests (ZENFS_CONFORMANCE_REST): the 0.74 sample (a
+// copy) behind ZenML 0.74's own server, mounted by URL with a service account's API key
+// and --artifact-root for its artifacts: the same facts.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -30,6 +33,9 @@
 #ifdef ZENFS_CONFORMANCE_MYSQL
 #include "tests/mariadb_server.h"
 #endif
+#ifdef ZENFS_CONFORMANCE_REST
+#include "tests/zenml_server.h"
+#endif
 #include "tests/mount_util.h"
 #include "tests/test_util.h"
 
@@ -42,6 +48,8 @@ using nlohmann::json;
 constexpr int kSampleSlots = 2;
 // The parameter of the MySQL instantiation.
 constexpr int kMysqlSlot = 100;
+// The parameter of the REST instantiation.
+constexpr int kRestSlot = 200;
 
 bool SampleRequired() {
   const char* v = std::getenv("ZENFS_REQUIRE_SAMPLE");
@@ -86,6 +94,10 @@ class ConformanceTest : public ::testing::TestWithParam<int> {
   void SetUp() override {
     if (GetParam() == kMysqlSlot) {
       MysqlSetUp();
+      return;
+    }
+    if (GetParam() == kRestSlot) {
+      RestSetUp();
       return;
     }
     const std::vector<std::string> samples = ZenmlSamples();
@@ -172,6 +184,46 @@ class ConformanceTest : public ::testing::TestWithParam<int> {
     ties_any_order_ = true;
 #else
     GTEST_SKIP() << "the MySQL conformance runs in zenfs_mysql_tests";
+#endif
+  }
+
+  // The 0.74 sample's zenml.db (a copy) behind ZenML's own server, started once for the
+  // binary (5-50 s), read through a service account's API key.
+  void RestSetUp() {
+#ifdef ZENFS_CONFORMANCE_REST
+    const std::vector<std::string> samples = ZenmlSamples();
+    if (samples.empty()) {
+      if (SampleRequired()) FAIL() << "ZENFS_REQUIRE_SAMPLE=1 but ZENFS_ZENML_SAMPLE is not set";
+      GTEST_SKIP() << "ZENFS_ZENML_SAMPLE is not set";
+    }
+    ZENFS_SKIP_WITHOUT_FUSE();
+    char buf[PATH_MAX];
+    ASSERT_NE(realpath(samples[0].c_str(), buf), nullptr) << samples[0] << ": " << std::strerror(errno);
+    sample_ = buf;
+    LoadOracle();
+    if (HasFatalFailure()) return;
+    // Destroyed in reverse order at exit: the server stops before its folder goes.
+    static std::unique_ptr<TempDir> base;
+    static std::unique_ptr<ZenmlServer> server;
+    static std::string key_file, error;
+    if (server == nullptr && error.empty()) {
+      base = std::make_unique<TempDir>(MountTestRoot());
+      server = ZenmlServer::Create(sample_ + "/local_stores/default_zen_store/zenml.db", base->path(), &error);
+      if (server != nullptr) {
+        auto key = server->CreateApiKey("conformance");
+        if (key.ok()) {
+          key_file = base->path() + "/api-key";
+          WriteFile(key_file, *key + "\n");
+        } else {
+          error = key.status().ToString();
+        }
+      }
+    }
+    ASSERT_TRUE(server != nullptr && !key_file.empty()) << error;
+    MountSample(server->Url(), {"--api-key-file", key_file, "--artifact-root",
+                                "/home/ml/.config/zenml/local_stores=" + sample_ + "/local_stores"});
+#else
+    GTEST_SKIP() << "the REST conformance runs in zenfs_rest_tests";
 #endif
   }
 
@@ -590,6 +642,8 @@ TEST_P(ConformanceTest, ReadingEverythingLeavesTheSampleUnchanged) {
 
 #ifdef ZENFS_CONFORMANCE_MYSQL
 INSTANTIATE_TEST_SUITE_P(Mysql, ConformanceTest, ::testing::Values(kMysqlSlot));
+#elif defined(ZENFS_CONFORMANCE_REST)
+INSTANTIATE_TEST_SUITE_P(Rest, ConformanceTest, ::testing::Values(kRestSlot));
 #else
 INSTANTIATE_TEST_SUITE_P(Samples, ConformanceTest, ::testing::Range(0, kSampleSlots));
 #endif

@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -387,7 +388,7 @@ TEST_F(DemoMountTest, TreeHasTheLayoutOfSpecSection2) {
     for (const ExpRun& r : p.runs) {
       const std::string rdir = RunDir(root_, p, r);
       ExpectDir(rdir);
-      EXPECT_EQ(ListDir(rdir), Sorted({"meta.json", "steps"})) << rdir;
+      EXPECT_EQ(ListDir(rdir), Sorted({"meta.json", "steps", "dag.svg", "dag.dot"})) << rdir;
       ExpectFile(rdir + "/meta.json");
       std::vector<std::string> step_names;
       for (const ExpStep& s : r.steps) step_names.push_back(s.name);
@@ -722,6 +723,58 @@ TEST_F(DemoMountTest, EveryIdResolvesThroughById) {
     EXPECT_FALSE(Lstat(by_id + "/" + unknown).has_value()) << unknown;
     EXPECT_EQ(errno, ENOENT) << unknown;
   }
+}
+
+// runs/<run>/dag.dot and dag.svg stat as empty (a listing never lays a picture out) yet
+// read whole, like /proc files, and dag.svg says its size once it was laid out; 8 threads opening every run's picture at once all get
+// the same complete pictures.
+TEST_F(DemoMountTest, RunPicturesReadWholeThoughTheyStatAsEmpty) {
+  std::vector<std::string> svgs;
+  for (const ExpPipeline& p : expected_) {
+    for (const ExpRun& r : p.runs) {
+      const std::string rdir = RunDir(root_, p, r);
+      SCOPED_TRACE(rdir);
+      for (const char* name : {"dag.dot", "dag.svg"}) {
+        auto st = Lstat(rdir + "/" + name);
+        ASSERT_TRUE(st) << name << ": " << std::strerror(errno);
+        EXPECT_TRUE(S_ISREG(st->st_mode));
+        EXPECT_EQ(st->st_size, 0) << name;
+      }
+      auto dot = ReadAll(rdir + "/dag.dot");
+      ASSERT_TRUE(dot) << std::strerror(errno);
+      EXPECT_NE(dot->find("digraph run {"), std::string::npos);
+      EXPECT_EQ(dot->substr(dot->size() >= 2 ? dot->size() - 2 : 0), "}\n");
+      auto svg = ReadAll(rdir + "/dag.svg");
+      ASSERT_TRUE(svg) << std::strerror(errno);
+      EXPECT_EQ(svg->rfind("<?xml", 0), 0u);
+      EXPECT_NE(svg->find("</svg>"), std::string::npos);
+      // Once laid out, the picture's real size (browsers read st_size bytes).
+      auto after = Lstat(rdir + "/dag.svg");
+      ASSERT_TRUE(after);
+      EXPECT_EQ(static_cast<std::size_t>(after->st_size), svg->size());
+      for (const ExpStep& st : r.steps) {
+        EXPECT_NE(dot->find("\"" + st.name), std::string::npos) << st.name;
+        EXPECT_NE(svg->find(">" + st.name), std::string::npos) << st.name;
+      }
+      svgs.push_back(rdir + "/dag.svg");
+    }
+  }
+  ASSERT_FALSE(svgs.empty());
+  std::map<std::string, std::string> first;
+  for (const std::string& path : svgs) first[path] = ReadAll(path).value_or("");
+  std::atomic<int> mismatches{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 8; ++t) {
+    readers.emplace_back([&] {
+      for (int round = 0; round < 3; ++round) {
+        for (const std::string& path : svgs) {
+          if (ReadAll(path).value_or("") != first[path]) ++mismatches;
+        }
+      }
+    });
+  }
+  for (std::thread& t : readers) t.join();
+  EXPECT_EQ(mismatches.load(), 0);
 }
 
 // Every output's files, read through the mount, are the bytes under its URI.

@@ -200,7 +200,7 @@ TEST_F(NewerZenmlTest, LogsBySourceAndInALogStore) {
   EXPECT_NE(reason.find("log store"), std::string::npos) << reason;
   EXPECT_TRUE(sm.at("logs_unavailable_reason").at("step").is_null());
   // Run-level logs in the run's folder.
-  EXPECT_EQ(Names(RunPath(0)), (std::vector<std::string>{"meta.json", "steps", "logs.orchestrator"}));
+  EXPECT_EQ(Names(RunPath(0)), (std::vector<std::string>{"meta.json", "steps", "dag.svg", "dag.dot", "logs.orchestrator"}));
   EXPECT_EQ(Read(RunPath(0) + "/logs.orchestrator"), "run-level\n");
   const json rm = Meta(RunPath(0));
   EXPECT_EQ(rm.at("logs_available"), json({{"launcher", false}, {"orchestrator", true}}));
@@ -220,7 +220,7 @@ TEST_F(NewerZenmlTest, NestedRunsAndPipelineOutputs) {
   Exec("INSERT INTO pipeline_run_output VALUES ('b0000000000000000000000000000002', '2025-03-03 09:00:01', "
        "'2025-03-03 09:00:01', 'orphan', 1, '" + runs_[0] + "', 'ffffffffffffffffffffffffffffffff')");
   OpenTree();
-  EXPECT_EQ(Names(RunPath(0)), (std::vector<std::string>{"meta.json", "steps", "children", "outputs"}));
+  EXPECT_EQ(Names(RunPath(0)), (std::vector<std::string>{"meta.json", "steps", "dag.svg", "dag.dot", "children", "outputs"}));
   EXPECT_EQ(Names(RunPath(0) + "/children"), (std::vector<std::string>{"shard%2F1", "b"}));
   EXPECT_EQ(Link(RunPath(0) + "/children/shard%2F1"), "../../../../" + RunPath(3));
   EXPECT_EQ(Link(RunPath(0) + "/children/b"), "../../../../" + RunPath(4));
@@ -236,7 +236,7 @@ TEST_F(NewerZenmlTest, NestedRunsAndPipelineOutputs) {
   EXPECT_EQ(Meta(RunPath(3)).at("parent_run"), RunPath(0));
   EXPECT_EQ(Meta(RunPath(3)).at("children"), json::object());
   // A run without either has neither folder.
-  EXPECT_EQ(Names(RunPath(1)), (std::vector<std::string>{"meta.json", "steps"}));
+  EXPECT_EQ(Names(RunPath(1)), (std::vector<std::string>{"meta.json", "steps", "dag.svg", "dag.dot"}));
   EXPECT_FALSE(Walk(RunPath(1) + "/children").ok());
   EXPECT_FALSE(Walk(RunPath(1) + "/outputs").ok());
 }
@@ -247,7 +247,7 @@ TEST_F(NewerZenmlTest, AParentLoopOrAMissingParentIsNoCrash) {
   Exec("UPDATE pipeline_run SET parent_run_id = '" + runs_[2] + "', child_key = 'y' WHERE id = '" + runs_[3] + "'");
   Exec("UPDATE pipeline_run SET parent_run_id = 'gone', child_key = NULL WHERE id = '" + runs_[4] + "'");
   OpenTree();
-  EXPECT_EQ(Names(RunPath(1)), (std::vector<std::string>{"meta.json", "steps"}));
+  EXPECT_EQ(Names(RunPath(1)), (std::vector<std::string>{"meta.json", "steps", "dag.svg", "dag.dot"}));
   EXPECT_EQ(Link(RunPath(2) + "/children/y"), "../../../../" + RunPath(3));
   EXPECT_EQ(Link(RunPath(3) + "/children/x"), "../../../../" + RunPath(2));
   EXPECT_TRUE(Meta(RunPath(4)).at("parent_run").is_null());
@@ -314,7 +314,7 @@ TEST_F(NewerZenmlTest, ArchivedRunIndexAndInProgress) {
 
 TEST_F(NewerZenmlTest, EntriesThatAppearWhileMountedAreInvalidated) {
   OpenTree();
-  ASSERT_EQ(Names(RunPath(0)), (std::vector<std::string>{"meta.json", "steps"}));
+  ASSERT_EQ(Names(RunPath(0)), (std::vector<std::string>{"meta.json", "steps", "dag.svg", "dag.dot"}));
   auto run = Walk(RunPath(0));
   ASSERT_TRUE(run.ok());
   tree_->Refresh();  // the whole structure now
@@ -337,7 +337,7 @@ TEST_F(NewerZenmlTest, EntriesThatAppearWhileMountedAreInvalidated) {
   ASSERT_TRUE(step.ok());
   EXPECT_TRUE(named(step->attr.ino, "logs.orchestrator"));
   EXPECT_EQ(Names(RunPath(0)),
-            (std::vector<std::string>{"meta.json", "steps", "children", "outputs", "logs.orchestrator"}));
+            (std::vector<std::string>{"meta.json", "steps", "dag.svg", "dag.dot", "children", "outputs", "logs.orchestrator"}));
   EXPECT_EQ(Read(RunPath(0) + "/steps/step_1/logs.orchestrator"), "step\n");
 }
 

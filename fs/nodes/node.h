@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "fs/dag.h"
 #include "fs/inodes.h"
 #include "fs/log.h"
 #include "fs/meta.h"
@@ -113,6 +114,8 @@ class NodeHost {
   virtual Catalog& catalog() = 0;
   virtual ArtifactSource& artifacts() = 0;
   virtual Logger& log() = 0;
+  // Rendered run pictures (dag.svg), kept across generations while their DOT is the same.
+  virtual DagCache& pictures() = 0;
   // The number a child is listed under (no kernel reference counted).
   virtual std::uint64_t InoOf(const NodeKey& key) = 0;
   // Where an output's artifact and a step's logs are (cached per generation).
@@ -190,7 +193,7 @@ const NodeOps& OpsOf(NodeKind kind);
 // ---- for the handlers ----
 
 // The table OpsOf reads, filled by each level's Add...Kinds (one per file).
-inline constexpr std::size_t kNodeKindCount = static_cast<std::size_t>(NodeKind::kByIdLink) + 1;
+inline constexpr std::size_t kNodeKindCount = static_cast<std::size_t>(NodeKind::kRunDag) + 1;
 using KindTable = std::array<const NodeOps*, kNodeKindCount>;
 // Makes the one handler of class Ops the handler of `kind`.
 template <typename Ops>

@@ -19,6 +19,8 @@ class RunOps : public FolderOps {
     Listing l;
     AddItem(host, &l, "meta.json", {NodeKind::kRunMeta, key.id, "", ""}, S_IFREG);
     AddItem(host, &l, "steps", {NodeKind::kStepsDir, key.id, "", ""}, S_IFDIR);
+    AddItem(host, &l, "dag.svg", {NodeKind::kRunDag, key.id, "svg", ""}, S_IFREG);
+    AddItem(host, &l, "dag.dot", {NodeKind::kRunDag, key.id, "dot", ""}, S_IFREG);
     if (!r.children.empty()) AddItem(host, &l, "children", {NodeKind::kChildrenDir, key.id, "", ""}, S_IFDIR);
     if (!r.outputs.empty()) AddItem(host, &l, "outputs", {NodeKind::kRunOutputsDir, key.id, "", ""}, S_IFDIR);
     AddLogItems(host, s, r.logs, {NodeKind::kRunLogs, key.id, "", ""}, &l);
@@ -29,6 +31,8 @@ class RunOps : public FolderOps {
     const Snapshot::Run& r = s.run(loc.run);
     if (name == "meta.json") return NodeKey{NodeKind::kRunMeta, key.id, "", ""};
     if (name == "steps") return NodeKey{NodeKind::kStepsDir, key.id, "", ""};
+    if (name == "dag.svg") return NodeKey{NodeKind::kRunDag, key.id, "svg", ""};
+    if (name == "dag.dot") return NodeKey{NodeKind::kRunDag, key.id, "dot", ""};
     if (name == "children" && !r.children.empty()) return NodeKey{NodeKind::kChildrenDir, key.id, "", ""};
     if (name == "outputs" && !r.outputs.empty()) return NodeKey{NodeKind::kRunOutputsDir, key.id, "", ""};
     if (const Snapshot::Log* log = Snapshot::FindLog(r.logs, name); log != nullptr && HasFile(s, *log)) {
@@ -168,6 +172,72 @@ class StepsDirOps : public FolderOps {
   }
 };
 
+// The version a run's picture is kept under: the DOT says everything the picture shows,
+// so the same DOT means the same picture.
+std::string PictureVersion(const std::string& dot) {
+  return std::to_string(std::hash<std::string>{}(dot)) + ":" + std::to_string(dot.size());
+}
+
+// dag.svg and dag.dot: the run's picture (fs/dag.h). Laying out a picture costs up to
+// seconds, so a stat must never do it (`ls -lR` would pay for every run): like a /proc
+// file, the size is 0 and the file is read with direct I/O, rendered when opened, so every
+// tool that reads to the end gets the whole picture. The SVG is kept (Tree's DagCache)
+// while the run's DOT stays the same: a finished run is laid out once. Once a current
+// picture is kept, dag.svg's stat says its real size: browsers (Chromium's file://
+// loader) read only st_size bytes and fstat right after opening, so its attributes are
+// never cached by the kernel.
+class RunDagOps : public NodeOps {
+ public:
+  constexpr RunDagOps() : NodeOps(false, RowScope::kRuns, RowScope::kAll) {}
+  Result<Loc> Locate(const Snapshot& s, const NodeKey& key) const override { return LocateRun(s, key); }
+  double Timeout(const TreeOptions&, const Snapshot&, const Loc&) const override { return 0; }
+  Status Attrs(NodeHost& host, const Snapshot& s, const NodeKey& key, const Loc& loc, const Ownership& own,
+               Attr* a) const override {
+    a->mode = S_IFREG | own.mode;
+    a->size = 0;
+    a->mtime = s.RunKey(loc.run).when;
+    a->io_size = kDirectIo;
+    // Only for a picture someone opened (the cache holds it), and only from a picture of
+    // the steps: the DOT (under a millisecond) is never made for a run nobody looked at.
+    if (key.version == "svg" && s.scope() == RowScope::kAll) {
+      const std::string kept = host.pictures().VersionOf(key.id);
+      if (!kept.empty() && kept == PictureVersion(DagToDot(DagOf(s, loc.run)))) {
+        if (auto picture = host.pictures().Find(key.id, kept)) a->size = picture->size();
+      }
+    }
+    a->blocks = (a->size + 511) / 512;
+    return Status::Ok();
+  }
+  Result<std::unique_ptr<OpenFile>> Open(NodeHost& host, const Snapshot& s, const NodeKey& key, const Loc& loc,
+                                         const Caller& caller) const override {
+    const TreeOptions& options = host.options();
+    if (options.perms.check_callers && !MayRead(caller, TreeNodeOwnership(options.perms, false))) {
+      return Status::PermissionDenied("the store is not readable by user " + std::to_string(caller.uid));
+    }
+    std::string dot = DagToDot(DagOf(s, loc.run));
+    auto file = std::make_unique<OpenFile>();
+    if (key.version == "dot") {
+      file->content = std::make_shared<const std::string>(std::move(dot));
+      return file;
+    }
+    const std::string version = PictureVersion(dot);
+    if (auto kept = host.pictures().Find(key.id, version)) {
+      file->content = std::move(kept);
+      return file;
+    }
+    auto svg = RenderSvg(dot);
+    if (!svg.ok()) {
+      host.log().LogOnce(Logger::Level::kError, "dag" + key.id,
+                         "dag.svg of run " + key.id + ": " + svg.status().ToString());
+      return Status::IOError(svg.status().message());
+    }
+    auto picture = std::make_shared<const std::string>(std::move(*svg));
+    host.pictures().Put(key.id, version, picture);
+    file->content = std::move(picture);
+    return file;
+  }
+};
+
 }  // namespace
 
 void AddRunKinds(KindTable* table) {
@@ -178,6 +248,7 @@ void AddRunKinds(KindTable* table) {
   Register<ChildLinkOps>(table, NodeKind::kChildLink);
   Register<RunOutputsDirOps>(table, NodeKind::kRunOutputsDir);
   Register<RunOutputLinkOps>(table, NodeKind::kRunOutputLink);
+  Register<RunDagOps>(table, NodeKind::kRunDag);
 }
 
 }  // namespace zenfs

@@ -1,0 +1,265 @@
+// `zenfs ls URL` and `zenfs mount URL MNT` against the real ZenML 0.74 server over a demo
+// store (tests/zenml_server.h): each way of giving credentials, the errors a user meets
+// (exit 2, one line), secrets kept out of ps, logs and meta.json, and a live mount that
+// follows runs written behind the server.
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "tests/mount_util.h"
+#include "tests/test_util.h"
+#include "tests/zenml_server.h"
+
+namespace zenfs::testing {
+namespace {
+
+using nlohmann::json;
+
+bool PollUntil(const std::function<bool()>& done, double seconds) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return true;
+}
+
+int Lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
+
+// Runs `sql` on the store the server serves.
+void Sql(const std::string& db_path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(db_path.c_str(), &db), SQLITE_OK);
+  sqlite3_busy_timeout(db, 20000);
+  char* err = nullptr;
+  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
+  EXPECT_EQ(rc, SQLITE_OK) << sql << ": " << (err != nullptr ? err : "");
+  sqlite3_free(err);
+  sqlite3_close(db);
+}
+
+// A copy of `pipeline`'s first run as run `name` (id `id`, running, no steps), written the
+// way ZenML writes: into the database the server serves.
+void CopyFirstRun(const std::string& db_path, const std::string& pipeline, const std::string& id,
+                  const std::string& name) {
+  Sql(db_path,
+      "INSERT INTO pipeline_run (id, created, updated, name, orchestrator_run_id, start_time, end_time, status, "
+      "orchestrator_environment, deployment_id, user_id, workspace_id, pipeline_id, model_version_id, "
+      "pipeline_configuration, client_environment, stack_id, build_id, schedule_id, trigger_execution_id) "
+      "SELECT '" + id + "', strftime('%Y-%m-%d %H:%M:%f', 'now'), strftime('%Y-%m-%d %H:%M:%f', 'now'), '" + name +
+          "', '" + id + "', strftime('%Y-%m-%d %H:%M:%f', 'now'), NULL, 'running', "
+      "orchestrator_environment, deployment_id, user_id, workspace_id, pipeline_id, model_version_id, "
+      "pipeline_configuration, client_environment, stack_id, build_id, schedule_id, trigger_execution_id "
+      "FROM pipeline_run WHERE pipeline_id = (SELECT id FROM pipeline WHERE name = '" + pipeline + "') "
+      "ORDER BY created LIMIT 1");
+}
+
+class RestMountTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = SharedZenmlServer();
+    ASSERT_NE(server_, nullptr);
+    dir_ = std::make_unique<TempDir>(MountTestRoot());
+    const std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    auto key = server_->CreateApiKey("mount-" + name);
+    ASSERT_TRUE(key.ok()) << key.status().ToString();
+    key_ = *key;
+    key_file_ = dir_->path() + "/api-key";
+    WriteFile(key_file_, key_ + "\n");
+    chmod(key_file_.c_str(), 0600);
+    const std::string demo = ZenmlEnvironment::DemoDir();
+    roots_ = {"--artifact-root", demo + "/local_stores=" + demo + "/local_stores"};
+    auto want = RunZenfs({"ls", demo});
+    ASSERT_EQ(want.exit_code, 0) << want.err;
+    want_ = want.out;
+  }
+  std::vector<std::string> Ls(std::vector<std::string> extra) {
+    std::vector<std::string> args{"ls", server_->Url()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    args.insert(args.end(), roots_.begin(), roots_.end());
+    return args;
+  }
+
+  // The server's URL mounted in the foreground with the test's key file, its artifact
+  // root and `extra`.
+  std::unique_ptr<Mount> MountServer(std::vector<std::string> extra) {
+    const std::string mnt = dir_->path() + "/mnt";
+    mkdir(mnt.c_str(), 0755);
+    extra.insert(extra.end(), {"--api-key-file", key_file_});
+    extra.insert(extra.end(), roots_.begin(), roots_.end());
+    return std::make_unique<Mount>(Mount::Options{server_->Url(), mnt, extra, true, 120});
+  }
+
+  ZenmlServer* server_ = nullptr;
+  std::unique_ptr<TempDir> dir_;
+  std::string key_, key_file_, want_;
+  std::vector<std::string> roots_;
+};
+
+TEST_F(RestMountTest, LsWithAnApiKeyFileShowsTheTreeOfTheStoreBehindTheServer) {
+  auto r = RunZenfs(Ls({"--api-key-file", key_file_}), 120);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, want_);
+  EXPECT_EQ(r.err.find(key_), std::string::npos);
+}
+
+TEST_F(RestMountTest, TheEnvironmentsKeyWorksForItsServerOnly) {
+  auto r = RunCommand({"env", "ZENML_STORE_URL=" + server_->Url() + "/", "ZENML_STORE_API_KEY=" + key_, ZenfsBinary(),
+                       "ls", server_->Url(), roots_[0], roots_[1]},
+                      120);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, want_);
+  // A key meant for another server is not sent: this server then asks for credentials.
+  auto other = RunCommand({"env", "ZENML_STORE_URL=http://elsewhere.invalid", "ZENML_STORE_API_KEY=" + key_,
+                           ZenfsBinary(), "ls", server_->Url()},
+                          120);
+  EXPECT_EQ(other.exit_code, 2) << other.out;
+  EXPECT_NE(other.err.find("credentials"), std::string::npos) << other.err;
+}
+
+TEST_F(RestMountTest, AConfigDirectoryOfARestStoreTakesItsCredentialsYaml) {
+  const std::string cfg = dir_->path() + "/zenml";
+  ASSERT_EQ(mkdir(cfg.c_str(), 0700), 0);
+  WriteFile(cfg + "/config.yaml", "active_stack_id: 00000000-0000-0000-0000-000000000000\nstore:\n  type: rest\n  url: " +
+                                      server_->Url() + "\n  verify_ssl: true\n");
+  // As `zenml login --api-key` leaves it: keyed by the server's URL.
+  WriteFile(cfg + "/credentials.yaml", server_->Url() + ":\n  url: " + server_->Url() + "\n  api_key: " + key_ +
+                                           "\n  server_name: default\n  version: 0.74.0\n");
+  auto r = RunZenfs({"ls", cfg, roots_[0], roots_[1]}, 120);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, want_);
+  // A server URL as STORE: the user's config directory's credentials.yaml has its key.
+  auto def = RunCommand({"env", "-u", "ZENML_STORE_URL", "ZENML_CONFIG_PATH=" + cfg, ZenfsBinary(), "ls", server_->Url(),
+                         roots_[0], roots_[1]},
+                        120);
+  ASSERT_EQ(def.exit_code, 0) << def.err;
+  EXPECT_EQ(def.out, want_);
+}
+
+TEST_F(RestMountTest, UnreachableRefusedAndTlsFailuresAreExitTwoWithOneLine) {
+  const std::string port = std::to_string(server_->port());
+  struct Case {
+    std::string url;
+    std::string says;
+  };
+  for (const Case& c : {Case{"http://127.0.0.1:1", "127.0.0.1"}, Case{"https://127.0.0.1:" + port, "https://127.0.0.1"},
+                        Case{"http://no-such-host.invalid", "no-such-host.invalid"},
+                        Case{"ftp://127.0.0.1:" + port, ""}}) {
+    auto r = RunZenfs({"ls", c.url, "--api-key-file", key_file_}, 120);
+    EXPECT_EQ(r.exit_code, 2) << c.url << ": " << r.err;
+    EXPECT_EQ(Lines(r.err), 1) << c.url << ": " << r.err;
+    EXPECT_NE(r.err.find(c.says), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find(key_), std::string::npos);
+  }
+  WriteFile(dir_->path() + "/wrong-key", "ZENKEY_not-a-key\n");
+  auto wrong = RunZenfs(Ls({"--api-key-file", dir_->path() + "/wrong-key"}), 120);
+  EXPECT_EQ(wrong.exit_code, 2);
+  EXPECT_EQ(Lines(wrong.err), 1) << wrong.err;
+  EXPECT_NE(wrong.err.find("refused the login"), std::string::npos) << wrong.err;
+  EXPECT_EQ(wrong.err.find("not-a-key"), std::string::npos) << wrong.err;
+  auto missing = RunZenfs(Ls({"--api-key-file", dir_->path() + "/none"}), 120);
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("--api-key-file"), std::string::npos) << missing.err;
+}
+
+TEST_F(RestMountTest, TheKeyIsNeverInPsLogsOrMetaJson) {
+  ZENFS_SKIP_WITHOUT_FUSE();
+  auto mounted = MountServer({"--log-level", "debug"});
+  ASSERT_TRUE(mounted->ok()) << mounted->error();
+  Mount& m = *mounted;
+  auto all = RunCommand({"find", m.path(), "-name", "meta.json"});
+  ASSERT_EQ(all.exit_code, 0);
+  int docs = 0;
+  std::string text;
+  for (std::size_t at = 0, nl; (nl = all.out.find('\n', at)) != std::string::npos; at = nl + 1) {
+    auto doc = ReadAll(all.out.substr(at, nl - at));
+    ASSERT_TRUE(doc.has_value());
+    text += *doc;
+    ++docs;
+  }
+  EXPECT_GT(docs, 3);
+  EXPECT_EQ(text.find(key_), std::string::npos);
+  EXPECT_EQ(ReadJson(m.path() + "/meta.json").at("store").at("path"), server_->Url());
+  const std::string cmdline = ReadFile("/proc/" + std::to_string(m.pid()) + "/cmdline");
+  EXPECT_FALSE(cmdline.empty());
+  EXPECT_EQ(cmdline.find(key_), std::string::npos);
+  auto ps = RunCommand({"ps", "-eo", "args"});
+  EXPECT_EQ(ps.out.find(key_), std::string::npos);
+  EXPECT_TRUE(m.Unmount());
+  EXPECT_EQ(m.DaemonLog().find(key_), std::string::npos);
+  EXPECT_EQ(m.DaemonLog().find("ZENKEY"), std::string::npos);
+}
+
+TEST_F(RestMountTest, ARunWrittenBehindTheServerAppearsAndADeletedOneGoes) {
+  ZENFS_SKIP_WITHOUT_FUSE();
+  auto mounted = MountServer({"--refresh", "0.5"});
+  ASSERT_TRUE(mounted->ok()) << mounted->error();
+  Mount& m = *mounted;
+  const json root = ReadJson(m.path() + "/meta.json");
+  ASSERT_FALSE(root.at("pipelines").empty());
+  const std::string pipeline = root.at("pipelines")[0].get<std::string>();
+  const std::string runs = m.path() + "/" + pipeline + "/runs";
+  ASSERT_TRUE(ListDir(runs).has_value());
+  const std::string id = "feed0000000000000000000000000001";
+  CopyFirstRun(server_->db_path(), pipeline, id, "rest-live-run");
+  auto has = [&](bool want) {
+    auto names = ListDir(runs);
+    return names && (std::find(names->begin(), names->end(), "rest-live-run") != names->end()) == want;
+  };
+  EXPECT_TRUE(PollUntil([&] { return has(true); }, 60)) << "the new run never appeared";
+  const json meta = ReadJson(runs + "/rest-live-run/meta.json");
+  EXPECT_EQ(meta.value("status", ""), "running") << meta;
+  Sql(server_->db_path(), "DELETE FROM pipeline_run WHERE id = '" + id + "'");
+  EXPECT_TRUE(PollUntil([&] { return has(false); }, 60)) << "the deleted run never went";
+  EXPECT_TRUE(m.Unmount());
+}
+
+TEST_F(RestMountTest, AServerThatStopsAndComesBackLeavesTheMountAnswering) {
+  ZENFS_SKIP_WITHOUT_FUSE();
+  auto mounted = MountServer({"--refresh", "0.5"});
+  ASSERT_TRUE(mounted->ok()) << mounted->error();
+  const std::string root = mounted->path();
+  const json meta = ReadJson(root + "/meta.json");
+  ASSERT_FALSE(meta.at("pipelines").empty());
+  const std::string pipeline = meta.at("pipelines")[0].get<std::string>();
+  auto before = RunCommand({"ls", root + "/" + pipeline + "/runs"}, 60);
+  ASSERT_EQ(before.exit_code, 0) << before.err;
+  server_->Stop();
+  // The last picture keeps answering, and no reader hangs (each ls is bounded).
+  for (int i = 0; i < 3; ++i) {
+    auto during = RunCommand({"ls", root + "/" + pipeline + "/runs"}, 60);
+    EXPECT_FALSE(during.timed_out);
+    EXPECT_EQ(during.exit_code, 0) << during.err;
+    EXPECT_EQ(during.out, before.out);
+    std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  }
+  const Status started = server_->Start();
+  ASSERT_TRUE(started.ok()) << started.ToString();
+  // Back: a run written now shows, so the mount talks to the server again.
+  const std::string id = "feed0000000000000000000000000002";
+  CopyFirstRun(server_->db_path(), pipeline, id, "rest-after-restart");
+  EXPECT_TRUE(PollUntil(
+      [&] {
+        auto names = ListDir(root + "/" + pipeline + "/runs");
+        return names && std::find(names->begin(), names->end(), "rest-after-restart") != names->end();
+      },
+      90))
+      << mounted->DaemonLog();
+  Sql(server_->db_path(), "DELETE FROM pipeline_run WHERE id = '" + id + "'");
+  EXPECT_TRUE(mounted->Unmount());
+}
+
+}  // namespace
+}  // namespace zenfs::testing
