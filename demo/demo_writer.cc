@@ -49,6 +49,7 @@
 
 #include <crypt.h>
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -75,6 +76,8 @@
 #include <vector>
 
 #include "demo/schema_sql.h"
+#include "store/s3_artifact_source.h"
+#include "store/s3_client.h"
 #include "store/timefmt.h"
 
 namespace zenfs {
@@ -239,11 +242,12 @@ void WriteFile(const std::string& path, std::string_view data) {
 }
 
 // `bytes` pseudo-random bytes (xorshift64* from a fixed seed, little-endian), generated in
-// 1 MiB blocks: fast, and the same bytes for the same size on every machine.
-void WritePseudoRandomFile(const std::string& path, std::uint64_t bytes) {
+// 1 MiB blocks handed to `sink` in order: fast, and the same bytes for the same size on
+// every machine.
+template <typename Sink>
+void PseudoRandomBlocks(std::uint64_t bytes, Sink sink) {
   std::string block;
   std::uint64_t x = kSeed;
-  OutFile f(path);
   for (std::uint64_t left = bytes; left > 0; left -= block.size()) {
     block.resize(static_cast<std::size_t>(std::min<std::uint64_t>(left, 1u << 20)));
     for (std::size_t i = 0; i < block.size(); i += 8) {
@@ -255,9 +259,37 @@ void WritePseudoRandomFile(const std::string& path, std::uint64_t bytes) {
         block[i + b] = static_cast<char>(v >> (8 * b));
       }
     }
-    f.Write(block);
+    sink(block);
   }
+}
+
+void WritePseudoRandomFile(const std::string& path, std::uint64_t bytes) {
+  OutFile f(path);
+  PseudoRandomBlocks(bytes, [&](const std::string& block) { f.Write(block); });
   f.Close();
+}
+
+// Where `zenfs demo --artifact-store s3://...` puts the files whose paths start with
+// `root` ("s3://bucket/prefix"): objects of `bucket`, keys as the paths say. Folders are
+// not objects in S3: nothing to make.
+struct Uploader {
+  std::shared_ptr<S3Client> client;
+  std::string bucket;
+
+  static bool Takes(const std::string& path) { return path.rfind("s3://", 0) == 0; }
+  void Put(const std::string& path, std::string_view data) const {
+    const std::string key = path.substr(std::string("s3://").size() + bucket.size() + 1);
+    if (Status s = client->Put(bucket, key, data); !s.ok()) throw DemoError(s);
+  }
+};
+
+// `data` as base64 (a stack component's configuration BLOB).
+std::string Base64(std::string_view data) {
+  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(data.data()), static_cast<int>(data.size()));
+  out.resize(static_cast<std::size_t>(n));
+  return out;
 }
 
 // Creates directories and files on one background thread, in the order they were
@@ -265,7 +297,9 @@ void WritePseudoRandomFile(const std::string& path, std::uint64_t bytes) {
 // inserts. All methods: the submitting thread only.
 class FileWriter {
  public:
-  FileWriter() : worker_([this] { Work(); }) {}
+  // Paths starting with s3:// go to `uploader` (which must then be set).
+  explicit FileWriter(std::optional<Uploader> uploader = std::nullopt)
+      : uploader_(std::move(uploader)), worker_([this] { Work(); }) {}
   ~FileWriter() {  // after a failure: drop what is queued and stop
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -336,7 +370,9 @@ class FileWriter {
       space_.notify_one();
       try {
         for (const Job& j : jobs) {
-          if (j.dir) {
+          if (uploader_ && Uploader::Takes(j.path)) {
+            Upload(j);
+          } else if (j.dir) {
             zenfs::MakeDir(j.path);
           } else if (j.random_bytes > 0) {
             WritePseudoRandomFile(j.path, j.random_bytes);
@@ -358,6 +394,16 @@ class FileWriter {
     space_.notify_one();
   }
 
+  void Upload(const Job& j) const {
+    if (j.dir) return;
+    if (j.random_bytes == 0) return uploader_->Put(j.path, j.data);
+    std::string body;
+    body.reserve(static_cast<std::size_t>(j.random_bytes));
+    PseudoRandomBlocks(j.random_bytes, [&](const std::string& block) { body += block; });
+    uploader_->Put(j.path, body);
+  }
+
+  const std::optional<Uploader> uploader_;
   std::vector<Job> batch_;  // the submitter's, not yet queued
   std::mutex mu_;
   std::condition_variable ready_, space_;  // the worker waits on ready_, the submitter on space_
@@ -841,12 +887,17 @@ class DemoWriter {
       : options_(options), d_(DialectOf(options.schema)), dir_(std::move(dir)), db_(db),
         main_ids_(kSeed, BaseTime() - 86400 * kSec),
         extra_ids_(kSeed ^ 0x5a5a5a5a5a5a5a5aull, BaseTime() + 30 * 86400 * kSec),
-        insert_(db, d_) {
+        insert_(db, d_),
+        files_(options.artifact_store.empty()
+                   ? std::nullopt
+                   : std::optional<Uploader>(Uploader{options.s3, ParseS3Root(options.artifact_store)->bucket})) {
     for (std::string* id : {&user_, &scope_, &server_, &orchestrator_, &artifact_store_,
                             &stack_, &repository_}) {
       *id = ids_->Uuid();
     }
-    root_ = dir_ + "/local_stores/" + Dashed(artifact_store_);
+    // In a bucket (checked by WriteDemoStore), ZenML's keys below the component's path.
+    root_ = options.artifact_store.empty() ? dir_ + "/local_stores/" + Dashed(artifact_store_)
+                                           : ParseS3Root(options.artifact_store)->ToString();
     environment_ = Json{{"environment", "native"}, {"os", "linux"}, {"linux_distro", "debian"},
                         {"linux_distro_like", ""}, {"linux_distro_version", "12"},
                         {"python_version", "3.11.7"}}
@@ -969,6 +1020,16 @@ class DemoWriter {
                R"("string"}}, "title": "LocalArtifactStoreConfig", "type": "object"})",
                "built-in", logos + "artifact_store/local.svg", docs + "artifact-stores/local",
                sdk + "core-artifact_stores/#zenml.artifact_stores.local_artifact_store", 0);
+    if (!options_.artifact_store.empty()) {
+      flavor.Run(ids_->Uuid(), c, c, "s3", "artifact_store",
+                 "zenml.integrations.s3.flavors.s3_artifact_store_flavor.S3ArtifactStoreFlavor",
+                 R"({"additionalProperties": false, "description": "Configuration for the S3 )"
+                 R"(Artifact Store.", "properties": {"path": {"title": "Path", "type": "string"}, )"
+                 R"("client_kwargs": {"title": "Client Kwargs", "type": "object"}}, "required": )"
+                 R"(["path"], "title": "S3ArtifactStoreConfig", "type": "object"})",
+                 "s3", logos + "artifact_store/aws.png", docs + "artifact-stores/s3",
+                 sdk + "integration_code_docs/integrations-s3/", 0);
+    }
     flavor.Run(ids_->Uuid(), c, c, "local", "orchestrator",
                "zenml.orchestrators.local.local_orchestrator.LocalOrchestratorFlavor",
                R"({"additionalProperties": false, "description": "Local orchestrator config.", )"
@@ -980,9 +1041,19 @@ class DemoWriter {
     Insert component(db_, "stack_component",
                      Columns(d_, "id, created, updated, name, type, flavor, configuration, labels",
                              !d_.projects, d_.scope));
+    // An S3 artifact store: its path and, for an S3-compatible server, client_kwargs.
+    Json s3_config = Json::object();
+    if (!options_.artifact_store.empty()) {
+      s3_config["path"] = root_;
+      if (!options_.s3_endpoint.empty()) s3_config["client_kwargs"] = Json{{"endpoint_url", options_.s3_endpoint}};
+    }
+    const std::string s3_blob = Base64(s3_config.dump());
     for (const auto& [id, type] : {std::pair{&orchestrator_, "orchestrator"},
                                    std::pair{&artifact_store_, "artifact_store"}}) {
-      component.Begin(*id, c, c, "default", type, "local", Blob{"e30="}, Blob{"bnVsbA=="});
+      const bool s3 = id == &artifact_store_ && !options_.artifact_store.empty();
+      // Views the rows keep until End(): of s3_blob, never of a temporary.
+      const std::string_view configuration = s3 ? std::string_view(s3_blob) : std::string_view("e30=");
+      component.Begin(*id, c, c, "default", type, s3 ? "s3" : "local", Blob{configuration}, Blob{"bnVsbA=="});
       if (!d_.projects) component.More(scope_);
       component.End();
     }
@@ -1425,7 +1496,7 @@ class DemoWriter {
   std::string user_, scope_, server_, orchestrator_, artifact_store_, stack_, repository_;
   std::string log_store_;  // 0.97: the stack component holding log-store logs
   std::vector<std::string> code_references_;
-  std::string root_;         // the artifact store's folder: <dir>/local_stores/<id-dashed>
+  std::string root_;  // the artifact store's folder, <dir>/local_stores/<id-dashed>, or its s3:// path
   std::string environment_;  // client and orchestrator environment JSON
   FileWriter files_;
 };
@@ -1441,6 +1512,11 @@ Status Validate(const DemoOptions& o) {
   }
   if (static_cast<std::size_t>(o.schema) >= std::size(kDemoSchemaNames)) {
     return Status::InvalidArgument("demo: unknown --schema");
+  }
+  if (!o.artifact_store.empty()) {
+    auto root = ParseS3Root(o.artifact_store);
+    if (!root.ok()) return Status::InvalidArgument("demo: --artifact-store: " + root.status().message());
+    if (o.s3 == nullptr) return Status::InvalidArgument("demo: --artifact-store without an S3 client");
   }
   return Status::Ok();
 }
@@ -1469,6 +1545,12 @@ Status WriteDemoStore(const DemoOptions& options) {
     std::error_code ec;
     std::filesystem::create_directories(store, ec);
     if (ec) return Status::IOError(store + ": " + ec.message());
+    if (!options.artifact_store.empty()) {
+      // Before the database: a bucket that cannot be made is a clear error, not half a store.
+      if (Status s = options.s3->CreateBucket(ParseS3Root(options.artifact_store)->bucket); !s.ok()) {
+        return Status::IOError("demo: --artifact-store " + options.artifact_store + ": " + s.message());
+      }
+    }
     partial = db_path + ".zenfs-partial";
     ::unlink(partial.c_str());
     {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,6 +12,8 @@
 #include "store/status.h"
 
 namespace zenfs {
+
+class S3Client;
 
 // The ZenML database schema a demo store is written in (demo/schema/zenml-<version>.sql).
 enum class DemoSchema {
@@ -32,6 +35,13 @@ struct DemoOptions {
   int outputs = 1;                 // outputs per step ("output" when 1, else output_1..N)
   std::uint64_t artifact_bytes = 64ull << 20;  // the large artifact; 0 leaves it out
   DemoSchema schema = DemoSchema::kLatest;
+  // `--artifact-store s3://BUCKET/PREFIX`: the artifact store component has the `s3` flavor
+  // with this path (and client_kwargs.endpoint_url `s3_endpoint` when given), and the
+  // artifact and log files are uploaded there through `s3` (the bucket is created) instead
+  // of written under DIR. "" writes them under DIR.
+  std::string artifact_store;
+  std::string s3_endpoint;
+  std::shared_ptr<S3Client> s3;
 };
 
 // Writes DIR/config.yaml, DIR/local_stores/default_zen_store/zenml.db (every table of the

@@ -65,7 +65,9 @@ std::shared_ptr<const Snapshot> Snapshot::Build(StoreRows rows, std::uint64_t ge
   s->run_by_id_ = IndexById(r.runs);
   s->step_by_id_ = IndexById(r.steps);
   s->version_by_id_ = IndexById(r.artifact_versions);
-  for (const ArtifactStoreRow& a : r.artifact_stores) s->store_roots_.emplace(a.id, a.configured_root);
+  for (const ArtifactStoreRow& a : r.artifact_stores) {
+    s->stores_.emplace(a.id, ArtifactStoreInfo{a.flavor, a.configured_root, a.endpoint_url, a.region_name});
+  }
 
   // Runs into pipelines; runs whose pipeline is gone go to %unlisted. From kPipelines rows,
   // only each pipeline's first run is known, and its runs stay empty.
@@ -373,9 +375,9 @@ int Snapshot::LatestWithStatus(const Pipeline& p, std::string_view status) {
   return -1;
 }
 
-std::string Snapshot::StoreRootOf(std::string_view artifact_store_id) const {
-  auto it = store_roots_.find(artifact_store_id);
-  return it == store_roots_.end() ? std::string() : it->second;
+ArtifactStoreInfo Snapshot::StoreOf(std::string_view artifact_store_id) const {
+  auto it = stores_.find(artifact_store_id);
+  return it == stores_.end() ? ArtifactStoreInfo{} : it->second;
 }
 
 }  // namespace zenfs

@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "store/artifact_source.h"
 #include "store/rows.h"
 
 namespace zenfs {
@@ -145,8 +146,9 @@ class Snapshot {
   static const Log* FindLog(const std::vector<Log>& logs, std::string_view path_name);
   // A log row's source as meta.json names it ("step" for the step's own).
   std::string LogSource(int row) const;
-  // The artifact store root a version's or log's store id names ("" if unknown).
-  std::string StoreRootOf(std::string_view artifact_store_id) const;
+  // What the store says of the artifact store component a version's or log's store id
+  // names (all empty if unknown).
+  ArtifactStoreInfo StoreOf(std::string_view artifact_store_id) const;
 
  private:
   Snapshot() = default;
@@ -162,7 +164,7 @@ class Snapshot {
   // (artifact version, step outputting it), sorted.
   std::vector<std::pair<int, int>> steps_by_version_;
   std::vector<int> producer_;                           // per artifact version
-  std::unordered_map<std::string_view, std::string> store_roots_;
+  std::unordered_map<std::string_view, ArtifactStoreInfo> stores_;
 };
 
 }  // namespace zenfs

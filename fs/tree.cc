@@ -248,14 +248,17 @@ void Tree::Forget(std::uint64_t ino, std::uint64_t nlookup) {
 
 // ---- artifacts ----
 
-Result<ArtifactRef> Tree::Resolve(const std::string& uri, const std::string& store_root) {
-  const std::string ck = uri + '\x01' + store_root;
+Result<ArtifactRef> Tree::Resolve(const std::string& uri, const ArtifactStoreInfo& store) {
+  // Fields hold no \x01 that matters: a collision needs a store writer to forge one, and
+  // gives at worst the other component's resolution, which the source checked the same.
+  const std::string ck = uri + '\x01' + store.path + '\x01' + store.flavor + '\x01' + store.endpoint_url +
+                         '\x01' + store.region_name;
   {
     std::lock_guard<std::mutex> lock(cache_mu_);
     auto it = ref_cache_.find(ck);
     if (it != ref_cache_.end()) return it->second;
   }
-  Result<ArtifactRef> r = artifacts_.Locate(uri, store_root);
+  Result<ArtifactRef> r = artifacts_.Locate(uri, store);
   std::lock_guard<std::mutex> lock(cache_mu_);
   PutCapped(&ref_cache_, ck, r, kRefCacheCap);
   return r;
@@ -346,7 +349,7 @@ Result<ArtifactRef> Tree::OutputRef(const Snapshot& s, const Loc& loc) {
     return Status::NotFound("the artifact version's availability is \"" + std::string(v.availability) +
                             "\", not \"available\": nothing is read");
   }
-  return Resolve(std::string(v.uri), s.StoreRootOf(v.artifact_store_id));
+  return Resolve(std::string(v.uri), s.StoreOf(v.artifact_store_id));
 }
 
 Result<ArtifactRef> Tree::LogRef(const Snapshot& s, int log_row) {
@@ -355,7 +358,7 @@ Result<ArtifactRef> Tree::LogRef(const Snapshot& s, int log_row) {
   if (!row.has_uri) {
     return Status::NotFound("kept in a log store (the logs row has no uri): zenfs reads log files only");
   }
-  return Resolve(std::string(row.uri), s.StoreRootOf(row.artifact_store_id));
+  return Resolve(std::string(row.uri), s.StoreOf(row.artifact_store_id));
 }
 
 // ---- meta.json ----

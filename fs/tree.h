@@ -105,7 +105,7 @@ class Tree : private NodeHost {
   // The kind's attributes and timeout, with what every kind shares.
   Result<Entry> EntryOf(const Snapshot& s, const NodeKey& key);
   Result<NodeKey> Child(const Snapshot& s, const NodeKey& parent, std::string_view name);
-  Result<ArtifactRef> Resolve(const std::string& uri, const std::string& store_root);
+  Result<ArtifactRef> Resolve(const std::string& uri, const ArtifactStoreInfo& store);
 
   // NodeHost: what the handlers ask of the tree.
   const TreeOptions& options() const override { return options_; }

@@ -104,6 +104,27 @@ void ScrubPasswords(int argc, char** argv) {
   }
 }
 
+// The S3 options of `mount` (and, without the cache ones, of `ls`, which reads no bytes).
+void AddS3Options(CLI::App* cmd, S3Args* s3, std::string* cache_size, bool with_cache) {
+  cmd->add_option("--s3-endpoint", s3->endpoint,
+                  "URL of the S3 endpoint (MinIO, Ceph, ...); default: the store's client_kwargs on a "
+                  "private mount, else AWS_ENDPOINT_URL(_S3), else AWS");
+  cmd->add_option("--s3-region", s3->region, "the S3 region; default: the store's on a private mount, else AWS_REGION, else "
+                  "us-east-1");
+  cmd->add_option("--aws-profile", s3->aws_profile, "the AWS profile of the shared credentials files");
+  cmd->add_option("--credentials-file", s3->credentials_file,
+                  "the AWS shared credentials file (default ~/.aws/credentials)");
+  cmd->add_option("--s3-timeout", s3->timeout_seconds,
+                  "seconds an S3 request may wait to connect or for a byte (default 10): then EIO")
+      ->check(CLI::Range(0.1, 3600.0));
+  if (!with_cache) return;
+  cmd->add_option("--cache-dir", s3->cache_dir,
+                  "the node's block cache of S3 objects (default /var/cache/zenfs for root, else "
+                  "$XDG_CACHE_HOME/zenfs or ~/.cache/zenfs)");
+  cmd->add_option("--cache-size", *cache_size, "the cache's size limit (e.g. 20G; default 10G)");
+  cmd->add_flag("--no-cache", s3->no_cache, "read S3 objects without the disk cache");
+}
+
 }  // namespace
 
 int RunCli(int argc, char** argv) {
@@ -126,7 +147,8 @@ int RunCli(int argc, char** argv) {
                     "every long option below as name=value (artifact_root=OLD=NEW, refresh=5, "
                     "log_level=debug); nofail, _netdev, noauto, x-systemd.* are ignored");
   mount->add_option("--artifact-root", m.artifact_roots,
-                    "OLD=NEW: read artifacts whose URI starts with OLD from NEW (repeatable)");
+                    "OLD=NEW: read artifacts whose URI starts with OLD from NEW; or s3://BUCKET/PREFIX: "
+                    "a trusted S3 root, read where the URI says (repeatable)");
   mount->add_option("--refresh", m.refresh_seconds, "seconds between checks for store changes")
       ->check(CLI::Range(0.0, 86400.0));
   mount->add_option("--threads", m.threads, "FUSE worker threads (default 8)")
@@ -144,6 +166,8 @@ int RunCli(int argc, char** argv) {
   mount->add_option("--ca-file", m.ca_file, "the CA bundle a ZenML server's certificate is checked against");
   mount->add_option("--log-level", m.log_level, "error, warning, info or debug")
       ->check(CLI::IsMember({"error", "warning", "info", "debug"}));
+  std::string cache_size;
+  AddS3Options(mount, &m.s3, &cache_size, true);
 
   std::string umount_point;
   CLI::App* umount = app.add_subcommand("umount", "unmount a zenfs mount");
@@ -164,6 +188,13 @@ int RunCli(int argc, char** argv) {
                    "ZenML schema to write: 0.74, 0.80 or latest (ZenML 0.97.0, the default)")
       ->check(CLI::IsMember(std::vector<std::string>(std::begin(kDemoSchemaNames),
                                                      std::end(kDemoSchemaNames))));
+  demo_cmd->add_option("--artifact-store", demo.artifact_store,
+                       "s3://BUCKET/PREFIX: the artifact store component is `s3` with this path, and "
+                       "the artifacts are uploaded there (credentials as for mount)");
+  S3Args demo_s3;
+  demo_cmd->add_option("--s3-endpoint", demo_s3.endpoint,
+                       "with --artifact-store: the S3 endpoint URL (e.g. http://127.0.0.1:9000), also "
+                       "written as the component's client_kwargs.endpoint_url");
   std::string demo_mysql;
   demo_cmd->add_option("--mysql", demo_mysql,
                        "also copy the store's metadata into this empty MySQL/MariaDB database "
@@ -179,6 +210,7 @@ int RunCli(int argc, char** argv) {
   ls->add_option("--api-key-file", ls_args.api_key_file, "a ZenML server's API key, as for mount");
   ls->add_flag("--insecure", ls_args.insecure, "do not verify a ZenML server's TLS certificate");
   ls->add_option("--ca-file", ls_args.ca_file, "a CA bundle for a ZenML server, as for mount");
+  AddS3Options(ls, &ls_args.s3, nullptr, false);
 
   std::string cache_dir;
   CLI::App* cache = app.add_subcommand("cache", "show or empty the node-wide cache of object-store blocks");
@@ -228,6 +260,10 @@ int RunCli(int argc, char** argv) {
   }
 
   if (mount->parsed()) {
+    if (!cache_size.empty() && !ParseBytes(cache_size, &m.s3.cache_size)) {
+      std::cerr << "zenfs mount: --cache-size: not a size: " << cache_size << "\n";
+      return kExitUsage;
+    }
     if (mount_pos.size() == 2) m.store = mount_pos[0];
     m.mountpoint = mount_pos.back();
     if (m.debug) m.foreground = true;
@@ -256,6 +292,19 @@ int RunCli(int argc, char** argv) {
         return kExitStore;
       }
       mysql = std::move(*parsed);
+    }
+    if (!demo_s3.endpoint.empty() && demo.artifact_store.empty()) {
+      std::cerr << "zenfs demo: --s3-endpoint needs --artifact-store s3://BUCKET/PREFIX\n";
+      return kExitUsage;
+    }
+    if (!demo.artifact_store.empty()) {
+      auto client = MakeS3Client(demo_s3, demo_s3.endpoint);
+      if (!client.ok()) {
+        std::cerr << "zenfs demo: --artifact-store: " << client.status().message() << "\n";
+        return kExitUsage;
+      }
+      demo.s3 = std::move(*client);
+      demo.s3_endpoint = demo_s3.endpoint;
     }
     Status s = WriteDemoStore(demo);
     if (!s.ok()) {

@@ -19,13 +19,16 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <sstream>
 #include <thread>
 
 #include "fs/fuse_adapter.h"
 #include "fs/log.h"
 #include "fs/tree.h"
+#include "store/artifact_sources.h"
 #include "store/local_artifact_source.h"
+#include "store/s3_artifact_source.h"
 #include "store/projects.h"
 #include "fs/snapshot.h"
 #include "store/mysql_database.h"
@@ -47,7 +50,7 @@ struct OpenedStore {
   std::string shown;
   bool file = false;
   std::unique_ptr<Catalog> catalog;
-  std::unique_ptr<LocalArtifactSource> artifacts;
+  std::unique_ptr<ArtifactSource> artifacts;
   std::shared_ptr<const Snapshot> snapshot;
 };
 
@@ -83,13 +86,125 @@ Result<std::string> ReadPasswordFile(const std::string& path, const char* option
 // the daemon's own log exists.
 using LogTarget = std::shared_ptr<std::atomic<Logger*>>;
 
+// What the AWS chain reads of this process's environment (AWS_* and HOME), snapshotted.
+std::map<std::string, std::string> AwsEnvironment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string_view entry(*e);
+    const std::size_t eq = entry.find('=');
+    if (eq == std::string_view::npos) continue;
+    const std::string_view name = entry.substr(0, eq);
+    if (name.substr(0, 4) == "AWS_" || name == "HOME") env.emplace(name, entry.substr(eq + 1));
+  }
+  return env;
+}
+
+// The S3 client options of a mount: its own requests in flight (not the REST catalog's),
+// a short connect timeout, `--s3-timeout` without a byte moving (a stalled endpoint gives
+// EIO, never a hung reader), two retries.
+http::ClientOptions S3HttpOptions(const S3Args& a) {
+  http::ClientOptions o;
+  const auto t = std::chrono::milliseconds(static_cast<std::int64_t>(a.timeout_seconds * 1000));
+  o.connect_timeout = std::min<std::chrono::milliseconds>(t, std::chrono::milliseconds(3000));
+  o.stall_timeout = t;
+  o.request_timeout = std::max<std::chrono::milliseconds>(6 * t, std::chrono::milliseconds(30000));
+  o.queue_timeout = t;
+  o.retries = 2;
+  o.max_in_flight = 8;
+  return o;
+}
+
+// How a mount (or the demo) reaches S3 besides the store's word: the credentials chain of
+// store/aws_credentials.h (--aws-profile and --credentials-file in place of AWS_PROFILE and
+// AWS_SHARED_CREDENTIALS_FILE), the environment's and the profile's region and endpoint,
+// and an HTTP client of S3's own (not the REST catalog's: its own cap in flight).
+struct AwsSetup {
+  std::shared_ptr<http::Client> http;
+  std::shared_ptr<AwsCredentialsProvider> credentials;
+  std::string default_endpoint, default_region;
+};
+
+AwsSetup MakeAws(const S3Args& a) {
+  AwsChainOptions o;
+  o.env = AwsEnvironment();
+  o.profile = a.aws_profile;
+  o.credentials_file = a.credentials_file;
+  AwsSetup out;
+  out.http = std::make_shared<http::Client>(S3HttpOptions(a));
+  o.http = out.http;
+  std::ifstream config(AwsConfigFile(o));
+  std::stringstream text;
+  if (config) text << config.rdbuf();
+  const AwsS3Settings settings = ResolveAwsS3Settings(o.env, ParseIni(text.str()), AwsProfileName(o));
+  out.default_endpoint = settings.endpoint_url;
+  out.default_region = settings.region;
+  out.credentials = MakeAwsCredentialChain(std::move(o));
+  return out;
+}
+
+// Whether the store's artifacts (or the admin's roots) may be in S3: only then are an S3
+// source, its client and the cache folder made (a local store creates no cache folder).
+bool WantsS3(const StoreRows& rows, const std::vector<S3Root>& admin_roots) {
+  if (!admin_roots.empty()) return true;
+  return std::any_of(rows.artifact_stores.begin(), rows.artifact_stores.end(), [](const ArtifactStoreRow& a) {
+    return a.flavor == "s3" || ArtifactSources::IsS3(a.configured_root);
+  });
+}
+
+// The local source and, when the store may hold S3 artifacts, the S3 one behind one
+// dispatching source. A cache folder that cannot be used is a usage error.
+Result<std::unique_ptr<ArtifactSource>> MakeArtifactSources(std::unique_ptr<LocalArtifactSource> local,
+                                                            std::vector<S3Root> admin_roots, const StoreRows& rows,
+                                                            bool shared, const S3Args& a, const LogTarget& log,
+                                                            int* exit_code) {
+  if (!WantsS3(rows, admin_roots)) return std::unique_ptr<ArtifactSource>(std::make_unique<ArtifactSources>(std::move(local), nullptr));
+  S3SourceOptions o;
+  o.admin_roots = std::move(admin_roots);
+  o.shared = shared;
+  o.endpoint = a.endpoint;
+  o.region = a.region;
+  AwsSetup aws = MakeAws(a);
+  o.default_endpoint = aws.default_endpoint;
+  o.default_region = aws.default_region;
+  if (log != nullptr) {
+    o.warn = [log](const std::string& key, const std::string& message) {
+      log->load()->LogOnce(Logger::Level::kWarning, "s3 " + key, message);
+    };
+  }
+  std::shared_ptr<BlockCache> cache;
+  if (!a.no_cache) {
+    // The one cache folder of SPEC §5 (store/block_cache.h says where by default).
+    Result<std::string> dir = a.cache_dir.empty() ? DefaultCacheDir() : Result<std::string>(a.cache_dir);
+    if (!dir.ok()) {
+      *exit_code = kExitUsage;
+      return Status::InvalidArgument(dir.status().message() + " (set --cache-dir, or --no-cache)");
+    }
+    auto opened = BlockCache::Open(BlockCacheOptions{*dir, a.cache_size, BlockCacheOptions{}.min_free_bytes});
+    if (!opened.ok()) {
+      *exit_code = kExitUsage;
+      return Status::InvalidArgument("--cache-dir " + *dir + ": " + opened.status().message());
+    }
+    cache = std::move(*opened);
+  }
+  auto s3 = std::make_unique<S3ArtifactSource>(std::move(o), aws.http, aws.credentials, std::move(cache));
+  return std::unique_ptr<ArtifactSource>(std::make_unique<ArtifactSources>(std::move(local), std::move(s3)));
+}
+
 Result<OpenedStore> OpenStore(const std::optional<std::string>& store, const StoreArgs& args,
                               RowScope scope, bool shared, const LogTarget& log, int* exit_code) {
   const std::vector<std::string>& roots = args.artifact_roots;
   const std::string& project = args.project;
   *exit_code = kExitUsage;
   std::vector<ArtifactRootRemap> remaps;
+  std::vector<S3Root> s3_roots;
   for (const std::string& r : roots) {
+    if (ArtifactSources::IsS3(r)) {
+      // s3://bucket/prefix: an allow-list entry (no rewrite), see store/s3_artifact_source.h.
+      auto s3_root = ParseS3Root(r);
+      if (!s3_root.ok()) return Status::InvalidArgument("--artifact-root " + r + ": " + s3_root.status().message());
+      s3_roots.push_back(std::move(*s3_root));
+      continue;
+    }
     auto remap = ParseRemap(r);
     if (!remap.ok()) return Status::InvalidArgument("--artifact-root " + r + ": " + remap.status().message());
     remaps.push_back(std::move(*remap));
@@ -165,7 +280,10 @@ Result<OpenedStore> OpenStore(const std::optional<std::string>& store, const Sto
     // --artifact-root (or their artifact store component's path, on a private mount).
     o.catalog = std::move(*catalog);
     o.shown = o.catalog->Describe();
-    o.artifacts = std::make_unique<LocalArtifactSource>(UriResolver(std::move(remaps), "", shared));
+    auto sources = MakeArtifactSources(std::make_unique<LocalArtifactSource>(UriResolver(std::move(remaps), "", shared)),
+                                       std::move(s3_roots), *rows, shared, args.s3, log, exit_code);
+    if (!sources.ok()) return sources.status();
+    o.artifacts = std::move(*sources);
     o.snapshot = Snapshot::Build(std::move(*rows), 1);
     *exit_code = kExitOk;
     return o;
@@ -186,7 +304,11 @@ Result<OpenedStore> OpenStore(const std::optional<std::string>& store, const Sto
       realpath(loc->local_stores_dir.c_str(), abs) != nullptr) {
     local_stores = abs;
   }
-  o.artifacts = std::make_unique<LocalArtifactSource>(UriResolver(std::move(remaps), local_stores, shared));
+  auto sources =
+      MakeArtifactSources(std::make_unique<LocalArtifactSource>(UriResolver(std::move(remaps), local_stores, shared)),
+                          std::move(s3_roots), *rows, shared, args.s3, log, exit_code);
+  if (!sources.ok()) return sources.status();
+  o.artifacts = std::move(*sources);
   o.snapshot = Snapshot::Build(std::move(*rows), 1);
   *exit_code = kExitOk;
   return o;
@@ -423,6 +545,18 @@ class ReadyNotifier {
 
 }  // namespace
 
+Result<std::shared_ptr<S3Client>> MakeS3Client(const S3Args& a, const std::string& endpoint) {
+  AwsSetup aws = MakeAws(a);
+  S3SourceOptions o;
+  o.endpoint = endpoint.empty() ? a.endpoint : endpoint;
+  o.region = a.region;
+  o.default_endpoint = aws.default_endpoint;
+  o.default_region = aws.default_region;
+  auto e = ChooseS3Endpoint(o, {});
+  if (!e.ok()) return e.status();
+  return std::make_shared<S3Client>(aws.http, *e, aws.credentials);
+}
+
 int MountCommand(const MountArgs& given) {
   MountArgs args = given;
   if (args.store) args.store = AbsoluteIfLocal(*args.store);
@@ -466,7 +600,7 @@ int MountCommand(const MountArgs& given) {
                         std::find(fo.begin(), fo.end(), "allow_root") != fo.end();
     auto opened = OpenStore(args.store,
                             StoreArgs{args.artifact_roots, args.project, args.password_file, args.api_key_file,
-                                      args.insecure, args.ca_file, caller_dir},
+                                      args.insecure, args.ca_file, caller_dir, args.s3},
                             RowScope::kPipelines, shared, log_target, code);
     if (!opened.ok()) return opened.status();
     store = std::move(*opened);
@@ -639,8 +773,10 @@ void Walk(Tree& tree, std::uint64_t ino, const std::string& path, std::ostream& 
 
 int LsCommand(const std::optional<std::string>& store, const std::string& path, const StoreArgs& args) {
   int code = kExitOk;
-  // Read by the user who runs it: a private reader.
-  auto opened = OpenStore(store, args, RowScope::kAll, false, nullptr, &code);
+  // Read by the user who runs it: a private reader. It reads no bytes: no cache.
+  StoreArgs a = args;
+  a.s3.no_cache = true;
+  auto opened = OpenStore(store, a, RowScope::kAll, false, nullptr, &code);
   if (!opened.ok()) {
     std::cerr << "zenfs ls: " << opened.status().message() << "\n";
     return code;

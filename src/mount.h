@@ -1,17 +1,39 @@
 // `zenfs mount` and `zenfs umount`: checks, daemonizing, and handing the tree to FUSE.
 #pragma once
 
+#include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "store/status.h"
+
 namespace zenfs {
+
+class S3Client;
 
 // Exit codes of SPEC §5.
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitUsage = 1;
 inline constexpr int kExitStore = 2;
 inline constexpr int kExitMount = 3;
+
+// Artifacts in S3 (issue 15): where requests go, whose credentials sign them, the cache.
+struct S3Args {
+  std::string endpoint;          // --s3-endpoint URL ("": the environment's, else AWS)
+  std::string region;            // --s3-region
+  std::string aws_profile;       // --aws-profile (-o aws_profile=): a profile of the shared files
+  std::string credentials_file;  // --credentials-file (-o credentials_file=)
+  std::string cache_dir;         // --cache-dir ("": DefaultCacheDir())
+  std::uint64_t cache_size = 10ull << 30;  // --cache-size
+  bool no_cache = false;                   // --no-cache
+  double timeout_seconds = 10;             // --s3-timeout: connect/stall bound of one request
+};
+
+// An S3 client as a mount makes one (credentials chain, timeouts), for `zenfs demo
+// --artifact-store`: requests go to `endpoint` ("": as for a mount without a store's word).
+Result<std::shared_ptr<S3Client>> MakeS3Client(const S3Args& args, const std::string& endpoint);
 
 // What opening a store takes besides STORE.
 struct StoreArgs {
@@ -24,6 +46,7 @@ struct StoreArgs {
   // The folder relative TLS files (ssl_ca, ssl_cert, ssl_key of a MySQL store) are found
   // in: the caller's, kept for a daemon that has left it ("": the current folder).
   std::string base_dir;
+  S3Args s3;
 };
 
 struct MountArgs {
@@ -41,6 +64,7 @@ struct MountArgs {
   std::string api_key_file;   // --api-key-file: a ZenML server's API key, off the command line
   bool insecure = false;      // --insecure
   std::string ca_file;        // --ca-file
+  S3Args s3;
 };
 
 int MountCommand(const MountArgs& args);

@@ -56,13 +56,26 @@ class ArtifactFile {
   virtual Result<FileInfo> Info() = 0;
 };
 
+// What the store says of the artifact store component an artifact version or log row
+// names (stack_component of type artifact_store, its base64 JSON configuration). Store
+// text: a source may use it only as SPEC §1 allows (a trusted root on a private mount,
+// never on a shared one). Empty fields are unknown.
+struct ArtifactStoreInfo {
+  std::string flavor;        // "local", "s3", "gcp", ...
+  std::string path;          // configuration "path": a folder, or s3://bucket/prefix
+  std::string endpoint_url;  // configuration "client_kwargs"."endpoint_url" (S3-compatible)
+  std::string region_name;   // configuration "client_kwargs"."region_name"
+  friend bool operator==(const ArtifactStoreInfo&, const ArtifactStoreInfo&) = default;
+};
+
 // Thread-safe: every method may be called from any FUSE worker.
 class ArtifactSource {
  public:
   virtual ~ArtifactSource() = default;
-  // Resolves a URI from the store; `store_root` is the artifact store's configured root
-  // ("" if unknown). NotFound / InvalidArgument carry a message fit for meta.json.
-  virtual Result<ArtifactRef> Locate(std::string_view uri, std::string_view store_root) = 0;
+  // Resolves a URI from the store; `store` is what the store says of the artifact store
+  // component that wrote it (all empty if unknown). NotFound / InvalidArgument /
+  // PermissionDenied carry a message fit for meta.json.
+  virtual Result<ArtifactRef> Locate(std::string_view uri, const ArtifactStoreInfo& store) = 0;
   // `rel` is "" for the artifact itself, else a relative path below it ("a/b.txt").
   virtual Result<FileInfo> Stat(const ArtifactRef& ref, std::string_view rel) = 0;
   virtual Result<std::vector<DirEntryInfo>> List(const ArtifactRef& ref, std::string_view rel) = 0;

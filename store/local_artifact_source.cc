@@ -317,8 +317,8 @@ Result<std::shared_ptr<const Root>> LocalArtifactSource::OpenRoot(const RootCand
   return root;
 }
 
-Result<ArtifactRef> LocalArtifactSource::Locate(std::string_view uri, std::string_view store_root) {
-  auto candidates = resolver_.Candidates(uri, store_root);
+Result<ArtifactRef> LocalArtifactSource::Locate(std::string_view uri, const ArtifactStoreInfo& store) {
+  auto candidates = resolver_.Candidates(uri, store.path);
   if (!candidates.ok()) return candidates.status();
   std::string looked;   // where it was looked for, for a not-found message
   std::string refused;  // why a root could not be used, if one could not

@@ -34,7 +34,7 @@ class LocalArtifactSource final : public ArtifactSource {
   LocalArtifactSource(const LocalArtifactSource&) = delete;
   LocalArtifactSource& operator=(const LocalArtifactSource&) = delete;
 
-  Result<ArtifactRef> Locate(std::string_view uri, std::string_view store_root) override;
+  Result<ArtifactRef> Locate(std::string_view uri, const ArtifactStoreInfo& store) override;
   Result<FileInfo> Stat(const ArtifactRef& ref, std::string_view rel) override;
   Result<std::vector<DirEntryInfo>> List(const ArtifactRef& ref, std::string_view rel) override;
   Result<std::unique_ptr<ArtifactFile>> Open(const ArtifactRef& ref, std::string_view rel) override;

@@ -201,7 +201,13 @@ Result<StoreRows> RestCatalog::LoadRows(RowScope scope) {
   }
   s = ForEachItem("/components", "type=artifact_store&hydrate=true", false, [&](const json& c) {
     const json& cfg = At(At(c, "metadata"), "configuration");
-    rows.artifact_stores.push_back({IdOf(c), Str(At(cfg, "path"))});
+    // The flavor and the S3 flavor's client_kwargs, as the SQL catalog reads them
+    // (store/s3_artifact_source.h); ZenML names the flavor flavor_name, older servers flavor.
+    const json& body = At(c, "body");
+    const std::string flavor = Str(At(body, "flavor_name")).empty() ? Str(At(body, "flavor")) : Str(At(body, "flavor_name"));
+    const json& kwargs = At(cfg, "client_kwargs");
+    rows.artifact_stores.push_back(
+        {IdOf(c), Str(At(cfg, "path")), flavor, Str(At(kwargs, "endpoint_url")), Str(At(kwargs, "region_name"))});
   });
   if (!s.ok()) return s;
   if (scope != RowScope::kAll) return rows;

@@ -133,10 +133,14 @@ struct ProjectRow {
   std::string name;
 };
 
-// A local artifact store component: its id and configured root ("" when not set).
+// An artifact store component (stack_component of type artifact_store): its id and what
+// its configuration says ("" when not set). Store text, trusted only as SPEC §1 says.
 struct ArtifactStoreRow {
   std::string id;
-  std::string configured_root;
+  std::string configured_root;  // configuration "path": a folder, or s3://bucket/prefix
+  std::string flavor;           // the component's flavor: "local", "s3", ...
+  std::string endpoint_url;     // configuration "client_kwargs"."endpoint_url"
+  std::string region_name;      // configuration "client_kwargs"."region_name"
 };
 
 // How much of the structure LoadRows reads, least first. A mount starts from kPipelines and

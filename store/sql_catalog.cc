@@ -414,15 +414,25 @@ Result<StoreRows> SqlCatalog::LoadRows(RowScope scope) {
     if (!s.ok()) return s;
     if (sc.Has("stack_component", "id") && sc.Has("stack_component", "type") &&
         sc.Has("stack_component", "configuration")) {
+      // The flavor says which source serves the component (s3: store/s3_artifact_source.h);
+      // the S3 flavor's client_kwargs name an S3-compatible endpoint and its region.
       s = ForEachRow(db,
-                     "SELECT id, configuration FROM stack_component WHERE type = 'artifact_store'",
+                     "SELECT id, configuration, " + sc.Col("stack_component", "flavor") +
+                         " FROM stack_component WHERE type = 'artifact_store'",
                      [&](const sql::Rows& st) {
-                       ArtifactStoreRow row{st.Text(0), ""};
+                       ArtifactStoreRow row{st.Text(0), "", st.Text(2), "", ""};
                        auto decoded = DecodeBase64(st.Text(1));
                        if (decoded) {
                          const json cfg = ParseStoreJson<json>(*decoded);
-                         if (cfg.is_object() && cfg.contains("path") && cfg["path"].is_string()) {
-                           row.configured_root = cfg["path"].get<std::string>();
+                         const auto text = [](const json& o, const char* name, std::string* out) {
+                           if (o.is_object() && o.contains(name) && o[name].is_string()) {
+                             *out = o[name].get<std::string>();
+                           }
+                         };
+                         text(cfg, "path", &row.configured_root);
+                         if (cfg.is_object() && cfg.contains("client_kwargs")) {
+                           text(cfg["client_kwargs"], "endpoint_url", &row.endpoint_url);
+                           text(cfg["client_kwargs"], "region_name", &row.region_name);
                          }
                        }
                        rows.artifact_stores.push_back(std::move(row));

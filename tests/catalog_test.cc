@@ -170,6 +170,33 @@ TEST_F(CatalogTest, ReadsTheNewerSchemaLayout) {
   EXPECT_EQ(*d.git_sha, sha);
 }
 
+// An artifact store component's flavor and the S3 flavor's client_kwargs (endpoint_url,
+// region_name) reach the rows the artifact sources are given (store/s3_artifact_source.h).
+TEST_F(CatalogTest, ReadsTheArtifactStoresFlavorAndClientKwargs) {
+  // {"path": "s3://team/zenml", "client_kwargs": {"endpoint_url": "http://127.0.0.1:9000",
+  // "region_name": "eu-west-1"}} as ZenML keeps it: base64 JSON in a BLOB.
+  Sql(db_, "UPDATE stack_component SET flavor = 's3', configuration = CAST('eyJwYXRoIjogInMzOi8vdGVhbS96ZW5tbCIsICJjbGllbnRfa3dhcmdzIjogeyJlbmRwb2ludF91cmwiOiAiaHR0cDovLzEyNy4wLjAuMTo5MDAwIiwgInJlZ2lvbl9uYW1lIjogImV1LXdlc3QtMSJ9fQ==' AS BLOB) "
+           "WHERE type = 'artifact_store'");
+  auto cat = OpenSqliteCatalog(db_);
+  ASSERT_TRUE(cat.ok()) << cat.status().ToString();
+  auto rows = (*cat)->LoadRows(RowScope::kPipelines);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  ASSERT_EQ(rows->artifact_stores.size(), 1u);
+  const ArtifactStoreRow& a = rows->artifact_stores[0];
+  EXPECT_EQ(a.flavor, "s3");
+  EXPECT_EQ(a.configured_root, "s3://team/zenml");
+  EXPECT_EQ(a.endpoint_url, "http://127.0.0.1:9000");
+  EXPECT_EQ(a.region_name, "eu-west-1");
+  // Values that are not text are no values.
+  Sql(db_, "UPDATE stack_component SET configuration = CAST('eyJwYXRoIjogInMzOi8vdGVhbS96ZW5tbCIsICJjbGllbnRfa3dhcmdzIjogeyJlbmRwb2ludF91cmwiOiA3LCAicmVnaW9uX25hbWUiOiBudWxsfX0=' AS BLOB) WHERE type = 'artifact_store'");
+  rows = (*cat)->LoadRows(RowScope::kPipelines);
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->artifact_stores.size(), 1u);
+  EXPECT_EQ(rows->artifact_stores[0].configured_root, "s3://team/zenml");
+  EXPECT_EQ(rows->artifact_stores[0].endpoint_url, "");
+  EXPECT_EQ(rows->artifact_stores[0].region_name, "");
+}
+
 // A mount lists the pipelines from each one's first run alone (RowScope::kPipelines): the
 // same names, order and times as from every run, orphans and NULL start times included.
 TEST_F(CatalogTest, FirstRunsPlaceThePipelinesAsAllTheirRunsDo) {

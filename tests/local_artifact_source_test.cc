@@ -54,7 +54,7 @@ class LocalArtifactSourceTest : public ::testing::TestWithParam<Mode> {
   std::string A(const std::string& rel) const { return root_ + "/art/" + rel; }
 
   ArtifactRef Art() {
-    auto ref = source_->Locate(Uri("art"), "");
+    auto ref = source_->Locate(Uri("art"), {});
     EXPECT_TRUE(ref.ok()) << ref.status().ToString();
     return ref.ok() ? *ref : ArtifactRef{};
   }
@@ -122,22 +122,22 @@ TEST_P(LocalArtifactSourceTest, ServesFilesAndFoldersBelowTheRoot) {
   EXPECT_EQ(info->uid, getuid());
   EXPECT_EQ(info->mode, 0640u);
   // A single-file artifact, and the root itself.
-  auto single = source_->Locate(Uri("single.bin"), "");
+  auto single = source_->Locate(Uri("single.bin"), {});
   ASSERT_TRUE(single.ok()) << single.status().ToString();
   EXPECT_EQ(ReadAll(*single, ""), "single");
-  auto whole = source_->Locate(Uri(""), "");
+  auto whole = source_->Locate(Uri(""), {});
   ASSERT_TRUE(whole.ok()) << whole.status().ToString();
   EXPECT_EQ(ReadAll(*whole, "art/f.txt"), "hello");
 }
 
 TEST_P(LocalArtifactSourceTest, MissingIsNotFoundNamingWhereItLooked) {
-  auto ref = source_->Locate(Uri("gone"), "");
+  auto ref = source_->Locate(Uri("gone"), {});
   ASSERT_FALSE(ref.ok());
   EXPECT_EQ(ref.status().code(), Status::Code::kNotFound);
   EXPECT_NE(ref.status().message().find("does not exist (looked for " + root_ + "/gone)"), std::string::npos)
       << ref.status().message();
   // Another artifact store's folder that is not there.
-  auto other = source_->Locate("/x/local_stores/0123456789abcdef0123456789abcdef/a", "");
+  auto other = source_->Locate("/x/local_stores/0123456789abcdef0123456789abcdef/a", {});
   EXPECT_EQ(other.status().code(), Status::Code::kNotFound);
 }
 
@@ -186,7 +186,7 @@ TEST_P(LocalArtifactSourceTest, LinksAndSpecialFilesAreNeitherListedNorFound) {
   // Artifacts whose URI names such a thing.
   for (const std::string rel : {"art/abs_link", "art/dir_link", "art/fifo", "art/sock", "art/dev"}) {
     if (rel == "art/dev" && !have_dev) continue;
-    auto r = source_->Locate(Uri(rel), "");
+    auto r = source_->Locate(Uri(rel), {});
     EXPECT_EQ(r.status().code(), Status::Code::kNotFound) << rel << ": " << r.status().ToString();
   }
   close(sock);
@@ -195,13 +195,13 @@ TEST_P(LocalArtifactSourceTest, LinksAndSpecialFilesAreNeitherListedNorFound) {
 TEST_P(LocalArtifactSourceTest, RootThatIsALinkIsRefused) {
   const std::string evil = "0123456789abcdef0123456789abcdef";
   fs::create_symlink(tmp_.path() + "/secret", stores_ + "/" + evil);
-  auto r = source_->Locate("/x/local_stores/" + evil + "/key", "");
+  auto r = source_->Locate("/x/local_stores/" + evil + "/key", {});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), Status::Code::kInvalidArgument);
   EXPECT_NE(r.status().message().find("symbolic link"), std::string::npos) << r.status().message();
   // An admin's --artifact-root may be a link.
   LocalArtifactSource admin(UriResolver({{"/old", stores_ + "/" + evil}}, "", true), GetParam());
-  auto ok = admin.Locate("/old/key", "");
+  auto ok = admin.Locate("/old/key", {});
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
   auto f = admin.Open(*ok, "");
   ASSERT_TRUE(f.ok());
@@ -209,7 +209,7 @@ TEST_P(LocalArtifactSourceTest, RootThatIsALinkIsRefused) {
 
 TEST_P(LocalArtifactSourceTest, ArtifactSwappedForALinkAfterItWasLocated) {
   const ArtifactRef ref = Art();
-  auto single = source_->Locate(Uri("single.bin"), "");
+  auto single = source_->Locate(Uri("single.bin"), {});
   ASSERT_TRUE(single.ok());
   ASSERT_EQ(ReadAll(ref, "f.txt"), "hello");
   // mv art art.orig; ln -s <secret> art  (and the same for the single file and a folder
@@ -294,7 +294,7 @@ TEST_P(LocalArtifactSourceTest, StoreFolderSwappedForALinkAfterMountingIsNotFoll
   fs::create_directories(tmp_.path() + "/store");
   fs::create_symlink(other, stores_);
   EXPECT_EQ(ReadAll(before, "f.txt"), "hello");
-  auto after = source_->Locate(Uri("art"), "");
+  auto after = source_->Locate(Uri("art"), {});
   if (after.ok()) {
     EXPECT_EQ(ReadAll(*after, "f.txt"), "hello");
   }
@@ -302,7 +302,7 @@ TEST_P(LocalArtifactSourceTest, StoreFolderSwappedForALinkAfterMountingIsNotFoll
   fs::remove(stores_);
   fs::remove(tmp_.path() + "/store");
   fs::create_symlink(tmp_.path() + "/other", tmp_.path() + "/store");
-  auto higher = source_->Locate(Uri("art"), "");
+  auto higher = source_->Locate(Uri("art"), {});
   if (higher.ok()) {
     EXPECT_EQ(ReadAll(*higher, "f.txt"), "hello");
   }
@@ -311,16 +311,16 @@ TEST_P(LocalArtifactSourceTest, StoreFolderSwappedForALinkAfterMountingIsNotFoll
 TEST_P(LocalArtifactSourceTest, FoldersClosedToOthersAboveAnArtifactOnSharedSourcesOnly) {
   // art/ 0700 holds sub/g.txt: the mount would show sub/ and g.txt, never art/.
   ASSERT_EQ(chmod(A("").c_str(), 0700), 0);
-  auto refused = source_->Locate(Uri("art/sub"), "");
+  auto refused = source_->Locate(Uri("art/sub"), {});
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().code(), Status::Code::kInvalidArgument);
   EXPECT_NE(refused.status().message().find("not open to every user (mode 0700)"), std::string::npos)
       << refused.status().message();
-  EXPECT_TRUE(source_->Locate(Uri("art"), "").ok()) << "the artifact's own folder shows its own mode";
+  EXPECT_TRUE(source_->Locate(Uri("art"), {}).ok()) << "the artifact's own folder shows its own mode";
   LocalArtifactSource priv(UriResolver({}, stores_, false), GetParam());
-  EXPECT_TRUE(priv.Locate(Uri("art/sub"), "").ok());
+  EXPECT_TRUE(priv.Locate(Uri("art/sub"), {}).ok());
   ASSERT_EQ(chmod(A("").c_str(), 0701), 0);
-  auto ref = source_->Locate(Uri("art/sub"), "");
+  auto ref = source_->Locate(Uri("art/sub"), {});
   ASSERT_TRUE(ref.ok()) << ref.status().ToString();
   EXPECT_EQ(ReadAll(*ref, "g.txt"), "below");
   // Closed again after it was located: checked at every use, not only when located.
@@ -332,10 +332,10 @@ TEST_P(LocalArtifactSourceTest, FoldersClosedToOthersAboveAnArtifactOnSharedSour
 TEST_P(LocalArtifactSourceTest, ComponentPathIsARootOnPrivateSourcesOnly) {
   const std::string comp = tmp_.path() + "/secret";
   LocalArtifactSource priv(UriResolver({}, stores_, false), GetParam());
-  auto ok = priv.Locate(comp + "/key", comp);
+  auto ok = priv.Locate(comp + "/key", ArtifactStoreInfo{"local", comp, "", ""});
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
   EXPECT_EQ(ok->root, comp);
-  auto refused = source_->Locate(comp + "/key", comp);  // the shared source
+  auto refused = source_->Locate(comp + "/key", ArtifactStoreInfo{"local", comp, "", ""});  // the shared source
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().code(), Status::Code::kInvalidArgument);
 }

@@ -31,8 +31,8 @@ using nlohmann::json;
 class CountingSource final : public ArtifactSource {
  public:
   explicit CountingSource(ArtifactSource& inner) : inner_(inner) {}
-  Result<ArtifactRef> Locate(std::string_view uri, std::string_view root) override {
-    return inner_.Locate(uri, root);
+  Result<ArtifactRef> Locate(std::string_view uri, const ArtifactStoreInfo& store) override {
+    return inner_.Locate(uri, store);
   }
   Result<FileInfo> Stat(const ArtifactRef& ref, std::string_view rel) override {
     ++stats;
