@@ -249,10 +249,11 @@ void Tree::Forget(std::uint64_t ino, std::uint64_t nlookup) {
 // ---- artifacts ----
 
 Result<ArtifactRef> Tree::Resolve(const std::string& uri, const ArtifactStoreInfo& store) {
-  // Fields hold no \x01 that matters: a collision needs a store writer to forge one, and
-  // gives at worst the other component's resolution, which the source checked the same.
-  const std::string ck = uri + '\x01' + store.path + '\x01' + store.flavor + '\x01' + store.endpoint_url +
-                         '\x01' + store.region_name;
+  // Each field with its length first: store text cannot forge another field's boundary.
+  std::string ck;
+  for (const std::string* f : {&uri, &store.path, &store.flavor, &store.endpoint_url, &store.region_name}) {
+    ck += std::to_string(f->size()) + ':' + *f;
+  }
   {
     std::lock_guard<std::mutex> lock(cache_mu_);
     auto it = ref_cache_.find(ck);

@@ -14,7 +14,7 @@ namespace zenfs {
 
 namespace {
 
-// A step's inputs by name, in input order: rows of one name are one input (several: a
+// A step's inputs by name (sorted), each's rows in input order: rows of one name are one input (several: a
 // chunked input, ZenML 0.92+), listed only when every version has a producing output in
 // the tree (a version saved by hand, or made in another project, has none: the step's
 // meta.json still names it).
@@ -50,6 +50,9 @@ std::vector<Input> InputsOf(const Snapshot& s, int step) {
     groups[i].path_name = paths[i];
     shown.push_back(std::move(groups[i]));
   }
+  // By name: rows of different names have no order of their own (input_index orders only
+  // a chunked input's rows), and a listing must not depend on the database's row order.
+  std::sort(shown.begin(), shown.end(), [](const Input& a, const Input& b) { return a.path_name < b.path_name; });
   return shown;
 }
 
