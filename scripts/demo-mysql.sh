@@ -51,13 +51,8 @@ say zenfs mount "$url" "$mnt" --password-file "$work/reader.pw" --artifact-root 
 
 show_mount "$mnt"
 say "diff <(zenfs ls $store) <(zenfs ls $url ...)   # the SQLite twin in DIR shows the same tree"
-if diff <("$zenfs" ls "$store") \
-        <("$zenfs" ls "$url" --password-file "$work/reader.pw" --artifact-root "$store/local_stores=$store/local_stores") > /dev/null; then
-  echo "same tree ($("$zenfs" ls "$store" | wc -l) paths)"
-else
-  echo "the trees differ" >&2
-  exit 1
-fi
+same_tree "$zenfs" "$store" "$url" --password-file "$work/reader.pw" \
+  --artifact-root "$store/local_stores=$store/local_stores"
 say zenfs umount "$mnt"
 "$zenfs" umount "$mnt"
 echo

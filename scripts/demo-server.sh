@@ -113,13 +113,7 @@ fi
 
 show_mount "$mnt"
 say "diff <(zenfs ls $store) <(zenfs ls $url ...)   # the server shows the store's tree"
-if diff <("$zenfs" ls "$store") \
-        <("$zenfs" ls "$url" --api-key-file "$work/api.key" --artifact-root "$roots") > /dev/null; then
-  echo "same tree ($("$zenfs" ls "$store" | wc -l) paths)"
-else
-  echo "the trees differ" >&2
-  exit 1
-fi
+same_tree "$zenfs" "$store" "$url" --api-key-file "$work/api.key" --artifact-root "$roots"
 say zenfs umount "$mnt"
 "$zenfs" umount "$mnt"
 echo
