@@ -381,8 +381,10 @@ class S3File final : public ArtifactFile {
     std::size_t copied = 0;
     for (auto& [index, b] : wanted) {
       {
+        // (A structured binding cannot be captured by clang 14: the block by name.)
+        const std::shared_ptr<Block>& waited = b;
         std::unique_lock<std::mutex> lock(st.mu);
-        st.cv.wait(lock, [&] { return b->done; });
+        st.cv.wait(lock, [&] { return waited->done; });
       }
       if (!b->status.ok() && b->readahead) {
         // Fetched ahead and failed (perhaps a full queue of requests): this reader tries once itself.
