@@ -14,7 +14,8 @@
 //   0, run 2 failed at its second step, git commits on every other deployment, a varying
 //   "accuracy") and training_pipeline (one run: load_data -> train_model -> evaluate, the
 //   --artifact-bytes "model", outputs named "features", "labels", "eval résumé",
-//   "accuracy", a folder artifact, run and step metadata). These rows (ids, names, times)
+//   "accuracy", a folder artifact, run and step metadata; "features" has an HTML and a
+//   PNG visualization in its folder, as a materializer's save_visualizations leaves them). These rows (ids, names, times)
 //   and files are the same in every schema; only the columns around them differ
 //   (workspace_id/project_id, pipeline_deployment/pipeline_snapshot, deployment_id/
 //   snapshot_id, the step_configurations JSON column/step_configuration rows). Every step
@@ -53,6 +54,7 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -617,9 +619,68 @@ struct Inserts {
         link(db, "run_metadata_resource", "id, resource_id, resource_type, run_metadata_id"),
         log(db, "logs",
             Columns(d, "id, created, updated, uri, step_run_id, artifact_store_id", d.snapshots,
-                    "pipeline_run_id, log_store_id, source, log_key, project_id, user_id")) {}
-  Insert run, step, parent, input, output, artifact, version, metadata, link, log;
+                    "pipeline_run_id, log_store_id, source, log_key, project_id, user_id")),
+        visualization(db, "artifact_visualization", "id, created, updated, type, uri, artifact_version_id") {}
+  Insert run, step, parent, input, output, artifact, version, metadata, link, log, visualization;
 };
+
+// ------------------------------------------------------------------------ visualizations
+
+// The HTML visualization of the demo's feature table.
+std::string DemoVisualizationHtml() {
+  return "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>features</title></head><body>\n"
+         "<table border=\"1\"><tr><th></th><th>sepal_length</th><th>sepal_width</th>"
+         "<th>petal_length</th><th>petal_width</th></tr>\n"
+         "<tr><th>mean</th><td>5.85</td><td>3.225</td><td>3.0</td><td>0.825</td></tr>\n"
+         "</table>\n</body></html>\n";
+}
+
+void AppendBigEndian32(std::uint32_t v, std::string* out) {
+  for (int shift = 24; shift >= 0; shift -= 8) out->push_back(static_cast<char>((v >> shift) & 0xff));
+}
+
+// A PNG chunk: length, type, data, CRC-32 of type and data.
+void AppendPngChunk(const char* type, const std::string& data, std::string* out) {
+  AppendBigEndian32(static_cast<std::uint32_t>(data.size()), out);
+  const std::string body = std::string(type, 4) + data;
+  out->append(body);
+  AppendBigEndian32(static_cast<std::uint32_t>(
+                        crc32(0, reinterpret_cast<const Bytef*>(body.data()), static_cast<uInt>(body.size()))),
+                    out);
+}
+
+// The PNG visualization: a 64x48 RGB bar chart of the four features' means on white,
+// drawn here (8-bit RGB, no filters, zlib-compressed), so every run writes the same bytes.
+std::string DemoVisualizationPng() {
+  constexpr std::uint32_t kWidth = 64, kHeight = 48;
+  const int heights[] = {40, 22, 20, 6};  // the means of the HTML table, scaled
+  const unsigned char colors[][3] = {{0x1f, 0x77, 0xb4}, {0xff, 0x7f, 0x0e}, {0x2c, 0xa0, 0x2c}, {0xd6, 0x27, 0x28}};
+  std::string raw;
+  for (std::uint32_t y = 0; y < kHeight; ++y) {
+    raw.push_back('\0');  // filter: none
+    for (std::uint32_t x = 0; x < kWidth; ++x) {
+      const std::uint32_t bar = x / 16, in_bar = x % 16;
+      const bool filled = in_bar >= 3 && in_bar < 13 && kHeight - y <= static_cast<std::uint32_t>(heights[bar]);
+      for (int c = 0; c < 3; ++c) raw.push_back(static_cast<char>(filled ? colors[bar][c] : 0xff));
+    }
+  }
+  std::string packed(compressBound(static_cast<uLong>(raw.size())), '\0');
+  uLongf packed_size = static_cast<uLongf>(packed.size());
+  if (compress2(reinterpret_cast<Bytef*>(packed.data()), &packed_size, reinterpret_cast<const Bytef*>(raw.data()),
+                static_cast<uLong>(raw.size()), 9) != Z_OK) {
+    FailIo("zlib failed to compress the demo PNG");
+  }
+  packed.resize(packed_size);
+  std::string ihdr;
+  AppendBigEndian32(kWidth, &ihdr);
+  AppendBigEndian32(kHeight, &ihdr);
+  ihdr += std::string("\x08\x02\x00\x00\x00", 5);  // 8 bits, RGB, deflate, no filter, no interlace
+  std::string png("\x89PNG\r\n\x1a\n", 8);
+  AppendPngChunk("IHDR", ihdr, &png);
+  AppendPngChunk("IDAT", packed, &png);
+  AppendPngChunk("IEND", "", &png);
+  return png;
+}
 
 // ------------------------------------------------------------------------ the pipelines
 
@@ -635,6 +696,8 @@ struct OutputPlan {
   int versions = 0;
   // artifact_version.availability (0.97): anything but "available" leaves no files.
   std::string availability = "available";
+  // Its materializer's save_visualizations writes an HTML and a PNG visualization.
+  bool visualized = false;
   bool custom_name() const { return artifact_name == name; }
 };
 
@@ -756,6 +819,7 @@ PipelinePlan TrainingPlan(const DemoOptions& options, IdSource* ids) {
                 {}, {}, {Json::object()}, false, {}};
   load.outputs = {Output("features", "features", Content::kTable),
                   Output("labels", "labels", Content::kList)};
+  load.outputs[0].visualized = true;
   load.source_code = PythonStep(
       load, "", "Tuple[Annotated[FeatureTable, \"features\"], Annotated[list, \"labels\"]]",
       "return read_iris()");
@@ -887,6 +951,7 @@ class DemoWriter {
       : options_(options), d_(DialectOf(options.schema)), dir_(std::move(dir)), db_(db),
         main_ids_(kSeed, BaseTime() - 86400 * kSec),
         extra_ids_(kSeed ^ 0x5a5a5a5a5a5a5a5aull, BaseTime() + 30 * 86400 * kSec),
+        visualization_ids_(kSeed ^ 0x7669737669737669ull, BaseTime() + 60 * 86400 * kSec),
         insert_(db, d_),
         files_(options.artifact_store.empty()
                    ? std::nullopt
@@ -1254,6 +1319,7 @@ class DemoWriter {
       files_.MakeDir(uri);
       const auto value = std::int64_t(1000 * (std::int64_t{run} + 1) + 10 * (k + 1) + j);
       size = WriteArtifactFiles(o.content, uri, value);
+      if (o.visualized) size += WriteVisualizations(uri, id, t);
     }
     const std::string version = std::to_string(++o.versions);
     insert_.version.Begin(id, c, c, version, o.versions, o.type, uri,
@@ -1266,6 +1332,23 @@ class DemoWriter {
                   "artifact_version", p->project);
     }
     return id;
+  }
+
+  // What a materializer's save_visualizations leaves, as ZenML saves it: the files in the
+  // artifact's own folder `dir` (the names BaseMaterializer's documentation uses), then
+  // one artifact_visualization row each, in the order of the dict it returns (the order
+  // ZenML keeps). Returns the files' total size (ZenML's storage_size counts them).
+  std::int64_t WriteVisualizations(const std::string& dir, const std::string& version_id, Micros t) {
+    const std::pair<std::string, std::string> files[] = {
+        {"html", dir + "/visualization.html"}, {"image", dir + "/visualization.png"}};
+    std::int64_t size = files_.Write(files[0].second, DemoVisualizationHtml());
+    size += files_.Write(files[1].second, DemoVisualizationPng());
+    Micros at = t + 50;
+    for (const auto& [type, uri] : files) {
+      const std::string c = T(at++);
+      insert_.visualization.Run(visualization_ids_.Uuid(), c, c, type, uri, version_id);
+    }
+    return size;
   }
 
   // The files a materializer would leave in `dir`; returns their total size.
@@ -1491,6 +1574,8 @@ class DemoWriter {
   const Db& db_;
   IdSource main_ids_;   // every row every schema has
   IdSource extra_ids_;  // rows only newer schemas have, and 0.97's step_configuration rows
+  // artifact_visualization rows: their own sequence, so they move no other id.
+  IdSource visualization_ids_;
   IdSource* ids_ = &main_ids_;
   Inserts insert_;
   std::string user_, scope_, server_, orchestrator_, artifact_store_, stack_, repository_;

@@ -30,6 +30,9 @@ enum class NodeKind : std::uint8_t {
   // path name); a chunked input's folder (version: its path name) and a link in it (rel:
   // its place, "0", "1", ...).
   kInputsDir, kInputLink, kInputChunks, kInputChunkLink,
+  // An output's %visualizations/ folder (id, version: the output's) and a file in it
+  // (rel: its index, "0", "1", ...).
+  kVisualizationsDir, kVisualization,
 };
 
 // What a node stands for, by store ids: stable across remounts, VACUUM and store changes.

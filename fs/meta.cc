@@ -387,6 +387,17 @@ std::string RenderOutput(const Snapshot& s, int step, int output, const OutputFa
   j["files"] = std::move(files);
   if (f.files_truncated) j["files_truncated"] = true;
   j["size_bytes"] = f.available ? json(total) : json(nullptr);
+  // The files of %visualizations/, relative to the output folder, in ZenML's order.
+  json vis = json::array();
+  for (std::size_t i = 0; i < f.detail.visualizations.size(); ++i) {
+    const VisualizationRow& v = f.detail.visualizations[i];
+    json entry = {{"path", std::string(kVisualizationsDir) + "/" + names::VisualizationFileName(i, v.type)},
+                  {"type", names::ToValidUtf8(v.type)},
+                  {"uri", names::ToValidUtf8(v.uri)}};
+    if (i < f.visualization_sources.size()) entry["read_from"] = f.visualization_sources[i];
+    vis.push_back(std::move(entry));
+  }
+  j["visualizations"] = std::move(vis);
   j["run_metadata"] = MetadataObject(f.detail.metadata);
   const int producer = o.version >= 0 ? s.ProducerOf(o.version) : -1;
   j["producer"] = producer >= 0 ? json(s.StepPath(producer)) : json(nullptr);

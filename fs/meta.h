@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -24,7 +25,13 @@ struct OutputFacts {
   std::vector<File> files;
   bool files_truncated = false;
   ArtifactDetail detail;  // empty when it could not be read
+  // Per visualization of detail: where its bytes come from ("artifact store", "server"),
+  // or why they cannot be read.
+  std::vector<std::string> visualization_sources;
 };
+
+// The name of an output folder's folder of visualizations (fs/nodes/output.cc).
+inline constexpr std::string_view kVisualizationsDir = "%visualizations";
 
 // What the tree found of a step's or run's logs row, for meta.json's logs_available and
 // logs_unavailable_reason (keyed by source).

@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -281,6 +282,18 @@ std::vector<std::string> AssignNames(const std::vector<Child>& children,
     used.insert(out.back());
   }
   return out;
+}
+
+std::string VisualizationFileName(std::size_t index, std::string_view type) {
+  std::string name = std::to_string(index);
+  if (type == "image") return name + ".png";
+  if (type == "markdown") return name + ".md";
+  const bool plain = !type.empty() && type.size() <= 16 &&
+                     std::all_of(type.begin(), type.end(), [](char c) {
+                       return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+                     });
+  if (plain) name.append(".").append(type);
+  return name;
 }
 
 }  // namespace zenfs::names

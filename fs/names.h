@@ -48,4 +48,11 @@ struct Child {
 std::vector<std::string> AssignNames(const std::vector<Child>& children,
                                      const std::vector<std::string>& reserved);
 
+// The name of an artifact version's visualization in its output's %visualizations folder:
+// its index in ZenML's order and an extension from its type, the one a viewer opens it
+// by: "html", "md" (markdown), "csv", "json", and "png" for "image" (ZenML's own
+// materializers write PNG; a Pillow image keeps its format, which viewers sniff). Another
+// type is its own extension when it is 1 to 16 lowercase letters or digits, else none.
+std::string VisualizationFileName(std::size_t index, std::string_view type);
+
 }  // namespace zenfs::names

@@ -338,7 +338,11 @@ Result<Ownership> Tree::BackedOwnershipOf(const ArtifactRef& ref, const std::str
   return BackedOwnership(options_.perms, info, *chain);
 }
 
-Result<ArtifactRef> Tree::OutputRef(const Snapshot& s, const Loc& loc) {
+namespace {
+
+// The artifact version row of an output whose files may be read: NotFound with the
+// reason otherwise.
+Result<const ArtifactVersionRow*> ReadableVersion(const Snapshot& s, const Loc& loc) {
   const Snapshot::Output& o = s.step(loc.step).outputs[static_cast<std::size_t>(loc.output)];
   if (o.version < 0) {
     return Status::NotFound("artifact version " +
@@ -350,7 +354,43 @@ Result<ArtifactRef> Tree::OutputRef(const Snapshot& s, const Loc& loc) {
     return Status::NotFound("the artifact version's availability is \"" + std::string(v.availability) +
                             "\", not \"available\": nothing is read");
   }
-  return Resolve(std::string(v.uri), s.StoreOf(v.artifact_store_id));
+  return &v;
+}
+
+}  // namespace
+
+Result<ArtifactRef> Tree::OutputRef(const Snapshot& s, const Loc& loc) {
+  auto v = ReadableVersion(s, loc);
+  if (!v.ok()) return v.status();
+  return Resolve(std::string((*v)->uri), s.StoreOf((*v)->artifact_store_id));
+}
+
+Result<std::shared_ptr<const ArtifactDetail>> Tree::DetailOf(const Snapshot& s, const Loc& loc) {
+  const Snapshot::Output& o = s.step(loc.step).outputs[static_cast<std::size_t>(loc.output)];
+  if (o.version < 0) return Status::NotFound("no artifact version row");
+  const std::string vid(s.rows().artifact_versions[static_cast<std::size_t>(o.version)].id);
+  const std::string ck = std::to_string(s.generation()) + '\x01' + vid;
+  {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    auto it = detail_cache_.find(ck);
+    if (it != detail_cache_.end()) return it->second;
+  }
+  auto detail = std::make_shared<ArtifactDetail>();
+  Status st = catalog_.GetArtifactDetail(vid, detail.get());
+  if (!st.ok()) return st;  // not kept: the next request asks again
+  std::shared_ptr<const ArtifactDetail> shared = std::move(detail);
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  PutCapped(&detail_cache_, ck, shared);
+  return shared;
+}
+
+Result<ArtifactRef> Tree::VisualizationRef(const Snapshot& s, const Loc& loc, std::size_t index) {
+  auto v = ReadableVersion(s, loc);
+  if (!v.ok()) return v.status();
+  auto detail = DetailOf(s, loc);
+  if (!detail.ok()) return detail.status();
+  if (index >= (*detail)->visualizations.size()) return Status::NotFound("no visualization " + std::to_string(index));
+  return Resolve((*detail)->visualizations[index].uri, s.StoreOf((*v)->artifact_store_id));
 }
 
 Result<ArtifactRef> Tree::LogRef(const Snapshot& s, int log_row) {

@@ -121,6 +121,8 @@ class Tree : private NodeHost {
   Result<std::uint64_t> MetaSize(const Snapshot& s, const NodeKey& key, const Loc& loc) override;
   Result<ArtifactRef> OutputRef(const Snapshot& s, const Loc& loc) override;
   Result<ArtifactRef> LogRef(const Snapshot& s, int log_row) override;
+  Result<std::shared_ptr<const ArtifactDetail>> DetailOf(const Snapshot& s, const Loc& loc) override;
+  Result<ArtifactRef> VisualizationRef(const Snapshot& s, const Loc& loc, std::size_t index) override;
   // Counts one kernel reference to `key` and returns its inode number: its home
   // (HomeOf), or, when another key holds the home, the first free number of the fixed
   // sequence home + i * kProbeStep (i = 1, 2, ...), kept while the kernel holds it.
@@ -184,6 +186,8 @@ class Tree : private NodeHost {
   DagCache pictures_{32u << 20};
   std::unordered_map<std::string, std::shared_ptr<const Listing>> listing_cache_;
   std::unordered_map<std::string, Result<ArtifactRef>> ref_cache_;
+  // DetailOf's answers, by generation and artifact version id.
+  std::unordered_map<std::string, std::shared_ptr<const ArtifactDetail>> detail_cache_;
   // FoldersThrough's answers: the folders above each artifact and each folder in it.
   std::unordered_map<std::string, Result<std::vector<FileInfo>>> chain_cache_;
   struct SizeAt {

@@ -397,6 +397,14 @@ Status RestCatalog::GetArtifactDetail(const std::string& version_id, ArtifactDet
   out->materializer = OptDump(At(body, "materializer")).value_or("");
   out->data_type = OptDump(At(body, "data_type")).value_or("");
   AddMetadata(At(At(*j, "metadata"), "run_metadata"), &out->metadata);
+  // Unhydrated visualizations, in the order /visualize?index=N counts.
+  const json& vis = At(At(*j, "metadata"), "visualizations");
+  if (vis.is_array()) {
+    for (const json& v : vis) {
+      const json& vb = At(v, "body");
+      out->visualizations.push_back({Str(At(vb, "type")), Str(At(vb, "uri"))});
+    }
+  }
   return Status::Ok();
 }
 

@@ -214,6 +214,15 @@ struct RunDetail {
 };
 
 // The descriptive columns of an artifact version, for its output's meta.json.
+// A visualization ZenML saved with an artifact version (table artifact_visualization):
+// its type as stored ("html", "image", "markdown", "csv", "json"; other text is kept) and
+// its file's URI (store text, resolved like the artifact's own).
+struct VisualizationRow {
+  std::string type;
+  std::string uri;
+  friend bool operator==(const VisualizationRow&, const VisualizationRow&) = default;
+};
+
 struct ArtifactDetail {
   std::string artifact_name;
   std::string version;
@@ -221,6 +230,10 @@ struct ArtifactDetail {
   std::string materializer;  // as stored: JSON {"module","attribute",...} or a path
   std::string data_type;
   std::vector<MetadataRow> metadata;
+  // In ZenML's order, the one its server's /visualize?index=N counts: the relationship
+  // loads them unordered, which is SQLite's rowid order and MySQL's order of the foreign
+  // key's index (artifact_version_id, id); the SQL catalog orders by the row key to match.
+  std::vector<VisualizationRow> visualizations;
 };
 
 // The heavy columns of a step, for its meta.json.

@@ -517,6 +517,16 @@ Status SqlCatalog::GetArtifactDetail(const std::string& version_id, ArtifactDeta
         });
     if (s.ok() && !found) s = Status::NotFound("artifact version " + version_id + " is gone");
     if (s.ok()) s = MetadataOn(db, "artifact_version", version_id, &out->metadata);
+    const std::string vt = "artifact_visualization";
+    if (s.ok() && schema_.Has(vt, "artifact_version_id") && schema_.Has(vt, "uri")) {
+      // ZenML's order (ArtifactDetail::visualizations): the row key's.
+      s = ForEachBound(db,
+                       "SELECT " + schema_.Col(vt, "type") + ", uri FROM " + vt +
+                           " WHERE artifact_version_id = ? ORDER BY " + Key(vt),
+                       {version_id}, [&](const sql::Rows& st) {
+                         out->visualizations.push_back({st.Text(0), st.Text(1)});
+                       });
+    }
     return s;
   });
 }

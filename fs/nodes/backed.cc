@@ -8,11 +8,30 @@
 
 namespace zenfs {
 
+namespace {
+
+// How an artifact entry named `disk` at the top of an output folder is shown: as it is,
+// unless it is one of the folder's own names, then as AssignNames renamed it (`assigned`,
+// escaped: "%visualizations" came back as "%25visualizations~<8 hex>").
+std::string ShownTopName(const std::string& disk, const std::string& assigned) {
+  if (disk == "meta.json") return assigned;
+  if (disk == meta::kVisualizationsDir) return "%" + assigned.substr(3);
+  return disk;
+}
+
+}  // namespace
+
 Result<Listing> ListBacked(NodeHost& host, const Snapshot& s, const NodeKey& key, const Loc& loc,
                            bool logs, bool top) {
   Listing l;
   const bool run_logs = key.kind == NodeKind::kRunLogs || key.kind == NodeKind::kRunLogsEntry;
   const NodeKind child_kind = !logs ? NodeKind::kArtifactEntry : run_logs ? NodeKind::kRunLogsEntry : NodeKind::kLogsEntry;
+  // The names zenfs gives an output folder's own entries; an artifact file or folder of
+  // the same name at the top is shown with a suffix (names::AssignNames's rule).
+  // "%visualizations" is reserved even where the version has none, so a name never
+  // changes with what the store says; AssignNames escapes "%", so the clash is checked on
+  // its escaped form and the escape taken back off.
+  static const std::vector<std::string> kReserved = {"meta.json", names::Escape(meta::kVisualizationsDir)};
   if (top) AddItem(host, &l, "meta.json", {NodeKind::kOutputMeta, key.id, key.version, ""}, S_IFREG);
   auto ref = logs ? host.LogRef(s, loc.log) : host.OutputRef(s, loc);
   if (!ref.ok()) {
@@ -28,7 +47,7 @@ Result<Listing> ListBacked(NodeHost& host, const Snapshot& s, const NodeKey& key
       // An artifact stored as a single file shows as that file.
       // Its key's empty `rel` means the artifact itself.
       const std::string base = ref->base.substr(ref->base.rfind('/') + 1);
-      AddItem(host, &l, names::AssignNames({{base, ""}}, {"meta.json"}).front(),
+      AddItem(host, &l, ShownTopName(base, names::AssignNames({{base, ""}}, kReserved).front()),
               {child_kind, key.id, key.version, ""}, S_IFREG);
       return l;
     }
@@ -38,12 +57,12 @@ Result<Listing> ListBacked(NodeHost& host, const Snapshot& s, const NodeKey& key
   std::vector<names::Child> children;
   children.reserve(entries->size());
   for (const DirEntryInfo& e : *entries) children.push_back({e.name, ""});
-  // Names on disk are kept as they are; only a clash with meta.json is renamed.
+  // Names on disk are kept as they are; only a clash with a reserved name is renamed.
   const std::vector<std::string> shown =
-      top ? names::AssignNames(children, {"meta.json"}) : std::vector<std::string>();
+      top ? names::AssignNames(children, kReserved) : std::vector<std::string>();
   for (std::size_t i = 0; i < entries->size(); ++i) {
     const DirEntryInfo& e = (*entries)[i];
-    std::string name = top && e.name == "meta.json" ? shown[i] : e.name;
+    std::string name = top ? ShownTopName(e.name, shown[i]) : e.name;
     AddItem(host, &l, std::move(name), {child_kind, key.id, key.version, JoinRel(key.rel, e.name)},
             e.is_dir ? S_IFDIR : S_IFREG);
   }
@@ -89,22 +108,27 @@ Result<Listing> BackedOps::List(NodeHost& host, const Snapshot& s, const NodeKey
   return ListBacked(host, s, key, loc, logs_, false);
 }
 
+Result<ArtifactRef> BackedOps::RefOf(NodeHost& host, const Snapshot& s, const NodeKey&, const Loc& loc) const {
+  return logs_ ? host.LogRef(s, loc.log) : host.OutputRef(s, loc);
+}
+
 Status BackedOps::DiskAttrs(NodeHost& host, const Snapshot& s, const NodeKey& key, const Loc& loc,
                             bool listed_anyway, Attr* a) const {
-  auto ref = logs_ ? host.LogRef(s, loc.log) : host.OutputRef(s, loc);
+  auto ref = RefOf(host, s, key, loc);
+  const std::string rel = RelOf(key);
   const mode_t unreadable = S_IFREG | TreeNodeOwnership(host.options().perms, false).mode;
   if (!ref.ok()) {
     if (!listed_anyway) return ref.status();
     a->mode = unreadable;
     return Status::Ok();
   }
-  auto info = host.artifacts().Stat(*ref, key.rel);
+  auto info = host.artifacts().Stat(*ref, rel);
   if (!info.ok()) {
     if (!listed_anyway) return info.status();
     a->mode = unreadable;
     return Status::Ok();
   }
-  auto own = host.BackedOwnershipOf(*ref, key.rel, *info, false);
+  auto own = host.BackedOwnershipOf(*ref, rel, *info, false);
   if (!own.ok()) return own.status();
   a->mode = (info->is_dir ? S_IFDIR : S_IFREG) | own->mode;
   a->uid = own->uid;
@@ -117,9 +141,10 @@ Status BackedOps::DiskAttrs(NodeHost& host, const Snapshot& s, const NodeKey& ke
 
 Result<std::unique_ptr<OpenFile>> BackedOps::Open(NodeHost& host, const Snapshot& s, const NodeKey& key,
                                                   const Loc& loc, const Caller& caller) const {
-  auto ref = logs_ ? host.LogRef(s, loc.log) : host.OutputRef(s, loc);
+  auto ref = RefOf(host, s, key, loc);
+  const std::string rel = RelOf(key);
   Result<std::unique_ptr<ArtifactFile>> f =
-      ref.ok() ? host.artifacts().Open(*ref, key.rel) : Result<std::unique_ptr<ArtifactFile>>(ref.status());
+      ref.ok() ? host.artifacts().Open(*ref, rel) : Result<std::unique_ptr<ArtifactFile>>(ref.status());
   if (!f.ok()) {
     if (f.status().code() == Status::Code::kIsDirectory) return f.status();
     host.log().LogOnce(Logger::Level::kError, key.id + key.version + key.rel,
@@ -130,7 +155,7 @@ Result<std::unique_ptr<OpenFile>> BackedOps::Open(NodeHost& host, const Snapshot
     // The kernel checked attributes it may have cached for an hour; the file may have
     // been made private or replaced since. Decide on what was actually opened.
     auto info = (*f)->Info();
-    auto own = info.ok() ? host.BackedOwnershipOf(*ref, key.rel, *info, true) : Result<Ownership>(info.status());
+    auto own = info.ok() ? host.BackedOwnershipOf(*ref, rel, *info, true) : Result<Ownership>(info.status());
     if (!own.ok()) {
       host.log().LogOnce(Logger::Level::kError, "perm" + key.id + key.version + key.rel,
                          "cannot check permissions of " + PathOf(s, loc) + ": " + own.status().ToString());

@@ -123,6 +123,12 @@ class NodeHost {
   // Where an output's artifact and a step's logs are (cached per generation).
   virtual Result<ArtifactRef> OutputRef(const Snapshot& s, const Loc& loc) = 0;
   virtual Result<ArtifactRef> LogRef(const Snapshot& s, int log_row) = 0;
+  // An output's artifact version's details, read once per generation (its meta.json and
+  // its %visualizations share them); NotFound when the output has no version row.
+  virtual Result<std::shared_ptr<const ArtifactDetail>> DetailOf(const Snapshot& s, const Loc& loc) = 0;
+  // Where the file of visualization `index` of an output's artifact version is: its URI
+  // resolved and confined like the artifact's own (the same artifact store).
+  virtual Result<ArtifactRef> VisualizationRef(const Snapshot& s, const Loc& loc, std::size_t index) = 0;
   // A meta.json's document and its size (rendered by the kind's Render, cached).
   virtual Result<std::shared_ptr<const std::string>> MetaText(const Snapshot& s, const NodeKey& key,
                                                              const Loc& loc) = 0;
@@ -195,7 +201,7 @@ const NodeOps& OpsOf(NodeKind kind);
 // ---- for the handlers ----
 
 // The table OpsOf reads, filled by each level's Add...Kinds (one per file).
-inline constexpr std::size_t kNodeKindCount = static_cast<std::size_t>(NodeKind::kInputChunkLink) + 1;
+inline constexpr std::size_t kNodeKindCount = static_cast<std::size_t>(NodeKind::kVisualization) + 1;
 using KindTable = std::array<const NodeOps*, kNodeKindCount>;
 // Makes the one handler of class Ops the handler of `kind`.
 template <typename Ops>
@@ -288,6 +294,10 @@ class BackedOps : public NodeOps {
                                          const Loc& loc, const Caller& caller) const override;
 
  protected:
+  // Where the node's bytes are (default: its output's artifact or its logs row), and its
+  // path below that ("" for the file or folder itself; default: key.rel).
+  virtual Result<ArtifactRef> RefOf(NodeHost& host, const Snapshot& s, const NodeKey& key, const Loc& loc) const;
+  virtual std::string RelOf(const NodeKey& key) const { return key.rel; }
   // The attributes of the file or folder on disk; `listed_anyway`: when it cannot be
   // had, still a file (logs are listed so users see there are logs; reading says why
   // they cannot be had).

@@ -2,8 +2,10 @@
 // and folders below an output are in backed.cc.
 #include <sys/stat.h>
 
+#include <cstdint>
 #include <utility>
 
+#include "fs/names.h"
 #include "fs/nodes/node.h"
 
 namespace zenfs {
@@ -27,8 +29,12 @@ meta::OutputFacts OutputFactsOf(NodeHost& host, const Snapshot& s, const Loc& lo
   const Snapshot::Output& o = OutputAt(s, loc);
   if (o.version >= 0) {
     const std::string vid(s.rows().artifact_versions[static_cast<std::size_t>(o.version)].id);
-    Status ds = host.catalog().GetArtifactDetail(vid, &f.detail);
-    if (!ds.ok()) host.log().LogOnce(Logger::Level::kWarning, "md" + vid, ds.ToString());
+    auto detail = host.DetailOf(s, loc);
+    if (detail.ok()) {
+      f.detail = **detail;
+    } else {
+      host.log().LogOnce(Logger::Level::kWarning, "md" + vid, detail.status().ToString());
+    }
   }
   auto ref = host.OutputRef(s, loc);
   if (!ref.ok()) {
@@ -107,7 +113,15 @@ class OutputOps : public FolderOps {
   constexpr OutputOps() : FolderOps(By::kStep, RowScope::kAll, RowScope::kAll) {}
   Result<Loc> Locate(const Snapshot& s, const NodeKey& key) const override { return LocateOutput(s, key); }
   Result<Listing> List(NodeHost& host, const Snapshot& s, const NodeKey& key, const Loc& loc) const override {
-    return ListBacked(host, s, key, loc, false, true);
+    auto l = ListBacked(host, s, key, loc, false, true);
+    // %visualizations only when the version has some (a failed detail read shows none:
+    // meta.json says why).
+    auto detail = host.DetailOf(s, loc);
+    if (l.ok() && detail.ok() && !(*detail)->visualizations.empty()) {
+      AddItem(host, &*l, std::string(meta::kVisualizationsDir), {NodeKind::kVisualizationsDir, key.id, key.version, ""},
+              S_IFDIR);
+    }
+    return l;
   }
   Result<NodeKey> Child(NodeHost& host, const Snapshot& s, const NodeKey& key, const Loc& loc,
                         std::string_view name) const override {
@@ -132,12 +146,77 @@ class OutputMetaOps : public MetaFileOps {
   }
 };
 
+// An output's %visualizations/: a file per visualization of its artifact version,
+// "<index>.<ext>" (names::VisualizationFileName).
+class VisualizationsDirOps : public FolderOps {
+ public:
+  constexpr VisualizationsDirOps() : FolderOps(By::kStep, RowScope::kAll, RowScope::kAll) {}
+  Result<Loc> Locate(const Snapshot& s, const NodeKey& key) const override { return LocateOutput(s, key); }
+  Result<Listing> List(NodeHost& host, const Snapshot& s, const NodeKey& key, const Loc& loc) const override {
+    auto detail = host.DetailOf(s, loc);
+    if (!detail.ok()) return detail.status();
+    Listing l;
+    const std::vector<VisualizationRow>& vis = (*detail)->visualizations;
+    for (std::size_t i = 0; i < vis.size(); ++i) {
+      AddItem(host, &l, names::VisualizationFileName(i, vis[i].type),
+              {NodeKind::kVisualization, key.id, key.version, std::to_string(i)}, S_IFREG);
+    }
+    return l;
+  }
+};
+
+// One visualization: the file its URI names, read lazily through the artifact source and
+// confined like the artifact's own files (it may be one of them). Listed even when it
+// cannot be read (reading says why), like logs; a URI naming a folder is such a file.
+class VisualizationOps : public BackedOps {
+ public:
+  constexpr VisualizationOps() : BackedOps(false, RowScope::kAll, RowScope::kAll) {}
+  bool MayHaveChildren() const override { return false; }
+  Result<Loc> Locate(const Snapshot& s, const NodeKey& key) const override { return LocateOutput(s, key); }
+  Status Attrs(NodeHost& host, const Snapshot& s, const NodeKey& key, const Loc& loc, const Ownership&,
+               Attr* a) const override {
+    const int v = OutputAt(s, loc).version;
+    a->mtime = v >= 0 ? s.rows().artifact_versions[static_cast<std::size_t>(v)].created.value_or(0) : 0;
+    Status st = DiskAttrs(host, s, key, loc, true, a);
+    if (st.ok() && S_ISDIR(a->mode)) {
+      a->mode = S_IFREG | TreeNodeOwnership(host.options().perms, false).mode;
+      a->nlink = 1;
+      a->size = a->blocks = 0;
+    }
+    return st;
+  }
+  Result<std::unique_ptr<OpenFile>> Open(NodeHost& host, const Snapshot& s, const NodeKey& key, const Loc& loc,
+                                         const Caller& caller) const override {
+    auto f = BackedOps::Open(host, s, key, loc, caller);
+    if (!f.ok() && f.status().code() == Status::Code::kIsDirectory) return Status::IOError(f.status().message());
+    return f;
+  }
+
+ protected:
+  Result<ArtifactRef> RefOf(NodeHost& host, const Snapshot& s, const NodeKey& key, const Loc& loc) const override {
+    return host.VisualizationRef(s, loc, IndexOf(key));
+  }
+  std::string RelOf(const NodeKey&) const override { return ""; }
+
+ private:
+  static std::size_t IndexOf(const NodeKey& key) {
+    std::size_t i = 0;
+    for (char c : key.rel) {
+      if (c < '0' || c > '9' || i > (std::size_t{1} << 40)) return SIZE_MAX;
+      i = i * 10 + static_cast<std::size_t>(c - '0');
+    }
+    return key.rel.empty() ? SIZE_MAX : i;
+  }
+};
+
 }  // namespace
 
 void AddOutputKinds(KindTable* table) {
   Register<OutputsDirOps>(table, NodeKind::kOutputsDir);
   Register<OutputOps>(table, NodeKind::kOutput);
   Register<OutputMetaOps>(table, NodeKind::kOutputMeta);
+  Register<VisualizationsDirOps>(table, NodeKind::kVisualizationsDir);
+  Register<VisualizationOps>(table, NodeKind::kVisualization);
 }
 
 }  // namespace zenfs
