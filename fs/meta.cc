@@ -242,14 +242,16 @@ namespace {
 
 // logs_available and logs_unavailable_reason: {source: ...} for each logs row shown.
 void AddLogFacts(json* j, const std::vector<LogFacts>& logs) {
-  json available = json::object(), reasons = json::object();
+  json available = json::object(), reasons = json::object(), from = json::object();
   for (const LogFacts& l : logs) {
     const std::string source = names::ToValidUtf8(l.source);
     available[source] = l.available;
     reasons[source] = l.available ? json(nullptr) : json(l.unavailable_reason);
+    from[source] = l.available ? json(l.read_from) : json(nullptr);
   }
   (*j)["logs_available"] = std::move(available);
   (*j)["logs_unavailable_reason"] = std::move(reasons);
+  (*j)["logs_read_from"] = std::move(from);
 }
 
 }  // namespace

@@ -39,6 +39,7 @@ struct LogFacts {
   std::string source;  // "step" for a step's own logs
   bool available = false;
   std::string unavailable_reason;
+  std::string read_from;  // when available: "artifact store", or "server" (through it)
 };
 
 // Run metadata of one step, for the run's "<step>::<key>" entries.

@@ -2,7 +2,9 @@
 // view of the metadata store; a second backend (a ZenML server) implements it too.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,6 +13,15 @@
 #include "store/status.h"
 
 namespace zenfs {
+
+// What a store's server can read from the artifact store itself (Catalog::ServedBytes).
+enum class ServedResource {
+  kStepLogs,       // a step's logs, by step id
+  kVisualization,  // an artifact version's visualization, by version id and index
+};
+
+// The most ServedBytes gives of one resource: it is held in memory whole.
+inline constexpr std::size_t kMaxServedBytes = 64u << 20;
 
 // Implementations are safe to call from many threads at once.
 class Catalog {
@@ -41,6 +52,16 @@ class Catalog {
 
   // Where the store is, for meta.json and log lines.
   virtual std::string Describe() const = 0;
+
+  // For a node that cannot reach the artifact store (the URI is under no trusted root, or
+  // missing): the whole resource as the store's server reads it, at most kMaxServedBytes
+  // (beyond: IOError), cached by the catalog. Optional: a store without a server (the SQL
+  // catalogs) says Unsupported, and the node keeps its own reason.
+  virtual Result<std::shared_ptr<const std::string>> ServedBytes(ServedResource what, const std::string& id,
+                                                                 std::size_t index) {
+    (void)what, (void)id, (void)index;
+    return Status::Unsupported("the store has no server to read it through");
+  }
 };
 
 }  // namespace zenfs

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "store/json_limits.h"
+#include "store/sql_catalog.h"
 
 namespace zenfs {
 
@@ -406,6 +407,62 @@ Status RestCatalog::GetArtifactDetail(const std::string& version_id, ArtifactDet
     }
   }
   return Status::Ok();
+}
+
+Result<std::shared_ptr<const std::string>> RestCatalog::ServedBytes(ServedResource what, const std::string& id,
+                                                                    std::size_t index) {
+  const bool logs = what == ServedResource::kStepLogs;
+  const std::string key = (logs ? "l" : "v") + id + "/" + std::to_string(index);
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard<std::mutex> lock(served_mu_);
+    auto it = served_.find(key);
+    if (it != served_.end() &&
+        (!it->second.expires || now - it->second.fetched < std::chrono::duration<double>(kServedLogSeconds))) {
+      return it->second.bytes;
+    }
+  }
+  auto bytes = FetchServed(what, id, index);
+  if (!bytes.ok()) return bytes.status();
+  std::lock_guard<std::mutex> lock(served_mu_);
+  if (auto it = served_.find(key); it != served_.end()) {
+    served_bytes_ -= it->second.bytes->size();
+    served_.erase(it);
+  }
+  if (served_bytes_ + (*bytes)->size() > kServedCacheBytes) {
+    served_.clear();  // open files keep their own reference
+    served_bytes_ = 0;
+  }
+  served_.emplace(key, Served{*bytes, now, logs});
+  served_bytes_ += (*bytes)->size();
+  return *bytes;
+}
+
+Result<std::shared_ptr<const std::string>> RestCatalog::FetchServed(ServedResource what, const std::string& id,
+                                                                    std::size_t index) {
+  const std::string too_large = "larger than zenfs reads through the server (" +
+                                std::to_string(kMaxServedBytes >> 20) + " MiB)";
+  if (what == ServedResource::kStepLogs) {
+    auto j = session_->Get("/steps/" + http::PercentEncode(id) + "/logs?offset=0&length=" +
+                           std::to_string(kMaxServedBytes + 1));
+    if (!j.ok()) return j.status();
+    if (!j->is_string()) return Status::IOError("the server's logs of step " + id + " are not text");
+    auto text = std::make_shared<const std::string>(j->get<std::string>());
+    if (text->size() > kMaxServedBytes) return Status::IOError("the logs of step " + id + " are " + too_large);
+    return text;
+  }
+  auto j = session_->Get("/artifact_versions/" + http::PercentEncode(id) + "/visualize?index=" + std::to_string(index));
+  if (!j.ok()) return j.status();
+  const json& value = At(*j, "value");
+  if (!value.is_string()) return Status::IOError("the server sent no visualization value");
+  std::string bytes = value.get<std::string>();
+  if (Str(At(*j, "type")) == "image") {
+    auto decoded = DecodeBase64(bytes);
+    if (!decoded) return Status::IOError("the server's image visualization is not base64");
+    bytes = std::move(*decoded);
+  }
+  if (bytes.size() > kMaxServedBytes) return Status::IOError("the visualization is " + too_large);
+  return std::make_shared<const std::string>(std::move(bytes));
 }
 
 Status RestCatalog::GetMetadata(std::string_view resource_type, const std::string& resource_id,

@@ -4,6 +4,8 @@
 // with a message naming them (RestCatalog::Open).
 #pragma once
 
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -35,6 +37,13 @@ class RestCatalog final : public Catalog {
   Result<std::vector<ProjectRow>> ListProjects() override;
   void ShowProject(const std::string& id) override { project_id_ = id; }
   std::string Describe() const override { return session_->Describe(); }
+  // GET /steps/{id}/logs (offset 0, the cap plus one byte: the server returns the file's
+  // bytes decoded as UTF-8) and /artifact_versions/{id}/visualize?index=N (an image's value
+  // is base64; other types are text the server read in Python's text mode, so "\r\n"
+  // comes back as "\n"). Visualizations are kept (immutable), logs for kServedLogSeconds
+  // (a running step's grow); all of it at most kServedCacheBytes.
+  Result<std::shared_ptr<const std::string>> ServedBytes(ServedResource what, const std::string& id,
+                                                         std::size_t index) override;
 
   RestSession& session() { return *session_; }
 
@@ -70,6 +79,19 @@ class RestCatalog final : public Catalog {
   Result<std::shared_ptr<const Deployment>> DeploymentOf(const std::string& id);
   std::mutex deployment_mu_;
   std::unordered_map<std::string, std::shared_ptr<const Deployment>> deployments_;  // guarded
+
+  static constexpr double kServedLogSeconds = 2.0;
+  static constexpr std::size_t kServedCacheBytes = 128u << 20;
+  struct Served {
+    std::shared_ptr<const std::string> bytes;
+    std::chrono::steady_clock::time_point fetched;
+    bool expires = false;
+  };
+  Result<std::shared_ptr<const std::string>> FetchServed(ServedResource what, const std::string& id,
+                                                         std::size_t index);
+  std::mutex served_mu_;
+  std::unordered_map<std::string, Served> served_;  // guarded
+  std::size_t served_bytes_ = 0;                    // guarded: the sizes in served_
 };
 
 }  // namespace zenfs

@@ -170,6 +170,53 @@ TEST_F(CatalogTest, ReadsTheNewerSchemaLayout) {
   EXPECT_EQ(*d.git_sha, sha);
 }
 
+// An artifact version's visualizations come with its details, in ZenML's order (SQLite's
+// rowid, whatever their ids or times say), and only its own.
+TEST_F(CatalogTest, ArtifactDetailHasItsVisualizationsInRowOrder) {
+  {
+    auto catalog = OpenSqliteCatalog(db_);
+    ASSERT_TRUE(catalog.ok());
+    auto rows = (*catalog)->LoadRows(RowScope::kAll);
+    ASSERT_TRUE(rows.ok());
+    int visualized = 0;
+    for (const ArtifactVersionRow& v : rows->artifact_versions) {
+      ArtifactDetail d;
+      ASSERT_TRUE((*catalog)->GetArtifactDetail(std::string(v.id), &d).ok());
+      if (d.visualizations.empty()) continue;
+      ++visualized;
+      ASSERT_EQ(d.visualizations.size(), 2u) << "the demo's HTML and PNG";
+      EXPECT_EQ(d.visualizations[0].type, "html");
+      EXPECT_EQ(d.visualizations[0].uri, std::string(v.uri) + "/visualization.html");
+      EXPECT_EQ(d.visualizations[1].type, "image");
+      EXPECT_EQ(d.visualizations[1].uri, std::string(v.uri) + "/visualization.png");
+    }
+    EXPECT_EQ(visualized, 1) << "the 0.74 demo visualizes training_pipeline's one features version";
+  }
+  // Rows whose ids and times sort the other way still come in row order.
+  Sql(db_,
+      "CREATE TABLE vis_copy AS SELECT * FROM artifact_visualization ORDER BY rowid;"
+      "DELETE FROM artifact_visualization;"
+      "INSERT INTO artifact_visualization SELECT 'f' || substr(id, 2), '2099-01-01 00:00:00.000000', updated, "
+      "type, uri, artifact_version_id FROM vis_copy ORDER BY rowid LIMIT 1;"
+      "INSERT INTO artifact_visualization SELECT '0' || substr(id, 2), '2000-01-01 00:00:00.000000', updated, "
+      "'markdown', uri || '.md', artifact_version_id FROM vis_copy ORDER BY rowid LIMIT 1;");
+  auto catalog = OpenSqliteCatalog(db_);
+  ASSERT_TRUE(catalog.ok());
+  auto rows = (*catalog)->LoadRows(RowScope::kAll);
+  ASSERT_TRUE(rows.ok());
+  bool found = false;
+  for (const ArtifactVersionRow& v : rows->artifact_versions) {
+    ArtifactDetail d;
+    ASSERT_TRUE((*catalog)->GetArtifactDetail(std::string(v.id), &d).ok());
+    if (d.visualizations.empty()) continue;
+    found = true;
+    ASSERT_EQ(d.visualizations.size(), 2u);
+    EXPECT_EQ(d.visualizations[0].type, "html");
+    EXPECT_EQ(d.visualizations[1].type, "markdown");
+  }
+  EXPECT_TRUE(found);
+}
+
 // An artifact store component's flavor and the S3 flavor's client_kwargs (endpoint_url,
 // region_name) reach the rows the artifact sources are given (store/s3_artifact_source.h).
 TEST_F(CatalogTest, ReadsTheArtifactStoresFlavorAndClientKwargs) {

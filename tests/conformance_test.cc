@@ -535,6 +535,51 @@ TEST_P(ConformanceTest, EveryOracleFileReadsBackIdentically) {
   EXPECT_GE(files, oracle_.at("counts").at("outputs").get<int>());
 }
 
+// The sample's visualizations (ZenML's JSON visualization of a built-in artifact, whose
+// URI is the artifact's own data.json) show in %visualizations/ and read as the oracle's
+// file of that name: same size, same SHA-256.
+TEST_P(ConformanceTest, VisualizationsReadAsTheArtifactFilesTheyName) {
+  int visualizations = 0;
+  for (const json& p : oracle_.at("pipelines")) {
+    for (const json& r : p.at("runs")) {
+      for (const json& s : r.at("steps")) {
+        for (auto it = s.at("outputs").begin(); it != s.at("outputs").end(); ++it) {
+          const json& o = it.value();
+          const std::string odir = StepPath(p, r, s) + "/outputs/" + it.key();
+          SCOPED_TRACE(odir);
+          const json om = ReadJson(odir + "/meta.json");
+          ASSERT_FALSE(om.is_discarded()) << std::strerror(errno);
+          std::vector<std::string> names;
+          for (const json& v : om.at("visualizations")) {
+            ++visualizations;
+            const std::string path = v.at("path"), uri = v.at("uri");
+            names.push_back(path.substr(path.find('/') + 1));
+            const std::string prefix = o.at("uri").get<std::string>() + "/";
+            ASSERT_EQ(uri.rfind(prefix, 0), 0u) << uri << ": the sample's visualizations are artifact files";
+            const std::string rel = uri.substr(prefix.size());
+            const json* file = nullptr;
+            for (const json& f : o.at("files")) {
+              if (f.at("path") == rel) file = &f;
+            }
+            ASSERT_NE(file, nullptr) << rel << " is not one of the oracle's files";
+            auto bytes = ReadAll(odir + "/" + path);
+            ASSERT_TRUE(bytes.has_value()) << path << ": " << std::strerror(errno);
+            EXPECT_EQ(bytes->size(), file->at("size").get<std::uint64_t>()) << path;
+            EXPECT_EQ(Sha256Hex(*bytes), file->at("sha256").get<std::string>()) << path;
+          }
+          std::sort(names.begin(), names.end());
+          if (names.empty()) {
+            EXPECT_FALSE(Lstat(odir + "/%visualizations").has_value());
+          } else {
+            EXPECT_EQ(ListDir(odir + "/%visualizations"), names);
+          }
+        }
+      }
+    }
+  }
+  EXPECT_GE(visualizations, 1) << "the genuine sample has a JSON visualization";
+}
+
 TEST_P(ConformanceTest, RunMetadataMatchesTheOracle) {
   for (const json& p : oracle_.at("pipelines")) {
     for (const json& r : p.at("runs")) {

@@ -149,6 +149,22 @@ TEST(Meta, CachedStepPointsAtOriginalAndProducer) {
   EXPECT_EQ(gone.at("available"), false);
   EXPECT_EQ(gone.at("unavailable_reason"), "URI /x/y does not exist");
   EXPECT_TRUE(gone.at("size_bytes").is_null());
+  EXPECT_EQ(gone.at("visualizations"), json::array());
+}
+
+TEST(Meta, OutputListsItsVisualizationsWhereTheyAreReadFrom) {
+  auto s = Snapshot::Build(TwoRuns(), 1);
+  const int s2 = s->FindStep("s2");
+  meta::OutputFacts f;
+  f.detail.visualizations = {{"html", "/a/v.html"}, {"image", "/a/v.png"}, {"HT\xffML", "/a/x"}};
+  f.visualization_sources = {"artifact store", "server", "unavailable: gone"};
+  const json out = json::parse(meta::RenderOutput(*s, s2, 0, f));
+  EXPECT_EQ(out.at("visualizations"),
+            json::parse(R"([{"path": "%visualizations/0.html", "type": "html", "uri": "/a/v.html",
+                             "read_from": "artifact store"},
+                            {"path": "%visualizations/1.png", "type": "image", "uri": "/a/v.png", "read_from": "server"},
+                            {"path": "%visualizations/2", "type": "HT\ufffdML", "uri": "/a/x",
+                             "read_from": "unavailable: gone"}])"));
 }
 
 TEST(Meta, PipelineAndRootOrderRunsOldestFirst) {

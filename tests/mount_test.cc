@@ -30,6 +30,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "fs/names.h"
 #include "tests/mount_util.h"
 #include "tests/test_util.h"
 
@@ -121,9 +122,23 @@ class Db {
   int failures_ = 0;
 };
 
+struct ExpVisualization {
+  std::string type, uri;
+};
 struct ExpOutput {
   std::string name, version_id, uri;
+  std::vector<ExpVisualization> visualizations;  // in ZenML's order: SQLite's rowid
 };
+
+// What an output's %visualizations/ lists, sorted.
+std::vector<std::string> VisualizationNames(const ExpOutput& o) {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < o.visualizations.size(); ++i) {
+    out.push_back(names::VisualizationFileName(i, o.visualizations[i].type));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
 struct ExpStep {
   std::string id, name, start;  // start: the ordering key's time
   std::vector<std::string> log_uris;
@@ -172,7 +187,13 @@ std::vector<ExpPipeline> ExpectedTree(Db& db) {
                                        "JOIN artifact_version v ON v.id = o.artifact_id "
                                        "WHERE o.step_id = ? ORDER BY o.name",
                                        {step.id})) {
-        step.outputs.push_back({*o[0], *o[1], *o[2]});
+        ExpOutput output{*o[0], *o[1], *o[2], {}};
+        for (const Db::Row& v : db.Query("SELECT type, uri FROM artifact_visualization WHERE artifact_version_id = ? "
+                                         "ORDER BY rowid",
+                                         {output.version_id})) {
+          output.visualizations.push_back({*v[0], *v[1]});
+        }
+        step.outputs.push_back(std::move(output));
       }
       run.steps.push_back(std::move(step));
     }
@@ -211,7 +232,8 @@ std::map<std::string, std::uint64_t> DiskFiles(const std::string& dir) {
   return files;
 }
 
-// Regular files below `dir` in the mount (except the top-level meta.json), by readdir.
+// Regular files below `dir` in the mount (except the top-level meta.json and
+// %visualizations, zenfs's own), by readdir.
 std::map<std::string, std::uint64_t> MountFiles(const std::string& dir, const std::string& rel = "") {
   std::map<std::string, std::uint64_t> files;
   auto names = ListDir(rel.empty() ? dir : dir + "/" + rel);
@@ -220,7 +242,7 @@ std::map<std::string, std::uint64_t> MountFiles(const std::string& dir, const st
     return files;
   }
   for (const std::string& n : *names) {
-    if (rel.empty() && n == "meta.json") continue;
+    if (rel.empty() && (n == "meta.json" || n == "%visualizations")) continue;
     const std::string child = rel.empty() ? n : rel + "/" + n;
     auto st = Lstat(dir + "/" + child);
     if (!st) {
@@ -297,6 +319,21 @@ class DemoMountTest : public DemoStoreTest {
     ADD_FAILURE() << "no pipeline " << name;
     static const ExpPipeline kNone;
     return kNone;
+  }
+
+  // Calls `check` with each output's folder in the mount and what the database says of it.
+  void ForEachOutput(const std::function<void(const std::string& odir, const ExpOutput& o)>& check) {
+    for (const ExpPipeline& p : expected_) {
+      for (const ExpRun& r : p.runs) {
+        for (const ExpStep& s : r.steps) {
+          for (const ExpOutput& o : s.outputs) {
+            const std::string odir = RunDir(root_, p, r) + "/steps/" + s.name + "/outputs/" + o.name;
+            SCOPED_TRACE(odir);
+            check(odir, o);
+          }
+        }
+      }
+    }
   }
 
   std::vector<ExpPipeline> expected_;
@@ -389,7 +426,7 @@ TEST_F(DemoMountTest, TreeHasTheLayoutOfSpecSection2) {
   ExpectDir(root_);
   EXPECT_EQ(ListDir(root_), Sorted(root_names));
   ExpectFile(root_ + "/meta.json");
-  int steps_seen = 0, outputs_seen = 0, links_seen = 0, logs_seen = 0;
+  int steps_seen = 0, outputs_seen = 0, links_seen = 0, logs_seen = 0, visualized_seen = 0;
   for (const ExpPipeline& p : expected_) {
     const std::string pdir = root_ + "/" + p.name;
     ExpectDir(pdir);
@@ -448,6 +485,13 @@ TEST_F(DemoMountTest, TreeHasTheLayoutOfSpecSection2) {
           std::error_code ec;
           for (const auto& e : fs::directory_iterator(o.uri, ec)) top.push_back(e.path().filename().string());
           ASSERT_FALSE(ec) << o.uri << ": " << ec.message();
+          // %visualizations/ only where the version has visualizations.
+          if (!o.visualizations.empty()) {
+            ++visualized_seen;
+            top.push_back("%visualizations");
+            ExpectDir(odir + "/%visualizations");
+            EXPECT_EQ(ListDir(odir + "/%visualizations"), VisualizationNames(o)) << odir;
+          }
           EXPECT_EQ(ListDir(odir), Sorted(top)) << odir;
         }
       }
@@ -460,6 +504,8 @@ TEST_F(DemoMountTest, TreeHasTheLayoutOfSpecSection2) {
   EXPECT_GE(links_seen, 5);
   EXPECT_GE(logs_seen, 5);
   EXPECT_LT(logs_seen, steps_seen);
+  EXPECT_GE(visualized_seen, 1);
+  EXPECT_LT(visualized_seen, outputs_seen);
 }
 
 // Every path of the mount, lstat'ed (symlinks not followed).
@@ -805,41 +851,70 @@ TEST_F(DemoMountTest, RunPicturesReadWholeThoughTheyStatAsEmpty) {
 // Every output's files, read through the mount, are the bytes under its URI.
 TEST_F(DemoMountTest, ArtifactBytesEqualTheArtifactStore) {
   int files_checked = 0;
-  for (const ExpPipeline& p : expected_) {
-    for (const ExpRun& r : p.runs) {
-      for (const ExpStep& s : r.steps) {
-        for (const ExpOutput& o : s.outputs) {
-          const std::string odir = RunDir(root_, p, r) + "/steps/" + s.name + "/outputs/" + o.name;
-          SCOPED_TRACE(odir);
-          const json meta = ReadJson(odir + "/meta.json");
-          ASSERT_FALSE(meta.is_discarded());
-          EXPECT_EQ(meta.at("name"), o.name);
-          EXPECT_EQ(meta.at("artifact_version_id"), Dashed(o.version_id));
-          EXPECT_EQ(meta.at("uri"), o.uri);
-          EXPECT_EQ(meta.at("available"), true);
-          EXPECT_TRUE(meta.at("unavailable_reason").is_null());
-          const auto disk = DiskFiles(o.uri);
-          ASSERT_FALSE(disk.empty()) << "the demo wrote no files under " << o.uri;
-          // meta.json's file list and size agree with the disk...
-          std::map<std::string, std::uint64_t> listed;
-          std::uint64_t total = 0;
-          for (const json& f : meta.at("files")) {
-            listed[f.at("path").get<std::string>()] = f.at("size").get<std::uint64_t>();
-            total += f.at("size").get<std::uint64_t>();
-          }
-          EXPECT_EQ(listed, disk);
-          EXPECT_EQ(meta.at("size_bytes"), total);
-          // ...and so do the files in the mount, byte for byte.
-          EXPECT_EQ(MountFiles(odir), disk);
-          for (const auto& [rel, size] : disk) {
-            EXPECT_EQ(FileSha256(odir + "/" + rel), FileSha256(o.uri + "/" + rel)) << rel;
-            ++files_checked;
-          }
-        }
-      }
+  ForEachOutput([&](const std::string& odir, const ExpOutput& o) {
+    const json meta = ReadJson(odir + "/meta.json");
+    ASSERT_FALSE(meta.is_discarded());
+    EXPECT_EQ(meta.at("name"), o.name);
+    EXPECT_EQ(meta.at("artifact_version_id"), Dashed(o.version_id));
+    EXPECT_EQ(meta.at("uri"), o.uri);
+    EXPECT_EQ(meta.at("available"), true);
+    EXPECT_TRUE(meta.at("unavailable_reason").is_null());
+    const auto disk = DiskFiles(o.uri);
+    ASSERT_FALSE(disk.empty()) << "the demo wrote no files under " << o.uri;
+    // meta.json's file list and size agree with the disk...
+    std::map<std::string, std::uint64_t> listed;
+    std::uint64_t total = 0;
+    for (const json& f : meta.at("files")) {
+      listed[f.at("path").get<std::string>()] = f.at("size").get<std::uint64_t>();
+      total += f.at("size").get<std::uint64_t>();
     }
-  }
+    EXPECT_EQ(listed, disk);
+    EXPECT_EQ(meta.at("size_bytes"), total);
+    // ...and so do the files in the mount, byte for byte.
+    EXPECT_EQ(MountFiles(odir), disk);
+    for (const auto& [rel, size] : disk) {
+      EXPECT_EQ(FileSha256(odir + "/" + rel), FileSha256(o.uri + "/" + rel)) << rel;
+      ++files_checked;
+    }
+  });
   EXPECT_GE(files_checked, 15);
+}
+
+// The demo's visualizations (an HTML and a PNG, as a materializer saves them) read back
+// byte for byte as the demo wrote them, in ZenML's order, and meta.json lists them.
+TEST_F(DemoMountTest, VisualizationsReadBackAsTheDemoWroteThem) {
+  std::set<std::string> types;
+  int files_checked = 0;
+  ForEachOutput([&](const std::string& odir, const ExpOutput& o) {
+    const json meta = ReadJson(odir + "/meta.json");
+    ASSERT_FALSE(meta.is_discarded());
+    ASSERT_EQ(meta.at("visualizations").size(), o.visualizations.size());
+    for (std::size_t i = 0; i < o.visualizations.size(); ++i) {
+      const ExpVisualization& v = o.visualizations[i];
+      const std::string rel = "%visualizations/" + names::VisualizationFileName(i, v.type);
+      const json& listed = meta.at("visualizations")[i];
+      EXPECT_EQ(listed.at("path"), rel);
+      EXPECT_EQ(listed.at("type"), v.type);
+      EXPECT_EQ(listed.at("uri"), v.uri);
+      const auto st = Lstat(odir + "/" + rel);
+      ASSERT_TRUE(st) << rel << ": " << std::strerror(errno);
+      EXPECT_TRUE(S_ISREG(st->st_mode));
+      EXPECT_EQ(static_cast<std::uint64_t>(st->st_size), fs::file_size(v.uri)) << rel;
+      bool ok = false;
+      const std::string bytes = ReadFile(odir + "/" + rel, &ok);
+      ASSERT_TRUE(ok) << rel << ": " << std::strerror(errno);
+      EXPECT_EQ(bytes, ReadFile(v.uri)) << rel;
+      if (v.type == "image") {
+        EXPECT_EQ(bytes.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8)) << rel;
+      } else if (v.type == "html") {
+        EXPECT_NE(bytes.find("<html>"), std::string::npos) << rel;
+      }
+      types.insert(v.type);
+      ++files_checked;
+    }
+  });
+  EXPECT_EQ(types, (std::set<std::string>{"html", "image"}));
+  EXPECT_GE(files_checked, 2);
 }
 
 TEST_F(DemoMountTest, LargeArtifactReadsAtOddOffsets) {
@@ -1474,6 +1549,43 @@ TEST_F(DemoStoreTest, OutputWhoseFilesAreGoneStillListsAndSaysUnavailable) {
   EXPECT_FALSE(ReadJson(RunDir(root_, v->pipeline, v->run) + "/meta.json").is_discarded());
   ExpectSymlinkTo(sdir + "/output", "outputs/" + v->output.name);
   EXPECT_EQ(OpenErrno(odir + "/data.json", O_RDONLY), ENOENT);
+}
+
+// An artifact entry named %visualizations at the top of an output is shown with the suffix
+// one named meta.json gets, whether or not the version has visualizations; the name
+// itself stays zenfs's folder where there are some.
+TEST_F(DemoStoreTest, ArtifactFileNamedVisualizationsIsRenamedLikeMetaJson) {
+  ZENFS_SKIP_WITHOUT_FUSE();
+  Db db(db_path_);
+  ASSERT_EQ(db.error(), "");
+  const auto rows = db.Query(
+      "SELECT o.name, v.uri, EXISTS (SELECT 1 FROM artifact_visualization a WHERE a.artifact_version_id = v.id) "
+      "FROM step_run_output_artifact o JOIN artifact_version v ON v.id = o.artifact_id JOIN step_run s ON "
+      "s.id = o.step_id WHERE s.name = 'load_data' AND s.status = 'completed'");
+  ASSERT_EQ(rows.size(), 2u) << "load_data's features (visualized) and labels";
+  for (const Db::Row& r : rows) WriteFile(*r[1] + "/%visualizations", "disk " + *r[0]);
+  ASSERT_NO_FATAL_FAILURE(MountIt());
+  const std::string sdir = root_ + "/training_pipeline/runs/latest/steps/load_data/outputs/";
+  for (const Db::Row& r : rows) {
+    const std::string odir = sdir + *r[0];
+    SCOPED_TRACE(odir);
+    const auto listed = ListDir(odir);
+    ASSERT_TRUE(listed) << std::strerror(errno);
+    std::vector<std::string> renamed;
+    for (const std::string& n : *listed) {
+      if (n.rfind("%visualizations~", 0) == 0) renamed.push_back(n);
+    }
+    ASSERT_EQ(renamed.size(), 1u) << ::testing::PrintToString(*listed);
+    EXPECT_EQ(renamed[0].size(), std::string("%visualizations~").size() + 8);
+    EXPECT_EQ(ReadFile(odir + "/" + renamed[0]), "disk " + *r[0]);
+    const bool visualized = *r[2] == "1";
+    EXPECT_EQ(std::count(listed->begin(), listed->end(), "%visualizations"), visualized ? 1 : 0);
+    if (visualized) ExpectDir(odir + "/%visualizations", TreeMode(db_path_, 0555));
+    const json meta = ReadJson(odir + "/meta.json");
+    bool in_files = false;
+    for (const json& f : meta.at("files")) in_files |= f.at("path") == "%visualizations";
+    EXPECT_TRUE(in_files) << "meta.json lists the file under its name on disk";
+  }
 }
 
 TEST_F(DemoStoreTest, ReadingAFileDeletedAfterListingGivesEio) {

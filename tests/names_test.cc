@@ -483,5 +483,20 @@ TEST(AssignNamesTest, HundredThousandIdenticalChildrenWithoutIds) {
   }
 }
 
+TEST(VisualizationFileNameTest, ExtensionFollowsZenmlsType) {
+  EXPECT_EQ(VisualizationFileName(0, "html"), "0.html");
+  EXPECT_EQ(VisualizationFileName(1, "image"), "1.png");
+  EXPECT_EQ(VisualizationFileName(2, "markdown"), "2.md");
+  EXPECT_EQ(VisualizationFileName(3, "csv"), "3.csv");
+  EXPECT_EQ(VisualizationFileName(10, "json"), "10.json");
+  // Types ZenML may add later keep a plain name; store text that is not one adds nothing.
+  EXPECT_EQ(VisualizationFileName(4, "svg"), "4.svg");
+  EXPECT_EQ(VisualizationFileName(5, ""), "5");
+  EXPECT_EQ(VisualizationFileName(6, "../x"), "6");
+  EXPECT_EQ(VisualizationFileName(7, "HTML"), "7");
+  EXPECT_EQ(VisualizationFileName(8, std::string(17, 'a')), "8");
+  EXPECT_EQ(VisualizationFileName(9, std::string("a\0b", 3)), "9");
+}
+
 }  // namespace
 }  // namespace zenfs::names

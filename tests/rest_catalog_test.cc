@@ -176,6 +176,7 @@ TEST_F(RestCatalogTest, DetailsEqualTheSqlCatalogs) {
     ASSERT_TRUE(rest->GetMetadata("step_run", T(st.id), &mb).ok());
     EXPECT_EQ(MetaMap(mb), MetaMap(ma));
   }
+  int visualized = 0;
   for (const ArtifactVersionRow& v : rows->artifact_versions) {
     ArtifactDetail a, b;
     ASSERT_TRUE(sql_->GetArtifactDetail(T(v.id), &a).ok());
@@ -187,7 +188,10 @@ TEST_F(RestCatalogTest, DetailsEqualTheSqlCatalogs) {
     EXPECT_EQ(json::parse(b.materializer, nullptr, false), json::parse(a.materializer, nullptr, false));
     EXPECT_EQ(json::parse(b.data_type, nullptr, false), json::parse(a.data_type, nullptr, false));
     EXPECT_EQ(MetaMap(b.metadata), MetaMap(a.metadata));
+    EXPECT_EQ(b.visualizations, a.visualizations) << "the same visualizations in the same order";
+    visualized += a.visualizations.empty() ? 0 : 1;
   }
+  EXPECT_GT(visualized, 0) << "the demo store has visualizations";
   ArtifactDetail gone;
   EXPECT_EQ(rest->GetArtifactDetail("00000000000000000000000000000000", &gone).code(), Status::Code::kNotFound);
 }

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -64,6 +65,22 @@ void CopyFirstRun(const std::string& db_path, const std::string& pipeline, const
       "pipeline_configuration, client_environment, stack_id, build_id, schedule_id, trigger_execution_id "
       "FROM pipeline_run WHERE pipeline_id = (SELECT id FROM pipeline WHERE name = '" + pipeline + "') "
       "ORDER BY created LIMIT 1");
+}
+
+// The first column of the first row `sql` gives on the store the server serves ("" if none).
+std::string One(const std::string& db_path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_busy_timeout(db, 20000);
+  sqlite3_stmt* st = nullptr;
+  std::string out;
+  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr), SQLITE_OK) << sql << ": " << sqlite3_errmsg(db);
+  if (st != nullptr && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != nullptr) {
+    out = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return out;
 }
 
 class RestMountTest : public ::testing::Test {
@@ -223,6 +240,62 @@ TEST_F(RestMountTest, ARunWrittenBehindTheServerAppearsAndADeletedOneGoes) {
   EXPECT_EQ(meta.value("status", ""), "running") << meta;
   Sql(server_->db_path(), "DELETE FROM pipeline_run WHERE id = '" + id + "'");
   EXPECT_TRUE(PollUntil([&] { return has(false); }, 60)) << "the deleted run never went";
+  EXPECT_TRUE(m.Unmount());
+}
+
+// Issue 14 point 3: mounted by URL on a shared mount without --artifact-root, no folder
+// of the artifact store is a trusted root (the component's path counts on private mounts
+// only), so a step's logs and an output's visualizations are read through the server
+// (/steps/{id}/logs, /artifact_versions/{id}/visualize): the same bytes as the files, and
+// meta.json says where they came from.
+TEST_F(RestMountTest, LogsAndVisualizationsComeThroughTheServerWhenTheArtifactStoreIsOutOfReach) {
+  ZENFS_SKIP_WITHOUT_FUSE();
+  const std::string mnt = dir_->path() + "/mnt";
+  mkdir(mnt.c_str(), 0755);
+  Mount m(Mount::Options{server_->Url(), mnt, {"--api-key-file", key_file_, "-o", "allow_other"}, true, 120});
+  ASSERT_TRUE(m.ok()) << m.error();
+  const std::string sdir = m.path() + "/training_pipeline/runs/latest/steps/load_data";
+  const std::string odir = sdir + "/outputs/features";
+  const json om = ReadJson(odir + "/meta.json");
+  ASSERT_FALSE(om.is_discarded()) << std::strerror(errno);
+  EXPECT_EQ(om.at("available"), false) << "the artifact store must be out of reach for this test";
+  ASSERT_EQ(om.at("visualizations").size(), 2u) << om.dump(2);
+  std::set<std::string> types;
+  for (const json& v : om.at("visualizations")) {
+    const std::string path = odir + "/" + v.at("path").get<std::string>();
+    SCOPED_TRACE(path);
+    EXPECT_EQ(v.at("read_from"), "server");
+    types.insert(v.at("type").get<std::string>());
+    bool ok = false;
+    const std::string want = ReadFile(v.at("uri").get<std::string>(), &ok);
+    ASSERT_TRUE(ok) << "the demo's file " << v.at("uri");
+    const auto st = Lstat(path);
+    ASSERT_TRUE(st.has_value()) << std::strerror(errno);
+    EXPECT_TRUE(S_ISREG(st->st_mode));
+    EXPECT_EQ(static_cast<std::size_t>(st->st_size), want.size());
+    const auto got = ReadAll(path);
+    ASSERT_TRUE(got.has_value()) << std::strerror(errno);
+    EXPECT_TRUE(*got == want) << "not the bytes of " << v.at("uri");
+  }
+  EXPECT_EQ(types, (std::set<std::string>{"html", "image"}));
+  // The step's logs, whole.
+  const std::string step_id = One(server_->db_path(),
+                                  "SELECT s.id FROM step_run s JOIN pipeline_run r ON r.id = s.pipeline_run_id JOIN "
+                                  "pipeline p ON p.id = r.pipeline_id WHERE p.name = 'training_pipeline' AND "
+                                  "s.name = 'load_data' ORDER BY s.created DESC LIMIT 1");
+  ASSERT_FALSE(step_id.empty());
+  const std::string log_uri = One(server_->db_path(), "SELECT uri FROM logs WHERE step_run_id = '" + step_id + "'");
+  ASSERT_FALSE(log_uri.empty());
+  bool ok = false;
+  const std::string want_log = ReadFile(log_uri, &ok);
+  ASSERT_TRUE(ok) << log_uri;
+  ASSERT_FALSE(want_log.empty());
+  const auto got_log = ReadAll(sdir + "/logs");
+  ASSERT_TRUE(got_log.has_value()) << std::strerror(errno);
+  EXPECT_TRUE(*got_log == want_log) << "the logs read through the server differ from " << log_uri;
+  const json sm = ReadJson(sdir + "/meta.json");
+  EXPECT_EQ(sm.at("logs_available").at("step"), true) << sm.dump(2);
+  EXPECT_EQ(sm.at("logs_read_from").at("step"), "server") << sm.dump(2);
   EXPECT_TRUE(m.Unmount());
 }
 

@@ -3,6 +3,8 @@
 // size are those on disk (masked by the folders above, fs/permissions.h).
 #include <sys/stat.h>
 
+#include <optional>
+
 #include "fs/names.h"
 #include "fs/nodes/node.h"
 
@@ -89,14 +91,17 @@ void AddLogItems(NodeHost& host, const Snapshot& s, const std::vector<Snapshot::
 std::vector<meta::LogFacts> LogFactsOf(NodeHost& host, const Snapshot& s, const std::vector<Snapshot::Log>& logs) {
   std::vector<meta::LogFacts> facts;
   for (const Snapshot::Log& log : logs) {
-    meta::LogFacts f{s.LogSource(log.row), false, ""};
+    meta::LogFacts f{s.LogSource(log.row), false, "", ""};
     auto ref = host.LogRef(s, log.row);
-    if (!ref.ok()) {
-      f.unavailable_reason = ref.status().message();
-    } else if (auto info = host.artifacts().Stat(*ref, ""); !info.ok()) {
-      f.unavailable_reason = info.status().message();
-    } else {
+    Result<FileInfo> info = ref.ok() ? host.artifacts().Stat(*ref, "") : Result<FileInfo>(ref.status());
+    if (info.ok()) {
       f.available = true;
+      f.read_from = kReadFromArtifactStore;
+    } else if (auto served = ServedLog(s, log.row); served && ServedBytesOf(host, *served).ok()) {
+      f.available = true;
+      f.read_from = kReadFromServer;
+    } else {
+      f.unavailable_reason = info.status().message();
     }
     facts.push_back(std::move(f));
   }
@@ -108,6 +113,21 @@ Result<Listing> BackedOps::List(NodeHost& host, const Snapshot& s, const NodeKey
   return ListBacked(host, s, key, loc, logs_, false);
 }
 
+Result<std::shared_ptr<const std::string>> ServedBytesOf(NodeHost& host, const ServedRef& ref) {
+  return host.catalog().ServedBytes(ref.what, ref.id, ref.index);
+}
+
+std::optional<ServedRef> ServedLog(const Snapshot& s, int log_row) {
+  if (log_row < 0) return std::nullopt;
+  const LogRow& row = s.rows().logs[static_cast<std::size_t>(log_row)];
+  if (row.step_run_id.empty() || !(row.source.empty() || row.source == "step")) return std::nullopt;
+  return ServedRef{ServedResource::kStepLogs, std::string(row.step_run_id), 0};
+}
+
+std::optional<ServedRef> BackedOps::ServedAs(const Snapshot&, const NodeKey&, const Loc&) const {
+  return std::nullopt;
+}
+
 Result<ArtifactRef> BackedOps::RefOf(NodeHost& host, const Snapshot& s, const NodeKey&, const Loc& loc) const {
   return logs_ ? host.LogRef(s, loc.log) : host.OutputRef(s, loc);
 }
@@ -117,13 +137,17 @@ Status BackedOps::DiskAttrs(NodeHost& host, const Snapshot& s, const NodeKey& ke
   auto ref = RefOf(host, s, key, loc);
   const std::string rel = RelOf(key);
   const mode_t unreadable = S_IFREG | TreeNodeOwnership(host.options().perms, false).mode;
-  if (!ref.ok()) {
-    if (!listed_anyway) return ref.status();
-    a->mode = unreadable;
-    return Status::Ok();
-  }
-  auto info = host.artifacts().Stat(*ref, rel);
+  Result<FileInfo> info = ref.ok() ? host.artifacts().Stat(*ref, rel) : Result<FileInfo>(ref.status());
   if (!info.ok()) {
+    // Out of reach here: what the server serves instead, a file of the tree's.
+    if (auto served = ServedAs(s, key, loc)) {
+      if (auto bytes = ServedBytesOf(host, *served); bytes.ok()) {
+        a->mode = unreadable;
+        a->size = (*bytes)->size();
+        a->blocks = (a->size + 511) / 512;
+        return Status::Ok();
+      }
+    }
     if (!listed_anyway) return info.status();
     a->mode = unreadable;
     return Status::Ok();
@@ -147,6 +171,18 @@ Result<std::unique_ptr<OpenFile>> BackedOps::Open(NodeHost& host, const Snapshot
       ref.ok() ? host.artifacts().Open(*ref, rel) : Result<std::unique_ptr<ArtifactFile>>(ref.status());
   if (!f.ok()) {
     if (f.status().code() == Status::Code::kIsDirectory) return f.status();
+    if (auto served = ServedAs(s, key, loc)) {
+      auto bytes = ServedBytesOf(host, *served);
+      if (bytes.ok()) {
+        auto file = std::make_unique<OpenFile>();
+        file->content = std::move(*bytes);
+        file->cacheable = !logs_;
+        return file;
+      }
+      if (bytes.status().code() != Status::Code::kUnsupported) {
+        f = Status::IOError(f.status().message() + "; through the server: " + bytes.status().message());
+      }
+    }
     host.log().LogOnce(Logger::Level::kError, key.id + key.version + key.rel,
                        "cannot read " + PathOf(s, loc) + ": " + f.status().ToString());
     return Status::IOError(f.status().message());
@@ -183,6 +219,11 @@ class LogsOps : public BackedOps {
  public:
   constexpr LogsOps() : BackedOps(true, kScope, kScope) {}
   Result<Loc> Locate(const Snapshot& s, const NodeKey& key) const override { return LocateLog(s, key); }
+  // A step's logs file or folder itself: the server gives its whole text.
+  std::optional<ServedRef> ServedAs(const Snapshot& s, const NodeKey& key, const Loc& loc) const override {
+    if (!kTop || !key.rel.empty()) return std::nullopt;
+    return ServedLog(s, loc.log);
+  }
   Status Attrs(NodeHost& host, const Snapshot& s, const NodeKey& key, const Loc& loc, const Ownership&,
                Attr* a) const override {
     a->io_size = kDirectIo;

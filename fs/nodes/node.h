@@ -281,6 +281,13 @@ class MetaFileOps : public NodeOps {
   virtual std::optional<Micros> Updated(const Snapshot& s, const Loc& loc) const = 0;
 };
 
+// A resource the store's server reads for zenfs (Catalog::ServedBytes).
+struct ServedRef {
+  ServedResource what;
+  std::string id;
+  std::size_t index = 0;
+};
+
 // Files and folders from the artifact store: an output's artifact (`logs` false) or a
 // step's logs, the folder or file itself (key.rel "") and what is below it.
 class BackedOps : public NodeOps {
@@ -294,6 +301,9 @@ class BackedOps : public NodeOps {
                                          const Loc& loc, const Caller& caller) const override;
 
  protected:
+  // What the store's server serves in place of the node's bytes when the artifact source
+  // cannot reach them (Catalog::ServedBytes); default none.
+  virtual std::optional<ServedRef> ServedAs(const Snapshot& s, const NodeKey& key, const Loc& loc) const;
   // Where the node's bytes are (default: its output's artifact or its logs row), and its
   // path below that ("" for the file or folder itself; default: key.rel).
   virtual Result<ArtifactRef> RefOf(NodeHost& host, const Snapshot& s, const NodeKey& key, const Loc& loc) const;
@@ -305,6 +315,17 @@ class BackedOps : public NodeOps {
                    bool listed_anyway, Attr* a) const;
   bool logs_;
 };
+
+// The bytes the server serves for `ref`, when the catalog offers them.
+Result<std::shared_ptr<const std::string>> ServedBytesOf(NodeHost& host, const ServedRef& ref);
+
+// What the server serves for a logs row: a step's own logs (GET /steps/{id}/logs gives
+// those only), else nothing.
+std::optional<ServedRef> ServedLog(const Snapshot& s, int log_row);
+
+// meta.json's word for where bytes read through the server come from.
+inline constexpr std::string_view kReadFromServer = "server";
+inline constexpr std::string_view kReadFromArtifactStore = "artifact store";
 
 // Whether a logs entry has a file to show (not a log store's row).
 inline bool HasFile(const Snapshot& s, const Snapshot::Log& log) {

@@ -22,6 +22,11 @@ const Snapshot::Output& OutputAt(const Snapshot& s, const Loc& loc) {
   return s.step(loc.step).outputs[static_cast<std::size_t>(loc.output)];
 }
 
+// The artifact version id an output links to (as stored).
+std::string_view OutputVersionId(const Snapshot& s, const Loc& loc) {
+  return s.rows().outputs[static_cast<std::size_t>(OutputAt(s, loc).link)].artifact_version_id;
+}
+
 // What an output's meta.json says of its artifact beyond the rows: its detail rows and
 // the files on disk.
 meta::OutputFacts OutputFactsOf(NodeHost& host, const Snapshot& s, const Loc& loc) {
@@ -34,6 +39,19 @@ meta::OutputFacts OutputFactsOf(NodeHost& host, const Snapshot& s, const Loc& lo
       f.detail = **detail;
     } else {
       host.log().LogOnce(Logger::Level::kWarning, "md" + vid, detail.status().ToString());
+    }
+  }
+  // Where each visualization's bytes come from: the artifact store, else the server.
+  for (std::size_t i = 0; i < f.detail.visualizations.size(); ++i) {
+    auto vref = host.VisualizationRef(s, loc, i);
+    auto info = vref.ok() ? host.artifacts().Stat(*vref, "") : Result<FileInfo>(vref.status());
+    if (info.ok() && !info->is_dir) {
+      f.visualization_sources.emplace_back(kReadFromArtifactStore);
+    } else if (ServedBytesOf(host, {ServedResource::kVisualization, std::string(OutputVersionId(s, loc)), i}).ok()) {
+      f.visualization_sources.emplace_back(kReadFromServer);
+    } else {
+      f.visualization_sources.push_back("unavailable: " +
+                                        (info.ok() ? std::string("a folder, not a file") : info.status().message()));
     }
   }
   auto ref = host.OutputRef(s, loc);
@@ -195,6 +213,9 @@ class VisualizationOps : public BackedOps {
  protected:
   Result<ArtifactRef> RefOf(NodeHost& host, const Snapshot& s, const NodeKey& key, const Loc& loc) const override {
     return host.VisualizationRef(s, loc, IndexOf(key));
+  }
+  std::optional<ServedRef> ServedAs(const Snapshot&, const NodeKey& key, const Loc&) const override {
+    return ServedRef{ServedResource::kVisualization, key.version, IndexOf(key)};
   }
   std::string RelOf(const NodeKey&) const override { return ""; }
 
