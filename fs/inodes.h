@@ -30,6 +30,10 @@ enum class NodeKind : std::uint8_t {
   // path name); a chunked input's folder (version: its path name) and a link in it (rel:
   // its place, "0", "1", ...).
   kInputsDir, kInputLink, kInputChunks, kInputChunkLink,
+  // %artifacts/, an artifact's folder in it (version: its path name), a version's link to
+  // its producing output (id: the version's id) and the folder's `latest` (version: the
+  // artifact's path name). A version no step produced is a kOutput with no step id.
+  kArtifactsDir, kArtifactDir, kArtifactVersionLink, kArtifactLatest,
 };
 
 // What a node stands for, by store ids: stable across remounts, VACUUM and store changes.

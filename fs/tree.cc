@@ -339,13 +339,13 @@ Result<Ownership> Tree::BackedOwnershipOf(const ArtifactRef& ref, const std::str
 }
 
 Result<ArtifactRef> Tree::OutputRef(const Snapshot& s, const Loc& loc) {
-  const Snapshot::Output& o = s.step(loc.step).outputs[static_cast<std::size_t>(loc.output)];
-  if (o.version < 0) {
+  if (loc.version < 0) {
+    const Snapshot::Output& o = s.step(loc.step).outputs[static_cast<std::size_t>(loc.output)];
     return Status::NotFound("artifact version " +
                             std::string(s.rows().outputs[static_cast<std::size_t>(o.link)].artifact_version_id) +
                             " is missing from the store");
   }
-  const ArtifactVersionRow& v = s.rows().artifact_versions[static_cast<std::size_t>(o.version)];
+  const ArtifactVersionRow& v = s.rows().artifact_versions[static_cast<std::size_t>(loc.version)];
   if (!v.availability.empty() && v.availability != "available") {
     return Status::NotFound("the artifact version's availability is \"" + std::string(v.availability) +
                             "\", not \"available\": nothing is read");

@@ -1,5 +1,6 @@
 // A step's outputs/ folder, an output's folder and its meta.json. The artifact's files
-// and folders below an output are in backed.cc.
+// and folders below an output are in backed.cc. The same kinds, with no step in their
+// keys, are the folders of versions no step produced (%artifacts/<name>/<version>).
 #include <sys/stat.h>
 
 #include <utility>
@@ -16,17 +17,12 @@ constexpr std::size_t kMaxListedFiles = 10000;
 constexpr std::size_t kMaxWalkedFolders = 10000;
 constexpr std::size_t kMaxWalkDepth = 64;
 
-const Snapshot::Output& OutputAt(const Snapshot& s, const Loc& loc) {
-  return s.step(loc.step).outputs[static_cast<std::size_t>(loc.output)];
-}
-
 // What an output's meta.json says of its artifact beyond the rows: its detail rows and
 // the files on disk.
 meta::OutputFacts OutputFactsOf(NodeHost& host, const Snapshot& s, const Loc& loc) {
   meta::OutputFacts f;
-  const Snapshot::Output& o = OutputAt(s, loc);
-  if (o.version >= 0) {
-    const std::string vid(s.rows().artifact_versions[static_cast<std::size_t>(o.version)].id);
+  if (loc.version >= 0) {
+    const std::string vid(s.rows().artifact_versions[static_cast<std::size_t>(loc.version)].id);
     Status ds = host.catalog().GetArtifactDetail(vid, &f.detail);
     if (!ds.ok()) host.log().LogOnce(Logger::Level::kWarning, "md" + vid, ds.ToString());
   }
@@ -122,13 +118,13 @@ class OutputMetaOps : public MetaFileOps {
   constexpr OutputMetaOps() : MetaFileOps(false, RowScope::kAll, RowScope::kAll) {}
   Result<Loc> Locate(const Snapshot& s, const NodeKey& key) const override { return LocateOutput(s, key); }
   Result<std::string> Render(NodeHost& host, const Snapshot& s, const NodeKey&, const Loc& loc) const override {
+    if (loc.step < 0) return meta::RenderVersion(s, loc.version, OutputFactsOf(host, s, loc));
     return meta::RenderOutput(s, loc.step, loc.output, OutputFactsOf(host, s, loc));
   }
 
  protected:
   std::optional<Micros> Updated(const Snapshot& s, const Loc& loc) const override {
-    const int v = OutputAt(s, loc).version;
-    return v >= 0 ? s.rows().artifact_versions[static_cast<std::size_t>(v)].updated : std::nullopt;
+    return loc.version >= 0 ? s.rows().artifact_versions[static_cast<std::size_t>(loc.version)].updated : std::nullopt;
   }
 };
 
