@@ -15,7 +15,9 @@
 //   "accuracy") and training_pipeline (one run: load_data -> train_model -> evaluate, the
 //   --artifact-bytes "model", outputs named "features", "labels", "eval résumé",
 //   "accuracy", a folder artifact, run and step metadata; "features" has an HTML and a
-//   PNG visualization in its folder, as a materializer's save_visualizations leaves them). These rows (ids, names, times)
+//   PNG visualization in its folder, as a materializer's save_visualizations leaves them;
+//   evaluate also reads "baseline", version 1 of "iris_baseline", registered by hand: no
+//   step produced it). These rows (ids, names, times)
 //   and files are the same in every schema; only the columns around them differ
 //   (workspace_id/project_id, pipeline_deployment/pipeline_snapshot, deployment_id/
 //   snapshot_id, the step_configurations JSON column/step_configuration rows). Every step
@@ -708,6 +710,10 @@ struct InputPlan {
   // How many of the producer's outputs, from `output` on, this one input receives: above
   // 1 it is a chunked input (0.97), one row per artifact version ordered by input_index.
   std::size_t count = 1;
+  // Set: an artifact version no step produced (saved or registered by hand), passed to the
+  // step as it is (an input row of type "external"; `step` and `output` unused). It is no
+  // upstream step and not in the pipeline's spec, as ZenML records such inputs.
+  std::string external = "";
 };
 
 struct StepPlan {
@@ -849,7 +855,7 @@ PipelinePlan TrainingPlan(const DemoOptions& options, IdSource* ids) {
 std::vector<std::size_t> Upstream(const StepPlan& s) {
   std::vector<std::size_t> up;
   for (const InputPlan& in : s.inputs) {
-    if (std::find(up.begin(), up.end(), in.step) == up.end()) up.push_back(in.step);
+    if (in.external.empty() && std::find(up.begin(), up.end(), in.step) == up.end()) up.push_back(in.step);
   }
   return up;
 }
@@ -859,6 +865,7 @@ std::vector<std::size_t> Upstream(const StepPlan& s) {
 Json StepSpec(const PipelinePlan& p, const StepPlan& s, bool sorted) {
   Json inputs = Json::object(), upstream = Json::array();
   for (const InputPlan& in : s.inputs) {
+    if (!in.external.empty()) continue;
     const StepPlan& producer = p.steps[in.step];
     const std::string& output = producer.outputs[in.output].name;
     inputs[in.name] = sorted ? Json{{"output_name", output}, {"step_name", producer.name}}
@@ -1000,6 +1007,11 @@ class DemoWriter {
       if (r == 0) first = std::move(steps);
     }
 
+    // evaluate also reads a baseline registered by hand an hour before: a version no step
+    // produced (%artifacts shows it as a folder; evaluate's inputs/baseline links there).
+    training.steps[2].inputs.push_back(
+        {"baseline", 0, 0, 1, WriteRegisteredArtifact(Output("iris_baseline", "iris_baseline", Content::kDict),
+                                                      training_start - 3600 * kSec)});
     const RunContext train{ids_->Uuid(), training.deployment_ids[0], 0, RunKind::kCompleted,
                            training_start, 10 * kSec, nullptr};
     WriteRun(&training, train);
@@ -1261,8 +1273,8 @@ class DemoWriter {
     for (std::size_t up : Upstream(s)) insert_.parent.Run(earlier[up].id, step.id);
     for (const InputPlan& in : s.inputs) {
       for (std::size_t i = 0; i < in.count; ++i) {
-        insert_.input.Begin(in.name, "step_output", step.id,
-                            earlier[in.step].outputs[in.output + i]);
+        insert_.input.Begin(in.name, in.external.empty() ? "step_output" : "external", step.id,
+                            in.external.empty() ? earlier[in.step].outputs[in.output + i] : in.external);
         if (d_.snapshots) insert_.input.More(static_cast<std::int64_t>(i));
         insert_.input.End();
       }
@@ -1349,6 +1361,26 @@ class DemoWriter {
       insert_.visualization.Run(visualization_ids_.Uuid(), c, c, type, uri, version_id);
     }
     return size;
+  }
+
+  // An artifact saved outside any step, as ZenML's register_artifact leaves it: an artifact
+  // and its version 1 (save_type "preexisting"), its files under <root>/registered/, and no
+  // step_run_output_artifact row. Returns the version's id.
+  std::string WriteRegisteredArtifact(const OutputPlan& o, Micros t) {
+    const std::string c = T(t), artifact = ids_->Uuid(), id = ids_->Uuid();
+    insert_.artifact.Begin(artifact, c, c, o.artifact_name, 1);
+    if (d_.projects) insert_.artifact.More(user_, scope_);
+    insert_.artifact.End();
+    files_.MakeDir(root_ + "/registered");
+    const std::string uri = root_ + "/registered/" + o.artifact_name;
+    files_.MakeDir(uri);
+    const std::int64_t size = WriteArtifactFiles(o.content, uri, 0);
+    insert_.version.Begin(id, c, c, "1", 1, o.type, uri, o.materializer, o.data_type, "preexisting", artifact,
+                          artifact_store_, user_, scope_);
+    if (d_.snapshots) insert_.version.More(o.availability);
+    insert_.version.End();
+    AddMetadata("storage_size", std::to_string(size), "int", t + 200, nullptr, id, "artifact_version", scope_);
+    return id;
   }
 
   // The files a materializer would leave in `dir`; returns their total size.

@@ -33,6 +33,10 @@ enum class NodeKind : std::uint8_t {
   // An output's %visualizations/ folder (id, version: the output's) and a file in it
   // (rel: its index, "0", "1", ...).
   kVisualizationsDir, kVisualization,
+  // %artifacts/, an artifact's folder in it (version: its path name), a version's link to
+  // its producing output (id: the version's id) and the folder's `latest` (version: the
+  // artifact's path name). A version no step produced is a kOutput with no step id.
+  kArtifactsDir, kArtifactDir, kArtifactVersionLink, kArtifactLatest,
 };
 
 // What a node stands for, by store ids: stable across remounts, VACUUM and store changes.

@@ -76,6 +76,60 @@ std::vector<std::string> RunLinkNames(const Snapshot& s, int run, bool outputs) 
   return names;
 }
 
+// Which steps read a version under which names (ids: a consumer's path changes only with
+// names that are invalidated where they show).
+std::string ConsumersPrint(const Snapshot& s, int version) {
+  std::string p;
+  for (int in : s.ConsumersOf(version)) {
+    const ArtifactLinkRow& link = s.rows().inputs[static_cast<std::size_t>(in)];
+    p += std::string(link.step_id) + '\x04' + std::string(link.name) + '\x02';
+  }
+  return p;
+}
+
+// %artifacts: its names, each artifact's versions and what they are (a link to the
+// producing output, or the version's own folder), `latest`, and each output's meta.json
+// whose `consumers` changed (a step that read the version started or went).
+void DiffArtifacts(const Snapshot& before, const Snapshot& after, const InodeHash& ino_of,
+                   std::vector<Invalidation>* out) {
+  const std::uint64_t top = ino_of({NodeKind::kArtifactsDir, "", "", ""});
+  DiffNames(top, before.artifact_names(), after.artifact_names(), out);
+  for (const Snapshot::Artifact& a : before.artifacts()) {
+    const int k = after.FindArtifactByName(a.path_name);
+    if (k < 0) continue;  // its name in %artifacts was invalidated above
+    const Snapshot::Artifact& b = after.artifacts()[static_cast<std::size_t>(k)];
+    // By the producing step's id, not its path (a link's target is kept one refresh only).
+    auto print = [](const Snapshot& s, const Snapshot::Artifact& x) {
+      std::string p;
+      for (std::size_t i = 0; i < x.versions.size(); ++i) {
+        int output = -1;
+        const int step = s.ProducingOutput(x.versions[i], &output);
+        p += x.version_names[i] + '\x04' + (step >= 0 ? std::string(s.step_row(step).id) : "") + '\x02';
+      }
+      return p;
+    };
+    if (print(before, a) == print(after, b)) continue;
+    const std::uint64_t dir = ino_of({NodeKind::kArtifactDir, "", a.path_name, ""});
+    out->push_back({Invalidation::Kind::kInode, dir, ""});
+    out->push_back({Invalidation::Kind::kInode, ino_of({NodeKind::kArtifactLatest, "", a.path_name, ""}), ""});
+    // Every version's name: one may have turned from a folder into a link.
+    std::vector<std::string> names = a.version_names;
+    names.insert(names.end(), b.version_names.begin(), b.version_names.end());
+    for (const std::string& n : names) out->push_back({Invalidation::Kind::kEntry, dir, n});
+  }
+  for (std::size_t v = 0; v < before.rows().artifact_versions.size(); ++v) {
+    const int version = static_cast<int>(v);
+    const std::string id(before.rows().artifact_versions[v].id);
+    const int nv = after.FindVersion(id);
+    if (nv < 0 || before.ArtifactOf(version).first < 0) continue;
+    if (ConsumersPrint(before, version) == ConsumersPrint(after, nv)) continue;
+    out->push_back({Invalidation::Kind::kInode, ino_of({NodeKind::kOutputMeta, "", id, ""}), ""});
+    for (int st : before.StepsWithOutput(version)) {
+      out->push_back({Invalidation::Kind::kInode, ino_of({NodeKind::kOutputMeta, std::string(before.step_row(st).id), id, ""}), ""});
+    }
+  }
+}
+
 }  // namespace
 
 std::vector<Invalidation> DiffSnapshots(const Snapshot& before, const Snapshot& after,
@@ -178,6 +232,8 @@ std::vector<Invalidation> DiffSnapshots(const Snapshot& before, const Snapshot& 
                 RunLinkNames(after, nrun, true), &out);
     }
   }
+  // %artifacts shows what only a whole picture holds (SnapshotFor): nothing to forget before.
+  if (before.scope() == RowScope::kAll) DiffArtifacts(before, after, ino_of, &out);
   return out;
 }
 }  // namespace zenfs

@@ -358,14 +358,14 @@ std::string RenderStep(const Snapshot& s, int step, const StepDetail& d, const s
   return Dump(j);
 }
 
-std::string RenderOutput(const Snapshot& s, int step, int output, const OutputFacts& f) {
-  const Snapshot::Output& o = s.step(step).outputs[static_cast<std::size_t>(output)];
-  const ArtifactLinkRow& link = s.rows().outputs[static_cast<std::size_t>(o.link)];
-  json j;
-  AddName(&j, link.name, o.path_name);
-  j["artifact_version_id"] = DashedId(link.artifact_version_id);
-  if (o.version >= 0) {
-    const ArtifactVersionRow& v = s.rows().artifact_versions[static_cast<std::size_t>(o.version)];
+namespace {
+
+// What an output's and a %artifacts version's meta.json say of the artifact version
+// (`version` -1: the store lacks it), after their name and id.
+void AddVersionFields(json* out, const Snapshot& s, int version, const OutputFacts& f) {
+  json& j = *out;
+  if (version >= 0) {
+    const ArtifactVersionRow& v = s.rows().artifact_versions[static_cast<std::size_t>(version)];
     const ArtifactDetail& d = f.detail;
     j["artifact_name"] = d.artifact_name.empty() ? json(nullptr) : json(d.artifact_name);
     j["version"] = d.version.empty() ? json(nullptr) : json(d.version);
@@ -401,8 +401,45 @@ std::string RenderOutput(const Snapshot& s, int step, int output, const OutputFa
   }
   j["visualizations"] = std::move(vis);
   j["run_metadata"] = MetadataObject(f.detail.metadata);
-  const int producer = o.version >= 0 ? s.ProducerOf(o.version) : -1;
-  j["producer"] = producer >= 0 ? json(s.StepPath(producer)) : json(nullptr);
+  const int producer = version >= 0 ? s.ProducerOf(version) : -1;
+  j["producer"] = producer >= 0 && s.step(producer).run >= 0 ? json(s.StepPath(producer)) : json(nullptr);
+  // The steps that read this version: mount paths (like `producer`) and input names,
+  // sorted by path, then name; a step reading it under one name twice (chunks) once.
+  std::vector<std::pair<std::string, std::string>> consumers;
+  if (version >= 0) {
+    for (int in : s.ConsumersOf(version)) {
+      const ArtifactLinkRow& link = s.rows().inputs[static_cast<std::size_t>(in)];
+      consumers.emplace_back(s.StepPath(s.FindStep(link.step_id)), names::ToValidUtf8(link.name));
+    }
+  }
+  std::sort(consumers.begin(), consumers.end());
+  consumers.erase(std::unique(consumers.begin(), consumers.end()), consumers.end());
+  json list = json::array();
+  for (auto& [step, input] : consumers) list.push_back({{"step", std::move(step)}, {"input", std::move(input)}});
+  j["consumers"] = std::move(list);
+}
+
+}  // namespace
+
+std::string RenderOutput(const Snapshot& s, int step, int output, const OutputFacts& f) {
+  const Snapshot::Output& o = s.step(step).outputs[static_cast<std::size_t>(output)];
+  const ArtifactLinkRow& link = s.rows().outputs[static_cast<std::size_t>(o.link)];
+  json j;
+  AddName(&j, link.name, o.path_name);
+  j["artifact_version_id"] = DashedId(link.artifact_version_id);
+  AddVersionFields(&j, s, o.version, f);
+  return Dump(j);
+}
+
+std::string RenderVersion(const Snapshot& s, int version, const OutputFacts& f) {
+  const ArtifactVersionRow& v = s.rows().artifact_versions[static_cast<std::size_t>(version)];
+  const auto [a, k] = s.ArtifactOf(version);
+  json j;
+  AddName(&j, v.version,
+          a >= 0 ? s.artifacts()[static_cast<std::size_t>(a)].version_names[static_cast<std::size_t>(k)]
+                 : std::string(v.version));
+  j["artifact_version_id"] = DashedId(v.id);
+  AddVersionFields(&j, s, version, f);
   return Dump(j);
 }
 

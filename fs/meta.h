@@ -68,5 +68,8 @@ std::string RenderRun(const Snapshot& s, int run, const RunDetail& detail,
                       const std::vector<StepMetadata>& step_metadata, const std::vector<LogFacts>& logs);
 std::string RenderStep(const Snapshot& s, int step, const StepDetail& detail, const std::vector<LogFacts>& logs);
 std::string RenderOutput(const Snapshot& s, int step, int output, const OutputFacts& facts);
+// The meta.json of a version no step produced (%artifacts/<name>/<version>/): an output's
+// fields, named by its version, `producer` null.
+std::string RenderVersion(const Snapshot& s, int version, const OutputFacts& facts);
 
 }  // namespace zenfs::meta

@@ -22,6 +22,14 @@ SortedIndex IndexById(const std::vector<Row>& rows) {
   return index;
 }
 
+// The second halves of the pairs whose first is `first`, in a sorted vector of pairs.
+std::vector<int> SecondsOf(const std::vector<std::pair<int, int>>& sorted, int first) {
+  std::vector<int> out;
+  auto it = std::lower_bound(sorted.begin(), sorted.end(), std::pair<int, int>(first, std::numeric_limits<int>::min()));
+  for (; it != sorted.end() && it->first == first; ++it) out.push_back(it->second);
+  return out;
+}
+
 }  // namespace
 
 void SortedIndex::Seal() {
@@ -233,6 +241,62 @@ std::shared_ptr<const Snapshot> Snapshot::Build(StoreRows rows, std::uint64_t ge
       best = st;
     }
   }
+  // %artifacts: the versions grouped by their artifact's name (unique in a project; the
+  // versions of an artifact whose row is gone group under ""), each artifact's oldest
+  // first; artifacts are named in the order of their oldest versions, then listed by name.
+  auto older = [&](int a, int b) {
+    const ArtifactVersionRow& x = r.artifact_versions[static_cast<std::size_t>(a)];
+    const ArtifactVersionRow& y = r.artifact_versions[static_cast<std::size_t>(b)];
+    const Micros cx = x.created.value_or(std::numeric_limits<Micros>::min());
+    const Micros cy = y.created.value_or(std::numeric_limits<Micros>::min());
+    return cx != cy ? cx < cy : x.id < y.id;
+  };
+  {
+    std::unordered_map<std::string_view, std::size_t> by_name;
+    for (std::size_t v = 0; v < r.artifact_versions.size(); ++v) {
+      const ArtifactVersionRow& row = r.artifact_versions[v];
+      if (s->version_by_id_.Find(row.id) != static_cast<int>(v)) continue;  // duplicate id
+      auto [it, fresh] = by_name.try_emplace(row.artifact_name, s->artifacts_.size());
+      if (fresh) s->artifacts_.emplace_back();
+      s->artifacts_[it->second].versions.push_back(static_cast<int>(v));
+    }
+    for (Artifact& a : s->artifacts_) std::sort(a.versions.begin(), a.versions.end(), older);
+    std::sort(s->artifacts_.begin(), s->artifacts_.end(),
+              [&](const Artifact& a, const Artifact& b) { return older(a.versions.front(), b.versions.front()); });
+    std::vector<names::Child> children;
+    for (const Artifact& a : s->artifacts_) {
+      const ArtifactVersionRow& first = r.artifact_versions[static_cast<std::size_t>(a.versions.front())];
+      children.push_back({std::string(first.artifact_name), std::string(first.id)});
+    }
+    const std::vector<std::string> shown = names::AssignNames(children, {});
+    for (std::size_t i = 0; i < shown.size(); ++i) s->artifacts_[i].path_name = shown[i];
+    std::sort(s->artifacts_.begin(), s->artifacts_.end(),
+              [](const Artifact& a, const Artifact& b) { return a.path_name < b.path_name; });
+    s->artifact_of_.assign(r.artifact_versions.size(), {-1, -1});
+    for (std::size_t i = 0; i < s->artifacts_.size(); ++i) {
+      Artifact& a = s->artifacts_[i];
+      s->artifact_names_.push_back(a.path_name);
+      std::vector<names::Child> versions;
+      for (std::size_t k = 0; k < a.versions.size(); ++k) {
+        const ArtifactVersionRow& row = r.artifact_versions[static_cast<std::size_t>(a.versions[k])];
+        versions.push_back({std::string(row.version), std::string(row.id)});
+        s->artifact_of_[static_cast<std::size_t>(a.versions[k])] = {static_cast<int>(i), static_cast<int>(k)};
+      }
+      a.version_names = names::AssignNames(versions, ArtifactDirReserved());
+    }
+    // Indexes point into the vectors they index: built once those stop moving.
+    s->artifact_index_.Build(&s->artifact_names_);
+    for (Artifact& a : s->artifacts_) a.version_index.Build(&a.version_names);
+  }
+  // Consumers: which steps shown read each version.
+  for (std::size_t i = 0; i < r.inputs.size(); ++i) {
+    const int st = s->step_by_id_.Find(r.inputs[i].step_id);
+    const int v = s->version_by_id_.Find(r.inputs[i].artifact_version_id);
+    if (st >= 0 && v >= 0 && s->steps_[static_cast<std::size_t>(st)].run >= 0) {
+      s->consumers_.emplace_back(v, static_cast<int>(i));
+    }
+  }
+  std::sort(s->consumers_.begin(), s->consumers_.end());
   // Nested runs: each child under its parent, by child key (oldest first for equal keys).
   for (std::size_t i = 0; i < r.runs.size(); ++i) {
     Run& child = s->runs_[i];
@@ -334,15 +398,38 @@ int Snapshot::ProducerOf(int version) const {
   return producer_[static_cast<std::size_t>(version)];
 }
 
+std::pair<int, int> Snapshot::ArtifactOf(int version) const {
+  if (version < 0 || static_cast<std::size_t>(version) >= artifact_of_.size()) return {-1, -1};
+  return artifact_of_[static_cast<std::size_t>(version)];
+}
+
+int Snapshot::ProducingOutput(int version, int* output) const {
+  const int step = ProducerOf(version);
+  if (step < 0 || steps_[static_cast<std::size_t>(step)].run < 0) return -1;
+  *output = FindOutput(step, rows_.artifact_versions[static_cast<std::size_t>(version)].id);
+  return *output >= 0 ? step : -1;
+}
+
+std::string Snapshot::VersionPath(int version) const {
+  const auto [a, k] = ArtifactOf(version);
+  if (a < 0) return "";
+  const Artifact& art = artifacts_[static_cast<std::size_t>(a)];
+  return "%artifacts/" + art.path_name + "/" + art.version_names[static_cast<std::size_t>(k)];
+}
+
+std::string Snapshot::VersionHome(int version) const {
+  int output = -1;
+  const int step = ProducingOutput(version, &output);
+  return step >= 0 ? OutputPath(step, output) : VersionPath(version);
+}
+
+std::vector<int> Snapshot::ConsumersOf(int version) const { return SecondsOf(consumers_, version); }
+
+std::vector<int> Snapshot::StepsWithOutput(int version) const { return SecondsOf(steps_by_version_, version); }
+
 std::vector<int> Snapshot::StepsWithOutput(int run, int version) const {
-  std::vector<int> out;
-  const auto b = std::lower_bound(steps_by_version_.begin(), steps_by_version_.end(),
-                                  std::pair<int, int>(version, std::numeric_limits<int>::min()));
-  const auto e = std::upper_bound(b, steps_by_version_.end(),
-                                  std::pair<int, int>(version, std::numeric_limits<int>::max()));
-  for (auto it = b; it != e; ++it) {
-    if (steps_[static_cast<std::size_t>(it->second)].run == run) out.push_back(it->second);
-  }
+  std::vector<int> out = StepsWithOutput(version);
+  std::erase_if(out, [&](int st) { return steps_[static_cast<std::size_t>(st)].run != run; });
   std::sort(out.begin(), out.end(), [&](int a, int c) { return StepKey(a) < StepKey(c); });
   return out;
 }
@@ -366,6 +453,11 @@ std::string Snapshot::OutputPath(int step, int output) const {
 
 const std::vector<std::string>& Snapshot::RunsDirReserved() {
   static const std::vector<std::string> reserved{"latest", "latest-completed", "latest-failed"};
+  return reserved;
+}
+
+const std::vector<std::string>& Snapshot::ArtifactDirReserved() {
+  static const std::vector<std::string> reserved{"latest"};
   return reserved;
 }
 

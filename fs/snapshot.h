@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "store/artifact_source.h"
@@ -105,6 +106,18 @@ class Snapshot {
     std::vector<Log> logs;                   // run-level logs, by path name
   };
 
+  // %artifacts/<name>/: the versions of one artifact of the project shown, by name.
+  struct Artifact {
+    std::string path_name;
+    // Indexes in rows().artifact_versions, oldest first, as ZenML orders them (`created`;
+    // ties by id, so the order never depends on the database's): the last is `latest`.
+    std::vector<int> versions;
+    std::vector<std::string> version_names;  // path names, parallel to versions
+    NameIndex version_index;
+  };
+  // The names an artifact's folder keeps for itself: a version named so gets the suffix.
+  static const std::vector<std::string>& ArtifactDirReserved();
+
   // `generation` identifies this picture (it goes into cache keys).
   static std::shared_ptr<const Snapshot> Build(StoreRows rows, std::uint64_t generation);
 
@@ -134,6 +147,25 @@ class Snapshot {
   int ProducerOf(int version) const;
   // Steps of `run` that output artifact version `version`.
   std::vector<int> StepsWithOutput(int run, int version) const;
+  // Every step shown that outputs artifact version `version` (the producer, cached copies).
+  std::vector<int> StepsWithOutput(int version) const;
+
+  // %artifacts (built from kAll rows; empty below): by path name.
+  const std::vector<Artifact>& artifacts() const { return artifacts_; }
+  const std::vector<std::string>& artifact_names() const { return artifact_names_; }
+  int FindArtifactByName(std::string_view path_name) const { return artifact_index_.Find(path_name); }
+  // The artifact a version is listed under and its place there ({-1, -1} if none).
+  std::pair<int, int> ArtifactOf(int version) const;
+  // The output folder that produced a version (ProducerOf, shown in the tree): the step,
+  // its output in *output; -1 when there is none.
+  int ProducingOutput(int version, int* output) const;
+  // Where a version is in the tree, relative to the root: its producing output, else its
+  // %artifacts/<name>/<version> folder; "" when neither (not a version of the project).
+  std::string VersionHome(int version) const;
+  // %artifacts/<name>/<version> ("" when the version is listed under no artifact).
+  std::string VersionPath(int version) const;
+  // The rows of rows().inputs that read a version, in row order; only steps shown.
+  std::vector<int> ConsumersOf(int version) const;
 
   // Mount paths relative to the root, as meta.json shows them.
   std::string RunPath(int run) const;
@@ -164,6 +196,11 @@ class Snapshot {
   // (artifact version, step outputting it), sorted.
   std::vector<std::pair<int, int>> steps_by_version_;
   std::vector<int> producer_;                           // per artifact version
+  std::vector<Artifact> artifacts_;                     // by path name
+  std::vector<std::string> artifact_names_;             // parallel to artifacts_
+  NameIndex artifact_index_;
+  std::vector<std::pair<int, int>> artifact_of_;        // per artifact version: ArtifactOf
+  std::vector<std::pair<int, int>> consumers_;          // (artifact version, input row), sorted
   std::unordered_map<std::string_view, ArtifactStoreInfo> stores_;
 };
 

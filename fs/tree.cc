@@ -343,13 +343,13 @@ namespace {
 // The artifact version row of an output whose files may be read: NotFound with the
 // reason otherwise.
 Result<const ArtifactVersionRow*> ReadableVersion(const Snapshot& s, const Loc& loc) {
-  const Snapshot::Output& o = s.step(loc.step).outputs[static_cast<std::size_t>(loc.output)];
-  if (o.version < 0) {
+  if (loc.version < 0) {
+    const Snapshot::Output& o = s.step(loc.step).outputs[static_cast<std::size_t>(loc.output)];
     return Status::NotFound("artifact version " +
                             std::string(s.rows().outputs[static_cast<std::size_t>(o.link)].artifact_version_id) +
                             " is missing from the store");
   }
-  const ArtifactVersionRow& v = s.rows().artifact_versions[static_cast<std::size_t>(o.version)];
+  const ArtifactVersionRow& v = s.rows().artifact_versions[static_cast<std::size_t>(loc.version)];
   if (!v.availability.empty() && v.availability != "available") {
     return Status::NotFound("the artifact version's availability is \"" + std::string(v.availability) +
                             "\", not \"available\": nothing is read");
@@ -366,9 +366,8 @@ Result<ArtifactRef> Tree::OutputRef(const Snapshot& s, const Loc& loc) {
 }
 
 Result<std::shared_ptr<const ArtifactDetail>> Tree::DetailOf(const Snapshot& s, const Loc& loc) {
-  const Snapshot::Output& o = s.step(loc.step).outputs[static_cast<std::size_t>(loc.output)];
-  if (o.version < 0) return Status::NotFound("no artifact version row");
-  const std::string vid(s.rows().artifact_versions[static_cast<std::size_t>(o.version)].id);
+  if (loc.version < 0) return Status::NotFound("no artifact version row");
+  const std::string vid(s.rows().artifact_versions[static_cast<std::size_t>(loc.version)].id);
   const std::string ck = std::to_string(s.generation()) + '\x01' + vid;
   {
     std::lock_guard<std::mutex> lock(cache_mu_);

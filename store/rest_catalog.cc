@@ -26,6 +26,12 @@ const json& At(const json& j, const char* key) {
 
 std::string Str(const json& j) { return j.is_string() ? j.get<std::string>() : std::string(); }
 
+// An artifact version's version: a string in ZenML's API; a number is taken as its digits.
+std::string VersionText(const json& j) {
+  if (j.is_number_integer()) return j.dump();
+  return Str(j);
+}
+
 std::optional<std::string> OptStr(const json& j) {
   if (j.is_string()) return j.get<std::string>();
   return std::nullopt;
@@ -249,11 +255,15 @@ Result<StoreRows> RestCatalog::LoadRows(RowScope scope) {
     }
   });
   if (!s.ok()) return s;
+  // The unhydrated list carries the artifact's name (body.artifact, nested) and the version.
+  TextInterner names(*rows.text);
   s = ForEachItem("/artifact_versions", "hydrate=false", true, [&](const json& v) {
     const json& body = At(v, "body");
     rows.artifact_versions.push_back({KeepId(rows, v), KeepStr(rows, At(body, "uri")),
                                       rows.text->Keep(UndashedId(Str(At(body, "artifact_store_id")))),
-                                      TimeOf(At(body, "created")), TimeOf(At(body, "updated"))});
+                                      TimeOf(At(body, "created")), TimeOf(At(body, "updated")), "",
+                                      names.Keep(Str(At(At(body, "artifact"), "name"))),
+                                      names.Keep(VersionText(At(body, "version")))});
   });
   if (!s.ok()) return s;
   return rows;

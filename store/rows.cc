@@ -24,4 +24,13 @@ Text TextArena::Keep(std::string_view s) {
   return Text(std::string_view(at, s.size()));
 }
 
+Text TextInterner::Keep(std::string_view s) {
+  if (s.empty()) return Text();
+  auto it = kept_.find(s);
+  if (it != kept_.end()) return it->second;
+  const Text kept = arena_.Keep(s);
+  kept_.emplace(std::string_view(kept), kept);
+  return kept;
+}
+
 }  // namespace zenfs

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "store/timefmt.h"
@@ -92,6 +93,11 @@ struct ArtifactVersionRow {
   // availability (2026 stores): "" (no column, or NULL) and "available" mean the bytes
   // are there; anything else (pending, upload_failed, deleted, ...) that they are not.
   Text availability = "";
+  // The artifact's name (artifact.name through artifact_id; "" when unknown) and this
+  // version's (artifact_version.version): %artifacts/<name>/<version>. A name's bytes are
+  // kept once for all its versions (the catalogs intern them).
+  Text artifact_name = "";
+  Text version = "";
 };
 
 // A logs row: a step's (step_run_id) or a whole run's (pipeline_run_id only).
@@ -117,6 +123,18 @@ class TextArena {
   std::vector<std::unique_ptr<char[]>> blocks_;  // the last one is being filled
   std::vector<std::unique_ptr<char[]>> large_;   // one text each
   std::size_t used_ = 0, capacity_ = 0;
+};
+
+// Keeps each distinct text once in an arena: for values many rows repeat (an artifact's
+// name on each of its versions, versions "1", "2", ...). Lives only while rows are read.
+class TextInterner {
+ public:
+  explicit TextInterner(TextArena& arena) : arena_(arena) {}
+  Text Keep(std::string_view s);
+
+ private:
+  TextArena& arena_;
+  std::unordered_map<std::string_view, Text> kept_;  // keys view the arena's bytes
 };
 
 // The earliest run of each pipeline_id value (RowScope::kPipelines): what lists and orders

@@ -310,13 +310,21 @@ Status SqlCatalog::LoadStepRows(sql::Connection& db, StoreRows* out) {
   const std::string av = "artifact_version";
   s = ReserveFor(db, av, &rows.artifact_versions);
   if (!s.ok()) return s;
-  s = ForEachRow(db,
-                 "SELECT id, uri, " + sc.Col(av, "artifact_store_id") + ", " + sc.Col(av, "created") +
-                     ", " + sc.Col(av, "updated") + ", " + sc.Col(av, "availability") +
-                     " FROM artifact_version",
-                 [&](const sql::Rows& st) {
+  // With its artifact's name (every schema from 0.74 on has artifact.name and
+  // artifact_version.artifact_id; a version whose artifact is gone gets ""), and only the
+  // project shown's versions (0.80+; 0.74's versions all belong to its one workspace).
+  const bool has_artifact = sc.Has("artifact", "id") && sc.Has("artifact", "name") && sc.Has(av, "artifact_id");
+  TextInterner names(*rows.text);
+  s = ForEachInProject(db,
+                 "SELECT artifact_version.id, artifact_version.uri, " + sc.Col(av, "artifact_store_id") + ", " +
+                     sc.Col(av, "created") + ", " + sc.Col(av, "updated") + ", " + sc.Col(av, "availability") +
+                     ", " + (has_artifact ? "artifact.name" : "NULL") + ", " + sc.Col(av, "version") +
+                     " FROM artifact_version" +
+                     (has_artifact ? " LEFT JOIN artifact ON artifact.id = artifact_version.artifact_id" : ""),
+                 av, [&](const sql::Rows& st) {
                    rows.artifact_versions.push_back({Keep(rows, st, 0), Keep(rows, st, 1), Keep(rows, st, 2),
-                                                     TimeCol(st, 3), TimeCol(st, 4), Keep(rows, st, 5)});
+                                                     TimeCol(st, 3), TimeCol(st, 4), Keep(rows, st, 5),
+                                                     names.Keep(st.TextView(6)), names.Keep(st.TextView(7))});
                  });
   if (!s.ok()) return s;
   return LoadLogs(db, "step_run_id IS NOT NULL", out);

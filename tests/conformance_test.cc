@@ -640,6 +640,61 @@ TEST_P(ConformanceTest, InputsNameTheOraclesArtifactVersions) {
   EXPECT_GT(inputs, 0);
 }
 
+// %artifacts/<artifact name>/<version> holds every version the oracle names, and its
+// meta.json's `consumers` are exactly the steps the oracle says read it (under those input
+// names), each of whose inputs/<name> holds the version; `latest` names a listed version.
+TEST_P(ConformanceTest, ArtifactsViewHoldsEveryOracleVersionAndItsConsumers) {
+  std::map<std::string, std::set<std::pair<std::string, std::string>>> read_by;  // version id -> (step, input)
+  for (const json& p : oracle_.at("pipelines")) {
+    for (const json& r : p.at("runs")) {
+      for (const json& s : r.at("steps")) {
+        const std::string step = StepPath(p, r, s).substr(root_.size() + 1);
+        for (auto it = s.at("inputs").begin(); it != s.at("inputs").end(); ++it) {
+          read_by[it.value().at("artifact_version_id").get<std::string>()].emplace(step, it.key());
+        }
+      }
+    }
+  }
+  int versions = 0, consumers = 0;
+  std::set<std::string> artifacts;
+  for (const json& p : oracle_.at("pipelines")) {
+    for (const json& r : p.at("runs")) {
+      for (const json& s : r.at("steps")) {
+        for (auto it = s.at("outputs").begin(); it != s.at("outputs").end(); ++it) {
+          for (const json& v : it.value().at("versions")) {
+            ++versions;
+            const std::string name = v.at("artifact_name").get<std::string>();
+            ASSERT_EQ(name.find_first_of("/%"), std::string::npos) << "the sample's artifact names need no escaping";
+            artifacts.insert(name);
+            const std::string path = root_ + "/%artifacts/" + name + "/" + v.at("version").get<std::string>();
+            const json m = ReadJson(path + "/meta.json");
+            ASSERT_FALSE(m.is_discarded()) << path << ": " << std::strerror(errno);
+            EXPECT_EQ(m.at("artifact_version_id"), v.at("artifact_version_id")) << path;
+            std::set<std::pair<std::string, std::string>> got;
+            for (const json& c : m.at("consumers")) {
+              ++consumers;
+              got.emplace(c.at("step").get<std::string>(), c.at("input").get<std::string>());
+              const std::string back = root_ + "/" + c.at("step").get<std::string>() + "/inputs/" +
+                                       c.at("input").get<std::string>() + "/meta.json";
+              EXPECT_EQ(ReadJson(back).value("artifact_version_id", json()), v.at("artifact_version_id")) << back;
+            }
+            EXPECT_EQ(got, read_by[v.at("artifact_version_id").get<std::string>()]) << path;
+          }
+        }
+      }
+    }
+  }
+  EXPECT_GT(versions, 0);
+  EXPECT_GT(consumers, 0);
+  for (const std::string& name : artifacts) {
+    const std::string dir = root_ + "/%artifacts/" + name;
+    auto latest = ReadLink(dir + "/latest");
+    ASSERT_TRUE(latest) << dir << "/latest: " << std::strerror(errno);
+    const std::vector<std::string> listed = ListDir(dir).value_or(std::vector<std::string>{});
+    EXPECT_NE(std::find(listed.begin(), listed.end(), *latest), listed.end()) << dir << " lists no " << *latest;
+  }
+}
+
 // %by-id/<id> resolves every id the oracle names (dashed, as ZenML prints them) to the
 // folder whose meta.json carries that id; an artifact version to an output holding it.
 TEST_P(ConformanceTest, EveryOracleIdResolvesThroughById) {

@@ -265,6 +265,14 @@ class ZenmlWriter {
     });
   }
 
+  // A step reads an artifact version passed to it as it is (an "external" input row).
+  void AddInput(const std::string& step_id, const std::string& name, const std::string& version_id) {
+    Txn([&] {
+      Exec("INSERT INTO step_run_input_artifact (name, type, step_id, artifact_id) VALUES (?, 'external', ?, ?)",
+           {name, step_id, version_id});
+    });
+  }
+
   // The first row of a query, as text ("" for NULL); empty if there is none.
   std::vector<std::string> Row(const std::string& sql) {
     std::vector<std::string> out;
@@ -593,6 +601,51 @@ TEST_F(LiveTest, MetaJsonThatNamesADeletedRunIsRefreshed) {
         << text.size();
     EXPECT_EQ(text.find(deleted), std::string::npos) << m << " still names the deleted run";
   }
+  ExpectDaemonAnswers();
+}
+
+// An output's meta.json names the steps that read its version (`consumers`): a step that
+// starts reading it while mounted shows there after the refresh, the size stat gives
+// included (the refresher invalidates the document; a finished run's is cached long).
+TEST_F(LiveTest, ConsumersFollowAStepThatStartsReadingTheVersion) {
+  ASSERT_NO_FATAL_FAILURE(MakeStore({"--artifact-bytes", "0"}));
+  ASSERT_NO_FATAL_FAILURE(MountIt());
+  ZenmlWriter w(store_);
+  const auto version = w.Row("SELECT v.id FROM artifact_version v JOIN artifact a ON a.id = v.artifact_id "
+                             "WHERE a.name = 'iris_baseline'");
+  ASSERT_EQ(version.size(), 1u) << "the demo registers iris_baseline by hand";
+  const auto reader = w.Row("SELECT s.id, p.name, r.name, s.name FROM step_run s JOIN pipeline_run r ON r.id = "
+                            "s.pipeline_run_id JOIN pipeline p ON p.id = r.pipeline_id WHERE p.name = "
+                            "'example_pipeline' ORDER BY s.rowid LIMIT 1");
+  ASSERT_EQ(reader.size(), 4u);
+  const std::string dir = root_ + "/%artifacts/iris_baseline/1", meta = dir + "/meta.json";
+  ASSERT_TRUE(ListDir(dir).has_value()) << std::strerror(errno);
+  auto before = Lstat(meta);
+  ASSERT_TRUE(before.has_value()) << std::strerror(errno);
+  EXPECT_EQ(ReadAll(meta).value_or("").find("\"late_reader\""), std::string::npos);
+
+  w.AddInput(reader[0], "late_reader", version[0]);
+  // Only stat while waiting (a read would fix the kernel's size by itself).
+  off_t size = before->st_size;
+  EXPECT_TRUE(PollUntil(
+      [&] {
+        auto st = Lstat(meta);
+        size = st ? st->st_size : -1;
+        return size != before->st_size;
+      },
+      10))
+      << "meta.json's size did not change";
+  const std::string text = ReadAll(meta).value_or("<unreadable>");
+  EXPECT_EQ(static_cast<std::size_t>(size), text.size());
+  const json m = json::parse(text, nullptr, false);
+  const json want = {{"step", reader[1] + "/runs/" + reader[2] + "/steps/" + reader[3]}, {"input", "late_reader"}};
+  ASSERT_TRUE(m.is_object()) << text;
+  const json consumers = Get(m, "consumers");
+  EXPECT_NE(std::find(consumers.begin(), consumers.end(), want), consumers.end()) << consumers;
+  // And the reader's inputs/ links back.
+  const std::string link = root_ + "/" + want.at("step").get<std::string>() + "/inputs/late_reader";
+  EXPECT_TRUE(PollUntil([&] { return ReadLink(link).has_value(); }, 10)) << link;
+  EXPECT_EQ(ReadLink(link).value_or(""), "../../../../../../%artifacts/iris_baseline/1");
   ExpectDaemonAnswers();
 }
 

@@ -421,7 +421,7 @@ TEST_F(DemoMountTest, TreeHasTheLayoutOfSpecSection2) {
   const mode_t d = TreeMode(db_path_, 0555), f = TreeMode(db_path_, 0444);
   const auto ExpectDir = [d](const std::string& path) { ::zenfs::testing::ExpectDir(path, d); };
   const auto ExpectFile = [f](const std::string& path) { ::zenfs::testing::ExpectFile(path, f); };
-  std::vector<std::string> root_names{"meta.json", "%by-id"};
+  std::vector<std::string> root_names{"meta.json", "%by-id", "%artifacts"};
   for (const ExpPipeline& p : expected_) root_names.push_back(p.name);
   ExpectDir(root_);
   EXPECT_EQ(ListDir(root_), Sorted(root_names));
@@ -644,6 +644,12 @@ TEST_F(DemoMountTest, EveryMetaJsonParsesAndItsSizeIsExact) {
       }
     }
   }
+  // And one per version no step output: its folder in %artifacts.
+  Db db(db_path_);
+  for (const Db::Row& v : db.Query("SELECT a.name, v.version FROM artifact_version v JOIN artifact a ON a.id = v.artifact_id "
+                                   "WHERE v.id NOT IN (SELECT artifact_id FROM step_run_output_artifact)")) {
+    want.insert(root_ + "/%artifacts/" + *v[0] + "/" + *v[1] + "/meta.json");
+  }
   EXPECT_EQ(std::set<std::string>(paths.begin(), paths.end()), want);
   for (const std::string& path : paths) {
     SCOPED_TRACE(path);
@@ -793,6 +799,75 @@ TEST_F(DemoMountTest, EveryIdResolvesThroughById) {
                               "meta.json", "..."}) {
     EXPECT_FALSE(Lstat(by_id + "/" + unknown).has_value()) << unknown;
     EXPECT_EQ(errno, ENOENT) << unknown;
+  }
+}
+
+// %artifacts from the database: every artifact version resolves by its artifact's name and
+// its version to a folder whose meta.json names it (a link to the producing output, or,
+// for a version no step output, a folder of its own; %by-id links there too); each
+// artifact's `latest` is its newest version (created, then id); every meta.json's
+// `consumers` are the steps with an input row of that version, each of whose inputs/<name>
+// leads back to it.
+TEST_F(DemoMountTest, ArtifactsViewMatchesTheDatabase) {
+  Db db(db_path_);
+  ASSERT_EQ(db.error(), "");
+  std::map<std::string, std::string> step_paths;  // step id -> mount path
+  for (const ExpPipeline& p : expected_) {
+    for (const ExpRun& r : p.runs) {
+      for (const ExpStep& s : r.steps) step_paths[s.id] = p.name + "/runs/" + r.name + "/steps/" + s.name;
+    }
+  }
+  std::map<std::string, std::vector<std::string>> versions_of;  // artifact name -> versions, oldest first
+  const auto rows = db.Query(
+      "SELECT v.id, a.name, v.version, EXISTS (SELECT 1 FROM step_run_output_artifact o WHERE o.artifact_id = v.id) "
+      "FROM artifact_version v JOIN artifact a ON a.id = v.artifact_id ORDER BY v.created, v.id");
+  ASSERT_GT(rows.size(), 10u);
+  int by_hand = 0, consumers = 0;
+  for (const Db::Row& row : rows) {
+    const std::string &id = *row[0], &name = *row[1], &version = *row[2];
+    ASSERT_EQ(name.find_first_of("/%"), std::string::npos) << "the demo's artifact names need no escaping";
+    versions_of[name].push_back(version);
+    const std::string path = root_ + "/%artifacts/" + name + "/" + version;
+    SCOPED_TRACE(path);
+    auto st = Lstat(path);
+    ASSERT_TRUE(st.has_value()) << std::strerror(errno);
+    if (*row[3] == "1") {
+      EXPECT_TRUE(S_ISLNK(st->st_mode));
+      EXPECT_EQ(ReadLink(path).value_or("").rfind("../../", 0), 0u);
+    } else {
+      ++by_hand;
+      EXPECT_TRUE(S_ISDIR(st->st_mode));
+      ExpectSymlinkTo(root_ + "/%by-id/" + id, "../%artifacts/" + name + "/" + version);
+    }
+    const json m = ReadJson(path + "/meta.json");
+    ASSERT_FALSE(m.is_discarded());
+    EXPECT_EQ(m.at("artifact_version_id"), Dashed(id));
+    std::vector<std::pair<std::string, std::string>> want;
+    for (const Db::Row& in : db.Query("SELECT step_id, name FROM step_run_input_artifact WHERE artifact_id = ?", {id})) {
+      want.emplace_back(step_paths.at(*in[0]), *in[1]);
+    }
+    std::sort(want.begin(), want.end());
+    want.erase(std::unique(want.begin(), want.end()), want.end());
+    json want_json = json::array();
+    for (const auto& [step, input] : want) want_json.push_back({{"step", step}, {"input", input}});
+    EXPECT_EQ(m.at("consumers"), want_json);
+    for (const auto& [step, input] : want) {
+      ++consumers;
+      const json im = ReadJson(root_ + "/" + step + "/inputs/" + input + "/meta.json");
+      ASSERT_FALSE(im.is_discarded()) << step << "/inputs/" << input;
+      EXPECT_EQ(im.at("artifact_version_id"), Dashed(id)) << step << "/inputs/" << input;
+    }
+  }
+  EXPECT_GE(by_hand, 1) << "the demo registers a version by hand";
+  EXPECT_GT(consumers, 5);
+  std::vector<std::string> names;
+  for (const auto& [name, versions] : versions_of) names.push_back(name);
+  EXPECT_EQ(ListDir(root_ + "/%artifacts"), names);
+  for (const auto& [name, versions] : versions_of) {
+    std::vector<std::string> listed = versions;
+    listed.push_back("latest");
+    EXPECT_EQ(ListDir(root_ + "/%artifacts/" + name), Sorted(listed)) << name;
+    EXPECT_EQ(ReadLink(root_ + "/%artifacts/" + name + "/latest"), versions.back()) << name;
   }
 }
 

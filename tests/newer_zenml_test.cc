@@ -503,7 +503,9 @@ TEST_F(DemoSchemasTest, TheResearchProjectHasItsOwnPipelineOfTheSameName) {
   };
   const std::vector<std::string> default_runs = run_names();
   Write(DemoSchema::kLatest, research);
-  EXPECT_EQ(Names(""), (std::vector<std::string>{"meta.json", "%by-id", "training_pipeline"}));
+  EXPECT_EQ(Names(""), (std::vector<std::string>{"meta.json", "%by-id", "%artifacts", "training_pipeline"}));
+  // Only the project's own artifacts (the default project's registered baseline is not one).
+  EXPECT_EQ(Names("%artifacts"), (std::vector<std::string>{"accuracy", "eval résumé", "features", "labels"}));
   const std::vector<std::string> research_runs = run_names();
   EXPECT_EQ(research_runs.size(), 2u);
   EXPECT_NE(research_runs, default_runs);

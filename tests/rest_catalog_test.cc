@@ -105,9 +105,15 @@ TEST_F(RestCatalogTest, RowsEqualTheSqlCatalogsOfTheSameFile) {
   EXPECT_EQ(Canon(b->outputs, link), Canon(a->outputs, link));
   EXPECT_EQ(Canon(b->inputs, link), Canon(a->inputs, link));
   auto av = [](const ArtifactVersionRow& r) {
-    return T(r.id) + "|" + T(r.uri) + "|" + T(r.artifact_store_id) + "|" + T(r.created) + "|" + T(r.updated);
+    return T(r.id) + "|" + T(r.uri) + "|" + T(r.artifact_store_id) + "|" + T(r.created) + "|" + T(r.updated) + "|" +
+           T(r.artifact_name) + "|" + T(r.version);
   };
   EXPECT_EQ(Canon(b->artifact_versions, av), Canon(a->artifact_versions, av));
+  // Every version knows its artifact's name and its version (%artifacts/<name>/<version>).
+  for (const ArtifactVersionRow& r : b->artifact_versions) {
+    EXPECT_FALSE(r.artifact_name.empty()) << T(r.id);
+    EXPECT_FALSE(r.version.empty()) << T(r.id);
+  }
   // A log's artifact store is the store's only one (rest_catalog.cc says why).
   auto log = [](const LogRow& r) {
     return T(r.id) + "|" + T(r.uri) + "|" + T(r.step_run_id) + "|" + T(r.created) + "|" + T(r.updated) + "|" +

@@ -290,7 +290,11 @@ TEST_F(TreeTest, WalkWithTinyPagesSeesEveryEntryOnceAndReadsNoBytes) {
   }
   EXPECT_GT(found["meta.json"], 20);
   EXPECT_GT(found["data.json"], 5);
-  EXPECT_EQ(found["latest"], 2);  // example_pipeline and training_pipeline
+  // example_pipeline's and training_pipeline's runs/latest, and each artifact's in %artifacts.
+  auto artifacts = tree_->OpenDir(Walk("%artifacts")->attr.ino);
+  ASSERT_TRUE(artifacts.ok());
+  EXPECT_GT((*artifacts)->items.size(), 5u);
+  EXPECT_EQ(found["latest"], 2 + static_cast<int>((*artifacts)->items.size()));
   EXPECT_GE(found["model.bin"], 1);
   // ls -lR touched every name and every size: no artifact byte was read or opened.
   EXPECT_EQ(counting_->opens.load(), 0);
@@ -684,6 +688,7 @@ TEST_F(TreeTest, PipelinesOnlyPictureAnswersTheRootThenReadsRunsThenTheRest) {
     ASSERT_TRUE(pe.ok()) << p.name << ": " << pe.status().ToString();
     same_as_whole(p.name, *pe);
     if (!S_ISDIR(pe->attr.mode)) continue;
+    if (p.name == "%artifacts") continue;  // its listing reads the whole structure
     ASSERT_TRUE(tree_->OpenDir(pe->attr.ino).ok()) << p.name;
     if (p.name.rfind('%', 0) == 0) continue;  // %by-id: lists empty, has no runs/
     auto runs = tree_->Lookup(pe->attr.ino, "runs");
@@ -910,6 +915,128 @@ TEST(DiffSnapshots, RunningRunThatFinishesIsInvalidatedFinishedOnesAreNot) {
   // No run failed before or after: latest-failed is not named.
   const Invalidation failed{Invalidation::Kind::kEntry, InodeOf({NodeKind::kRunsDir, "p", "", ""}), "latest-failed"};
   EXPECT_EQ(std::find(inv.begin(), inv.end(), failed), inv.end());
+  EXPECT_TRUE(DiffSnapshots(*after, *after).empty());
+}
+
+// A version registered by hand (the demo's iris_baseline) is a folder of %artifacts made
+// like an output folder; a produced one is a link to its producing output; evaluate's input
+// of the registered version links into %artifacts, and each meta.json names its consumers.
+TEST_F(TreeTest, ArtifactsViewShowsEveryVersionByNameAndVersion) {
+  auto latest = Walk("%artifacts/iris_baseline/latest");
+  ASSERT_TRUE(latest.ok()) << latest.status().ToString();
+  EXPECT_EQ(*tree_->ReadLink(latest->attr.ino), "1");
+  auto dir = Walk("%artifacts/iris_baseline/1");
+  ASSERT_TRUE(dir.ok());
+  EXPECT_TRUE(S_ISDIR(dir->attr.mode));
+  auto listing = tree_->OpenDir(dir->attr.ino);
+  ASSERT_TRUE(listing.ok());
+  std::set<std::string> names;
+  for (const Listing::Item& item : (*listing)->items) names.insert(item.name);
+  EXPECT_EQ(names, (std::set<std::string>{"meta.json", "data.json"}));
+  auto data = Walk("%artifacts/iris_baseline/1/data.json");
+  ASSERT_TRUE(data.ok());
+  EXPECT_NE(ReadAll(data->attr.ino).find("accuracy"), std::string::npos);
+  const auto meta = nlohmann::json::parse(ReadAll(Walk("%artifacts/iris_baseline/1/meta.json")->attr.ino));
+  EXPECT_EQ(meta.at("name"), "1");
+  EXPECT_EQ(meta.at("artifact_name"), "iris_baseline");
+  EXPECT_TRUE(meta.at("producer").is_null());
+  EXPECT_TRUE(meta.at("available").get<bool>());
+  auto train = Walk("training_pipeline/runs/latest");
+  ASSERT_TRUE(train.ok());
+  const std::string evaluate = "training_pipeline/runs/" + *tree_->ReadLink(train->attr.ino) + "/steps/evaluate";
+  EXPECT_EQ(meta.at("consumers"), nlohmann::json::parse(R"([{"step": ")" + evaluate + R"(", "input": "baseline"}])"));
+  // evaluate's input: into %artifacts.
+  auto input = Walk(evaluate + "/inputs/baseline");
+  ASSERT_TRUE(input.ok()) << input.status().ToString();
+  EXPECT_EQ(*tree_->ReadLink(input->attr.ino), "../../../../../../%artifacts/iris_baseline/1");
+  // %by-id of the version: its folder.
+  auto by_id = Walk("%by-id/" + meta.at("artifact_version_id").get<std::string>());
+  ASSERT_TRUE(by_id.ok());
+  EXPECT_EQ(*tree_->ReadLink(by_id->attr.ino), "../%artifacts/iris_baseline/1");
+  // A produced version: a link to the producing output (the first, not the cached copy).
+  auto produced = Walk("%artifacts/example_pipeline::step_1::output/1");
+  ASSERT_TRUE(produced.ok()) << produced.status().ToString();
+  EXPECT_TRUE(S_ISLNK(produced->attr.mode));
+  const std::string target = *tree_->ReadLink(produced->attr.ino);
+  EXPECT_EQ(target.rfind("../../example_pipeline/runs/", 0), 0u) << target;
+  EXPECT_NE(target.find("/steps/step_1/outputs/output"), std::string::npos) << target;
+  auto out_meta = Walk(target.substr(std::string("../../").size()) + "/meta.json");
+  ASSERT_TRUE(out_meta.ok());
+  const auto om = nlohmann::json::parse(ReadAll(out_meta->attr.ino));
+  ASSERT_EQ(om.at("consumers").size(), 2u) << om.at("consumers");  // step_2 of run 0 and of its cached copy
+  for (const auto& c : om.at("consumers")) EXPECT_EQ(c.at("input"), "data");
+  EXPECT_EQ(ToErrno(Walk("%artifacts/iris_baseline/2").status()), ENOENT);
+  EXPECT_EQ(ToErrno(Walk("%artifacts/no such artifact").status()), ENOENT);
+}
+
+TEST(SnapshotArtifacts, VersionsByNameOldestFirstLatestReservedConsumersSorted) {
+  StoreRows rows;
+  rows.pipelines.push_back({"p", "pipe", 1, 1});
+  rows.runs.push_back({"r", "run", "p", "completed", 1, 2, 1, 2});
+  rows.steps.push_back({"s1", "r", "make", "completed", "", 1, 2, 1, 2});
+  rows.steps.push_back({"s2", "r", "use", "completed", "", 3, 4, 3, 4});
+  rows.outputs.push_back({"s1", "out", "v2"});
+  rows.inputs.push_back({"s2", "x", "v1"});
+  rows.inputs.push_back({"s2", "a", "v1"});
+  rows.inputs.push_back({"s2", "y", "gone"});
+  // "data": v1 and v2 created together (the greater id is newer), v3 older and named latest.
+  rows.artifact_versions.push_back({"v2", "/u2", "", 5, 5, "", "data", "2"});
+  rows.artifact_versions.push_back({"v1", "/u1", "", 5, 5, "", "data", "1"});
+  rows.artifact_versions.push_back({"v3", "/u3", "", 3, 3, "", "data", "latest"});
+  rows.artifact_versions.push_back({"w1", "/w", "", 9, 9, "", "a/b", "1"});
+  auto s = Snapshot::Build(rows, 1);
+  ASSERT_EQ(s->artifact_names(), (std::vector<std::string>{"a%2Fb", "data"}));
+  const Snapshot::Artifact& data = s->artifacts()[1];
+  ASSERT_EQ(data.versions.size(), 3u);
+  EXPECT_EQ(s->rows().artifact_versions[static_cast<std::size_t>(data.versions[0])].id, "v3");
+  EXPECT_EQ(s->rows().artifact_versions[static_cast<std::size_t>(data.versions[2])].id, "v2");  // latest
+  EXPECT_EQ(data.version_names[0].rfind("latest~", 0), 0u) << data.version_names[0];
+  EXPECT_EQ(data.version_names[1], "1");
+  EXPECT_EQ(data.version_names[2], "2");
+  EXPECT_EQ(data.version_index.Find("2"), 2);
+  EXPECT_EQ(data.version_index.Find("latest"), -1);
+  const int v1 = s->FindVersion("v1"), v2 = s->FindVersion("v2");
+  EXPECT_EQ(s->VersionPath(v1), "%artifacts/data/1");
+  EXPECT_EQ(s->VersionHome(v1), "%artifacts/data/1");  // no step produced it
+  EXPECT_EQ(s->VersionHome(v2), "pipe/runs/run/steps/make/outputs/out");
+  EXPECT_EQ(s->ConsumersOf(v1), (std::vector<int>{0, 1}));
+  EXPECT_TRUE(s->ConsumersOf(v2).empty());
+  meta::OutputFacts facts;
+  const auto m = nlohmann::json::parse(meta::RenderVersion(*s, v1, facts));
+  EXPECT_EQ(m.at("name"), "1");
+  EXPECT_EQ(m.at("artifact_version_id"), "v1");
+  EXPECT_EQ(m.at("consumers"), nlohmann::json::parse(R"([{"step": "pipe/runs/run/steps/use", "input": "a"},
+                                                        {"step": "pipe/runs/run/steps/use", "input": "x"}])"));
+  EXPECT_TRUE(m.at("producer").is_null());
+}
+
+TEST(DiffSnapshots, ANewConsumerOrVersionInvalidatesMetaJsonAndArtifactFolders) {
+  StoreRows rows;
+  rows.pipelines.push_back({"p", "pipe", 1, 1});
+  rows.runs.push_back({"r", "run", "p", "completed", 1, 2, 1, 2});
+  rows.steps.push_back({"s1", "r", "make", "completed", "", 1, 2, 1, 2});
+  rows.outputs.push_back({"s1", "out", "v1"});
+  rows.artifact_versions.push_back({"v1", "/u1", "", 5, 5, "", "data", "1"});
+  rows.artifact_versions.push_back({"h1", "/h1", "", 5, 5, "", "by hand", "1"});
+  auto before = Snapshot::Build(rows, 1);
+  rows.runs.push_back({"r2", "run 2", "p", "completed", 3, 4, 3, 4});
+  rows.steps.push_back({"s2", "r2", "use", "completed", "", 3, 4, 3, 4});
+  rows.inputs.push_back({"s2", "x", "v1"});
+  rows.inputs.push_back({"s2", "y", "h1"});
+  rows.artifact_versions.push_back({"v2", "/u2", "", 6, 6, "", "data", "2"});
+  auto after = Snapshot::Build(rows, 2);
+  const auto inv = DiffSnapshots(*before, *after);
+  auto has = [&](Invalidation::Kind kind, const NodeKey& key, const std::string& name = "") {
+    const Invalidation x{kind, InodeOf(key), name};
+    return std::find(inv.begin(), inv.end(), x) != inv.end();
+  };
+  EXPECT_TRUE(has(Invalidation::Kind::kInode, {NodeKind::kOutputMeta, "s1", "v1", ""}));
+  EXPECT_TRUE(has(Invalidation::Kind::kInode, {NodeKind::kOutputMeta, "", "v1", ""}));
+  EXPECT_TRUE(has(Invalidation::Kind::kInode, {NodeKind::kOutputMeta, "", "h1", ""}));
+  EXPECT_TRUE(has(Invalidation::Kind::kInode, {NodeKind::kArtifactDir, "", "data", ""}));
+  EXPECT_TRUE(has(Invalidation::Kind::kInode, {NodeKind::kArtifactLatest, "", "data", ""}));
+  EXPECT_TRUE(has(Invalidation::Kind::kEntry, {NodeKind::kArtifactDir, "", "data", ""}, "2"));
+  EXPECT_FALSE(has(Invalidation::Kind::kInode, {NodeKind::kArtifactDir, "", "by hand", ""}));
   EXPECT_TRUE(DiffSnapshots(*after, *after).empty());
 }
 

@@ -240,8 +240,7 @@ class ArtifactEntryOps : public BackedOps {
   Result<Loc> Locate(const Snapshot& s, const NodeKey& key) const override { return LocateOutput(s, key); }
   Status Attrs(NodeHost& host, const Snapshot& s, const NodeKey& key, const Loc& loc, const Ownership&,
                Attr* a) const override {
-    const int v = s.step(loc.step).outputs[static_cast<std::size_t>(loc.output)].version;
-    a->mtime = v >= 0 ? s.rows().artifact_versions[static_cast<std::size_t>(v)].created.value_or(0) : 0;
+    a->mtime = loc.version >= 0 ? s.rows().artifact_versions[static_cast<std::size_t>(loc.version)].created.value_or(0) : 0;
     return DiskAttrs(host, s, key, loc, false, a);
   }
 };

@@ -107,10 +107,20 @@ Result<Loc> LocateStep(const Snapshot& s, const NodeKey& key) {
 }
 
 Result<Loc> LocateOutput(const Snapshot& s, const NodeKey& key) {
+  if (key.id.empty()) {
+    // A version no step produced: its folder under %artifacts.
+    Loc loc;
+    loc.version = s.FindVersion(key.version);
+    if (loc.version < 0 || s.ArtifactOf(loc.version).first < 0) {
+      return Status::NotFound("artifact version " + key.version + " is gone");
+    }
+    return loc;
+  }
   auto loc = LocateStep(s, key);
   if (!loc.ok()) return loc;
   loc->output = s.FindOutput(loc->step, key.version);
   if (loc->output < 0) return Status::NotFound("output " + key.version + " of step " + key.id + " is gone");
+  loc->version = s.step(loc->step).outputs[static_cast<std::size_t>(loc->output)].version;
   return loc;
 }
 
@@ -130,6 +140,7 @@ Result<Loc> LocateLog(const Snapshot& s, const NodeKey& key) {
 std::string PathOf(const Snapshot& s, const Loc& loc) {
   if (loc.step >= 0) return s.StepPath(loc.step);
   if (loc.run >= 0) return s.RunPath(loc.run);
+  if (loc.version >= 0) return s.VersionPath(loc.version);
   return "";
 }
 
@@ -168,6 +179,12 @@ Status LinkOps::Attrs(NodeHost&, const Snapshot& s, const NodeKey&, const Loc& l
   return Status::Ok();
 }
 
+Status RootLevelOps::Attrs(NodeHost&, const Snapshot& s, const NodeKey&, const Loc&, const Ownership&,
+                           Attr* a) const {
+  a->mtime = RootTime(s);
+  return Status::Ok();
+}
+
 Status FolderOps::Attrs(NodeHost&, const Snapshot& s, const NodeKey&, const Loc& loc, const Ownership&,
                         Attr* a) const {
   switch (by_) {
@@ -178,7 +195,9 @@ Status FolderOps::Attrs(NodeHost&, const Snapshot& s, const NodeKey&, const Loc&
       a->mtime = s.RunKey(loc.run).when;
       break;
     case By::kStep:
-      a->mtime = s.StepKey(loc.step).when;
+      // An output folder of no step (a version under %artifacts): the version's time.
+      a->mtime = loc.step >= 0 ? s.StepKey(loc.step).when
+                               : s.rows().artifact_versions[static_cast<std::size_t>(loc.version)].created.value_or(0);
       break;
   }
   return Status::Ok();

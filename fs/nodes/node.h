@@ -107,6 +107,10 @@ struct Loc {
   int child = -1;  // a children/ link's child run
   // An inputs/ entry: its place among the step's inputs shown, and a chunk's place in it.
   int input = -1, chunk = -1;
+  // An output's artifact version (index in rows().artifact_versions; -1 when the store
+  // lacks it); for a version no step produced, shown under %artifacts, `step` is -1.
+  // `artifact`: a %artifacts/<name> folder's place in Snapshot::artifacts().
+  int version = -1, artifact = -1;
 };
 
 // What a handler may ask of the tree: the store, and what the tree caches or numbers.
@@ -201,7 +205,7 @@ const NodeOps& OpsOf(NodeKind kind);
 // ---- for the handlers ----
 
 // The table OpsOf reads, filled by each level's Add...Kinds (one per file).
-inline constexpr std::size_t kNodeKindCount = static_cast<std::size_t>(NodeKind::kVisualization) + 1;
+inline constexpr std::size_t kNodeKindCount = static_cast<std::size_t>(NodeKind::kArtifactLatest) + 1;
 using KindTable = std::array<const NodeOps*, kNodeKindCount>;
 // Makes the one handler of class Ops the handler of `kind`.
 template <typename Ops>
@@ -218,7 +222,8 @@ void AddBackedKinds(KindTable* table);
 void AddViewKinds(KindTable* table);
 
 // Where the object a key names is: Locate for keys by pipeline, run, step, or output
-// (step id and artifact version id).
+// (step id and artifact version id; a version no step produced has no step id: its
+// %artifacts folder is an output folder of no step, Loc.step -1).
 Result<Loc> LocatePipeline(const Snapshot& s, const NodeKey& key);
 Result<Loc> LocateRun(const Snapshot& s, const NodeKey& key);
 Result<Loc> LocateStep(const Snapshot& s, const NodeKey& key);
@@ -226,6 +231,8 @@ Result<Loc> LocateOutput(const Snapshot& s, const NodeKey& key);
 // A logs entry: of a step (kLogs, kLogsEntry) or of a run (kRunLogs, kRunLogsEntry), by
 // its path name in key.version ("" for a step's `logs`).
 Result<Loc> LocateLog(const Snapshot& s, const NodeKey& key);
+// The root's time (its first pipeline's first run's), also that of the %-named views in it.
+Micros RootTime(const Snapshot& s);
 // The mount path of what a Loc points at (its step, else its run), for messages.
 std::string PathOf(const Snapshot& s, const Loc& loc);
 
@@ -260,6 +267,16 @@ class FolderOps : public NodeOps {
 
  private:
   By by_;
+};
+
+// A folder at the root level (the root, its %-named views): found in every snapshot, its
+// attributes from the pipelines alone, its time the root's.
+class RootLevelOps : public NodeOps {
+ public:
+  constexpr explicit RootLevelOps(RowScope content_scope) : NodeOps(true, RowScope::kPipelines, content_scope) {}
+  Result<Loc> Locate(const Snapshot&, const NodeKey&) const override { return Loc{}; }
+  Status Attrs(NodeHost& host, const Snapshot& s, const NodeKey& key, const Loc& loc, const Ownership& own,
+               Attr* a) const override;
 };
 
 // A meta.json: its document rendered by Render, its time the object's last update.

@@ -1,5 +1,6 @@
 // A step's outputs/ folder, an output's folder and its meta.json. The artifact's files
-// and folders below an output are in backed.cc.
+// and folders below an output are in backed.cc. The same kinds, with no step in their
+// keys, are the folders of versions no step produced (%artifacts/<name>/<version>).
 #include <sys/stat.h>
 
 #include <cstdint>
@@ -18,22 +19,20 @@ constexpr std::size_t kMaxListedFiles = 10000;
 constexpr std::size_t kMaxWalkedFolders = 10000;
 constexpr std::size_t kMaxWalkDepth = 64;
 
-const Snapshot::Output& OutputAt(const Snapshot& s, const Loc& loc) {
-  return s.step(loc.step).outputs[static_cast<std::size_t>(loc.output)];
-}
-
-// The artifact version id an output links to (as stored).
-std::string_view OutputVersionId(const Snapshot& s, const Loc& loc) {
-  return s.rows().outputs[static_cast<std::size_t>(OutputAt(s, loc).link)].artifact_version_id;
+// The artifact version id an output shows (as stored), "" when it names none.
+std::string OutputVersionId(const Snapshot& s, const Loc& loc) {
+  if (loc.version >= 0) return std::string(s.rows().artifact_versions[static_cast<std::size_t>(loc.version)].id);
+  if (loc.step < 0) return "";
+  const Snapshot::Output& o = s.step(loc.step).outputs[static_cast<std::size_t>(loc.output)];
+  return std::string(s.rows().outputs[static_cast<std::size_t>(o.link)].artifact_version_id);
 }
 
 // What an output's meta.json says of its artifact beyond the rows: its detail rows and
 // the files on disk.
 meta::OutputFacts OutputFactsOf(NodeHost& host, const Snapshot& s, const Loc& loc) {
   meta::OutputFacts f;
-  const Snapshot::Output& o = OutputAt(s, loc);
-  if (o.version >= 0) {
-    const std::string vid(s.rows().artifact_versions[static_cast<std::size_t>(o.version)].id);
+  if (loc.version >= 0) {
+    const std::string vid(s.rows().artifact_versions[static_cast<std::size_t>(loc.version)].id);
     auto detail = host.DetailOf(s, loc);
     if (detail.ok()) {
       f.detail = **detail;
@@ -47,7 +46,7 @@ meta::OutputFacts OutputFactsOf(NodeHost& host, const Snapshot& s, const Loc& lo
     auto info = vref.ok() ? host.artifacts().Stat(*vref, "") : Result<FileInfo>(vref.status());
     if (info.ok() && !info->is_dir) {
       f.visualization_sources.emplace_back(kReadFromArtifactStore);
-    } else if (ServedBytesOf(host, {ServedResource::kVisualization, std::string(OutputVersionId(s, loc)), i}).ok()) {
+    } else if (ServedBytesOf(host, {ServedResource::kVisualization, OutputVersionId(s, loc), i}).ok()) {
       f.visualization_sources.emplace_back(kReadFromServer);
     } else {
       f.visualization_sources.push_back("unavailable: " +
@@ -154,13 +153,13 @@ class OutputMetaOps : public MetaFileOps {
   constexpr OutputMetaOps() : MetaFileOps(false, RowScope::kAll, RowScope::kAll) {}
   Result<Loc> Locate(const Snapshot& s, const NodeKey& key) const override { return LocateOutput(s, key); }
   Result<std::string> Render(NodeHost& host, const Snapshot& s, const NodeKey&, const Loc& loc) const override {
+    if (loc.step < 0) return meta::RenderVersion(s, loc.version, OutputFactsOf(host, s, loc));
     return meta::RenderOutput(s, loc.step, loc.output, OutputFactsOf(host, s, loc));
   }
 
  protected:
   std::optional<Micros> Updated(const Snapshot& s, const Loc& loc) const override {
-    const int v = OutputAt(s, loc).version;
-    return v >= 0 ? s.rows().artifact_versions[static_cast<std::size_t>(v)].updated : std::nullopt;
+    return loc.version >= 0 ? s.rows().artifact_versions[static_cast<std::size_t>(loc.version)].updated : std::nullopt;
   }
 };
 
@@ -193,7 +192,7 @@ class VisualizationOps : public BackedOps {
   Result<Loc> Locate(const Snapshot& s, const NodeKey& key) const override { return LocateOutput(s, key); }
   Status Attrs(NodeHost& host, const Snapshot& s, const NodeKey& key, const Loc& loc, const Ownership&,
                Attr* a) const override {
-    const int v = OutputAt(s, loc).version;
+    const int v = loc.version;
     a->mtime = v >= 0 ? s.rows().artifact_versions[static_cast<std::size_t>(v)].created.value_or(0) : 0;
     Status st = DiskAttrs(host, s, key, loc, true, a);
     if (st.ok() && S_ISDIR(a->mode)) {

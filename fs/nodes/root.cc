@@ -1,28 +1,22 @@
-// The root folder and its meta.json (the %-named views in it are views.cc's).
+// The root folder and its meta.json (the %-named views in it, %by-id and %artifacts, are views.cc's).
 #include <sys/stat.h>
 
 #include "fs/nodes/node.h"
 
 namespace zenfs {
 
-namespace {
-
-// The root's time is its first pipeline's first run's.
 Micros RootTime(const Snapshot& s) { return s.pipelines().empty() ? 0 : s.pipelines().front().first.when; }
 
-class RootOps : public NodeOps {
+namespace {
+
+class RootOps : public RootLevelOps {
  public:
-  constexpr RootOps() : NodeOps(true, RowScope::kPipelines, RowScope::kPipelines) {}
-  Result<Loc> Locate(const Snapshot&, const NodeKey&) const override { return Loc{}; }
-  Status Attrs(NodeHost&, const Snapshot& s, const NodeKey&, const Loc&, const Ownership&,
-               Attr* a) const override {
-    a->mtime = RootTime(s);
-    return Status::Ok();
-  }
+  constexpr RootOps() : RootLevelOps(RowScope::kPipelines) {}
   Result<Listing> List(NodeHost& host, const Snapshot& s, const NodeKey&, const Loc&) const override {
     Listing l;
     AddItem(host, &l, "meta.json", {NodeKind::kRootMeta, "", "", ""}, S_IFREG);
     AddItem(host, &l, "%by-id", {NodeKind::kByIdDir, "", "", ""}, S_IFDIR);
+    AddItem(host, &l, "%artifacts", {NodeKind::kArtifactsDir, "", "", ""}, S_IFDIR);
     for (const Snapshot::Pipeline& p : s.pipelines()) {
       AddItem(host, &l, p.path_name, {NodeKind::kPipeline, p.id, "", ""}, S_IFDIR);
     }
@@ -33,6 +27,7 @@ class RootOps : public NodeOps {
                         std::string_view name) const override {
     if (name == "meta.json") return NodeKey{NodeKind::kRootMeta, "", "", ""};
     if (name == "%by-id") return NodeKey{NodeKind::kByIdDir, "", "", ""};
+    if (name == "%artifacts") return NodeKey{NodeKind::kArtifactsDir, "", "", ""};
     const int p = s.FindPipelineByName(name);
     if (p < 0) return Status::NotFound(std::string(name));
     return NodeKey{NodeKind::kPipeline, s.pipelines()[static_cast<std::size_t>(p)].id, "", ""};

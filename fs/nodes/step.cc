@@ -14,14 +14,14 @@ namespace zenfs {
 
 namespace {
 
-// A step's inputs by name (sorted), each's rows in input order: rows of one name are one input (several: a
-// chunked input, ZenML 0.92+), listed only when every version has a producing output in
-// the tree (a version saved by hand, or made in another project, has none: the step's
-// meta.json still names it).
+// A step's inputs by name (sorted), each's rows in input order: rows of one name are one
+// input (several: a chunked input, ZenML 0.92+), listed only when every version is in the
+// tree: its producing output, or, for a version no step produced (saved or registered by
+// hand), its %artifacts folder. A version of another project (or gone) is in neither: the
+// step's meta.json still names the input.
 struct Input {
   std::string path_name;
-  std::vector<int> targets;  // per row: the producing step, parallel to outputs
-  std::vector<int> outputs;  // its output holding the version
+  std::vector<int> versions;  // per row: index in rows().artifact_versions
 };
 
 std::vector<Input> InputsOf(const Snapshot& s, int step) {
@@ -38,15 +38,13 @@ std::vector<Input> InputsOf(const Snapshot& s, int step) {
       it = raw.end() - 1;
     }
     Input& g = groups[static_cast<std::size_t>(it - raw.begin())];
-    const int producer = s.ProducerOf(s.FindVersion(link.artifact_version_id));
-    const int output = producer >= 0 && s.step(producer).run >= 0 ? s.FindOutput(producer, link.artifact_version_id) : -1;
-    g.targets.push_back(output >= 0 ? producer : -1);
-    g.outputs.push_back(output);
+    const int v = s.FindVersion(link.artifact_version_id);
+    g.versions.push_back(v >= 0 && s.ArtifactOf(v).first >= 0 ? v : -1);
   }
   const std::vector<std::string> paths = names::AssignNames(children, {});
   std::vector<Input> shown;
   for (std::size_t i = 0; i < groups.size(); ++i) {
-    if (std::find(groups[i].outputs.begin(), groups[i].outputs.end(), -1) != groups[i].outputs.end()) continue;
+    if (std::find(groups[i].versions.begin(), groups[i].versions.end(), -1) != groups[i].versions.end()) continue;
     groups[i].path_name = paths[i];
     shown.push_back(std::move(groups[i]));
   }
@@ -138,7 +136,7 @@ class InputsDirOps : public FolderOps {
   Result<Listing> List(NodeHost& host, const Snapshot& s, const NodeKey& key, const Loc& loc) const override {
     Listing l;
     for (const Input& in : InputsOf(s, loc.step)) {
-      if (in.targets.size() == 1) {
+      if (in.versions.size() == 1) {
         AddItem(host, &l, in.path_name, {NodeKind::kInputLink, key.id, in.path_name, ""}, S_IFLNK);
       } else {
         AddItem(host, &l, in.path_name, {NodeKind::kInputChunks, key.id, in.path_name, ""}, S_IFDIR);
@@ -155,7 +153,7 @@ Result<Loc> LocateInput(const Snapshot& s, const NodeKey& key, bool chunks, bool
   if (!loc.ok()) return loc;
   const std::vector<Input> inputs = InputsOf(s, loc->step);
   const Input* in = FindInput(inputs, key.version);
-  if (in == nullptr || (in->targets.size() > 1) != chunks) return Status::NotFound("input " + key.version + " is gone");
+  if (in == nullptr || (in->versions.size() > 1) != chunks) return Status::NotFound("input " + key.version + " is gone");
   loc->input = static_cast<int>(in - inputs.data());
   loc->chunk = 0;
   if (chunk_link) {
@@ -164,7 +162,7 @@ Result<Loc> LocateInput(const Snapshot& s, const NodeKey& key, bool chunks, bool
     const bool digits = !rel.empty() && rel.size() <= 9 && (rel == "0" || rel[0] != '0') &&
                         std::all_of(rel.begin(), rel.end(), [](char c) { return c >= '0' && c <= '9'; });
     if (digits) i = std::stoul(rel);
-    if (!digits || i >= in->targets.size()) return Status::NotFound("input " + key.version + "/" + rel + " is gone");
+    if (!digits || i >= in->versions.size()) return Status::NotFound("input " + key.version + "/" + rel + " is gone");
     loc->chunk = static_cast<int>(i);
   }
   return loc;
@@ -173,13 +171,13 @@ Result<Loc> LocateInput(const Snapshot& s, const NodeKey& key, bool chunks, bool
 // Where an input row's link points, from `up` (the way from the link's folder to the root).
 std::string InputTarget(const Snapshot& s, const Loc& loc, std::string_view up) {
   const Input in = InputsOf(s, loc.step)[static_cast<std::size_t>(loc.input)];
-  const auto c = static_cast<std::size_t>(loc.chunk);
-  return std::string(up) + s.OutputPath(in.targets[c], in.outputs[c]);
+  return std::string(up) + s.VersionHome(in.versions[static_cast<std::size_t>(loc.chunk)]);
 }
 
 // inputs/<name> -> the output that produced the version the step read (for a version a
-// cached step copied, the original's), in whatever pipeline and run it is. Its target
-// lives in another run, which can go: kept one refresh at most.
+// cached step copied, the original's), in whatever pipeline and run it is; for a version
+// no step produced, its folder %artifacts/<name>/<version>. Its target lives in another
+// run, which can go: kept one refresh at most.
 class InputLinkOps : public LinkOps {
  public:
   constexpr explicit InputLinkOps(bool chunk = false) : LinkOps(RowScope::kAll, RowScope::kAll), chunk_(chunk) {}
@@ -216,7 +214,7 @@ class InputChunksOps : public FolderOps {
   Result<Listing> List(NodeHost& host, const Snapshot& s, const NodeKey& key, const Loc& loc) const override {
     const Input in = InputsOf(s, loc.step)[static_cast<std::size_t>(loc.input)];
     Listing l;
-    for (std::size_t i = 0; i < in.targets.size(); ++i) {
+    for (std::size_t i = 0; i < in.versions.size(); ++i) {
       AddItem(host, &l, std::to_string(i), {NodeKind::kInputChunkLink, key.id, key.version, std::to_string(i)},
               S_IFLNK);
     }

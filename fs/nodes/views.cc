@@ -1,6 +1,8 @@
 // Views beyond ZenML's own client, at the mount's root under `%` names (which escaping
 // never gives a store name, SPEC §2): %by-id/<id>, a link to any pipeline, run, step or
-// artifact version of the project shown, by its id.
+// artifact version of the project shown, by its id; %artifacts/<name>/<version>, every
+// artifact version by its artifact's name and its version (ZenML's
+// get_artifact_version(name, version)), and %artifacts/<name>/latest.
 #include <sys/stat.h>
 
 #include <cctype>
@@ -10,6 +12,10 @@
 namespace zenfs {
 
 namespace {
+
+Micros VersionTime(const Snapshot& s, int version) {
+  return s.rows().artifact_versions[static_cast<std::size_t>(version)].created.value_or(0);
+}
 
 // Lower-case 32 hex digits for an id written either way ZenML shows ids: dashed
 // (8-4-4-4-12) or 32 hex digits, in any case; "" for anything else.
@@ -42,15 +48,17 @@ Result<Loc> LocateId(const Snapshot& s, std::string_view id) {
   for (const std::string& form : {hex, meta::DashedId(hex)}) {
     Loc loc;
     if (const int v = s.FindVersion(form); v >= 0) {
-      const int step = s.ProducerOf(v);
-      if (step >= 0 && s.step(step).run >= 0) {
-        const int output = s.FindOutput(step, form);
-        if (output >= 0) {
-          loc.step = step;
-          loc.output = output;
-          loc.run = s.step(step).run;
-          return loc;
-        }
+      const int step = s.ProducingOutput(v, &loc.output);
+      if (step >= 0) {
+        loc.step = step;
+        loc.run = s.step(step).run;
+        return loc;
+      }
+      if (s.ArtifactOf(v).first >= 0) {
+        // No step produced it: its %artifacts folder.
+        loc.output = -1;
+        loc.version = v;
+        return loc;
       }
     }
     if (const int step = s.FindStep(form); step >= 0 && s.step(step).run >= 0) {
@@ -71,16 +79,10 @@ Result<Loc> LocateId(const Snapshot& s, std::string_view id) {
 }
 
 // %by-id/: lists nothing (a store may hold millions of ids), but every id resolves.
-class ByIdDirOps : public NodeOps {
+class ByIdDirOps : public RootLevelOps {
  public:
-  constexpr ByIdDirOps() : NodeOps(true, RowScope::kPipelines, RowScope::kPipelines) {}
+  constexpr ByIdDirOps() : RootLevelOps(RowScope::kPipelines) {}
   RowScope LookupScope() const override { return RowScope::kAll; }
-  Result<Loc> Locate(const Snapshot&, const NodeKey&) const override { return Loc{}; }
-  Status Attrs(NodeHost&, const Snapshot& s, const NodeKey&, const Loc&, const Ownership&,
-               Attr* a) const override {
-    a->mtime = s.pipelines().empty() ? 0 : s.pipelines().front().first.when;
-    return Status::Ok();
-  }
   Result<Listing> List(NodeHost&, const Snapshot&, const NodeKey&, const Loc&) const override {
     return Listing{};
   }
@@ -105,6 +107,7 @@ class ByIdLinkOps : public LinkOps {
   }
   Result<std::string> ReadLink(const Snapshot& s, const Loc& loc) const override {
     if (loc.output >= 0) return "../" + s.OutputPath(loc.step, loc.output);
+    if (loc.version >= 0) return "../" + s.VersionPath(loc.version);
     if (loc.step >= 0) return "../" + s.StepPath(loc.step);
     if (loc.run >= 0) return "../" + s.RunPath(loc.run);
     return "../" + s.pipelines()[static_cast<std::size_t>(loc.pipeline)].path_name;
@@ -112,9 +115,126 @@ class ByIdLinkOps : public LinkOps {
 
  protected:
   Micros LinkTime(const Snapshot& s, const Loc& loc) const override {
-    return loc.step >= 0  ? s.StepKey(loc.step).when
-           : loc.run >= 0 ? s.RunKey(loc.run).when
-                          : s.pipelines()[static_cast<std::size_t>(loc.pipeline)].first.when;
+    return loc.step >= 0      ? s.StepKey(loc.step).when
+           : loc.version >= 0 ? VersionTime(s, loc.version)
+           : loc.run >= 0     ? s.RunKey(loc.run).when
+                              : s.pipelines()[static_cast<std::size_t>(loc.pipeline)].first.when;
+  }
+};
+
+// ---- %artifacts ----
+
+// %artifacts/: one folder per artifact name of the project shown (few: a store has far
+// fewer artifacts than versions), listed. Its time is the root's.
+class ArtifactsDirOps : public RootLevelOps {
+ public:
+  constexpr ArtifactsDirOps() : RootLevelOps(RowScope::kAll) {}
+  Result<Listing> List(NodeHost& host, const Snapshot& s, const NodeKey&, const Loc&) const override {
+    Listing l;
+    for (const Snapshot::Artifact& a : s.artifacts()) {
+      AddItem(host, &l, a.path_name, {NodeKind::kArtifactDir, "", a.path_name, ""}, S_IFDIR);
+    }
+    return l;
+  }
+  Result<NodeKey> Child(NodeHost&, const Snapshot& s, const NodeKey&, const Loc&,
+                        std::string_view name) const override {
+    if (s.FindArtifactByName(name) < 0) return Status::NotFound(std::string(name));
+    return NodeKey{NodeKind::kArtifactDir, "", std::string(name), ""};
+  }
+};
+
+// An artifact's folder (key.version: its path name): Loc.artifact.
+Result<Loc> LocateArtifact(const Snapshot& s, const NodeKey& key) {
+  Loc loc;
+  loc.artifact = s.FindArtifactByName(key.version);
+  if (loc.artifact < 0) return Status::NotFound("artifact " + key.version + " is gone");
+  return loc;
+}
+
+const Snapshot::Artifact& ArtifactAt(const Snapshot& s, const Loc& loc) {
+  return s.artifacts()[static_cast<std::size_t>(loc.artifact)];
+}
+
+// A version's entry in its artifact's folder: a link to the output that produced it, or,
+// for a version no step produced, its own folder (an output folder of no step).
+NodeKey VersionKey(const Snapshot& s, int version) {
+  const std::string id(s.rows().artifact_versions[static_cast<std::size_t>(version)].id);
+  int output = -1;
+  if (s.ProducingOutput(version, &output) >= 0) return {NodeKind::kArtifactVersionLink, id, "", ""};
+  return {NodeKind::kOutput, "", id, ""};
+}
+
+// %artifacts/<name>/: its versions by version (escaped; `latest` reserved) and `latest`.
+// A version appears whenever one is saved, so it is kept one refresh at most.
+class ArtifactDirOps : public NodeOps {
+ public:
+  constexpr ArtifactDirOps() : NodeOps(true, RowScope::kAll, RowScope::kAll) {}
+  Result<Loc> Locate(const Snapshot& s, const NodeKey& key) const override { return LocateArtifact(s, key); }
+  Status Attrs(NodeHost&, const Snapshot& s, const NodeKey&, const Loc& loc, const Ownership&,
+               Attr* a) const override {
+    a->mtime = VersionTime(s, ArtifactAt(s, loc).versions.back());
+    return Status::Ok();
+  }
+  Result<Listing> List(NodeHost& host, const Snapshot& s, const NodeKey& key, const Loc& loc) const override {
+    const Snapshot::Artifact& a = ArtifactAt(s, loc);
+    Listing l;
+    AddItem(host, &l, "latest", {NodeKind::kArtifactLatest, "", key.version, ""}, S_IFLNK);
+    for (std::size_t k = 0; k < a.versions.size(); ++k) {
+      NodeKey child = VersionKey(s, a.versions[k]);
+      const mode_t type = child.kind == NodeKind::kOutput ? S_IFDIR : S_IFLNK;
+      AddItem(host, &l, a.version_names[k], std::move(child), type);
+    }
+    return l;
+  }
+  Result<NodeKey> Child(NodeHost&, const Snapshot& s, const NodeKey& key, const Loc& loc,
+                        std::string_view name) const override {
+    if (name == "latest") return NodeKey{NodeKind::kArtifactLatest, "", key.version, ""};
+    const Snapshot::Artifact& a = ArtifactAt(s, loc);
+    const int k = a.version_index.Find(name);
+    if (k < 0) return Status::NotFound(std::string(name));
+    return VersionKey(s, a.versions[static_cast<std::size_t>(k)]);
+  }
+};
+
+// %artifacts/<name>/<version> -> the output folder that produced it (through a cached
+// step, the original's: the output's `producer`), in whatever pipeline and run.
+class ArtifactVersionLinkOps : public LinkOps {
+ public:
+  constexpr ArtifactVersionLinkOps() : LinkOps(RowScope::kAll, RowScope::kAll) {}
+  // Its target lives in a run, which can be deleted: kept one refresh at most.
+  double Timeout(const TreeOptions& options, const Snapshot&, const Loc&) const override {
+    return options.refresh_seconds;
+  }
+  Result<Loc> Locate(const Snapshot& s, const NodeKey& key) const override {
+    Loc loc;
+    loc.version = s.FindVersion(key.id);
+    loc.step = loc.version >= 0 ? s.ProducingOutput(loc.version, &loc.output) : -1;
+    if (loc.step < 0 || s.ArtifactOf(loc.version).first < 0) {
+      return Status::NotFound("artifact version " + key.id + " has no producing output");
+    }
+    loc.run = s.step(loc.step).run;
+    return loc;
+  }
+  Result<std::string> ReadLink(const Snapshot& s, const Loc& loc) const override {
+    return "../../" + s.OutputPath(loc.step, loc.output);
+  }
+
+ protected:
+  Micros LinkTime(const Snapshot& s, const Loc& loc) const override { return VersionTime(s, loc.version); }
+};
+
+// %artifacts/<name>/latest -> the newest version's entry beside it.
+class ArtifactLatestOps : public LinkOps {
+ public:
+  constexpr ArtifactLatestOps() : LinkOps(RowScope::kAll, RowScope::kAll) {}
+  Result<Loc> Locate(const Snapshot& s, const NodeKey& key) const override { return LocateArtifact(s, key); }
+  Result<std::string> ReadLink(const Snapshot& s, const Loc& loc) const override {
+    return ArtifactAt(s, loc).version_names.back();
+  }
+
+ protected:
+  Micros LinkTime(const Snapshot& s, const Loc& loc) const override {
+    return VersionTime(s, ArtifactAt(s, loc).versions.back());
   }
 };
 
@@ -123,6 +243,10 @@ class ByIdLinkOps : public LinkOps {
 void AddViewKinds(KindTable* table) {
   Register<ByIdDirOps>(table, NodeKind::kByIdDir);
   Register<ByIdLinkOps>(table, NodeKind::kByIdLink);
+  Register<ArtifactsDirOps>(table, NodeKind::kArtifactsDir);
+  Register<ArtifactDirOps>(table, NodeKind::kArtifactDir);
+  Register<ArtifactVersionLinkOps>(table, NodeKind::kArtifactVersionLink);
+  Register<ArtifactLatestOps>(table, NodeKind::kArtifactLatest);
 }
 
 }  // namespace zenfs
