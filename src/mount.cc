@@ -52,6 +52,8 @@ struct OpenedStore {
   std::unique_ptr<Catalog> catalog;
   std::unique_ptr<ArtifactSource> artifacts;
   std::shared_ptr<const Snapshot> snapshot;
+  // FUSE workers the artifact sources may hold waiting on a remote server (S3).
+  int remote_workers = 0;
 };
 
 StoreEnv EnvFromProcess() {
@@ -99,6 +101,14 @@ std::map<std::string, std::string> AwsEnvironment() {
   return env;
 }
 
+// S3 requests in flight at once, and callers that may wait for one (beyond those, a
+// request fails at once): together with the read-ahead threads, the FUSE workers a
+// stalled endpoint can hold. A mount that reads S3 gets that many workers more than
+// --threads, so `ls`, `stat`, meta.json and cached reads always find a free one.
+constexpr int kS3InFlight = 8;
+constexpr int kS3Waiting = 24;
+constexpr int kS3ReadaheadThreads = 4;
+
 // The S3 client options of a mount: its own requests in flight (not the REST catalog's),
 // a short connect timeout, `--s3-timeout` without a byte moving (a stalled endpoint gives
 // EIO, never a hung reader), two retries.
@@ -110,7 +120,8 @@ http::ClientOptions S3HttpOptions(const S3Args& a) {
   o.request_timeout = std::max<std::chrono::milliseconds>(6 * t, std::chrono::milliseconds(30000));
   o.queue_timeout = t;
   o.retries = 2;
-  o.max_in_flight = 8;
+  o.max_in_flight = kS3InFlight;
+  o.max_waiting = kS3Waiting;
   return o;
 }
 
@@ -156,9 +167,11 @@ bool WantsS3(const StoreRows& rows, const std::vector<S3Root>& admin_roots) {
 Result<std::unique_ptr<ArtifactSource>> MakeArtifactSources(std::unique_ptr<LocalArtifactSource> local,
                                                             std::vector<S3Root> admin_roots, const StoreRows& rows,
                                                             bool shared, const S3Args& a, const LogTarget& log,
-                                                            int* exit_code) {
+                                                            int* exit_code, int* remote_workers) {
   if (!WantsS3(rows, admin_roots)) return std::unique_ptr<ArtifactSource>(std::make_unique<ArtifactSources>(std::move(local), nullptr));
+  *remote_workers = kS3InFlight + kS3Waiting + kS3ReadaheadThreads;
   S3SourceOptions o;
+  o.readahead_threads = kS3ReadaheadThreads;
   o.admin_roots = std::move(admin_roots);
   o.shared = shared;
   o.endpoint = a.endpoint;
@@ -281,7 +294,8 @@ Result<OpenedStore> OpenStore(const std::optional<std::string>& store, const Sto
     o.catalog = std::move(*catalog);
     o.shown = o.catalog->Describe();
     auto sources = MakeArtifactSources(std::make_unique<LocalArtifactSource>(UriResolver(std::move(remaps), "", shared)),
-                                       std::move(s3_roots), *rows, shared, args.s3, log, exit_code);
+                                       std::move(s3_roots), *rows, shared, args.s3, log, exit_code,
+                          &o.remote_workers);
     if (!sources.ok()) return sources.status();
     o.artifacts = std::move(*sources);
     o.snapshot = Snapshot::Build(std::move(*rows), 1);
@@ -306,7 +320,8 @@ Result<OpenedStore> OpenStore(const std::optional<std::string>& store, const Sto
   }
   auto sources =
       MakeArtifactSources(std::make_unique<LocalArtifactSource>(UriResolver(std::move(remaps), local_stores, shared)),
-                          std::move(s3_roots), *rows, shared, args.s3, log, exit_code);
+                          std::move(s3_roots), *rows, shared, args.s3, log, exit_code,
+                          &o.remote_workers);
   if (!sources.ok()) return sources.status();
   o.artifacts = std::move(*sources);
   o.snapshot = Snapshot::Build(std::move(*rows), 1);
@@ -604,6 +619,7 @@ int MountCommand(const MountArgs& given) {
                             RowScope::kPipelines, shared, log_target, code);
     if (!opened.ok()) return opened.status();
     store = std::move(*opened);
+    sopts.max_threads = args.threads + store->remote_workers;
     topts.store_path = store->shown;
     // The tree's own nodes are as readable as the store itself (SPEC §4). A database server
     // has no file: whoever mounts it decides, with allow_other, who may read it.

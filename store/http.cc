@@ -164,6 +164,7 @@ class Client::Pool {
   CURLSH* share() const { return share_; }
 
   std::atomic<std::uint64_t> requests{0}, retries{0}, connections{0};
+  std::atomic<int> callers{0};  // inside Send
 
  private:
   static void Lock(CURL*, curl_lock_data data, curl_lock_access, void* user) {
@@ -194,6 +195,18 @@ ClientStats Client::stats() const {
 
 Result<Response> Client::Send(const Request& req) {
   const std::string where = req.method + " " + Redact(req.url);
+  // Counted from here to every return: a caller backing off between tries holds its
+  // thread as much as one waiting for a handle.
+  struct Caller {
+    explicit Caller(std::atomic<int>& c) : n(c), count(++c) {}
+    ~Caller() { --n; }
+    std::atomic<int>& n;
+    const int count;  // callers inside, this one included
+  } caller(pool_->callers);
+  if (options_.max_waiting >= 0 && caller.count > options_.max_in_flight + options_.max_waiting) {
+    return Status::IOError(where + ": too many requests waiting (" + std::to_string(options_.max_in_flight) +
+                           " in flight, " + std::to_string(options_.max_waiting) + " waiting)");
+  }
   thread_local std::mt19937 jitter(std::random_device{}());
   std::chrono::milliseconds wait = options_.backoff;
   for (int attempt = 0;; ++attempt) {

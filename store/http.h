@@ -10,7 +10,10 @@
 //    without a byte moving, `request_timeout` in all. A request never waits forever for a
 //    free handle either: after `queue_timeout` it fails (kIOError, "too many requests in
 //    flight"), so a slow server can hold at most `max_in_flight` FUSE workers; the others
-//    answer from what is cached, or fail fast.
+//    answer from what is cached, or fail fast. With `max_waiting` set, at most that many
+//    more callers are inside Send at once (waiting for a handle, or between tries); any
+//    more fail at once (kIOError, "too many requests waiting"), so the threads a stalled
+//    server can hold are bounded by max_in_flight + max_waiting, not by the callers.
 //  - Transport failures (refused, reset, timed out) and the responses a server sends when
 //    it is busy (429, 500, 502, 503, 504) are retried, up to `retries` more times with
 //    growing waits (`backoff`, doubled each time, with jitter), for requests marked
@@ -67,6 +70,7 @@ struct ClientOptions {
   int retries = 2;
   std::chrono::milliseconds backoff{200};
   int max_in_flight = 4;
+  int max_waiting = -1;  // callers inside Send beyond max_in_flight; -1: no bound
   bool verify_tls = true;
   std::string ca_file;  // "" = the system's CA bundle
   // Bodies larger than this (into Response::body) fail: a hostile server cannot make

@@ -629,9 +629,12 @@ Result<FileInfo> S3ArtifactSource::StatKey(const ArtifactRef& ref, std::string_v
       *object = *head;
       return FileOf(head->size);
     }
-    // A listing refused says more than the HEAD that followed it.
+    // A listing refused says more than the HEAD that followed it (a HEAD's 404 has no
+    // body): its S3 code (NoSuchBucket, AccessDenied, ...) is the reason shown. A listing
+    // that found nothing and a HEAD's 404: the object does not exist.
     const Status& why = below.ok() ? head.status() : below.status();
-    const Status s = why.code() == Status::Code::kNotFound ? Status::NotFound(shown + " does not exist") : why;
+    const Status s = below.ok() && why.code() == Status::Code::kNotFound ? Status::NotFound(shown + " does not exist")
+                                                                          : why;
     Warn(shown, "cannot read " + shown + ": " + s.message());
     return s;
   }

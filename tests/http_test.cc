@@ -302,27 +302,40 @@ TEST(HttpTest, AStalledServerFailsWithinTheConfiguredBound) {
   EXPECT_LT(took, 30s);
 }
 
-TEST(HttpTest, CapsRequestsInFlight) {
-  std::atomic<bool> release{false};
-  ScriptedServer server([&](const SeenRequest& r, int) {
-    if (r.target == "/hold") {
-      while (!release) std::this_thread::sleep_for(10ms);
+TEST(HttpTest, CapsRequestsInFlightAndCallersWaiting) {
+  // Without max_waiting a caller waits queue_timeout for the one handle; with
+  // max_waiting 0 it fails at once (queue_timeout long: waiting would show).
+  for (const int max_waiting : {-1, 0}) {
+    SCOPED_TRACE(max_waiting);
+    std::atomic<bool> release{false};
+    ScriptedServer server([&](const SeenRequest& r, int) {
+      if (r.target == "/hold") {
+        while (!release) std::this_thread::sleep_for(10ms);
+      }
+      return Respond(200, "done");
+    });
+    ClientOptions o = Fast();
+    o.max_in_flight = 1;
+    o.max_waiting = max_waiting;
+    o.request_timeout = 20000ms;
+    o.stall_timeout = 20000ms;
+    if (max_waiting == 0) o.queue_timeout = 20000ms;
+    Client client(o);
+    std::thread holder([&] { EXPECT_TRUE(client.Send(Make("GET", server.Url("/hold"))).ok()); });
+    while (server.requests() == 0) std::this_thread::sleep_for(10ms);
+    const auto start = std::chrono::steady_clock::now();
+    auto r = client.Send(Make("GET", server.Url("/other")));
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.status().message().find(max_waiting < 0 ? "too many requests in flight" : "too many requests waiting"),
+              std::string::npos)
+        << r.status().ToString();
+    if (max_waiting == 0) {
+      EXPECT_LT(std::chrono::steady_clock::now() - start, 10s) << "a caller beyond max_waiting waited";
     }
-    return Respond(200, "done");
-  });
-  ClientOptions o = Fast();
-  o.max_in_flight = 1;
-  o.request_timeout = 20000ms;
-  o.stall_timeout = 20000ms;
-  Client client(o);
-  std::thread holder([&] { EXPECT_TRUE(client.Send(Make("GET", server.Url("/hold"))).ok()); });
-  while (server.requests() == 0) std::this_thread::sleep_for(10ms);
-  auto r = client.Send(Make("GET", server.Url("/other")));
-  ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.status().message().find("too many requests in flight"), std::string::npos);
-  release = true;
-  holder.join();
-  EXPECT_TRUE(client.Send(Make("GET", server.Url("/other"))).ok());
+    release = true;
+    holder.join();
+    EXPECT_TRUE(client.Send(Make("GET", server.Url("/other"))).ok());
+  }
 }
 
 TEST(HttpTest, WritesABodyIntoTheCallersBufferAndRefusesMore) {

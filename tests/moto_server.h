@@ -66,6 +66,10 @@ class MotoServer {
   // like any other call: a test of web identity allows that one call.
   Status AllowUnsigned(int n);
 
+  // A new IAM user (`name`) with an access key and no policy: every S3 request it signs
+  // is refused with AccessDenied. Its key.
+  Result<AwsCredentials> CreateUserWithoutRights(const std::string& name);
+
   // An S3 client for this server with `credentials` (the user's when empty), a client of
   // its own with short timeouts, path-style.
   std::unique_ptr<S3Client> MakeClient(const AwsCredentials& credentials = {},
