@@ -73,10 +73,12 @@ struct S3SourceOptions {
   // How long a folder listing or HEAD is kept (artifacts are immutable), and a failed one.
   std::chrono::seconds listing_ttl{600};
   std::chrono::seconds failure_ttl{5};
-  // Read-ahead: background threads for all files, the largest window, GETs in flight per
-  // file, and the bytes all read-ahead blocks may hold at once.
+  // Read-ahead: background threads for all files, the largest window, the blocks one GET
+  // fetches at most, GETs in flight per file, and the bytes all read-ahead blocks may hold
+  // at once.
   int readahead_threads = 4;
   int max_window_blocks = 8;
+  int max_request_blocks = 4;
   int max_in_flight_per_file = 4;
   std::uint64_t max_readahead_bytes = 64ull << 20;
   // Where a failing object is reported, once per key (the daemon's log). May be empty.
