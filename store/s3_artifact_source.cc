@@ -293,6 +293,10 @@ struct FileState {
   std::map<std::uint64_t, std::shared_ptr<Block>> blocks;  // guarded by mu
   ReadAheadWindow window{8};                               // guarded by mu
   int in_flight = 0;                                       // read-ahead tasks; guarded by mu
+  // The last fetch found its blocks in the cache: the next ones likely are too, and are
+  // then read ahead one block a task (several tasks at once), not in runs that one task
+  // would read one after the other. Guarded by mu.
+  bool cache_warm = false;
 
   std::size_t BlockLength(std::uint64_t index) const {
     return static_cast<std::size_t>(std::min<std::uint64_t>(kBlock, size - index * kBlock));
@@ -314,6 +318,10 @@ struct FileState {
       auto hit = cache->Get(object, first + missing, data[missing].data());
       if (!hit.ok() || *hit != len) break;
       data[missing].resize(len);
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      cache_warm = missing == run.size();
     }
     if (missing < run.size()) {
       const std::uint64_t from = (first + missing) * kBlock;
@@ -456,7 +464,8 @@ class S3File final : public ArtifactFile {
   }
 
   // Queues fetches of the `window` blocks after `last` that are not held yet, within the
-  // file's and the source's caps: runs of up to `request_blocks_` blocks, one GET each. Once
+  // file's and the source's caps: runs of up to `request_blocks_` blocks, one GET each (one
+  // block a task while the cache serves this file: FileState::cache_warm). Once
   // the window holds two runs, a short run at its edge waits until it is whole (else, the
   // reader moving one block at a time, every GET would be one block long again); before
   // that, and at the file's end, a run goes as it is. Caller holds state_->mu.
@@ -464,12 +473,13 @@ class S3File final : public ArtifactFile {
     FileState& st = *state_;
     const std::uint64_t blocks = (st.size + kBlock - 1) / kBlock;
     const std::uint64_t end = std::min<std::uint64_t>(blocks, last + 1 + static_cast<std::uint64_t>(window));
-    const std::size_t whole = window >= 2 * request_blocks_ ? static_cast<std::size_t>(request_blocks_) : 1;
+    const std::size_t per_request = st.cache_warm ? 1 : static_cast<std::size_t>(request_blocks_);
+    const std::size_t whole = static_cast<std::size_t>(window) >= 2 * per_request ? per_request : 1;
     std::vector<std::uint64_t> run;
     for (std::uint64_t b = last + 1; b <= end; ++b) {
       const bool absent = b < end && st.blocks.count(b) == 0;
       if (absent) run.push_back(b);
-      const bool full = run.size() == static_cast<std::size_t>(request_blocks_);
+      const bool full = run.size() == per_request;
       const bool cut = !absent && !run.empty() && (b < end || run.size() >= whole || end == blocks);
       if (!full && !cut) continue;
       if (!Submit(run)) return;
