@@ -77,7 +77,7 @@ struct S3SourceOptions {
   // fetches at most, GETs in flight per file, and the bytes all read-ahead blocks may hold
   // at once.
   int readahead_threads = 4;
-  int max_window_blocks = 8;
+  int max_window_blocks = 16;
   int max_request_blocks = 4;
   int max_in_flight_per_file = 4;
   std::uint64_t max_readahead_bytes = 64ull << 20;
