@@ -5,8 +5,9 @@
 # that object with N parallel ranged GETs. Prints the environment, then ONE table.
 #
 #   scripts/bench-s3.sh            full run: 1 GiB artifact, 20,000 random reads, 3 rounds
-#                                  (root: mounts, drops the page cache; ~15 min here)
-#   scripts/bench-s3.sh --smoke    64 MiB artifact, 2,000 random reads, 1 round (~1 min once
+#                                  (root: mounts, drops the page cache; 31 min on a loaded
+#                                  2-CPU VM, two thirds of it row R)
+#   scripts/bench-s3.sh --smoke    64 MiB artifact, 2,000 random reads, 1 round (~2 min once
 #                                  the tools are installed). Not in CI: it installs s3rver
 #                                  from npm and the peers with apt-get.
 #

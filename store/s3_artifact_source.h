@@ -24,9 +24,10 @@
 // reads by 1 MiB blocks (BlockCache::kBlockSize), conditional on the ETag seen (If-Match:
 // never bytes of two versions), through the node's BlockCache when there is one (Get, else
 // a ranged GET and Put). A reader moving front to back (its reads near the end of its
-// previous one) gets read-ahead: a window growing 1, 2, 4, 8 blocks, fetched by a small
-// pool of background threads, at most `max_in_flight_per_file` GETs per file, at most
-// `max_readahead_bytes` held by all files. Other reads fetch exactly the range asked
+// previous one) gets read-ahead: a window growing 1, 2, 4, 8, 16 blocks, fetched by a small
+// pool of background threads, one GET for up to `max_request_blocks` consecutive blocks
+// (one block a task while the cache serves the file), at most `max_in_flight_per_file`
+// GETs per file, at most `max_readahead_bytes` held by all files. Other reads fetch exactly the range asked
 // (from the cache when its blocks are there, never put in it: a random 4 KiB read costs 4
 // KiB, not a megabyte).
 // Thread-safe.
