@@ -56,15 +56,18 @@
 # taken between medians of this invocation. Timing is wall clock (bash $EPOCHREALTIME)
 # around the command, including its process start (~1 ms).
 #
-# W2's helper is a 30-line C program compiled on the fly (WORK/bin/preadbench-<hash>): 20,000
-# pread(2)s of 4 KiB at 4 KiB-aligned offsets from a fixed-seed xorshift generator, one
-# process, so its own cost (~1 µs per read) stays far below any filesystem's.
+# W2's helper is a 30-line C program, tests/bench/preadbench.c, compiled on the fly
+# (WORK/bin/preadbench-<hash>): 20,000 pread(2)s of 4 KiB at 4 KiB-aligned offsets from a
+# fixed-seed xorshift generator, one process, so its own cost (~1 µs per read) stays far
+# below any filesystem's.
 #
 # Exit status: 0 when every command ran (whatever the figures), 1 when a command failed on
 # zenfs or native (a peer's failure only blanks its column), 1 on a usage error.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/bench-common.sh disable=SC1091
+. "$REPO/scripts/bench-common.sh"
 
 # ---------------------------------------------------------------- options
 
@@ -152,21 +155,11 @@ phase() {  # phase NAME: ends the current phase (if any) and starts NAME ("" = n
   [ -z "$1" ] || log "== $1"
 }
 
-is_mounted() { awk -v m="$1" '$5 == m { found = 1 } END { exit !found }' /proc/self/mountinfo; }
-
 CHILD=""  # the command `timed` is waiting for
 
 cleanup() {
-  local m p
-  # timeout(1) passes the signal on to the whole command.
-  if [ -n "$CHILD" ]; then kill "$CHILD" 2>/dev/null || true; wait "$CHILD" 2>/dev/null || true; fi
-  for m in "${MOUNTS[@]}"; do
-    if is_mounted "$m"; then fusermount3 -uz "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; fi
-  done
-  # Only daemons still mounted: sys_down forgets a pid once its process has exited.
-  for p in "${PID_OF[@]}"; do
-    if kill -0 "$p" 2>/dev/null; then kill "$p" 2>/dev/null || true; fi
-  done
+  local m
+  bench_release
   for m in "${MOUNTS[@]}"; do rmdir "$m" 2>/dev/null || true; done
 }
 trap cleanup EXIT
@@ -181,11 +174,6 @@ drop_caches() {
   WARM=()
 }
 
-median() {  # median of the arguments
-  printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) exit;
-    if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
-}
-
 # ---------------------------------------------------------------- setup
 
 setup_tools() {
@@ -198,17 +186,10 @@ setup_tools() {
   fi
   ZENFS=$(realpath -m "$ZENFS")
   [ -x "$ZENFS" ] || die "no zenfs binary at $ZENFS"
+  local p peers
+  peers=$(bench_peers "bindfs rclone" "$PEERS_OPT") || die "bad --peers $PEERS_OPT"
   PEERS=()
-  local p
-  for p in ${PEERS_OPT//,/ }; do
-    case "$p" in
-      none) ;;
-      bindfs|rclone)
-        command -v "$p" >/dev/null || "$REPO/scripts/deps.sh" "$p" >&2 || true
-        if command -v "$p" >/dev/null; then PEERS+=("$p"); else log "no $p: its column stays empty"; fi ;;
-      *) die "unknown peer: $p" ;;
-    esac
-  done
+  [ -z "$peers" ] || mapfile -t PEERS <<< "$peers"
   for p in "${need[@]}"; do command -v "$p" >/dev/null || die "needs $p"; done
   [ -e /dev/fuse ] || die "no /dev/fuse"
   mkdir -p "$WORK"/{stores,native,bin,mnt,results}
@@ -220,62 +201,14 @@ setup_tools() {
   build_preadbench
 }
 
-# W2's helper. Compiled once per source version into WORK/bin.
+# W2's helper (tests/bench/preadbench.c, shared with bench-s3.sh). Compiled once per
+# source version into WORK/bin.
 build_preadbench() {
-  local src hash
-  src=$(cat <<'EOF'
-// preadbench FILE COUNT BLOCK SEED: COUNT pread(2)s of BLOCK bytes at BLOCK-aligned offsets
-// drawn from xorshift64* seeded with SEED. Exit 1 on a failed or short read.
-#include <fcntl.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <sys/stat.h>
-#include <unistd.h>
-int main(int argc, char** argv) {
-  if (argc != 5) { fprintf(stderr, "usage: preadbench FILE COUNT BLOCK SEED\n"); return 2; }
-  int fd = open(argv[1], O_RDONLY);
-  struct stat st;
-  if (fd < 0 || fstat(fd, &st) != 0) { perror(argv[1]); return 1; }
-  long count = atol(argv[2]);
-  size_t block = (size_t)atol(argv[3]);
-  uint64_t s = strtoull(argv[4], NULL, 10) | 1, blocks = (uint64_t)st.st_size / block;
-  if (blocks == 0) { fprintf(stderr, "%s: smaller than one block\n", argv[1]); return 1; }
-  char* buf = malloc(block);
-  for (long i = 0; i < count; ++i) {
-    s ^= s >> 12; s ^= s << 25; s ^= s >> 27;
-    off_t off = (off_t)(((s * 2685821657736338717ull) % blocks) * block);
-    ssize_t n = pread(fd, buf, block, off);
-    if (n != (ssize_t)block) { fprintf(stderr, "pread at %lld: %zd\n", (long long)off, n); perror("pread"); return 1; }
-  }
-  printf("%ld reads\n", count);
-  return 0;
-}
-EOF
-)
-  hash=$(printf '%s' "$src" | sha256sum | cut -c1-12)
-  PREADBENCH=$WORK/bin/preadbench-$hash
-  if [ ! -x "$PREADBENCH" ]; then
-    printf '%s\n' "$src" > "$PREADBENCH.c"
-    cc -O2 -o "$PREADBENCH" "$PREADBENCH.c" || die "cannot compile $PREADBENCH.c"
-  fi
+  PREADBENCH=$(scripts_build_preadbench "$WORK/bin") || die "cannot compile tests/bench/preadbench.c"
 }
 
 print_env() {
-  local commit dirty="" n
-  if [ -n "${ZENFS_COMMIT:-}" ]; then
-    commit=$ZENFS_COMMIT
-  else
-    commit=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
-    n=$(git -C "$REPO" status --porcelain --untracked-files=no 2>/dev/null | wc -l)
-    [ "$n" = 0 ] || dirty=" + uncommitted changes in $n file(s)"
-  fi
-  echo "zenfs benchmark  $(date -u +%Y-%m-%dT%H:%M:%SZ)  ($([ "$SMOKE" = 1 ] && echo smoke || echo full) mode)"
-  echo "kernel:   $(uname -srm)"
-  echo "cpus:     $(nproc) x $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)," \
-       "memory $(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)," \
-       "load at start $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "zenfs:    $ZENFS ($("$ZENFS" --version 2>/dev/null | head -1)), commit $commit$dirty"
+  bench_env_head "zenfs benchmark" "$([ "$SMOKE" = 1 ] && echo smoke || echo full)" "$ZENFS" "$REPO"
   echo "fuse:     $(fusermount3 -V 2>&1 | head -1)$(for p in "${PEERS[@]}"; do
                     case $p in bindfs) printf '; %s' "$(bindfs --version 2>&1 | head -1)";;
                                rclone) printf '; %s' "$(rclone version 2>/dev/null | head -1)";; esac; done)"
@@ -320,16 +253,6 @@ zenfs_daemon_pid() {
     args=()
     mapfile -d '' -t args < "$f" 2>/dev/null || continue
     if [ "${args[*]:-}" = "$want" ]; then f=${f#/proc/}; echo "${f%/cmdline}"; return 0; fi
-  done
-  return 1
-}
-
-wait_mounted() {  # wait_mounted MNT PID NAME: until MNT is a mount that answers
-  local i
-  for ((i = 0; i < 600; i++)); do
-    if is_mounted "$1" && stat "$1" >/dev/null 2>&1; then return 0; fi
-    kill -0 "$2" 2>/dev/null || return 1
-    sleep 0.05
   done
   return 1
 }
@@ -645,11 +568,6 @@ bench_core() {
 }
 
 # ---------------------------------------------------------------- the table
-
-fmt_time() {  # seconds -> "812 ms" / "3.41 s" / "212 s"
-  awk -v t="$1" 'BEGIN { if (t < 0.0995) printf "%.1f ms", t * 1000; else if (t < 0.9995) printf "%.0f ms", t * 1000;
-                         else if (t < 99.95) printf "%.2f s", t; else printf "%.0f s", t }'
-}
 
 # figure ROW SYS KIND -> sets FIG (display), VAL (median seconds or kB), BOUND (""|">"|"<")
 figure() {

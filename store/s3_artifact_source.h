@@ -24,9 +24,10 @@
 // reads by 1 MiB blocks (BlockCache::kBlockSize), conditional on the ETag seen (If-Match:
 // never bytes of two versions), through the node's BlockCache when there is one (Get, else
 // a ranged GET and Put). A reader moving front to back (its reads near the end of its
-// previous one) gets read-ahead: a window growing 1, 2, 4, 8 blocks, fetched by a small
-// pool of background threads, at most `max_in_flight_per_file` GETs per file, at most
-// `max_readahead_bytes` held by all files. Other reads fetch exactly the range asked
+// previous one) gets read-ahead: a window growing 1, 2, 4, 8, 16 blocks, fetched by a small
+// pool of background threads, one GET for up to `max_request_blocks` consecutive blocks
+// (one block a task while the cache serves the file), at most `max_in_flight_per_file`
+// GETs per file, at most `max_readahead_bytes` held by all files. Other reads fetch exactly the range asked
 // (from the cache when its blocks are there, never put in it: a random 4 KiB read costs 4
 // KiB, not a megabyte).
 // Thread-safe.
@@ -73,10 +74,12 @@ struct S3SourceOptions {
   // How long a folder listing or HEAD is kept (artifacts are immutable), and a failed one.
   std::chrono::seconds listing_ttl{600};
   std::chrono::seconds failure_ttl{5};
-  // Read-ahead: background threads for all files, the largest window, GETs in flight per
-  // file, and the bytes all read-ahead blocks may hold at once.
+  // Read-ahead: background threads for all files, the largest window, the blocks one GET
+  // fetches at most, GETs in flight per file, and the bytes all read-ahead blocks may hold
+  // at once.
   int readahead_threads = 4;
-  int max_window_blocks = 8;
+  int max_window_blocks = 16;
+  int max_request_blocks = 4;
   int max_in_flight_per_file = 4;
   std::uint64_t max_readahead_bytes = 64ull << 20;
   // Where a failing object is reported, once per key (the daemon's log). May be empty.
