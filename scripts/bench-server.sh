@@ -199,11 +199,13 @@ for n in "${sizes[@]}"; do
       l1+=("$(since "$t")")
       quarter=$(( (n + 3) / 4 ))
       t=$(now)
+      pids=()
       for page in 1 2 3 4; do
         curl -sf -m "$TIMEOUT" -o /dev/null -H "Authorization: Bearer $token" \
           "$url/api/v1/runs?hydrate=true&sort_by=asc:created&size=$quarter&page=$page" &
+        pids+=($!)
       done
-      wait
+      wait "${pids[@]}"  # not a bare wait: the server is a child too
       l4+=("$(since "$t")")
       echo "   round $r: L ${l1[-1]} s in pages of 10,000, ${l4[-1]} s as 4 pages at once"
     fi
