@@ -54,15 +54,8 @@ say zenfs demo "$store" --schema 0.74 --runs "${ZENFS_DEMO_RUNS:-20}" --artifact
 # The server writes the store it serves (logins, accounts): it gets a copy.
 cp "$store/local_stores/default_zen_store/zenml.db" "$work/server.db"
 
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-url=http://127.0.0.1:$port
-# The first start on a machine unpacks the server's environment into $server_work: the
-# tests hold this lock while they start one, so the two never unpack over each other. The
-# server itself must not inherit the lock (9>&-), or it would hold it until it stops.
-exec 9>"$server_work.lock"
-flock -w 600 9
-setsid "$server_script" "$work/server.db" "$port" "$server_work" > "$work/server.log" 2>&1 9>&- &
-server_pid=$!
+start_zenml_server "$server_script" "$server_work" "$work/server.db" "$work/server.log"
+url=$server_url
 echo "starting ZenML 0.74's server on $url (pid $server_pid, log $work/server.log) ..."
 for _ in $(seq 1 900); do
   if ! kill -0 "$server_pid" 2>/dev/null; then

@@ -104,6 +104,14 @@ void ScrubPasswords(int argc, char** argv) {
   }
 }
 
+// --rest-timeout of `mount` and `ls`.
+void AddRestTimeout(CLI::App* cmd, double* seconds) {
+  cmd->add_option("--rest-timeout", *seconds,
+                  "seconds a ZenML server's request may wait to connect or for a byte (default 10); after two "
+                  "retries: EIO")
+      ->check(CLI::Range(0.1, 3600.0));
+}
+
 // The S3 options of `mount` (and, without the cache ones, of `ls`, which reads no bytes).
 void AddS3Options(CLI::App* cmd, S3Args* s3, std::string* cache_size, bool with_cache) {
   cmd->add_option("--s3-endpoint", s3->endpoint,
@@ -162,6 +170,7 @@ int RunCli(int argc, char** argv) {
   mount->add_option("--api-key-file", m.api_key_file,
                     "a ZenML server's API key: the first line of this file (keeps it off the command line "
                     "and out of fstab)");
+  AddRestTimeout(mount, &m.rest_timeout_seconds);
   mount->add_flag("--insecure", m.insecure, "do not verify a ZenML server's TLS certificate");
   mount->add_option("--ca-file", m.ca_file, "the CA bundle a ZenML server's certificate is checked against");
   mount->add_option("--log-level", m.log_level, "error, warning, info or debug")
@@ -208,6 +217,7 @@ int RunCli(int argc, char** argv) {
   ls->add_option("--project", ls_args.project, "the project to show, as for mount");
   ls->add_option("--password-file", ls_args.password_file, "a MySQL store's password, as for mount");
   ls->add_option("--api-key-file", ls_args.api_key_file, "a ZenML server's API key, as for mount");
+  AddRestTimeout(ls, &ls_args.rest_timeout_seconds);
   ls->add_flag("--insecure", ls_args.insecure, "do not verify a ZenML server's TLS certificate");
   ls->add_option("--ca-file", ls_args.ca_file, "a CA bundle for a ZenML server, as for mount");
   AddS3Options(ls, &ls_args.s3, nullptr, false);

@@ -109,20 +109,36 @@ constexpr int kS3InFlight = 8;
 constexpr int kS3Waiting = 24;
 constexpr int kS3ReadaheadThreads = 4;
 
-// The S3 client options of a mount: its own requests in flight (not the REST catalog's),
-// a short connect timeout, `--s3-timeout` without a byte moving (a stalled endpoint gives
-// EIO, never a hung reader), two retries.
-http::ClientOptions S3HttpOptions(const S3Args& a) {
+// A mount's HTTP client options with `timeout_seconds` T (--s3-timeout, --rest-timeout):
+// connecting takes at most min(T, 3 s), no byte moving for T and waiting T for a free
+// handle are failures, a whole try gets max(6T, min_request); busy answers, resets and
+// stalls are retried twice with backoff. So a reader waits about 3T at worst, then gets
+// EIO, never hangs.
+http::ClientOptions BoundedHttpOptions(double timeout_seconds, std::chrono::milliseconds min_request,
+                                       int max_in_flight) {
   http::ClientOptions o;
-  const auto t = std::chrono::milliseconds(static_cast<std::int64_t>(a.timeout_seconds * 1000));
+  const auto t = std::chrono::milliseconds(static_cast<std::int64_t>(timeout_seconds * 1000));
   o.connect_timeout = std::min<std::chrono::milliseconds>(t, std::chrono::milliseconds(3000));
   o.stall_timeout = t;
-  o.request_timeout = std::max<std::chrono::milliseconds>(6 * t, std::chrono::milliseconds(30000));
+  o.request_timeout = std::max<std::chrono::milliseconds>(6 * t, min_request);
   o.queue_timeout = t;
   o.retries = 2;
-  o.max_in_flight = kS3InFlight;
+  o.max_in_flight = max_in_flight;
+  return o;
+}
+
+// The S3 client of a mount: its own requests in flight (not the REST catalog's), and a
+// bound on the callers waiting for one.
+http::ClientOptions S3HttpOptions(const S3Args& a) {
+  http::ClientOptions o = BoundedHttpOptions(a.timeout_seconds, std::chrono::milliseconds(30000), kS3InFlight);
   o.max_waiting = kS3Waiting;
   return o;
+}
+
+// The REST catalog's client: 4 in flight, so a stalled server holds at most 4 FUSE
+// workers; a try may take a minute (a page of 10,000 hydrated runs).
+http::ClientOptions RestHttpOptions(double timeout_seconds) {
+  return BoundedHttpOptions(timeout_seconds, std::chrono::milliseconds(60000), 4);
 }
 
 // How a mount (or the demo) reaches S3 besides the store's word: the credentials chain of
@@ -245,7 +261,7 @@ Result<OpenedStore> OpenStore(const std::optional<std::string>& store, const Sto
     }
     RestSession::Notify notify;
     if (log != nullptr) notify = [log](const std::string& message) { log->load()->Error(message); };
-    auto session = RestSession::Open(rest, http::ClientOptions{}, std::move(notify));
+    auto session = RestSession::Open(rest, RestHttpOptions(args.rest_timeout_seconds), std::move(notify));
     if (!session.ok()) return session.status();
     catalog = as_catalog(RestCatalog::Open(std::move(*session)));
   } else if (loc->mysql) {
@@ -615,7 +631,7 @@ int MountCommand(const MountArgs& given) {
                         std::find(fo.begin(), fo.end(), "allow_root") != fo.end();
     auto opened = OpenStore(args.store,
                             StoreArgs{args.artifact_roots, args.project, args.password_file, args.api_key_file,
-                                      args.insecure, args.ca_file, caller_dir, args.s3},
+                                      args.insecure, args.ca_file, caller_dir, args.s3, args.rest_timeout_seconds},
                             RowScope::kPipelines, shared, log_target, code);
     if (!opened.ok()) return opened.status();
     store = std::move(*opened);

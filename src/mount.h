@@ -47,6 +47,7 @@ struct StoreArgs {
   // in: the caller's, kept for a daemon that has left it ("": the current folder).
   std::string base_dir;
   S3Args s3;
+  double rest_timeout_seconds = 10;         // --rest-timeout: a ZenML server's connect/stall bound
 };
 
 struct MountArgs {
@@ -65,6 +66,7 @@ struct MountArgs {
   bool insecure = false;      // --insecure
   std::string ca_file;        // --ca-file
   S3Args s3;
+  double rest_timeout_seconds = 10;  // --rest-timeout
 };
 
 int MountCommand(const MountArgs& args);

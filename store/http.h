@@ -51,6 +51,11 @@ struct Request {
   // Response::body (a ranged GET into a read buffer): more than into_cap bytes is an error.
   char* into = nullptr;
   std::size_t into_cap = 0;
+  // When non-zero, replace the client's stall_timeout and request_timeout for this request
+  // only: a page of a large list takes a server minutes to compute, sending no byte
+  // meanwhile, while other requests keep the client's short bounds.
+  std::chrono::milliseconds stall_timeout{0};
+  std::chrono::milliseconds request_timeout{0};
 };
 
 struct Response {

@@ -157,8 +157,8 @@ Status RestSession::LoginLocked(std::uint64_t seen) {
   return Status::Ok();
 }
 
-Result<http::Response> RestSession::Send(const std::string& path_and_query, std::string* token_used,
-                                         std::uint64_t* generation) {
+Result<http::Response> RestSession::Send(const std::string& path_and_query, std::chrono::milliseconds wait,
+                                         std::string* token_used, std::uint64_t* generation) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (CanLogin() && (token_.empty() || (expires_at_ && SteadySeconds() >= *expires_at_))) {
@@ -170,15 +170,17 @@ Result<http::Response> RestSession::Send(const std::string& path_and_query, std:
   }
   http::Request req;
   req.url = config_.url + kApi + path_and_query;
+  req.stall_timeout = wait;
+  req.request_timeout = wait;
   req.headers = {{"Accept", "application/json"}};
   if (!token_used->empty()) req.headers.emplace_back("Authorization", "Bearer " + *token_used);
   return client_.Send(req);
 }
 
-Result<json> RestSession::Get(const std::string& path_and_query) {
+Result<json> RestSession::Get(const std::string& path_and_query, std::chrono::milliseconds wait) {
   std::string token;
   std::uint64_t generation = 0;
-  auto r = Send(path_and_query, &token, &generation);
+  auto r = Send(path_and_query, wait, &token, &generation);
   if (r.ok() && r->status == 401 && CanLogin()) {
     // The token lapsed or the server forgot it (restarted with another secret): log in
     // again, once, and send the request that noticed it again.
@@ -187,7 +189,7 @@ Result<json> RestSession::Get(const std::string& path_and_query) {
       Status s = LoginLocked(generation);
       if (!s.ok()) return s;
     }
-    r = Send(path_and_query, &token, &generation);
+    r = Send(path_and_query, wait, &token, &generation);
   }
   if (!r.ok()) return r.status();
   const std::string what = "GET " + http::Redact(config_.url + kApi + path_and_query);

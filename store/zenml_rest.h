@@ -3,6 +3,7 @@
 // bearer token and GETs JSON through the one HTTP layer (store/http.h).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -69,7 +70,10 @@ class RestSession {
   // GET `/api/v1` + `path_and_query` (already escaped), as JSON. A 401 logs in again once
   // and sends the request again; NotFound for 404, PermissionDenied for a refused login or
   // 403, IOError for the rest (the message names the status and the server's detail).
-  Result<nlohmann::ordered_json> Get(const std::string& path_and_query);
+  // `wait`, when non-zero, replaces the client's stall and request bounds for this GET (a
+  // page of a large list: http::Request::stall_timeout).
+  Result<nlohmann::ordered_json> Get(const std::string& path_and_query,
+                                     std::chrono::milliseconds wait = std::chrono::milliseconds(0));
 
   // The server's version, e.g. "0.74.0", and its major/minor numbers (0, 74).
   const std::string& version() const { return version_; }
@@ -85,8 +89,8 @@ class RestSession {
   bool CanLogin() const { return !config_.api_key.empty() || !config_.username.empty(); }
   // Logs in unless a login newer than `seen` already gave a token. mu_ held.
   Status LoginLocked(std::uint64_t seen);
-  Result<http::Response> Send(const std::string& path_and_query, std::string* token_used,
-                              std::uint64_t* generation);
+  Result<http::Response> Send(const std::string& path_and_query, std::chrono::milliseconds wait,
+                              std::string* token_used, std::uint64_t* generation);
   Status ErrorOf(const http::Response& r, const std::string& what) const;
 
   const RestConfig config_;

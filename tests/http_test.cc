@@ -40,6 +40,7 @@ struct Action {
   int status = 200;
   std::string body;
   std::string extra_headers;  // "Name: value\r\n" lines
+  std::chrono::milliseconds delay{0};  // kRespond: wait this long first, sending nothing
 };
 
 class ScriptedServer {
@@ -139,6 +140,7 @@ class ScriptedServer {
         while (!stop_) std::this_thread::sleep_for(20ms);
         break;
       }
+      for (auto waited = 0ms; waited < a.delay && !stop_; waited += 20ms) std::this_thread::sleep_for(20ms);
       std::string out = "HTTP/1.1 " + std::to_string(a.status) + " X\r\nContent-Length: " +
                         std::to_string(a.body.size()) + "\r\n" + a.extra_headers + "\r\n";
       if (req.method != "HEAD") out += a.body;
@@ -300,6 +302,27 @@ TEST(HttpTest, AStalledServerFailsWithinTheConfiguredBound) {
   EXPECT_EQ(r.status().code(), Status::Code::kIOError);
   // Two tries of at most 3 s each; generous slack for a loaded machine.
   EXPECT_LT(took, 30s);
+}
+
+TEST(HttpTest, ARequestsOwnBoundsOutlastTheClientsForASlowAnswer) {
+  // A server that computes for 4 s before its first byte (a large list page).
+  ScriptedServer server([](const SeenRequest&, int) {
+    Action a = Respond(200, "page");
+    a.delay = 4000ms;
+    return a;
+  });
+  ClientOptions o = Fast();
+  o.retries = 0;
+  Client client(o);
+  auto cut = client.Send(Make("GET", server.Url("/page")));
+  ASSERT_FALSE(cut.ok()) << "the client's 1 s stall bound ends a 4 s wait";
+  Request patient = Make("GET", server.Url("/page"));
+  patient.stall_timeout = 30000ms;
+  patient.request_timeout = 30000ms;
+  auto r = client.Send(patient);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "page");
 }
 
 TEST(HttpTest, CapsRequestsInFlightAndCallersWaiting) {

@@ -5,6 +5,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <thread>
 #include <map>
 #include <memory>
 #include <set>
@@ -17,6 +20,8 @@
 
 #include "store/rest_catalog.h"
 #include "store/sql_catalog.h"
+#include "tests/fault_proxy.h"
+#include "tests/test_util.h"
 #include "tests/zenml_server.h"
 
 namespace zenfs::testing {
@@ -27,15 +32,17 @@ using nlohmann::json;
 std::string T(Text t) { return std::string(std::string_view(t)); }
 std::string T(const std::optional<Micros>& t) { return t ? std::to_string(*t) : "-"; }
 
-// A session with a fresh service account's API key (one per name).
+// A session with a fresh service account's API key (one per name), to `url` (default:
+// the server's own).
 std::unique_ptr<RestSession> KeySession(ZenmlServer& server, const std::string& name, std::string* key_out = nullptr,
-                                        RestSession::Notify notify = nullptr, const std::string& stale_token = "") {
+                                        RestSession::Notify notify = nullptr, const std::string& stale_token = "",
+                                        const std::string& url = "") {
   auto key = server.CreateApiKey(name);
   EXPECT_TRUE(key.ok()) << key.status().ToString();
   if (!key.ok()) return nullptr;
   if (key_out != nullptr) *key_out = *key;
   RestConfig c;
-  c.url = server.Url();
+  c.url = url.empty() ? server.Url() : url;
   c.api_key = *key;
   c.api_token = stale_token;
   auto s = RestSession::Open(c, http::ClientOptions{}, std::move(notify));
@@ -125,7 +132,7 @@ TEST_F(RestCatalogTest, RowsEqualTheSqlCatalogsOfTheSameFile) {
   EXPECT_TRUE(b->projects.empty());
 }
 
-TEST_F(RestCatalogTest, PipelineScopeNamesTheSameFirstRuns) {
+TEST_F(RestCatalogTest, PipelineScopeNamesTheSameFirstRunsAndKeepsTheRuns) {
   auto rest = KeyCatalog(*server_, "first-runs");
   ASSERT_NE(rest, nullptr);
   auto a = sql_->LoadRows(RowScope::kPipelines);
@@ -135,7 +142,11 @@ TEST_F(RestCatalogTest, PipelineScopeNamesTheSameFirstRuns) {
     return r.pipeline_id + "|" + r.run_id + "|" + T(r.start_time) + "|" + T(r.created);
   };
   EXPECT_EQ(Canon(b->first_runs, first), Canon(a->first_runs, first));
-  EXPECT_TRUE(b->runs.empty());
+  // The hydrated runs it read for them are kept: the pipeline scope answers the runs' too.
+  auto runs = sql_->LoadRows(RowScope::kRuns);
+  ASSERT_TRUE(runs.ok());
+  EXPECT_EQ(b->scope, RowScope::kRuns);
+  EXPECT_EQ(b->runs.size(), runs->runs.size());
   EXPECT_TRUE(b->steps.empty());
 }
 
@@ -287,6 +298,70 @@ TEST_F(RestCatalogTest, ARevokedKeyIsAClearErrorToldOnce) {
     EXPECT_EQ(r.status().message().find(key), std::string::npos);
   }
   EXPECT_EQ(told.load(), 1);
+}
+
+TEST_F(RestCatalogTest, BusyAnswersAreRetriedTwiceThenTheErrorNamesThe503) {
+  std::string error;
+  auto proxy = FaultProxy::Start("127.0.0.1", server_->port(), &error);
+  ASSERT_NE(proxy, nullptr) << error;
+  auto s = KeySession(*server_, "busy", nullptr, nullptr, "", proxy->Url());
+  ASSERT_NE(s, nullptr);
+  proxy->SetMode(FaultProxy::Mode::k503);
+  const std::uint64_t before = proxy->faults();
+  auto r = s->Get("/runs?size=1");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Status::Code::kIOError) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("HTTP 503"), std::string::npos) << r.status().message();
+  EXPECT_EQ(proxy->faults() - before, 3u) << "one try and the client's two retries";
+  proxy->SetMode(FaultProxy::Mode::kPass);
+  EXPECT_TRUE(s->Get("/runs?size=1").ok()) << "the session works again once the server does";
+}
+
+// A server whose tokens expire after a minute (ZenML's ZENML_SERVER_JWT_TOKEN_EXPIRE_MINUTES,
+// no leeway): a session renews its token before it lapses (the login said `expires_in`),
+// and a token the server has let expire means one new login, the request succeeding.
+TEST(RestTokenExpiryTest, AnExpiredTokenMeansOneNewLoginAndTheRequestSucceeds) {
+  ZenmlServer* shared = SharedZenmlServer();
+  ASSERT_NE(shared, nullptr);
+  TempDir dir(std::filesystem::path(shared->base_dir()).parent_path().string());
+  std::string error;
+  auto server = ZenmlServer::Create(ZenmlEnvironment::DemoDir() + "/local_stores/default_zen_store/zenml.db",
+                                    dir.path() + "/server", &error, ZenmlServer::kDefaultWorkdir,
+                                    {"ZENML_SERVER_JWT_TOKEN_EXPIRE_MINUTES=1", "ZENML_SERVER_JWT_TOKEN_LEEWAY_SECONDS=0"});
+  ASSERT_NE(server, nullptr) << error;
+  auto key = server->CreateApiKey("expiry");
+  ASSERT_TRUE(key.ok()) << key.status().ToString();
+  auto login = server->ApiKeyLogin(*key);
+  ASSERT_TRUE(login.ok()) << login.status().ToString();
+  const json answer = json::parse(login->body, nullptr, false);
+  ASSERT_TRUE(answer.is_object() && answer.contains("access_token")) << login->body;
+  EXPECT_EQ(answer.value("expires_in", 0), 60) << login->body;
+  const std::string token = answer["access_token"].get<std::string>();
+  RestConfig c;
+  c.url = server->Url();
+  c.api_key = *key;
+  auto renewing = RestSession::Open(c);
+  ASSERT_TRUE(renewing.ok()) << renewing.status().ToString();
+  c.api_token = token;  // as a token left in credentials.yaml: its lifetime is not known
+  auto stale = RestSession::Open(c);
+  ASSERT_TRUE(stale.ok()) << stale.status().ToString();
+  EXPECT_EQ((*stale)->logins(), 0u);
+  // The server refuses the token once it has expired (polled: never a timing assertion).
+  auto status_with = [&](const std::string& t) {
+    auto r = server->Call("GET", "/api/v1/runs?size=1", t);
+    return r.ok() ? r->status : 0L;
+  };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(240);
+  while (status_with(token) == 200 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+  ASSERT_EQ(status_with(token), 401) << "the server never let the token expire";
+  auto r = (*stale)->Get("/runs?size=1");
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ((*stale)->logins(), 1u) << "one new login after the 401";
+  auto renewed = (*renewing)->Get("/runs?size=1");
+  EXPECT_TRUE(renewed.ok()) << renewed.status().ToString();
+  EXPECT_EQ((*renewing)->logins(), 2u) << "the lapsing token was renewed once";
 }
 
 TEST_F(RestCatalogTest, NoCredentialsIsAClearError) {

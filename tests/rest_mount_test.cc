@@ -10,6 +10,7 @@
 #include <chrono>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -19,6 +20,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "tests/fault_proxy.h"
 #include "tests/mount_util.h"
 #include "tests/test_util.h"
 #include "tests/zenml_server.h"
@@ -38,6 +40,42 @@ bool PollUntil(const std::function<bool()>& done, double seconds) {
 }
 
 int Lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
+
+using Clock = std::chrono::steady_clock;
+
+double SecondsSince(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+// The lines of `text`.
+std::vector<std::string> LinesOf(const std::string& text) {
+  std::vector<std::string> out;
+  for (std::size_t at = 0, nl; (nl = text.find('\n', at)) != std::string::npos; at = nl + 1) {
+    out.push_back(text.substr(at, nl - at));
+  }
+  return out;
+}
+
+// The documents of `tree` (zenfs ls output) that each cost the REST catalog a hydrated
+// GET of their own when first read: meta.json of runs and steps (not through latest*; not
+// of outputs, which cached steps share with their originals).
+std::vector<std::string> DetailDocs(const std::string& tree) {
+  std::vector<std::string> out;
+  for (const std::string& line : LinesOf(tree)) {
+    const std::size_t runs = line.find("/runs/");
+    if (runs == std::string::npos || line.find("/latest", runs) != std::string::npos ||
+        line.find("/outputs/", runs) != std::string::npos) {
+      continue;
+    }
+    if (line.size() > 10 && line.compare(line.size() - 10, 10, "/meta.json") == 0) out.push_back(line);
+  }
+  return out;
+}
+
+// The fault tests' bound on one reader (--rest-timeout kFaultTimeout): three tries of at
+// most that long each, backoff between them, and generous slack for a loaded machine.
+// Without the option's bounds (a stalled request lives up to a minute) a reader takes
+// minutes, so the bound can fail.
+constexpr const char* kFaultTimeout = "1";
+constexpr double kReaderBound = 25;
 
 // Runs `sql` on the store the server serves.
 void Sql(const std::string& db_path, const std::string& sql) {
@@ -111,12 +149,13 @@ class RestMountTest : public ::testing::Test {
 
   // The server's URL mounted in the foreground with the test's key file, its artifact
   // root and `extra`.
-  std::unique_ptr<Mount> MountServer(std::vector<std::string> extra) {
+  std::unique_ptr<Mount> MountServer(std::vector<std::string> extra) { return MountUrl(server_->Url(), extra); }
+  std::unique_ptr<Mount> MountUrl(const std::string& url, std::vector<std::string> extra) {
     const std::string mnt = dir_->path() + "/mnt";
     mkdir(mnt.c_str(), 0755);
     extra.insert(extra.end(), {"--api-key-file", key_file_});
     extra.insert(extra.end(), roots_.begin(), roots_.end());
-    return std::make_unique<Mount>(Mount::Options{server_->Url(), mnt, extra, true, 120});
+    return std::make_unique<Mount>(Mount::Options{url, mnt, extra, true, 120});
   }
 
   ZenmlServer* server_ = nullptr;
@@ -332,6 +371,166 @@ TEST_F(RestMountTest, AServerThatStopsAndComesBackLeavesTheMountAnswering) {
       << mounted->DaemonLog();
   Sql(server_->db_path(), "DELETE FROM pipeline_run WHERE id = '" + id + "'");
   EXPECT_TRUE(mounted->Unmount());
+}
+
+// The fault tests: the mount talks to the server through a FaultProxy (tests/fault_proxy.h)
+// with short timeouts. Each first reads its part of the tree whole (every scope loaded,
+// some documents cached), then switches the proxy to a fault.
+class RestFaultTest : public RestMountTest {
+ protected:
+  void SetUp() override {
+    RestMountTest::SetUp();
+    if (HasFatalFailure()) return;
+    std::string error;
+    proxy_ = FaultProxy::Start("127.0.0.1", server_->port(), &error);
+    ASSERT_NE(proxy_, nullptr) << error;
+    docs_ = DetailDocs(want_);
+    ASSERT_GE(docs_.size(), 12u) << want_;
+  }
+  void TearDown() override {
+    // Stalled connections end now, so the mount's unmount does not wait for them.
+    if (proxy_ != nullptr) proxy_->SetMode(FaultProxy::Mode::kPass);
+    if (proxy_ != nullptr) proxy_->DropAll();
+  }
+
+  // Mounts through the proxy and reads the first `cached` detail documents (and the
+  // folders above them), so the tree holds every scope and those documents.
+  std::unique_ptr<Mount> MountWarm(std::size_t cached, std::vector<std::string> extra = {}) {
+    extra.insert(extra.end(), {"--rest-timeout", kFaultTimeout, "--refresh", "0.5"});
+    auto m = MountUrl(proxy_->Url(), extra);
+    if (!m->ok()) return m;
+    for (std::size_t i = 0; i < cached && i < docs_.size(); ++i) {
+      auto doc = ReadAll(m->path() + "/" + docs_[i]);
+      EXPECT_TRUE(doc.has_value()) << docs_[i];
+      if (doc) cached_[docs_[i]] = *doc;
+    }
+    return m;
+  }
+
+  // `ls` of every folder that holds a cached document, and the documents themselves:
+  // all as before, each reader within the bound.
+  void ExpectCachedAnswers(Mount& m, const std::string& when) {
+    for (const auto& [doc, text] : cached_) {
+      const auto start = Clock::now();
+      auto again = RunCommand({"cat", m.path() + "/" + doc}, 3 * kReaderBound);
+      EXPECT_FALSE(again.timed_out) << when << ": " << doc;
+      EXPECT_LT(SecondsSince(start), kReaderBound) << when << ": " << doc;
+      EXPECT_EQ(again.exit_code, 0) << when << ": " << doc << ": " << again.err;
+      EXPECT_EQ(again.out, text) << when << ": " << doc;
+      const std::string folder = doc.substr(0, doc.rfind('/'));
+      auto names = RunCommand({"ls", m.path() + "/" + folder}, 3 * kReaderBound);
+      EXPECT_FALSE(names.timed_out) << when << ": " << folder;
+      EXPECT_EQ(names.exit_code, 0) << when << ": " << folder << ": " << names.err;
+    }
+  }
+
+  // Reading `doc` (not cached) fails with EIO within the bound.
+  void ExpectBoundedEio(Mount& m, const std::string& doc, const std::string& when) {
+    const auto start = Clock::now();
+    auto r = RunCommand({"cat", m.path() + "/" + doc}, 3 * kReaderBound);
+    EXPECT_FALSE(r.timed_out) << when << ": " << doc;
+    EXPECT_LT(SecondsSince(start), kReaderBound) << when << ": " << doc;
+    EXPECT_NE(r.exit_code, 0) << when << ": " << doc << " read while the server fails";
+    EXPECT_NE(r.err.find("Input/output error"), std::string::npos) << when << ": " << r.err;
+  }
+
+  // Once the proxy passes again, `doc` reads (the failure was not remembered).
+  void ExpectRecovers(Mount& m, const std::string& doc) {
+    proxy_->SetMode(FaultProxy::Mode::kPass);
+    EXPECT_TRUE(PollUntil([&] { return ReadAll(m.path() + "/" + doc).has_value(); }, 60))
+        << doc << " never read again; " << m.DaemonLog();
+  }
+
+  std::unique_ptr<FaultProxy> proxy_;
+  std::vector<std::string> docs_;
+  std::map<std::string, std::string> cached_;
+};
+
+TEST_F(RestFaultTest, ABusyServerLeavesTheLastPictureAndUncachedDetailsFailWithinTheBound) {
+  ZENFS_SKIP_WITHOUT_FUSE();
+  auto mounted = MountWarm(3);
+  ASSERT_TRUE(mounted->ok()) << mounted->error();
+  Mount& m = *mounted;
+  proxy_->SetMode(FaultProxy::Mode::k503);
+  // The change poll meets the 503s (its requests retried, then given up) a few times.
+  const std::uint64_t before = proxy_->faults();
+  EXPECT_TRUE(PollUntil([&] { return proxy_->faults() >= before + 6; }, 60)) << "the mount stopped polling";
+  ExpectCachedAnswers(m, "503");
+  ExpectBoundedEio(m, docs_[5], "503");
+  ExpectCachedAnswers(m, "503, after a failed read");
+  ExpectRecovers(m, docs_[5]);
+  EXPECT_TRUE(m.Unmount());
+}
+
+TEST_F(RestFaultTest, AStalledServerHoldsNoReaderAndNoMoreWorkersThanTheCap) {
+  ZENFS_SKIP_WITHOUT_FUSE();
+  auto mounted = MountWarm(3, {"--threads", "8"});
+  ASSERT_TRUE(mounted->ok()) << mounted->error();
+  Mount& m = *mounted;
+  proxy_->SetMode(FaultProxy::Mode::kStall);
+  // More readers of uncached documents than the REST client's 4 requests in flight: the
+  // ones beyond the cap give up after the queue timeout, so FUSE workers stay free.
+  const std::size_t kStalled = 6;
+  ASSERT_GE(docs_.size(), 3 + kStalled + 1);
+  std::vector<CommandResult> results(kStalled);
+  std::vector<double> took(kStalled);
+  std::vector<std::thread> readers;
+  const auto start = Clock::now();
+  for (std::size_t i = 0; i < kStalled; ++i) {
+    readers.emplace_back([&, i] {
+      results[i] = RunCommand({"cat", m.path() + "/" + docs_[3 + i]}, 3 * kReaderBound);
+      took[i] = SecondsSince(start);
+    });
+  }
+  // While requests stall (the proxy has held some), what the picture holds answers.
+  EXPECT_TRUE(PollUntil([&] { return proxy_->faults() >= 4; }, 60)) << "no request reached the stalled proxy";
+  ExpectCachedAnswers(m, "stalled");
+  for (std::thread& t : readers) t.join();
+  for (std::size_t i = 0; i < kStalled; ++i) {
+    EXPECT_FALSE(results[i].timed_out) << docs_[3 + i];
+    EXPECT_LT(took[i], kReaderBound) << docs_[3 + i];
+    EXPECT_NE(results[i].exit_code, 0) << docs_[3 + i] << " read from a stalled server";
+  }
+  ExpectBoundedEio(m, docs_[3 + kStalled], "stalled");
+  proxy_->DropAll();
+  ExpectRecovers(m, docs_[3 + kStalled]);
+  EXPECT_TRUE(m.Unmount());
+}
+
+TEST_F(RestFaultTest, ResetsFailUncachedDetailsWithinTheBoundAndTheMountRecovers) {
+  ZENFS_SKIP_WITHOUT_FUSE();
+  auto mounted = MountWarm(3);
+  ASSERT_TRUE(mounted->ok()) << mounted->error();
+  Mount& m = *mounted;
+  std::size_t next = 3;
+  for (FaultProxy::Mode mode : {FaultProxy::Mode::kReset, FaultProxy::Mode::kResetMidResponse}) {
+    const std::string when = mode == FaultProxy::Mode::kReset ? "reset" : "reset mid-response";
+    proxy_->SetMode(mode);
+    ExpectCachedAnswers(m, when);
+    ExpectBoundedEio(m, docs_[next], when);
+    ExpectRecovers(m, docs_[next]);
+    ++next;
+  }
+  EXPECT_TRUE(m.Unmount());
+}
+
+TEST_F(RestFaultTest, ABusyOrStalledServerAtMountTimeIsExitTwoWithOneLine) {
+  for (FaultProxy::Mode mode : {FaultProxy::Mode::k503, FaultProxy::Mode::kStall, FaultProxy::Mode::kReset}) {
+    proxy_->SetMode(mode);
+    const auto start = Clock::now();
+    auto r = RunZenfs({"ls", proxy_->Url(), "--api-key-file", key_file_, "--rest-timeout", kFaultTimeout},
+                      3 * kReaderBound);
+    EXPECT_FALSE(r.timed_out);
+    EXPECT_LT(SecondsSince(start), kReaderBound);
+    EXPECT_EQ(r.exit_code, 2) << r.out;
+    EXPECT_EQ(Lines(r.err), 1) << r.err;
+    EXPECT_NE(r.err.find("127.0.0.1:" + std::to_string(proxy_->port())), std::string::npos) << r.err;
+    if (mode == FaultProxy::Mode::k503) {
+      EXPECT_NE(r.err.find("503"), std::string::npos) << r.err;
+    }
+    EXPECT_EQ(r.err.find(key_), std::string::npos);
+    proxy_->DropAll();
+  }
 }
 
 }  // namespace

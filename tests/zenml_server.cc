@@ -146,15 +146,18 @@ std::string ZenmlServerScript() {
   return p.string();
 }
 
-ZenmlServer::ZenmlServer(std::string base_dir, std::string db_path, std::string workdir, int port)
+ZenmlServer::ZenmlServer(std::string base_dir, std::string db_path, std::string workdir, int port,
+                         std::vector<std::string> env)
     : base_dir_(std::move(base_dir)),
       db_path_(std::move(db_path)),
       workdir_(std::move(workdir)),
+      env_(std::move(env)),
       port_(port),
       client_(HarnessClientOptions()) {}
 
 std::unique_ptr<ZenmlServer> ZenmlServer::Create(const std::string& db, const std::string& base_dir,
-                                                 std::string* error, const std::string& workdir) {
+                                                 std::string* error, const std::string& workdir,
+                                                 std::vector<std::string> env) {
   const std::string script = ZenmlServerScript();
   if (access(script.c_str(), X_OK) != 0) {
     *error = "the ZenML server script " + script +
@@ -180,7 +183,7 @@ std::unique_ptr<ZenmlServer> ZenmlServer::Create(const std::string& db, const st
   for (int attempt = 1; attempt <= 5; ++attempt) {
     const int port = FreeLoopbackPort(error);
     if (port == 0) return nullptr;
-    auto server = std::unique_ptr<ZenmlServer>(new ZenmlServer(base_dir, copy, workdir, port));
+    auto server = std::unique_ptr<ZenmlServer>(new ZenmlServer(base_dir, copy, workdir, port, env));
     bool port_taken = false;
     const Status status = server->Launch(&port_taken);
     if (status.ok()) return server;
@@ -212,8 +215,14 @@ Status ZenmlServer::Launch(bool* port_taken) {
   const std::size_t log_before = ReadFile(log).size();  // earlier starts' lines
   std::string error;
   const auto started = Clock::now();
-  pid_ = SpawnLogged({script, db_path_, std::to_string(port_), workdir_}, log,
-                     /*own_group=*/true, &error);
+  std::vector<std::string> argv{script, db_path_, std::to_string(port_), workdir_};
+  if (!env_.empty()) {
+    // env(1) puts the variables in front and execs the script (same process, same group).
+    std::vector<std::string> with{"/usr/bin/env"};
+    with.insert(with.end(), env_.begin(), env_.end());
+    argv.insert(argv.begin(), with.begin(), with.end());
+  }
+  pid_ = SpawnLogged(argv, log, /*own_group=*/true, &error);
   if (pid_ < 0) return Status::IOError(error);
   const auto deadline = started + std::chrono::duration<double>(kStartSeconds);
   http::Request health;

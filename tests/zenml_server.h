@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -37,9 +38,12 @@ class ZenmlServer {
   // kStartSeconds) until GET /health answers and /api/v1/info names this store's server.
   // `workdir` is where the script unpacks its Python environment (shared between runs, so
   // that happens once per machine). Null with *error on failure, with the log's tail.
+  // `env` (NAME=VALUE) is added to the server's environment: ZenML reads its server
+  // settings from ZENML_SERVER_* variables (ZENML_SERVER_JWT_TOKEN_EXPIRE_MINUTES, ...).
   static std::unique_ptr<ZenmlServer> Create(const std::string& db, const std::string& base_dir,
                                              std::string* error,
-                                             const std::string& workdir = kDefaultWorkdir);
+                                             const std::string& workdir = kDefaultWorkdir,
+                                             std::vector<std::string> env = {});
   ~ZenmlServer();
   ZenmlServer(const ZenmlServer&) = delete;
   ZenmlServer& operator=(const ZenmlServer&) = delete;
@@ -88,7 +92,8 @@ class ZenmlServer {
   Status RevokeApiKey(const std::string& name);
 
  private:
-  ZenmlServer(std::string base_dir, std::string db_path, std::string workdir, int port);
+  ZenmlServer(std::string base_dir, std::string db_path, std::string workdir, int port,
+              std::vector<std::string> env);
   // Spawns the script and waits until this store's server answers on port_. *port_taken
   // is set when the child exited because the port was in use.
   Status Launch(bool* port_taken);
@@ -96,6 +101,7 @@ class ZenmlServer {
   std::string base_dir_;
   std::string db_path_;
   std::string workdir_;
+  std::vector<std::string> env_;
   int port_;
   pid_t pid_ = -1;
   http::Client client_;
