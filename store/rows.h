@@ -98,6 +98,10 @@ struct ArtifactVersionRow {
   // kept once for all its versions (the catalogs intern them).
   Text artifact_name = "";
   Text version = "";
+  // Whether the version has visualizations (artifact_visualization rows): 1 or 0, or -1
+  // when the catalog does not say in the structure (the REST catalog: its details do).
+  // Lets a listing show %visualizations without reading every output's details.
+  std::int8_t visualizations = -1;
 };
 
 // A logs row: a step's (step_run_id) or a whole run's (pipeline_run_id only).

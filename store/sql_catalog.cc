@@ -314,17 +314,25 @@ Status SqlCatalog::LoadStepRows(sql::Connection& db, StoreRows* out) {
   // artifact_version.artifact_id; a version whose artifact is gone gets ""), and only the
   // project shown's versions (0.80+; 0.74's versions all belong to its one workspace).
   const bool has_artifact = sc.Has("artifact", "id") && sc.Has("artifact", "name") && sc.Has(av, "artifact_id");
+  // And whether it has visualizations: one grouped pass over artifact_visualization joined
+  // in (not a subquery per version: the table has no index on artifact_version_id).
+  const std::string vt = "artifact_visualization";
+  const bool has_vis = sc.Has(vt, "artifact_version_id");
   TextInterner names(*rows.text);
   s = ForEachInProject(db,
                  "SELECT artifact_version.id, artifact_version.uri, " + sc.Col(av, "artifact_store_id") + ", " +
                      sc.Col(av, "created") + ", " + sc.Col(av, "updated") + ", " + sc.Col(av, "availability") +
-                     ", " + (has_artifact ? "artifact.name" : "NULL") + ", " + sc.Col(av, "version") +
-                     " FROM artifact_version" +
-                     (has_artifact ? " LEFT JOIN artifact ON artifact.id = artifact_version.artifact_id" : ""),
+                     ", " + (has_artifact ? "artifact.name" : "NULL") + ", " + sc.Col(av, "version") + ", " +
+                     (has_vis ? "vis.vid IS NOT NULL" : "0") + " FROM artifact_version" +
+                     (has_artifact ? " LEFT JOIN artifact ON artifact.id = artifact_version.artifact_id" : "") +
+                     (has_vis ? " LEFT JOIN (SELECT DISTINCT artifact_version_id AS vid FROM " + vt +
+                                    ") vis ON vis.vid = artifact_version.id"
+                              : ""),
                  av, [&](const sql::Rows& st) {
-                   rows.artifact_versions.push_back({Keep(rows, st, 0), Keep(rows, st, 1), Keep(rows, st, 2),
-                                                     TimeCol(st, 3), TimeCol(st, 4), Keep(rows, st, 5),
-                                                     names.Keep(st.TextView(6)), names.Keep(st.TextView(7))});
+                   ArtifactVersionRow& v = rows.artifact_versions.emplace_back(ArtifactVersionRow{
+                       Keep(rows, st, 0), Keep(rows, st, 1), Keep(rows, st, 2), TimeCol(st, 3), TimeCol(st, 4),
+                       Keep(rows, st, 5), names.Keep(st.TextView(6)), names.Keep(st.TextView(7))});
+                   v.visualizations = st.Int(8) != 0 ? 1 : 0;
                  });
   if (!s.ok()) return s;
   return LoadLogs(db, "step_run_id IS NOT NULL", out);

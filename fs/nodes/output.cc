@@ -123,6 +123,16 @@ class OutputsDirOps : public FolderOps {
   }
 };
 
+// Whether an output's version has visualizations: from the structure row when the catalog
+// filled it in (a `find` then reads no details), else from the version's details.
+bool HasVisualizations(NodeHost& host, const Snapshot& s, const Loc& loc) {
+  if (loc.version < 0) return false;
+  const std::int8_t known = s.rows().artifact_versions[static_cast<std::size_t>(loc.version)].visualizations;
+  if (known >= 0) return known == 1;
+  auto detail = host.DetailOf(s, loc);
+  return detail.ok() && !(*detail)->visualizations.empty();
+}
+
 // An output's folder: its meta.json and the artifact's files (or the artifact itself,
 // when it is a single file).
 class OutputOps : public FolderOps {
@@ -131,10 +141,9 @@ class OutputOps : public FolderOps {
   Result<Loc> Locate(const Snapshot& s, const NodeKey& key) const override { return LocateOutput(s, key); }
   Result<Listing> List(NodeHost& host, const Snapshot& s, const NodeKey& key, const Loc& loc) const override {
     auto l = ListBacked(host, s, key, loc, false, true);
-    // %visualizations only when the version has some (a failed detail read shows none:
-    // meta.json says why).
-    auto detail = host.DetailOf(s, loc);
-    if (l.ok() && detail.ok() && !(*detail)->visualizations.empty()) {
+    // %visualizations only when the version has some: as the structure rows say, else as
+    // its details do (a failed detail read shows none: meta.json says why).
+    if (l.ok() && HasVisualizations(host, s, loc)) {
       AddItem(host, &*l, std::string(meta::kVisualizationsDir), {NodeKind::kVisualizationsDir, key.id, key.version, ""},
               S_IFDIR);
     }
