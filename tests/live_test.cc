@@ -795,11 +795,21 @@ struct StressState {
   std::map<std::string, std::string> disk;  // artifact file bytes by disk path (immutable)
 
   bool Touched(const std::string& rel) {
-    // rel: "<pipeline>/runs/<run>/..."
-    const std::size_t runs = rel.find("/runs/");
-    if (runs == std::string::npos) return false;
-    const std::size_t start = runs + 6;
-    const std::string run = rel.substr(start, rel.find('/', start) - start);
+    std::string run;
+    if (rel.rfind("%artifacts/", 0) == 0) {
+      // rel: "%artifacts/<run>::<step>::output/..." (the writer names artifacts so): its
+      // versions come and go with their run.
+      const std::size_t start = std::string("%artifacts/").size();
+      const std::size_t end = rel.find("::", start);
+      if (end == std::string::npos) return false;
+      run = rel.substr(start, end - start);
+    } else {
+      // rel: "<pipeline>/runs/<run>/..."
+      const std::size_t runs = rel.find("/runs/");
+      if (runs == std::string::npos) return false;
+      const std::size_t start = runs + 6;
+      run = rel.substr(start, rel.find('/', start) - start);
+    }
     std::lock_guard<std::mutex> lock(mu);
     return touched.count(run) != 0;
   }
