@@ -107,7 +107,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const auto& pl = snap->pipelines()[pi];
     valid(zenfs::meta::RenderPipeline(*snap, static_cast<int>(pi)));
     for (int run : pl.runs) {
-      const std::vector<zenfs::meta::LogFacts> log_facts = {{text, false, text}, {"step", true, ""}};
+      const std::vector<zenfs::meta::LogFacts> log_facts = {{text, false, text, ""}, {"step", true, "", text}};
       valid(zenfs::meta::RenderRun(*snap, run, run_detail, {{text, run_detail.metadata}}, log_facts));
       const auto& r = snap->run(run);
       Check(r.children.size() == r.child_names.size(), "a name per child run");
@@ -137,7 +137,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         for (std::size_t o = 0; o < snap->step(step).outputs.size(); ++o) {
           zenfs::meta::OutputFacts facts;
           facts.unavailable_reason = text;
-          facts.detail = {text, text, text, text, text, run_detail.metadata};
+          facts.detail = {text, text, text, text, text, run_detail.metadata, {{text, text}}};
           valid(zenfs::meta::RenderOutput(*snap, step, static_cast<int>(o), facts));
         }
         for (const std::string& name : snap->run(run).step_names) {
