@@ -72,6 +72,12 @@ std::vector<Invalidation> Tree::Refresh() {
     if (*counter == counter_) return out;
   }
   auto changes = ReloadLocked(have == RowScope::kPipelines ? RowScope::kRuns : RowScope::kAll);
+  if (!changes.ok() && have == RowScope::kRuns) {
+    // The steps could not be read (a slow server, a timeout): the runs still follow the
+    // store, so a run written or deleted meanwhile shows while the steps keep retrying.
+    auto counter = catalog_.ChangeCounter();
+    if (counter.ok() && *counter != counter_) changes = ReloadLocked(RowScope::kRuns);
+  }
   if (!changes.ok()) {
     // Keep serving the last good picture; the next interval tries again.
     log_.Warning("could not read the store again: " + changes.status().ToString());

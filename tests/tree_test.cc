@@ -810,6 +810,34 @@ TEST_F(TreeTest, StepsThatCannotBeReadAreAnErrorNotAnEmptyRun) {
   EXPECT_TRUE(Walk(run + "/meta.json").ok());
 }
 
+// The steps cannot be read (a server timing out under load) for many intervals: runs
+// written or deleted meanwhile still show, and the steps come once they read again.
+TEST_F(TreeTest, RunsFollowTheStoreWhileTheStepsCannotBeRead) {
+  Open(RowScope::kRuns);
+  counting_catalog_->fail_full = 1000;
+  auto latest = Walk("example_pipeline/runs/latest");
+  ASSERT_TRUE(latest.ok());
+  const std::string newest = *tree_->ReadLink(latest->attr.ino);
+  tree_->Refresh();
+  EXPECT_EQ(counting_catalog_->runs_loads.load(), 0) << "nothing changed: the runs are not read again";
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(db_.c_str(), &db), SQLITE_OK);
+  const std::string sql = "DELETE FROM pipeline_run WHERE name = '" + newest + "'";
+  ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  tree_->Refresh();
+  EXPECT_EQ(counting_catalog_->runs_loads.load(), 1);
+  EXPECT_EQ(tree_->Current()->scope(), RowScope::kRuns);
+  auto runs = Walk("example_pipeline/runs");
+  ASSERT_TRUE(runs.ok());
+  auto listing = tree_->OpenDir(runs->attr.ino);
+  ASSERT_TRUE(listing.ok()) << listing.status().ToString();
+  for (const Listing::Item& item : (*listing)->items) EXPECT_NE(item.name, newest) << "the deleted run still lists";
+  counting_catalog_->fail_full = 0;
+  tree_->Refresh();
+  EXPECT_EQ(tree_->Current()->scope(), RowScope::kAll);
+}
+
 TEST(SortedIndex, FindsEveryKeyTheFirstPlaceWinsAndMissesAreMinusOne) {
   std::vector<std::string> keys;
   for (int i = 0; i < 1000; ++i) keys.push_back("id-" + std::to_string((i * 7919) % 1000));
