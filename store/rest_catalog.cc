@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
+#include <future>
 #include <tuple>
+#include <unordered_set>
 #include <utility>
 
 #include "store/json_limits.h"
@@ -24,6 +27,11 @@ constexpr int kPageSize = 10000;
 // the refresher): what is loaded keeps answering meanwhile, and details, the change poll
 // and logins keep their short bounds.
 constexpr std::chrono::milliseconds kPageWait = std::chrono::minutes(30);
+
+// Lists of more than 200 items are read in pages of at most 2,000, 3 at once: below the
+// client's 4 requests in flight, so a `meta.json` read during a reload still finds a
+// connection, and at most 3 pages' JSON (2,000 hydrated runs: about 10 MB of text) held.
+constexpr RestCatalog::Paging kPaging{200, 2000, 3};
 
 // The field `key` of object `j`, or null.
 const json& At(const json& j, const char* key) {
@@ -93,6 +101,7 @@ void AddRunMetadata(const json& run_meta, std::vector<MetadataRow>* out) {
 
 RestCatalog::RestCatalog(std::unique_ptr<RestSession> session)
     : session_(std::move(session)),
+      paging_(kPaging),
       projects_(session_->major_version() > 0 || session_->minor_version() >= 80) {}
 
 RestCatalog::~RestCatalog() = default;
@@ -136,25 +145,78 @@ Status RestCatalog::ForEachItem(const std::string& path, const std::string& quer
   if (project_scoped && projects_ && !project_id_.empty()) {
     q += (q.empty() ? "" : "&") + std::string("project=") + http::PercentEncode(project_id_);
   }
-  // Oldest first, so a run created while the pages are read moves no row onto a page
-  // already read (a deleted one may hide one row until the next reload).
-  const std::string base = path + "?" + q + (q.empty() ? "" : "&") + "sort_by=asc:created&size=" +
-                           std::to_string(kPageSize) + "&page=";
-  for (int page = 1;; ++page) {
-    auto j = session_->Get(base + std::to_string(page), kPageWait);
+  // Oldest first, so a run created while the pages are read lands on the last page.
+  const std::string base = path + "?" + q + (q.empty() ? "" : "&") + "sort_by=asc:created&size=";
+  struct Page {
+    json items;
+    int total_pages = 0;
+    int total = -1;  // items in the whole list, when the server says
+  };
+  auto get = [&](int size, int page) -> Result<Page> {
+    auto j = session_->Get(base + std::to_string(size) + "&page=" + std::to_string(page), kPageWait);
     if (!j.ok()) return j.status();
-    const json& items = At(*j, "items");
+    Page out;
     const json& pages = At(*j, "total_pages");
-    if (!items.is_array() || !pages.is_number_integer()) {
+    out.items = std::move((*j)["items"]);
+    if (!out.items.is_array() || !pages.is_number_integer()) {
       return Status::Corruption(Describe() + ": GET " + path + ": not a page of items");
     }
-    for (const json& it : items) {
+    out.total_pages = pages.get<int>();
+    const json& total = At(*j, "total");
+    if (total.is_number_integer()) out.total = total.get<int>();
+    return out;
+  };
+  // How many items there are, from a one-item page: a small list is read in one page; a
+  // large one in pages fetched several at a time, the server's one process
+  // overlapping its database work with its JSON (4 pages of 250 hydrated runs at once
+  // took 0.57x the time of one page of 1,000: README, "Over a ZenML server").
+  auto probe = get(1, 1);
+  if (!probe.ok()) return probe.status();
+  const int total = probe->total;
+  if (total <= paging_.one_page_items) {
+    for (int page = 1;; ++page) {
+      auto p = get(kPageSize, page);
+      if (!p.ok()) return p.status();
+      for (const json& it : p->items) {
+        if (it.is_object()) item(it);
+      }
+      if (page >= p->total_pages || p->items.empty()) return Status::Ok();
+    }
+  }
+  const int parallel = std::max(1, paging_.parallel);
+  const int size = std::max(1, std::min(paging_.page_items, (total + parallel - 1) / parallel));
+  // A row deleted while the pages are read moves later rows one place up, so a row can
+  // show on two pages (or, as with sequential pages, be missed until the next reload):
+  // each id is taken once.
+  std::unordered_set<std::string> seen;
+  std::deque<std::future<Result<Page>>> pending;
+  int next = 1;
+  auto launch = [&] {
+    const int page = next++;
+    pending.push_back(std::async(std::launch::async, [&get, size, page] { return get(size, page); }));
+  };
+  const int planned = (total + size - 1) / size;
+  while (next <= planned && static_cast<int>(pending.size()) < parallel) launch();
+  Status status;
+  for (int page = 1; !pending.empty(); ++page) {
+    Result<Page> p = pending.front().get();  // the rest finish before this returns
+    pending.pop_front();
+    if (!status.ok()) continue;
+    if (!p.ok()) {
+      status = p.status();
+      continue;
+    }
+    for (const json& it : p->items) {
       if (!it.is_object()) continue;
+      const std::string id = Str(At(it, "id"));
+      if (!id.empty() && !seen.insert(id).second) continue;
       item(it);
     }
-    if (page >= pages.get<int>() || items.empty()) break;
+    // Rows created meanwhile make more pages than planned: read on until the last.
+    const bool more = page < p->total_pages && !p->items.empty();
+    if (next <= planned || (more && pending.empty())) launch();
   }
-  return Status::Ok();
+  return status;
 }
 
 Result<std::vector<ProjectRow>> RestCatalog::ListProjects() {

@@ -47,6 +47,14 @@ class RestCatalog final : public Catalog {
 
   RestSession& session() { return *session_; }
 
+  // How lists are paged: lists of more than `one_page_items` items are read in pages of at
+  // most `page_items`, `parallel` at once (defaults in rest_catalog.cc; tests make small
+  // lists take the parallel path).
+  struct Paging {
+    int one_page_items, page_items, parallel;
+  };
+  void SetPaging(Paging p) { paging_ = p; }
+
  private:
   explicit RestCatalog(std::unique_ptr<RestSession> session);
   // Every item of the paged list at `path` (e.g. "/runs") with `query` (without page and
@@ -60,6 +68,7 @@ class RestCatalog final : public Catalog {
   Result<std::string> Fingerprint();
 
   std::unique_ptr<RestSession> session_;
+  Paging paging_;
   const bool projects_;      // 0.80 and later: lists are scoped by project
   std::string project_id_;   // set once by ShowProject, before any read
 

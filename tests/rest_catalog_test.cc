@@ -85,11 +85,10 @@ class RestCatalogTest : public ::testing::Test {
   std::unique_ptr<SqlCatalog> sql_;
 };
 
-TEST_F(RestCatalogTest, RowsEqualTheSqlCatalogsOfTheSameFile) {
-  auto rest = KeyCatalog(*server_, "rows-equal");
-  ASSERT_NE(rest, nullptr);
-  auto a = sql_->LoadRows(RowScope::kAll);
-  auto b = rest->LoadRows(RowScope::kAll);
+// Every row the REST catalog reads equals the SQL catalog's of the same file.
+void ExpectRowsOfTheSqlCatalog(SqlCatalog& sql, RestCatalog& rest) {
+  auto a = sql.LoadRows(RowScope::kAll);
+  auto b = rest.LoadRows(RowScope::kAll);
   ASSERT_TRUE(a.ok()) << a.status().ToString();
   ASSERT_TRUE(b.ok()) << b.status().ToString();
   ASSERT_FALSE(a->runs.empty());
@@ -130,6 +129,28 @@ TEST_F(RestCatalogTest, RowsEqualTheSqlCatalogsOfTheSameFile) {
   auto store = [](const ArtifactStoreRow& r) { return r.id + "|" + r.configured_root; };
   EXPECT_EQ(Canon(b->artifact_stores, store), Canon(a->artifact_stores, store));
   EXPECT_TRUE(b->projects.empty());
+}
+
+TEST_F(RestCatalogTest, RowsEqualTheSqlCatalogsOfTheSameFile) {
+  auto rest = KeyCatalog(*server_, "rows-equal");
+  ASSERT_NE(rest, nullptr);
+  ExpectRowsOfTheSqlCatalog(*sql_, *rest);
+}
+
+// Large lists are read in pages fetched several at once: pages of 2 items, 3 at a time,
+// give the same rows as one page, each once, in more requests.
+TEST_F(RestCatalogTest, ListsReadInParallelPagesGiveTheSameRows) {
+  auto one = KeyCatalog(*server_, "one-page");
+  auto paged = KeyCatalog(*server_, "parallel-pages");
+  ASSERT_NE(one, nullptr);
+  ASSERT_NE(paged, nullptr);
+  paged->SetPaging({0, 2, 3});
+  const std::uint64_t before_one = one->session().stats().requests;
+  const std::uint64_t before_paged = paged->session().stats().requests;
+  ASSERT_TRUE(one->LoadRows(RowScope::kAll).ok());
+  ExpectRowsOfTheSqlCatalog(*sql_, *paged);
+  EXPECT_GT(paged->session().stats().requests - before_paged, 2 * (one->session().stats().requests - before_one))
+      << "the paged catalog read in small pages";
 }
 
 TEST_F(RestCatalogTest, PipelineScopeNamesTheSameFirstRunsAndKeepsTheRuns) {
