@@ -929,6 +929,7 @@ class StressReader {
   // across whatever change comes (ReadHeld): a run's own (running, then finished), its
   // steps' and its first output's (which gains a consumer when the next run reads it).
   void Focus() {
+    focus_ = true;
     while (!s_.stop.load()) {
       std::vector<std::string> runs;
       {
@@ -991,10 +992,9 @@ class StressReader {
   void File(const std::string& rel, const struct stat& st, const std::string& uri) {
     ++s_.ops;
     const std::string name = rel.substr(rel.rfind('/') + 1);
-    // A touched run's documents change while read: read them across a change, the first
-    // bytes, a pause, then the rest, so that other readers' opens of another version
-    // happen while this one is open.
-    const bool hold = name == "meta.json" && s_.Touched(rel);
+    // The focus reader reads documents across a change: the first half, other opens,
+    // then the rest (the walkers read at once, to get through the tree).
+    const bool hold = focus_ && name == "meta.json";
     auto data = hold ? ReadHeld(root_ + "/" + rel) : ReadAll(root_ + "/" + rel);
     if (!data) return Error("read", rel, errno);
     if (name == "meta.json" && !InsideArtifact(rel)) {
@@ -1103,6 +1103,7 @@ class StressReader {
 
   const std::string root_;
   StressState& s_;
+  bool focus_ = false;  // Focus: documents are read across changes (ReadHeld)
 };
 
 double StressSeconds() {
