@@ -150,14 +150,17 @@ void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   Tree& tree = TreeOf(req);
   auto f = tree.Open(ino, CallerOf(req, tree.checks_callers()));
   if (!f.ok()) return ReplyStatus(req, f.status());
-  fi->keep_cache = (*f)->cacheable ? 1 : 0;
-  // meta.json and logs may change size while open: direct I/O reads to the real end
-  // instead of a size the kernel cached. (Not the page cache even when the sizes agree:
-  // it is shared by every open of the inode, and two opens on either side of a change
-  // would read each other's document. The stress test caught exactly that.)
+  // Logs may grow while open: direct I/O reads to the real end instead of a size the
+  // kernel cached. meta.json goes through the page cache when Tree::Open found that safe
+  // (the protocol in tree.cc, "documents through the page cache"), else direct I/O.
+  fi->keep_cache = (*f)->keep_pages ? 1 : 0;
   fi->direct_io = (*f)->cacheable ? 0 : 1;
   fi->fh = reinterpret_cast<uint64_t>(f->release());
-  if (fuse_reply_open(req, fi) != 0) delete reinterpret_cast<OpenFile*>(fi->fh);
+  if (fuse_reply_open(req, fi) != 0) {
+    auto* file = reinterpret_cast<OpenFile*>(fi->fh);
+    tree.Release(*file);
+    delete file;
+  }
 }
 
 void OpRead(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi) {
@@ -169,7 +172,9 @@ void OpRead(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* 
 }
 
 void OpRelease(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
-  delete reinterpret_cast<OpenFile*>(fi->fh);
+  auto* file = reinterpret_cast<OpenFile*>(fi->fh);
+  TreeOf(req).Release(*file);
+  delete file;
   fuse_reply_err(req, 0);
 }
 
@@ -359,6 +364,8 @@ class Refresher {
         again.clear();
       }
       Send(changes);
+      // Documents whose page cache waits for the kernel to forget another version.
+      for (std::uint64_t ino : tree_.TakeStaleDocuments()) fuse_lowlevel_notify_inval_inode(se_, ino, 0, 0);
       if (!changes.empty()) {
         log_.Log(Logger::Level::kDebug, "store changed: " + std::to_string(changes.size()) + " invalidations");
       }

@@ -249,6 +249,10 @@ void Tree::Forget(std::uint64_t ino, std::uint64_t nlookup) {
   if (it->second.nlookup == 0) {
     ForgetDisplaced(it->second.key);
     nodes_.erase(it);
+    // The kernel dropped the inode, its attributes and pages with it (open files hold a
+    // reference, so no reader is alive). A later LOOKUP starts it afresh.
+    std::lock_guard<std::mutex> docs(doc_mu_);
+    docs_.erase(ino);
   }
 }
 
@@ -436,18 +440,145 @@ Result<std::shared_ptr<const std::string>> Tree::MetaText(const Snapshot& s, con
 }
 
 Result<std::uint64_t> Tree::MetaSize(const Snapshot& s, const NodeKey& key, const Loc& loc) {
+  auto v = MetaVersion(s, key, loc);
+  if (!v.ok()) return v.status();
+  return v->size;
+}
+
+Tree::DocVersion Tree::VersionOf(const std::string& text) {
+  return DocVersion{text.size(), std::hash<std::string_view>{}(text), true};
+}
+
+Result<Tree::DocVersion> Tree::MetaVersion(const Snapshot& s, const NodeKey& key, const Loc& loc) {
   std::string packed = PackKey(key);
   {
     std::lock_guard<std::mutex> lock(cache_mu_);
     auto it = meta_sizes_.find(packed);
-    if (it != meta_sizes_.end() && it->second.generation == s.generation()) return it->second.size;
+    if (it != meta_sizes_.end() && it->second.generation == s.generation()) return it->second.version;
   }
   auto text = MetaText(s, key, loc);
   if (!text.ok()) return text.status();
+  const DocVersion v = VersionOf(**text);
   std::lock_guard<std::mutex> lock(cache_mu_);
   if (meta_sizes_.size() >= kSizeCacheCap) meta_sizes_.clear();
-  meta_sizes_[std::move(packed)] = {s.generation(), (*text)->size()};
-  return (*text)->size();
+  meta_sizes_[std::move(packed)] = {s.generation(), v};
+  return v;
+}
+
+// ---- documents through the page cache ----
+//
+// A meta.json is read through the kernel's page cache (one READ per file, none when read
+// again), although a finished run's documents still change now and then (metadata added
+// later, an output's consumers, an artifact store that appears or goes). The kernel keeps
+// ONE page cache and ONE size (i_size) per inode, shared by every open of it, while each
+// open file here holds the text of the moment it was opened. Two dangers follow:
+//  - a mix: pages filled by an open of one version are read by an open of another;
+//  - a cut: a read through the page cache stops at i_size, the size of the last
+//    attributes replied (LOOKUP, GETATTR) that the kernel still holds as valid; if that is
+//    another version's size, the reader gets its document cut or padded.
+// (Direct I/O has neither: each read goes to the open file's own text, to its own end.)
+// So per document inode the tree keeps (DocState):
+//  - `pages`, `readers`: the version the page cache may hold and how many open files read
+//    it through the page cache. Only opens of that version join while readers are alive,
+//    so the pages only ever hold that version's bytes (the kernel refills dropped pages
+//    from a reader's own file).
+//  - `told`: the version of the last attributes replied, and `told_mixed` if replies of
+//    two versions went out since the kernel last forgot them (the kernel keeps the reply
+//    of the request it sent last, not the one answered last: it cannot be known which).
+// The rules:
+//  1. Attributes (DocAttrs): while readers are alive, the size is that of `pages`: the
+//     readers' reads through the page cache end exactly at their own end even when the
+//     kernel asks the size again (the refresher's invalidations, attribute timeouts). An
+//     open of a newer text meanwhile reads by direct I/O (rule 2), whatever i_size says;
+//     stat shows the readers' size until the last one closes (then the current one, by
+//     the next GETATTR: the attributes time out after one refresh interval).
+//  2. Open (DocOpen) of text T:
+//     - readers alive and T == pages: joins them through the page cache;
+//     - readers alive and T != pages: direct I/O (and it leaves their pages be);
+//     - no readers, and the kernel's size is T's (told == T, not mixed): through the page
+//       cache, the first reader of T; if the pages may hold another version, the open
+//       replies keep_cache=0, and the kernel drops the inode's pages before it reads;
+//     - no readers, and the kernel may hold another size: direct I/O, and the inode is
+//       queued for the refresher (TakeStaleDocuments).
+//  3. The refresher, for a queued inode with no readers, forgets `told` and `pages` (so
+//     opens read by direct I/O meanwhile), then invalidates the inode's attributes and
+//     pages (fuse_lowlevel_notify_inval_inode). That also bumps the inode's attribute
+//     version, so a GETATTR reply to a request sent before it is ignored by the kernel:
+//     from then on the kernel holds only sizes replied after, each recorded in `told`. The
+//     next GETATTR (cat's fstat) records T, and the open after it reads through the page
+//     cache again. A document whose text changed thus costs one or two direct opens.
+// This needs no list of what a document says: a change is seen by comparing texts (hash
+// and size) at open, so a change DiffSnapshots does not name is still never a mix or a
+// cut. DiffSnapshots's invalidations of documents only make stat show the change sooner.
+// A 64-bit hash of equal size colliding between two versions of one document is the one
+// way to serve a stale page; it is left at that.
+
+void Tree::DocAttrs(std::uint64_t ino, const DocVersion& now, Attr* a) {
+  std::lock_guard<std::mutex> lock(doc_mu_);
+  DocState& d = docs_[ino];
+  const DocVersion& v = d.readers > 0 ? d.pages : now;
+  if (d.told.known && d.told != v) d.told_mixed = true;
+  d.told = v;
+  a->size = v.size;
+  a->blocks = (v.size + 511) / 512;
+}
+
+void Tree::QueueStaleLocked(std::uint64_t ino, DocState* d) {
+  if (d->queued) return;
+  d->queued = true;
+  stale_docs_.push_back(ino);
+}
+
+void Tree::DocOpen(std::uint64_t ino, OpenFile* file) {
+  const DocVersion v = VersionOf(*file->content);
+  std::lock_guard<std::mutex> lock(doc_mu_);
+  DocState& d = docs_[ino];
+  if (d.readers > 0) {
+    file->keep_pages = true;  // the readers' pages stay either way
+    file->cacheable = d.pages == v;
+  } else if (d.told == v && v.known && !d.told_mixed) {
+    file->cacheable = true;
+    file->keep_pages = d.pages == v;
+    d.pages = v;
+  } else {
+    file->cacheable = false;
+    file->keep_pages = true;
+    QueueStaleLocked(ino, &d);
+  }
+  if (file->cacheable) {
+    ++d.readers;
+    file->doc_ino = ino;
+  }
+}
+
+void Tree::Release(const OpenFile& file) {
+  if (file.doc_ino == 0) return;
+  std::lock_guard<std::mutex> lock(doc_mu_);
+  auto it = docs_.find(file.doc_ino);
+  if (it == docs_.end() || it->second.readers <= 0) {
+    log_.Error("release of an uncounted document reader on inode " + std::to_string(file.doc_ino));
+    return;
+  }
+  --it->second.readers;
+}
+
+std::vector<std::uint64_t> Tree::TakeStaleDocuments() {
+  std::lock_guard<std::mutex> lock(doc_mu_);
+  std::vector<std::uint64_t> out;
+  std::vector<std::uint64_t> later;
+  for (std::uint64_t ino : stale_docs_) {
+    auto it = docs_.find(ino);
+    if (it == docs_.end()) continue;  // forgotten by the kernel: nothing of it is cached
+    DocState& d = it->second;
+    if (d.readers > 0) {
+      later.push_back(ino);  // their version stays until they close
+      continue;
+    }
+    d = DocState{};
+    out.push_back(ino);
+  }
+  stale_docs_ = std::move(later);
+  return out;
 }
 
 // ---- attributes ----
@@ -525,10 +656,21 @@ Result<Entry> Tree::Lookup(std::uint64_t parent, std::string_view name) {
   }
   auto e = EntryOf(**snap, *key);
   if (!e.ok()) return e.status();
+  auto doc = DocumentVersion(**snap, *key);
+  if (!doc.ok()) return doc.status();
   auto ino = Count(*key);
   if (!ino.ok()) return ino.status();
   e->attr.ino = *ino;
+  if (doc->known) DocAttrs(*ino, *doc, &e->attr);
   return e;
+}
+
+Result<Tree::DocVersion> Tree::DocumentVersion(const Snapshot& s, const NodeKey& key) {
+  const NodeOps& ops = OpsOf(key.kind);
+  if (!ops.IsDocument()) return DocVersion{};
+  auto loc = ops.Locate(s, key);
+  if (!loc.ok()) return loc.status();
+  return MetaVersion(s, key, *loc);
 }
 
 bool Tree::AttrsAreCheap(const Listing::Item& item) {
@@ -555,7 +697,11 @@ Result<Entry> Tree::GetAttr(std::uint64_t ino) {
   // The kernel holds this inode, so its object existed: gone now means deleted under the
   // mount (an open file's fstat), which is ESTALE rather than "no such name".
   if (!e.ok() && e.status().code() == Status::Code::kNotFound) return Status::Stale(e.status().message());
-  if (e.ok()) e->attr.ino = ino;
+  if (!e.ok()) return e;
+  e->attr.ino = ino;
+  auto doc = DocumentVersion(**snap, *key);
+  if (!doc.ok()) return doc.status();
+  if (doc->known) DocAttrs(ino, *doc, &e->attr);
   return e;
 }
 
@@ -607,7 +753,9 @@ Result<std::unique_ptr<OpenFile>> Tree::Open(std::uint64_t ino, const Caller& ca
   const std::shared_ptr<const Snapshot> snap = std::move(*got);
   auto loc = ops.Locate(*snap, *key);
   if (!loc.ok()) return loc.status();
-  return ops.Open(*this, *snap, *key, *loc, caller);
+  auto file = ops.Open(*this, *snap, *key, *loc, caller);
+  if (file.ok() && ops.IsDocument()) DocOpen(ino, file->get());
+  return file;
 }
 
 Result<std::size_t> Tree::Read(OpenFile& file, std::uint64_t offset, std::size_t size, char* buf) {

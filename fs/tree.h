@@ -74,6 +74,14 @@ class Tree : private NodeHost {
   // default caller is root, who reads everything (tools and tests).
   Result<std::unique_ptr<OpenFile>> Open(std::uint64_t ino, const Caller& caller = Caller{});
   Result<std::size_t> Read(OpenFile& file, std::uint64_t offset, std::size_t size, char* buf);
+  // The kernel closed `file` (its last descriptor): a document's page-cache reader ends.
+  void Release(const OpenFile& file);
+  // Documents whose kernel attributes and pages must go before their page cache can serve
+  // again (see "Documents through the page cache" in tree.cc): forgets what the tree
+  // knows of them; the caller then invalidates each inode (attributes and pages). For
+  // the refresher thread: never from a request (notifying the kernel from a request may
+  // deadlock on the page that request reads).
+  std::vector<std::uint64_t> TakeStaleDocuments();
 
   // The current picture of the store. Never does I/O.
   std::shared_ptr<const Snapshot> Current();
@@ -119,6 +127,34 @@ class Tree : private NodeHost {
   // MetaText's size, remembered per node and generation: a repeated `ls -l` asks for the
   // sizes of thousands of documents it never reads.
   Result<std::uint64_t> MetaSize(const Snapshot& s, const NodeKey& key, const Loc& loc) override;
+
+  // A document's text as far as the kernel can tell versions apart: its size and a
+  // 64-bit hash of its bytes.
+  struct DocVersion {
+    std::uint64_t size = 0;
+    std::uint64_t hash = 0;
+    bool known = false;
+    bool operator==(const DocVersion&) const = default;
+  };
+  static DocVersion VersionOf(const std::string& text);
+  // MetaText's version, remembered per node and generation like MetaSize.
+  Result<DocVersion> MetaVersion(const Snapshot& s, const NodeKey& key, const Loc& loc);
+  // What the tree knows of one document inode the kernel holds.
+  struct DocState {
+    DocVersion told;         // the version of the last attributes replied (size)
+    bool told_mixed = false;  // replies of two versions since the kernel last forgot them
+    DocVersion pages;        // the version the inode's page cache may hold
+    int readers = 0;         // open files reading `pages` through the page cache
+    bool queued = false;     // in stale_docs_
+  };
+  // The attributes a document's LOOKUP or GETATTR replies, `now` its current text: the
+  // size of the version its page-cache readers read while there are any.
+  void DocAttrs(std::uint64_t ino, const DocVersion& now, Attr* a);
+  // Decides how `file` (a document's current text) is read: see tree.cc.
+  void DocOpen(std::uint64_t ino, OpenFile* file);
+  void QueueStaleLocked(std::uint64_t ino, DocState* d);  // caller holds doc_mu_
+  // MetaVersion if `key` is a document, else a version not `known`.
+  Result<DocVersion> DocumentVersion(const Snapshot& s, const NodeKey& key);
   Result<ArtifactRef> OutputRef(const Snapshot& s, const Loc& loc) override;
   Result<ArtifactRef> LogRef(const Snapshot& s, int log_row) override;
   Result<std::shared_ptr<const ArtifactDetail>> DetailOf(const Snapshot& s, const Loc& loc) override;
@@ -192,9 +228,13 @@ class Tree : private NodeHost {
   std::unordered_map<std::string, Result<std::vector<FileInfo>>> chain_cache_;
   struct SizeAt {
     std::uint64_t generation = 0;
-    std::uint64_t size = 0;
+    DocVersion version;
   };
   std::unordered_map<std::string, SizeAt> meta_sizes_;  // by PackKey
+
+  std::mutex doc_mu_;  // guards docs_ and stale_docs_; may be taken under nodes_mu_, never before it
+  std::unordered_map<std::uint64_t, DocState> docs_;  // by inode; dropped when forgotten
+  std::vector<std::uint64_t> stale_docs_;
 };
 
 }  // namespace zenfs

@@ -604,6 +604,18 @@ TEST_F(LiveTest, MetaJsonThatNamesADeletedRunIsRefreshed) {
   ExpectDaemonAnswers();
 }
 
+// The demo's iris_baseline version ({id}) and the first step of example_pipeline ({id,
+// pipeline, run, step names}), for a test that makes the step read the version.
+void IrisBaselineAndAReader(ZenmlWriter& w, std::vector<std::string>* version, std::vector<std::string>* reader) {
+  *version = w.Row("SELECT v.id FROM artifact_version v JOIN artifact a ON a.id = v.artifact_id "
+                   "WHERE a.name = 'iris_baseline'");
+  ASSERT_EQ(version->size(), 1u) << "the demo registers iris_baseline by hand";
+  *reader = w.Row("SELECT s.id, p.name, r.name, s.name FROM step_run s JOIN pipeline_run r ON r.id = "
+                  "s.pipeline_run_id JOIN pipeline p ON p.id = r.pipeline_id WHERE p.name = "
+                  "'example_pipeline' ORDER BY s.rowid LIMIT 1");
+  ASSERT_EQ(reader->size(), 4u);
+}
+
 // An output's meta.json names the steps that read its version (`consumers`): a step that
 // starts reading it while mounted shows there after the refresh, the size stat gives
 // included (the refresher invalidates the document; a finished run's is cached long).
@@ -611,13 +623,8 @@ TEST_F(LiveTest, ConsumersFollowAStepThatStartsReadingTheVersion) {
   ASSERT_NO_FATAL_FAILURE(MakeStore({"--artifact-bytes", "0"}));
   ASSERT_NO_FATAL_FAILURE(MountIt());
   ZenmlWriter w(store_);
-  const auto version = w.Row("SELECT v.id FROM artifact_version v JOIN artifact a ON a.id = v.artifact_id "
-                             "WHERE a.name = 'iris_baseline'");
-  ASSERT_EQ(version.size(), 1u) << "the demo registers iris_baseline by hand";
-  const auto reader = w.Row("SELECT s.id, p.name, r.name, s.name FROM step_run s JOIN pipeline_run r ON r.id = "
-                            "s.pipeline_run_id JOIN pipeline p ON p.id = r.pipeline_id WHERE p.name = "
-                            "'example_pipeline' ORDER BY s.rowid LIMIT 1");
-  ASSERT_EQ(reader.size(), 4u);
+  std::vector<std::string> version, reader;
+  ASSERT_NO_FATAL_FAILURE(IrisBaselineAndAReader(w, &version, &reader));
   const std::string dir = root_ + "/%artifacts/iris_baseline/1", meta = dir + "/meta.json";
   ASSERT_TRUE(ListDir(dir).has_value()) << std::strerror(errno);
   auto before = Lstat(meta);
@@ -646,6 +653,76 @@ TEST_F(LiveTest, ConsumersFollowAStepThatStartsReadingTheVersion) {
   const std::string link = root_ + "/" + want.at("step").get<std::string>() + "/inputs/late_reader";
   EXPECT_TRUE(PollUntil([&] { return ReadLink(link).has_value(); }, 10)) << link;
   EXPECT_EQ(ReadLink(link).value_or(""), "../../../../../../%artifacts/iris_baseline/1");
+  ExpectDaemonAnswers();
+}
+
+// Whether `text` is one whole meta.json as zenfs renders it: a JSON object printed with
+// two-space indents and a final newline. A document cut short does not parse; two
+// versions spliced at a page boundary do not print back to the same bytes.
+bool IsWholeDocument(const std::string& text) {
+  const nlohmann::ordered_json j = nlohmann::ordered_json::parse(text, nullptr, false);
+  return j.is_object() && j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n" == text;
+}
+
+// A finished run's documents go through the page cache (one READ a file) yet still change:
+// here an output gains a consumer. After the refresh the new text is read whole, and stat
+// and `wc -c` give its size; a reader that held the file open across the change reads the
+// version it opened, whole, while new opens read the new one.
+TEST_F(LiveTest, ChangedDocumentOfAFinishedRunIsReadWhole) {
+  ASSERT_NO_FATAL_FAILURE(MakeStore({"--artifact-bytes", "0"}));
+  ASSERT_NO_FATAL_FAILURE(MountIt());
+  ZenmlWriter w(store_);
+  std::vector<std::string> version, reader;
+  ASSERT_NO_FATAL_FAILURE(IrisBaselineAndAReader(w, &version, &reader));
+  const std::string meta = root_ + "/%artifacts/iris_baseline/1/meta.json";
+  // Read twice: the second read comes from the page cache.
+  const std::string old_text = ReadAll(meta).value_or("<unreadable>");
+  ASSERT_TRUE(IsWholeDocument(old_text)) << old_text;
+  ASSERT_EQ(ReadAll(meta).value_or("<unreadable>"), old_text);
+  ASSERT_EQ(old_text.find("\"late_reader\""), std::string::npos);
+
+  // The holder reads the first bytes before the change and the rest after it.
+  const int fd = open(meta.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0) << std::strerror(errno);
+  std::string held(40, '\0');
+  ASSERT_EQ(read(fd, held.data(), held.size()), static_cast<ssize_t>(held.size())) << std::strerror(errno);
+
+  w.AddInput(reader[0], "late_reader", version[0]);
+  std::string new_text;
+  EXPECT_TRUE(PollUntil(
+      [&] {
+        new_text = ReadAll(meta).value_or("");
+        EXPECT_TRUE(new_text.empty() || IsWholeDocument(new_text)) << "a torn document:\n" << new_text;
+        return new_text.find("\"late_reader\"") != std::string::npos;
+      },
+      20))
+      << "the new consumer never showed; the document reads:\n" << new_text;
+  ASSERT_TRUE(IsWholeDocument(new_text)) << new_text;
+  ASSERT_NE(new_text.size(), old_text.size());
+
+  EXPECT_TRUE(ReadUpTo(fd, &held)) << std::strerror(errno);
+  close(fd);
+  EXPECT_EQ(held, old_text) << "the holder did not read the version it opened, whole";
+
+  // With the holder gone, stat catches up (within its attribute timeout) and stays right.
+  off_t size = -1;
+  EXPECT_TRUE(PollUntil(
+      [&] {
+        auto st = Lstat(meta);
+        size = st ? st->st_size : -1;
+        return size == static_cast<off_t>(new_text.size());
+      },
+      20))
+      << "stat says " << size << ", the document has " << new_text.size() << " bytes";
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_EQ(ReadAll(meta).value_or("<unreadable>"), new_text);
+    const CommandResult wc = RunCommand({"wc", "-c", meta});
+    EXPECT_EQ(wc.exit_code, 0) << wc.err;
+    EXPECT_EQ(wc.out, std::to_string(new_text.size()) + " " + meta + "\n");
+    auto st = Lstat(meta);
+    ASSERT_TRUE(st.has_value());
+    EXPECT_EQ(st->st_size, static_cast<off_t>(new_text.size()));
+  }
   ExpectDaemonAnswers();
 }
 
@@ -791,6 +868,7 @@ struct StressState {
   std::atomic<long> ops{0}, allowed_errors{0}, unexpected_errors{0}, mismatches{0}, walks{0};
   std::mutex mu;
   std::set<std::string> touched;          // run names the writer added, changed or deleted
+  std::vector<std::string> recent;        // the runs the writer worked on last, newest last
   std::vector<std::string> samples;       // the first unexpected errors, for the report
   std::map<std::string, std::string> disk;  // artifact file bytes by disk path (immutable)
 
@@ -847,6 +925,33 @@ class StressReader {
     }
   }
 
+  // Reads, again and again, the documents of the runs the writer worked on last, each
+  // across whatever change comes (ReadHeld): a run's own (running, then finished), its
+  // steps' and its first output's (which gains a consumer when the next run reads it).
+  void Focus() {
+    focus_ = true;
+    while (!s_.stop.load()) {
+      std::vector<std::string> runs;
+      {
+        std::lock_guard<std::mutex> lock(s_.mu);
+        runs = s_.recent;
+      }
+      bool any = false;
+      for (const std::string& run : runs) {
+        const std::string base = "example_pipeline/runs/" + run;
+        for (const std::string& rel : {base + "/meta.json", base + "/steps/step_1/meta.json",
+                                       base + "/steps/step_2/meta.json", base + "/steps/step_1/outputs/output/meta.json"}) {
+          if (s_.stop.load()) return;
+          auto st = Lstat(root_ + "/" + rel);
+          if (!st) continue;  // not shown yet, or gone: the walkers check what shows
+          any = true;
+          File(rel, *st, "");
+        }
+      }
+      if (!any) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+
  private:
   // `uri`: the artifact's location on disk when `rel` is inside an output folder.
   void Dir(const std::string& rel, const std::string& uri) {
@@ -886,12 +991,18 @@ class StressReader {
 
   void File(const std::string& rel, const struct stat& st, const std::string& uri) {
     ++s_.ops;
-    auto data = ReadAll(root_ + "/" + rel);
-    if (!data) return Error("read", rel, errno);
     const std::string name = rel.substr(rel.rfind('/') + 1);
+    // The focus reader reads documents across a change: the first half, other opens,
+    // then the rest (the walkers read at once, to get through the tree).
+    const bool hold = focus_ && name == "meta.json";
+    auto data = hold ? ReadHeld(root_ + "/" + rel) : ReadAll(root_ + "/" + rel);
+    if (!data) return Error("read", rel, errno);
     if (name == "meta.json" && !InsideArtifact(rel)) {
-      const json j = json::parse(*data, nullptr, false);
-      if (!j.is_object()) Mismatch(rel, "meta.json is not a JSON object");
+      // Every document, of touched runs too (running, finishing, gaining consumers while
+      // read): one whole version, never cut at an old size nor spliced from two.
+      if (!IsWholeDocument(*data)) {
+        Mismatch(rel, "meta.json is not one whole document (" + std::to_string(data->size()) + " bytes)", true);
+      }
       // Only a run nobody touches is sure to keep its size between stat and read.
       if (rel.find("/runs/") != std::string::npos && !s_.Touched(rel) && EndsWith(rel, "/meta.json") &&
           static_cast<std::size_t>(st.st_size) != data->size()) {
@@ -913,6 +1024,41 @@ class StressReader {
       Mismatch(rel, "bytes differ from " + disk + " (" + std::to_string(data->size()) + " vs " +
                         std::to_string(want->size()) + ")");
     }
+  }
+
+  // While a descriptor of `path` is held: opens of it on the other side of a change, each
+  // read whole, for about 20 ms (widening a window, not synchronizing: the test passes
+  // with any timing).
+  void Meanwhile(const std::string& path) {
+    for (int i = 0; i < 4; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      ++s_.ops;
+      auto data = ReadAll(path);
+      if (data && !IsWholeDocument(*data)) {
+        Mismatch(path.substr(root_.size() + 1), "meta.json is not one whole document (" +
+                 std::to_string(data->size()) + " bytes), read while another descriptor held it", true);
+      }
+    }
+  }
+
+  // The whole file through one descriptor, held open after its first half (Meanwhile): a
+  // splice of two versions there is no longer one document.
+  std::optional<std::string> ReadHeld(const std::string& path) {
+    const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return std::nullopt;
+    std::string out;
+    struct stat st;
+    const std::size_t half = fstat(fd, &st) == 0 && st.st_size > 128 ? static_cast<std::size_t>(st.st_size) / 2 : 64;
+    bool ok = ReadUpTo(fd, &out, half);
+    if (ok) {
+      Meanwhile(path);
+      ok = ReadUpTo(fd, &out);
+    }
+    const int err = errno;
+    close(fd);
+    errno = err;
+    if (!ok) return std::nullopt;
+    return out;
   }
 
   static bool EndsWith(const std::string& s, const std::string& suffix) {
@@ -947,14 +1093,17 @@ class StressReader {
     ++s_.unexpected_errors;
     s_.Sample(std::string(op) + " " + rel + ": " + std::strerror(err));
   }
-  void Mismatch(const std::string& rel, const std::string& what) {
-    if (s_.Touched(rel)) return;  // a run that changes under the reader may differ
+  // `always`: also below runs the writer touched (a document's wholeness); other checks
+  // compare with what a run that changes under the reader may no longer be.
+  void Mismatch(const std::string& rel, const std::string& what, bool always = false) {
+    if (!always && s_.Touched(rel)) return;
     ++s_.mismatches;
     s_.Sample(rel + ": " + what);
   }
 
   const std::string root_;
   StressState& s_;
+  bool focus_ = false;  // Focus: documents are read across changes (ReadHeld)
 };
 
 double StressSeconds() {
@@ -986,6 +1135,8 @@ TEST_F(LiveTest, StressReadersAndAWriter) {
     reader_objs.push_back(std::make_unique<StressReader>(root_, state));
     readers.emplace_back([r = reader_objs.back().get()] { r->Run(); });
   }
+  reader_objs.push_back(std::make_unique<StressReader>(root_, state));
+  readers.emplace_back([r = reader_objs.back().get()] { r->Focus(); });
   std::thread writer([&] {
     ZenmlWriter w(store_);
     std::vector<ZenmlWriter::Run> added;
@@ -995,11 +1146,26 @@ TEST_F(LiveTest, StressReadersAndAWriter) {
       {
         std::lock_guard<std::mutex> lock(state.mu);
         state.touched.insert(name);
+        state.recent.push_back(name);
+        if (state.recent.size() > 3) state.recent.erase(state.recent.begin());
       }
+      // Paced so that readers meet runs running, finishing and finished (pacing, not
+      // synchronization).
+      const auto pace = std::chrono::milliseconds(50);
       ZenmlWriter::Run run = w.StartRun(name, w.example_pipeline());
+      std::this_thread::sleep_for(pace);
       w.FinishStep(run, 0);
+      std::this_thread::sleep_for(pace);
       w.FinishStep(run, 1);
+      std::this_thread::sleep_for(pace);
       w.FinishRun(run, k % 7 == 3 ? "failed" : "completed");
+      // A finished run's output gains a consumer: its documents change after the run.
+      if (!added.empty()) {
+        const ZenmlWriter::Run& earlier = added.back();
+        const auto v = w.Row("SELECT artifact_id FROM step_run_output_artifact WHERE step_id = '" +
+                             earlier.steps[0].id + "'");
+        if (!v.empty()) w.AddInput(run.steps[1].id, "earlier_" + std::to_string(k), v[0]);
+      }
       added.push_back(run);
       ++runs_added;
       if (k % 5 == 4) {  // delete an earlier run now and then

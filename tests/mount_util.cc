@@ -366,24 +366,28 @@ std::optional<std::vector<std::string>> ListDir(const std::string& path) {
   return names;
 }
 
+bool ReadUpTo(int fd, std::string* out, std::size_t limit) {
+  char buf[65536];
+  for (std::size_t got = 0; got < limit;) {
+    const ssize_t n = read(fd, buf, std::min(sizeof buf, limit - got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return false;
+    if (n == 0) break;
+    out->append(buf, static_cast<std::size_t>(n));
+    got += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
 std::optional<std::string> ReadAll(const std::string& path) {
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return std::nullopt;
   std::string out;
-  char buf[65536];
-  for (;;) {
-    const ssize_t n = read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int err = errno;
-      close(fd);
-      errno = err;
-      return std::nullopt;
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
-  }
+  const bool ok = ReadUpTo(fd, &out);
+  const int err = errno;
   close(fd);
+  errno = err;
+  if (!ok) return std::nullopt;
   return out;
 }
 

@@ -78,6 +78,9 @@ std::optional<int> WaitChild(pid_t pid, double timeout_s);
 std::optional<std::vector<std::string>> ListDir(const std::string& path);
 // A file's bytes read with open/read; nullopt with errno set on failure.
 std::optional<std::string> ReadAll(const std::string& path);
+// Appends to *out what `fd` reads from its offset, until end of file or `limit` bytes;
+// false with errno set on a read error.
+bool ReadUpTo(int fd, std::string* out, std::size_t limit = SIZE_MAX);
 // A file parsed as JSON; a discarded value (is_discarded()) if it cannot be read or parsed.
 nlohmann::json ReadJson(const std::string& path);
 // lstat; nullopt with errno set on failure.

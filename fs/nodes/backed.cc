@@ -177,6 +177,7 @@ Result<std::unique_ptr<OpenFile>> BackedOps::Open(NodeHost& host, const Snapshot
         auto file = std::make_unique<OpenFile>();
         file->content = std::move(*bytes);
         file->cacheable = !logs_;
+        file->keep_pages = !logs_;
         return file;
       }
       if (bytes.status().code() != Status::Code::kUnsupported) {
@@ -206,6 +207,7 @@ Result<std::unique_ptr<OpenFile>> BackedOps::Open(NodeHost& host, const Snapshot
   file->file = std::move(*f);
   // Artifact bytes never change once written; logs of a running step grow.
   file->cacheable = !logs_;
+  file->keep_pages = !logs_;
   return file;
 }
 

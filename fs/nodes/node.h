@@ -92,7 +92,11 @@ struct OpenFile {
   // and the tree's cache (20 opens of a large document hold it once).
   std::shared_ptr<const std::string> content;
   std::unique_ptr<ArtifactFile> file;  // for artifact and log files
-  bool cacheable = false;              // the kernel may keep its pages (immutable bytes)
+  bool cacheable = false;              // read through the kernel's page cache (not direct I/O)
+  bool keep_pages = false;             // the kernel keeps the inode's cached pages at this open
+  // A document read through the page cache: its inode, counted as one of the document's
+  // page-cache readers until Tree::Release (0: not counted).
+  std::uint64_t doc_ino = 0;
 };
 
 // Whether a run status is final: completed, failed, cached, stopped (ZenML never changes
@@ -171,6 +175,8 @@ class NodeOps {
   virtual bool MayHaveChildren() const { return dir_; }
   // Whether its attributes come from memory alone (Tree::AttrsAreCheap).
   virtual bool AttrsAreCheap() const { return true; }
+  // meta.json: a rendered document whose text can change while the kernel holds it.
+  virtual bool IsDocument() const { return false; }
 
   virtual Result<Loc> Locate(const Snapshot& s, const NodeKey& key) const = 0;
   // How long the kernel may cache its attributes and entry. Default: the root, pipelines
@@ -284,6 +290,7 @@ class MetaFileOps : public NodeOps {
  public:
   using NodeOps::NodeOps;
   bool AttrsAreCheap() const override { return false; }
+  bool IsDocument() const override { return true; }
   // A meta.json also names other runs (a cached step's original, an output's producer,
   // inputs), which can be deleted while this run stays as it is: its size is never
   // cached for longer than one refresh.
