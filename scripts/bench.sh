@@ -28,6 +28,9 @@
 #   --huge          add the 1,000,000-run wide store to the scaling rows (~20 GB, generated
 #                   once and kept; not for CI)
 #   --no-scaling    skip the scaling rows
+#   --deep R,S,O,B  the deep store's shape (runs, steps, outputs, artifact bytes; default
+#                   10000,5,2,1G): `--deep 200,1,1,1G --only W1,W2` measures the artifact
+#                   rows with a native copy of seconds instead of minutes
 #   --only LIST     comma list of W1,W2,W3,W4,W5,W6,M1,M2,S (scaling) to run (default all)
 #   --work DIR      cache and scratch dir (default $ZENFS_BENCH_DIR or /var/tmp/zenfs-bench)
 #   --zenfs PATH    the zenfs binary (default $ZENFS_BIN; else build with scripts/build.sh
@@ -74,7 +77,7 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 usage() { sed -n '3,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
 
 ROUNDS=5 TIMEOUT=600 SMOKE=0 HUGE=0 CORE=0 PIN=0 SCALING=1 ONLY="" PEERS_OPT="bindfs,rclone"
-ROUNDS_SET=0 PEERS_SET=0 WALK_ROUNDS="" WALK_PEERS="" TABLE_FILE=""
+ROUNDS_SET=0 PEERS_SET=0 DEEP_OPT="" WALK_ROUNDS="" WALK_PEERS="" TABLE_FILE=""
 WORK=${ZENFS_BENCH_DIR:-/var/tmp/zenfs-bench}
 ZENFS=${ZENFS_BIN:-}
 while [ $# -gt 0 ]; do
@@ -90,6 +93,7 @@ while [ $# -gt 0 ]; do
     --core) CORE=1 ;;
     --no-scaling) SCALING=0 ;;
     --only) ONLY=${2:?--only LIST}; shift ;;
+    --deep) DEEP_OPT=${2:?--deep RUNS,STEPS,OUTPUTS,BYTES}; shift ;;
     --work) WORK=${2:?--work DIR}; shift ;;
     --zenfs) ZENFS=${2:?--zenfs PATH}; shift ;;
     --table) TABLE_FILE=${2:?--table FILE}; shift ;;
@@ -110,6 +114,11 @@ SCALE_WIDE=()            # wide shape; 100,000 = the wide store
 [ "$HUGE" = 1 ] && SCALE_WIDE=(1000000)
 W6_RUNS=1000
 DROP=1
+if [ -n "$DEEP_OPT" ]; then
+  [[ $DEEP_OPT =~ ^[1-9][0-9]*,[1-9][0-9]*,[1-9][0-9]*,[1-9][0-9]*[KMG]?$ ]] \
+    || { echo "bench.sh: --deep wants RUNS,STEPS,OUTPUTS,BYTES (e.g. 200,1,1,1G)" >&2; exit 1; }
+  IFS=, read -r -a DEEP <<< "$DEEP_OPT"
+fi
 if [ "$SMOKE" = 1 ]; then
   DEEP=(2000 1 1 8M)
   WIDE=(2000 1 1 8M)   # the same store: one generation
@@ -753,7 +762,7 @@ main() {
 
   phase "stores"
   ensure_store "${DEEP[@]}"; DEEP_STORE=$STORE_PATH
-  ensure_store "${WIDE[@]}"; WIDE_STORE=$STORE_PATH
+  if wanted W5 || wanted M1 || wanted S; then ensure_store "${WIDE[@]}"; WIDE_STORE=$STORE_PATH; fi
   phase "native tree"
   ensure_native "$(basename "$DEEP_STORE")"
 

@@ -54,6 +54,12 @@ class ArtifactFile {
   virtual Result<std::uint64_t> Size() = 0;
   // What was actually opened (fstat of the open file): owner, mode and size at open time.
   virtual Result<FileInfo> Info() = 0;
+  // A descriptor of a regular file holding exactly these bytes, which a reader may read
+  // at any offset (pread or splice) while this object lives; -1 when the bytes come only
+  // through ReadAt (object storage, the REST source, caches). The FUSE adapter answers a
+  // READ of a local artifact from it by splicing the page-cache pages into the reply
+  // instead of copying them through a buffer.
+  virtual int SpliceFd() const { return -1; }
 };
 
 // What the store says of the artifact store component an artifact version or log row

@@ -247,6 +247,8 @@ class LocalFile final : public ArtifactFile {
     return InfoOf(sb);
   }
 
+  int SpliceFd() const override { return fd_; }
+
  private:
   const int fd_;
   const std::string path_;

@@ -130,6 +130,25 @@ TEST_P(LocalArtifactSourceTest, ServesFilesAndFoldersBelowTheRoot) {
   EXPECT_EQ(ReadAll(*whole, "art/f.txt"), "hello");
 }
 
+// The FUSE adapter splices READs from this descriptor: it must be the opened file itself
+// (the same bytes as ReadAt at any offset), never a path opened again.
+TEST_P(LocalArtifactSourceTest, OpenFilesLendTheirOwnDescriptorForSplicing) {
+  auto f = source_->Open(Art(), "sub/g.txt");
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  const int fd = (*f)->SpliceFd();
+  ASSERT_GE(fd, 0);
+  struct stat st;
+  ASSERT_EQ(fstat(fd, &st), 0);
+  EXPECT_TRUE(S_ISREG(st.st_mode));
+  char buf[16];
+  EXPECT_EQ(pread(fd, buf, sizeof buf, 1), 4);
+  EXPECT_EQ(std::string(buf, 4), "elow");
+  // Removed after opening: the descriptor still reads what was opened.
+  ASSERT_EQ(unlink(A("sub/g.txt").c_str()), 0);
+  EXPECT_EQ(pread(fd, buf, sizeof buf, 0), 5);
+  EXPECT_EQ(std::string(buf, 5), "below");
+}
+
 TEST_P(LocalArtifactSourceTest, MissingIsNotFoundNamingWhereItLooked) {
   auto ref = source_->Locate(Uri("gone"), {});
   ASSERT_FALSE(ref.ok());

@@ -1688,6 +1688,73 @@ TEST_F(DemoStoreTest, ReadingAFileDeletedAfterListingGivesEio) {
   EXPECT_EQ(MountedFsType(root_), "fuse.zenfs");
 }
 
+// Local artifacts are answered by splicing from the backing file's descriptor (OpRead).
+// The backing file may shrink, grow or vanish while open in the mount: a read then gives
+// the file's current bytes, short at its current end (the kernel fills the rest of a page
+// it had counted on with zeros, and nothing else), or EIO; never a hang, a crash or bytes
+// of another file.
+TEST_F(DemoStoreTest, ArtifactThatShrinksOrVanishesWhileOpenReadsShortNeverGarbage) {
+  ZENFS_SKIP_WITHOUT_FUSE();
+  auto v = FirstOutput(db_path_);
+  ASSERT_TRUE(v);
+  const std::string backing = v->output.uri + "/data.json";
+  std::string pattern((3u << 20) + 123, '\0');
+  for (std::size_t i = 0; i < pattern.size(); ++i) pattern[i] = static_cast<char>('a' + (i * 7 + i / 4096) % 26);
+  WriteFile(backing, pattern);
+  ASSERT_NO_FATAL_FAILURE(MountIt());
+  const std::string data = RunDir(root_, v->pipeline, v->run) + "/steps/" + v->step.name + "/outputs/" +
+                           v->output.name + "/data.json";
+  const int fd = open(data.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0) << data << ": " << std::strerror(errno);
+  struct stat st;
+  ASSERT_EQ(fstat(fd, &st), 0);
+  EXPECT_EQ(st.st_size, static_cast<off_t>(pattern.size()));
+  // Whole, across splice-sized pieces, before anything changes.
+  std::vector<char> buf(1u << 20);
+  ssize_t n = pread(fd, buf.data(), 300001, 1 << 20);
+  ASSERT_EQ(n, 300001) << std::strerror(errno);
+  EXPECT_EQ(std::memcmp(buf.data(), pattern.data() + (1 << 20), 300001), 0);
+
+  // Shrinks to 5,000 bytes: a read of what the kernel never cached (past the first 1.3 MiB)
+  // and one from the start, both past the new end.
+  const std::size_t kShort = 5000;
+  ASSERT_EQ(truncate(backing.c_str(), static_cast<off_t>(kShort)), 0) << std::strerror(errno);
+  auto expect_short_or_eio = [&](off_t off, std::size_t len, const std::string& what) {
+    std::fill(buf.begin(), buf.end(), 'X');
+    const ssize_t got = pread(fd, buf.data(), len, off);
+    if (got < 0) {
+      EXPECT_EQ(errno, EIO) << what << ": " << std::strerror(errno);
+      return;
+    }
+    ASSERT_LE(static_cast<std::size_t>(got), len) << what;
+    for (ssize_t i = 0; i < got; ++i) {
+      const std::size_t at = static_cast<std::size_t>(off) + static_cast<std::size_t>(i);
+      // Bytes before the new end are the file's; past it only zeros.
+      const char want = at < kShort ? pattern[at] : '\0';
+      ASSERT_EQ(buf[static_cast<std::size_t>(i)], want) << what << ": byte " << at << " of " << got << " read";
+    }
+  };
+  expect_short_or_eio(2 << 20, 65536, "past the new end, never cached");
+  expect_short_or_eio(static_cast<off_t>(pattern.size()), 4096, "at the old end");
+  expect_short_or_eio(static_cast<off_t>(pattern.size()) + 4096, 4096, "past the old end");
+
+  // Vanishes: the open file keeps the descriptor zenfs opened, so reads still answer.
+  ASSERT_TRUE(fs::remove(backing));
+  expect_short_or_eio(3 << 20, 4096, "after the backing file was removed");
+  close(fd);
+  // A new open finds it gone; the daemon is fine.
+  const int again = open(data.c_str(), O_RDONLY | O_CLOEXEC);
+  if (again >= 0) {
+    char c;
+    EXPECT_EQ(ErrnoOf(read(again, &c, 1)), EIO) << "read of a file that is gone";
+    close(again);
+  } else {
+    EXPECT_TRUE(errno == ENOENT || errno == EIO) << std::strerror(errno);
+  }
+  EXPECT_TRUE(ReadAll(root_ + "/meta.json").has_value());
+  EXPECT_EQ(MountedFsType(root_), "fuse.zenfs");
+}
+
 // ---------------------------------------------------------------- names
 
 // SPEC §2 names, on rows added to the demo database: `/` and `%` escaped, `.`/`..`/""
