@@ -499,11 +499,14 @@ Status SqlCatalog::ReadPart(sql::Connection& db, const PartSpec& spec, std::vect
   }
   // Changes only: the rows new or stamped in the window, with whether they are (still) the
   // part's (a logs row whose step_run_id was set, a run moved to another project).
+  // Apart: SQLite counts a whole table from its smallest index and finds max(rowid) in the
+  // table's b-tree, where the two together would scan the table.
   std::int64_t count = 0, max = 0;
-  Status s = ForEachOfPart(db, spec, "count(*), max(" + key + ")", spec.table, "", false, "", [&](const sql::Rows& st) {
-    count = st.Int(0);
-    max = st.Int(1);
-  });
+  Status s = ForEachOfPart(db, spec, "count(*)", spec.table, "", false, "",
+                           [&](const sql::Rows& st) { count = st.Int(0); });
+  if (s.ok()) {
+    s = ForEachRow(db, "SELECT max(" + key + ") FROM " + spec.table, [&](const sql::Rows& st) { max = st.Int(0); });
+  }
   if (!s.ok()) return s;
   TextArena scratch;
   Keeper keep(scratch);
