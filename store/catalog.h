@@ -32,6 +32,14 @@ class Catalog {
   // or (a lower RowScope) only what lists pipelines, or pipelines and runs.
   virtual Result<StoreRows> LoadRows(RowScope scope) = 0;
 
+  // The whole structure as LoadRows(RowScope::kAll) would read it now, made from `prev` (an
+  // earlier kAll read of this catalog) and only what changed since. Unsupported when this
+  // catalog or `prev` cannot tell (then LoadRows reads it all); any error means the same.
+  virtual Result<StoreRows> LoadChanges(const StoreRows& prev) {
+    (void)prev;
+    return Status::Unsupported("this catalog reads the whole structure");
+  }
+
   // A number that changes whenever the store may have changed since the last call that
   // returned it; cheap (no table scan).
   virtual Result<std::int64_t> ChangeCounter() = 0;

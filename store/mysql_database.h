@@ -70,6 +70,9 @@ class MysqlDatabase final : public sql::Database {
   Result<std::int64_t> ChangeCounter() override;
   std::string RowKey() const override { return "id"; }
   bool CheapCount() const override { return false; }
+  // The row key is `id` (text, random): InnoDB returns rows in primary-key order, so new rows
+  // land anywhere. LoadChanges is not offered (every refresh is a full read).
+  bool GrowingRowKey() const override { return false; }
   std::string Describe() const override { return config_.Redacted(); }
 
   // Connects (for the connections and for Open). Public for the connections' reconnect.

@@ -43,6 +43,7 @@ struct PipelineRow {
   Text id;
   Text name;
   std::optional<Micros> created, updated;
+  friend bool operator==(const PipelineRow&, const PipelineRow&) = default;
 };
 
 struct RunRow {
@@ -53,6 +54,7 @@ struct RunRow {
   std::optional<Micros> start_time, end_time, created, updated;
   Text parent_run_id = "";  // nested runs (ZenML 0.95 and later): "" when NULL
   Text child_key = "";      // the child's key under its parent ("" when NULL)
+  friend bool operator==(const RunRow&, const RunRow&) = default;
 };
 
 struct StepRow {
@@ -62,6 +64,7 @@ struct StepRow {
   Text status;
   Text original_step_run_id;  // "" when NULL
   std::optional<Micros> start_time, end_time, created, updated;
+  friend bool operator==(const StepRow&, const StepRow&) = default;
 };
 
 // One row of step_run_output_artifact or step_run_input_artifact.
@@ -72,6 +75,7 @@ struct ArtifactLinkRow {
   // An input's place among the step's inputs (input_index; several rows of one name are
   // a chunked input, in this order). 0 for outputs and for stores without the column.
   std::int64_t index = 0;
+  friend bool operator==(const ArtifactLinkRow&, const ArtifactLinkRow&) = default;
 };
 
 // A named output of a pipeline run (pipeline_run_output, ZenML 0.95 and later): the
@@ -81,6 +85,7 @@ struct PipelineOutputRow {
   Text name;
   Text artifact_version_id;
   std::int64_t index = 0;  // output_index: the order of the run's outputs
+  friend bool operator==(const PipelineOutputRow&, const PipelineOutputRow&) = default;
 };
 
 // Only what paths and file access need; the descriptive columns are ArtifactDetail's,
@@ -102,6 +107,7 @@ struct ArtifactVersionRow {
   // when the catalog does not say in the structure (the REST catalog: its details do).
   // Lets a listing show %visualizations without reading every output's details.
   std::int8_t visualizations = -1;
+  friend bool operator==(const ArtifactVersionRow&, const ArtifactVersionRow&) = default;
 };
 
 // A logs row: a step's (step_run_id) or a whole run's (pipeline_run_id only).
@@ -114,6 +120,7 @@ struct LogRow {
   Text source = "";           // ZenML 0.92 and later: "step", "orchestrator", ...; "" before
   Text pipeline_run_id = "";  // "" when NULL
   bool has_uri = true;        // false: kept in a log store (uri NULL), no file to read
+  friend bool operator==(const LogRow&, const LogRow&) = default;
 };
 
 // Keeps the bytes the rows' Text fields view: appended into large blocks that never move.
@@ -193,6 +200,12 @@ inline OrderKey OrderKeyOf(const std::optional<Micros>& start, const std::option
   return OrderKey{start.value_or(c), c, id};
 }
 
+// What a catalog that reads only the changes (Catalog::LoadChanges) keeps of the read that
+// gave some rows; opaque to everyone else. Immutable once made.
+struct ChangeMarks {
+  virtual ~ChangeMarks() = default;
+};
+
 // Everything the tree's structure needs, read in one read transaction.
 struct StoreRows {
   // Owns the bytes the rows below view; shared by copies, so a copy's rows stay valid.
@@ -211,6 +224,8 @@ struct StoreRows {
   std::vector<LogRow> logs;
   std::vector<PipelineOutputRow> pipeline_outputs;
   std::vector<ArtifactStoreRow> artifact_stores;
+  // Set by a catalog that can read the next picture's changes from these rows (kAll only).
+  std::shared_ptr<const ChangeMarks> marks;
 };
 
 // One run_metadata row attached to a resource.

@@ -87,6 +87,10 @@ class Database {
   // Whether COUNT(*) of a table is cheap enough to size vectors before reading (SQLite);
   // InnoDB walks an index for it.
   virtual bool CheapCount() const = 0;
+  // Whether the row key is an integer that a new row gets larger than every row's before it
+  // (SQLite's rowid, unless the largest was deleted) and a table scan returns rows in its order:
+  // what lets the catalog read only the changed rows (SqlCatalog::LoadChanges).
+  virtual bool GrowingRowKey() const = 0;
   // Where the store is, for meta.json and log lines (never a password).
   virtual std::string Describe() const = 0;
 };

@@ -9,7 +9,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -46,6 +48,9 @@ class SqlCatalog final : public Catalog {
   ~SqlCatalog() override;
 
   Result<StoreRows> LoadRows(RowScope scope) override;
+  // Reads only the rows changed since `prev` (SQLite stores; how: "the structure rows" in
+  // sql_catalog.cc), a full read every so many calls.
+  Result<StoreRows> LoadChanges(const StoreRows& prev) override;
   Result<std::int64_t> ChangeCounter() override;
   Status GetRunDetail(const std::string& run_id, RunDetail* out) override;
   Status GetStepDetail(const std::string& step_id, const std::string& step_name,
@@ -62,10 +67,29 @@ class SqlCatalog final : public Catalog {
   // Runs `body` in one read transaction on a connection of the database.
   Status InReadTxn(const std::function<Status(sql::Connection&)>& body);
   Status LoadFirstRuns(sql::Connection& db, StoreRows* out);
-  Status LoadStepRows(sql::Connection& db, StoreRows* out);
   Status LoadProjects(sql::Connection& db, std::vector<ProjectRow>* out) const;
-  Status LoadLogs(sql::Connection& db, const std::string& where, StoreRows* out) const;
-  Status LoadRunExtras(sql::Connection& db, StoreRows* out) const;
+  Status LoadArtifactStores(sql::Connection& db, StoreRows* out) const;
+
+  // The structure rows of `scope`: all of them (prev null) or prev's with the changes since.
+  Result<StoreRows> Load(RowScope scope, const StoreRows* prev);
+  // What a read remembers of one part (a table's rows, or a WHERE's share of them).
+  struct PartMarks {
+    std::vector<std::int64_t> keys;  // each row's rowid, in the rows' order
+    std::int64_t count = 0, max = 0;
+    bool ordered = true;           // keys increase
+    std::optional<Micros> newest;  // the newest created/updated stamp of its rows
+  };
+  struct Marks;
+  struct PartSpec;
+  Status ReadParts(sql::Connection& db, RowScope scope, const StoreRows* prev, StoreRows& rows, Marks* marks) const;
+  template <typename Row>
+  Status ReadPart(sql::Connection& db, const PartSpec& spec, std::vector<Row> StoreRows::*vec, StoreRows& rows,
+                  const PartMarks* old, std::span<const Row> old_rows, PartMarks* mark) const;
+  template <typename F>
+  Status ForEachOfPart(sql::Connection& db, const PartSpec& spec, const std::string& what, const std::string& from,
+                       const std::string& extra, bool member, const std::string& order, F&& row) const;
+  Status CountRows(sql::Connection& db, const std::string& table, std::int64_t after, std::int64_t* count,
+                   std::int64_t* max, std::int64_t* added) const;
   template <typename Row>
   Status ReserveFor(sql::Connection& c, const std::string& table, std::vector<Row>* rows) const;
   // `select` (a SELECT ... FROM `table` without WHERE) for the project shown: a WHERE on

@@ -28,6 +28,7 @@ class SqliteDatabase final : public sql::Database {
   Result<std::int64_t> ChangeCounter() override;
   std::string RowKey() const override { return "rowid"; }
   bool CheapCount() const override { return true; }
+  bool GrowingRowKey() const override { return true; }
   std::string Describe() const override { return path_; }
 
  private:

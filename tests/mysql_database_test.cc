@@ -289,6 +289,7 @@ class KillingDatabase final : public sql::Database {
   Result<std::int64_t> ChangeCounter() override { return inner_->ChangeCounter(); }
   std::string RowKey() const override { return inner_->RowKey(); }
   bool CheapCount() const override { return inner_->CheapCount(); }
+  bool GrowingRowKey() const override { return inner_->GrowingRowKey(); }
   std::string Describe() const override { return inner_->Describe(); }
 
  private:

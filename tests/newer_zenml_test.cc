@@ -343,7 +343,10 @@ TEST_F(NewerZenmlTest, EntriesThatAppearWhileMountedAreInvalidated) {
        "'2025-03-03 09:00:01', 'model', 0, '" + runs_[0] + "', '" + v2 + "')");
   AddLog("a0000000000000000000000000000003", "orchestrator", runs_[0], "", "run.log", "run-level\n");
   AddLog("a0000000000000000000000000000001", "orchestrator", runs_[0], step1_, "orch.log", "step\n");
-  Exec("UPDATE pipeline_run SET parent_run_id = '" + runs_[0] + "', child_key = 'k' WHERE id = '" + runs_[1] + "'");
+  // Stamped, as ZenML's updates are: a refresh reads the rows stamped since the last one.
+  Exec("UPDATE pipeline_run SET parent_run_id = '" + runs_[0] + "', child_key = 'k', "
+       "updated = strftime('%Y-%m-%d %H:%M:%f', 'now') "
+       "WHERE id = '" + runs_[1] + "'");
   const std::vector<Invalidation> inv = tree_->Refresh();
   auto named = [&](std::uint64_t dir, const std::string& name) {
     return std::any_of(inv.begin(), inv.end(), [&](const Invalidation& i) {
