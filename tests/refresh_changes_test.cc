@@ -263,7 +263,10 @@ TEST_P(RefreshChangesTest, ChangesReadEqualAFullReadAfterRandomWrites) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Schemas, RefreshChangesTest,
-                         ::testing::Values(DemoSchema::kZenml074, DemoSchema::kLatest));
+                         ::testing::Values(DemoSchema::kZenml074, DemoSchema::kLatest),
+                         [](const ::testing::TestParamInfo<DemoSchema>& p) {
+                           return p.param == DemoSchema::kZenml074 ? std::string("v074") : std::string("latest");
+                         });
 
 }  // namespace
 }  // namespace zenfs
