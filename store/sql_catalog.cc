@@ -813,8 +813,20 @@ Result<StoreRows> SqlCatalog::Load(RowScope scope, const StoreRows* prev) {
                          [&](const sql::Rows& st) { now.top = st.Text(0); });
         }
         if (!s.ok()) return s;
-        if (old != nullptr && (now.count != old->others[i].count + added ||
-                               (now.max == old->others[i].max && now.top != old->others[i].top))) {
+        if (old == nullptr) continue;
+        // The last read's largest row, still there with its id? (Deleted with others, its
+        // rowid can go to a new row while the count stays: a delete, a delete, an insert.)
+        std::string then_top = now.top;
+        if (now.max != old->others[i].max && schema_.Has(others[i], "id")) {
+          then_top.clear();
+          s = ForEachRow(db,
+                         std::string("SELECT id FROM ") + others[i] + " WHERE rowid = " +
+                             std::to_string(old->others[i].max),
+                         [&](const sql::Rows& st) { then_top = st.Text(0); });
+          if (!s.ok()) return s;
+        }
+        if (now.count != old->others[i].count + added || now.max < old->others[i].max ||
+            then_top != old->others[i].top) {
           return Status::Unsupported(std::string(others[i]) + " rows were deleted");
         }
       }
