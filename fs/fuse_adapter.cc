@@ -73,6 +73,23 @@ char* ReplyBuffer(size_t size) {
   return buffer.data();
 }
 
+// ThreadSanitizer orders a reply before the kernel's next request (the RELEASE that
+// deletes the open file) through the write(2) to /dev/fuse and the read(2) of it; it does
+// not see splice(2), so every spliced READ followed by RELEASE reads as a race. Built with
+// it, zenfs lets libfuse copy the same descriptor's bytes instead (the same reply path,
+// fuse_reply_data with a descriptor buffer, without the splice).
+#if defined(__SANITIZE_THREAD__)
+constexpr bool kSpliceReplies = false;
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+constexpr bool kSpliceReplies = false;
+#else
+constexpr bool kSpliceReplies = true;
+#endif
+#else
+constexpr bool kSpliceReplies = true;
+#endif
+
 void OpInit(void*, fuse_conn_info* conn) {
   if (conn->capable & FUSE_CAP_READDIRPLUS) conn->want |= FUSE_CAP_READDIRPLUS;
   // The kernel keeps symlink targets (`ls -l` of a walk reads every `output` link) until
@@ -82,7 +99,7 @@ void OpInit(void*, fuse_conn_info* conn) {
   // READs of local files are answered by splicing the backing file's pages into the
   // reply (OpRead). Not FUSE_CAP_SPLICE_MOVE: kernel 6.18 copies the pages either way
   // (measured: the backing file stays wholly in its page cache, the same daemon CPU).
-  if (conn->capable & FUSE_CAP_SPLICE_WRITE) conn->want |= FUSE_CAP_SPLICE_WRITE;
+  if (kSpliceReplies && (conn->capable & FUSE_CAP_SPLICE_WRITE)) conn->want |= FUSE_CAP_SPLICE_WRITE;
 }
 
 void OpLookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
