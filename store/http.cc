@@ -164,7 +164,7 @@ class Client::Pool {
   CURLSH* share() const { return share_; }
 
   std::atomic<std::uint64_t> requests{0}, retries{0}, connections{0};
-  std::atomic<int> callers{0};  // inside Send
+  std::atomic<int> callers{0};  // admitted: inside Send, or waiting on another's request
 
  private:
   static void Lock(CURL*, curl_lock_data data, curl_lock_access, void* user) {
@@ -189,6 +189,20 @@ Client::Client(ClientOptions options)
 
 Client::~Client() = default;
 
+Client::Admission Client::Admit() {
+  const int count = ++pool_->callers;
+  if (options_.max_waiting >= 0 && count > options_.max_in_flight + options_.max_waiting) {
+    --pool_->callers;
+    return Admission(nullptr);
+  }
+  return Admission(&pool_->callers);
+}
+
+std::string Client::WaitingRefusal() const {
+  return "too many requests waiting (" + std::to_string(options_.max_in_flight) + " in flight, " +
+         std::to_string(options_.max_waiting) + " waiting)";
+}
+
 ClientStats Client::stats() const {
   return ClientStats{pool_->requests.load(), pool_->retries.load(), pool_->connections.load()};
 }
@@ -197,16 +211,8 @@ Result<Response> Client::Send(const Request& req) {
   const std::string where = req.method + " " + Redact(req.url);
   // Counted from here to every return: a caller backing off between tries holds its
   // thread as much as one waiting for a handle.
-  struct Caller {
-    explicit Caller(std::atomic<int>& c) : n(c), count(++c) {}
-    ~Caller() { --n; }
-    std::atomic<int>& n;
-    const int count;  // callers inside, this one included
-  } caller(pool_->callers);
-  if (options_.max_waiting >= 0 && caller.count > options_.max_in_flight + options_.max_waiting) {
-    return Status::IOError(where + ": too many requests waiting (" + std::to_string(options_.max_in_flight) +
-                           " in flight, " + std::to_string(options_.max_waiting) + " waiting)");
-  }
+  const Admission admission = Admit();
+  if (!admission.admitted()) return Status::IOError(where + ": " + WaitingRefusal());
   thread_local std::mt19937 jitter(std::random_device{}());
   std::chrono::milliseconds wait = options_.backoff;
   for (int attempt = 0;; ++attempt) {

@@ -11,9 +11,10 @@
 //    free handle either: after `queue_timeout` it fails (kIOError, "too many requests in
 //    flight"), so a slow server can hold at most `max_in_flight` FUSE workers; the others
 //    answer from what is cached, or fail fast. With `max_waiting` set, at most that many
-//    more callers are inside Send at once (waiting for a handle, or between tries); any
-//    more fail at once (kIOError, "too many requests waiting"), so the threads a stalled
-//    server can hold are bounded by max_in_flight + max_waiting, not by the callers.
+//    more callers are inside Send at once (waiting for a handle, or between tries) or
+//    admitted to wait for another caller's request (Admit); any more fail at once
+//    (kIOError, "too many requests waiting"), so the threads a stalled server can hold
+//    are bounded by max_in_flight + max_waiting, not by the callers.
 //  - Transport failures (refused, reset, timed out) and the responses a server sends when
 //    it is busy (429, 500, 502, 503, 504) are retried, up to `retries` more times with
 //    growing waits (`backoff`, doubled each time, with jitter), for requests marked
@@ -25,6 +26,7 @@
 // Thread-safe: any number of threads may call Send at once.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -101,6 +103,31 @@ class Client {
   // Sends `req` (with retries, as above). kIOError when no response came, with a message
   // naming the method, the URL without query and the reason.
   Result<Response> Send(const Request& req);
+
+  // A place among the callers `max_waiting` bounds, held while it lives. Send takes one
+  // for each call; a thread that waits for what another caller's request will deliver (a
+  // block a read-ahead thread is fetching) takes one too, since a stalled server holds
+  // it as much as one inside Send. `admitted()` is false when the bound was already
+  // reached: the caller fails instead of waiting (the place is not taken).
+  class Admission {
+   public:
+    Admission(Admission&& other) noexcept : callers_(std::exchange(other.callers_, nullptr)) {}
+    Admission(const Admission&) = delete;
+    Admission& operator=(const Admission&) = delete;
+    Admission& operator=(Admission&&) = delete;
+    ~Admission() {
+      if (callers_ != nullptr) --*callers_;
+    }
+    bool admitted() const { return callers_ != nullptr; }
+
+   private:
+    friend class Client;
+    explicit Admission(std::atomic<int>* callers) : callers_(callers) {}
+    std::atomic<int>* callers_;  // null when refused
+  };
+  Admission Admit();
+  // Why a caller was not admitted: "too many requests waiting (N in flight, M waiting)".
+  std::string WaitingRefusal() const;
 
   ClientStats stats() const;
   const ClientOptions& options() const { return options_; }

@@ -421,7 +421,16 @@ class S3File final : public ArtifactFile {
         // (A structured binding cannot be captured by clang 14: the block by name.)
         const std::shared_ptr<Block>& waited = b;
         std::unique_lock<std::mutex> lock(st.mu);
-        st.cv.wait(lock, [&] { return waited->done; });
+        if (!waited->done) {
+          // Another thread's GET (a read-ahead task's, or another reader's) holds this
+          // worker as much as a request of its own would: it waits only if the client's
+          // bound on waiting callers admits it, else it fails at once.
+          lock.unlock();
+          const http::Client::Admission admission = st.client->http().Admit();
+          if (!admission.admitted()) return Status::IOError(st.shown + ": " + st.client->http().WaitingRefusal());
+          lock.lock();
+          st.cv.wait(lock, [&] { return waited->done; });
+        }
       }
       if (!b->status.ok() && b->readahead) {
         // Fetched ahead and failed (perhaps a full queue of requests): this reader tries once itself.

@@ -67,6 +67,7 @@ class S3Client {
   Status Put(const std::string& bucket, const std::string& key, std::string_view body);
 
   const S3Endpoint& endpoint() const { return endpoint_; }
+  http::Client& http() const { return *http_; }
 
   // Where a request for bucket/key goes: the Host header and the path, unescaped, as
   // sigv4::Request wants them, and the full escaped URL without query.

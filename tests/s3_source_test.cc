@@ -17,7 +17,9 @@
 #include <map>
 #include <memory>
 #include <functional>
+#include <future>
 #include <random>
+#include <regex>
 #include <set>
 #include <string>
 #include <thread>
@@ -25,6 +27,7 @@
 
 #include <gtest/gtest.h>
 
+#include "store/s3_artifact_source.h"
 #include "store/s3_client.h"
 #include "tests/fault_proxy.h"
 #include "tests/hostile_util.h"
@@ -602,6 +605,69 @@ TEST_F(S3FaultTest, AStalledEndpointStallsNoOtherRequest) {
     }
   }
   EXPECT_EQ(Sha256Of(m->path() + "/" + model).hex, want_.at(model));
+}
+
+TEST_F(S3FaultTest, AReaderWaitingOnAnotherReadersRequestIsBoundedToo) {
+  // The model's URI, as its output's meta.json names it.
+  const std::string model = ModelRel();
+  ASSERT_FALSE(model.empty());
+  std::string uri;
+  {
+    auto m = MountThroughProxy("");
+    ASSERT_TRUE(m->ok());
+    const std::string meta = ReadAll(m->path() + "/" + fs::path(model).parent_path().string() + "/meta.json").value_or("");
+    std::smatch match;
+    ASSERT_TRUE(std::regex_search(meta, match, std::regex("\"uri\": \"(s3://[^\"]+)\""))) << meta;
+    uri = match[1];
+  }
+  // The source as a mount makes it, with room for one request in flight and no caller
+  // waiting, and bounds long enough that a wait would show.
+  using namespace std::chrono_literals;
+  http::ClientOptions o;
+  o.max_in_flight = 1;
+  o.max_waiting = 0;
+  o.retries = 0;
+  o.stall_timeout = o.request_timeout = o.queue_timeout = 120s;
+  S3SourceOptions so;
+  auto root = ParseS3Root(Root());
+  ASSERT_TRUE(root.ok());
+  so.admin_roots = {*root};
+  so.endpoint = proxy_->Url();
+  so.region = "us-east-1";
+  S3ArtifactSource source(so, std::make_shared<http::Client>(o),
+                          std::make_shared<StaticCredentialsProvider>(AwsCredentials{S3AccessKey(), S3SecretKey(), "", {}}),
+                          nullptr);
+  auto ref = source.Locate(uri, ArtifactStoreInfo{"s3", Root(), "", ""});
+  ASSERT_TRUE(ref.ok()) << ref.status().ToString();
+  auto file = source.Open(*ref, "model.bin");
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  proxy_->SetMode(FaultProxy::Mode::kStall);
+  // The first reader's GET of block 0 stalls: the one request in flight.
+  std::vector<char> first(64 << 10), second(64 << 10);
+  auto first_read = std::async(std::launch::async, [&] { return (*file)->ReadAt(0, first.size(), first.data()); });
+  ASSERT_TRUE(WaitFor([&] { return proxy_->faults() >= 1; })) << "the first GET never reached the endpoint";
+  // The next reader goes on where the first left off: it needs block 0 too, being fetched.
+  // Waiting would hold its thread for as long as the stall; it fails at once instead.
+  auto second_read = std::async(std::launch::async, [&] { return (*file)->ReadAt(first.size(), second.size(), second.data()); });
+  const bool returned = second_read.wait_for(30s) == std::future_status::ready;
+  proxy_->SetMode(FaultProxy::Mode::kPass);
+  proxy_->DropAll();
+  ASSERT_TRUE(returned) << "a reader beyond the bound waited on another reader's stalled GET";
+  const Result<std::size_t> refused = second_read.get();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("too many requests waiting"), std::string::npos)
+      << refused.status().ToString();
+  first_read.get();  // the stalled GET ended with the dropped connection: bytes or an error
+  // With the endpoint answering, the same file reads (once the read-ahead tasks still
+  // holding the one request are done).
+  Result<std::size_t> again = Status::IOError("not read");
+  EXPECT_TRUE(WaitFor([&] {
+    again = (*file)->ReadAt(first.size(), second.size(), second.data());
+    return again.ok();
+  })) << again.status().ToString();
+  if (again.ok()) {
+    EXPECT_EQ(*again, second.size());
+  }
 }
 
 TEST_F(S3FaultTest, AServerKilledMidReadGivesEioOrTheRightBytes) {
