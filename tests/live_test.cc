@@ -1513,8 +1513,11 @@ TEST_F(LiveTest, CompressedBombAndLargeValuesStayBounded) {
   std::printf("bomb: RSS %ld KiB before, %ld KiB with 20 opens of a %zu-byte meta.json, peak %ld KiB\n", *before,
               *during, one->size(), peak.value_or(-1));
   if (!kSanitized) {
-    // One copy is 3 MiB; twenty would be 60 MiB; an inflated bomb 48 MiB a value.
-    EXPECT_LT(*during - *before, 24 * 1024) << "20 opens grew the daemon by " << (*during - *before) / 1024 << " MiB";
+    // One copy is 3 MiB; twenty would be 60 MiB; an inflated bomb 48 MiB a value. What
+    // one render leaves (the row, the JSON value, its text: ~9 MiB) stays in the malloc
+    // arena of each worker thread that rendered it, so a few renders on different
+    // threads measured 24-29 MiB: the bound sits between that and twenty copies.
+    EXPECT_LT(*during - *before, 40 * 1024) << "20 opens grew the daemon by " << (*during - *before) / 1024 << " MiB";
     EXPECT_LT(peak.value_or(0), 160 * 1024) << "peak RSS";
   }
   ExpectDaemonAnswers();
