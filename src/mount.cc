@@ -214,6 +214,7 @@ Result<std::unique_ptr<ArtifactSource>> MakeArtifactSources(std::unique_ptr<Loca
       return Status::InvalidArgument("--cache-dir " + *dir + ": " + opened.status().message());
     }
     cache = std::move(*opened);
+    o.max_fill_bytes = a.cache_size / 4;
   }
   auto s3 = std::make_unique<S3ArtifactSource>(std::move(o), aws.http, aws.credentials, std::move(cache));
   return std::unique_ptr<ArtifactSource>(std::make_unique<ArtifactSources>(std::move(local), std::move(s3)));

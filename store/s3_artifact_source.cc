@@ -301,6 +301,10 @@ struct FileState {
   // then read ahead one block a task (several tasks at once), not in runs that one task
   // would read one after the other. Guarded by mu.
   bool cache_warm = false;
+  // Random reads so far, and the next block the fill fetches (S3SourceOptions::
+  // max_fill_bytes); both guarded by mu.
+  std::uint64_t random_reads = 0;
+  std::uint64_t fill_next = 0;
 
   std::size_t BlockLength(std::uint64_t index) const {
     return static_cast<std::size_t>(std::min<std::uint64_t>(kBlock, size - index * kBlock));
@@ -378,7 +382,8 @@ class S3File final : public ArtifactFile {
          const S3SourceOptions& options)
       : state_(std::move(state)), pool_(std::move(pool)), max_in_flight_(options.max_in_flight_per_file),
         max_window_(options.max_window_blocks), request_blocks_(std::max(1, options.max_request_blocks)),
-        max_bytes_(static_cast<std::int64_t>(options.max_readahead_bytes)) {
+        max_bytes_(static_cast<std::int64_t>(options.max_readahead_bytes)),
+        random_read_worth_(options.random_read_worth), max_fill_bytes_(options.max_fill_bytes) {
     state_->window = ReadAheadWindow(max_window_);
   }
 
@@ -394,6 +399,8 @@ class S3File final : public ArtifactFile {
       if (window == 0) {
         // A random read: what is held is of no use to it, nor to what follows.
         st.blocks.clear();
+        ++st.random_reads;
+        if (FillWanted()) ScheduleFill();
         lock.unlock();
         return ReadRange(offset, n, buf);
       }
@@ -553,12 +560,54 @@ class S3File final : public ArtifactFile {
     return true;
   }
 
+  // Whether the file's random reads have cost what fetching it whole would (see
+  // S3SourceOptions::max_fill_bytes). Caller holds state_->mu.
+  bool FillWanted() const {
+    const FileState& st = *state_;
+    return st.cache != nullptr && !st.object.etag.empty() && st.size <= max_fill_bytes_ &&
+           st.random_reads * random_read_worth_ >= st.size;
+  }
+
+  // Queues GETs of the next blocks of the fill, within the file's and the source's caps,
+  // each put in the cache and dropped (not held for the reader: its reads find them in the
+  // cache). Driven by the reader's reads: a reader that stops, or closes the file, stops
+  // the fill. A block that fails is not tried again by the fill (the reader's own GETs
+  // still read it). Caller holds state_->mu.
+  void ScheduleFill() {
+    FileState& st = *state_;
+    const std::uint64_t blocks = (st.size + kBlock - 1) / kBlock;
+    while (st.fill_next < blocks && st.in_flight < max_in_flight_) {
+      const std::uint64_t first = st.fill_next;
+      const std::size_t count =
+          static_cast<std::size_t>(std::min<std::uint64_t>(static_cast<std::uint64_t>(request_blocks_), blocks - first));
+      if (st.budget->load() + static_cast<std::int64_t>(count * kBlock) > max_bytes_) return;
+      std::vector<std::shared_ptr<Block>> slots;
+      for (std::size_t i = 0; i < count; ++i) {
+        slots.push_back(std::make_shared<Block>(st.budget));
+        slots.back()->started = slots.back()->readahead = true;
+      }
+      std::weak_ptr<FileState> weak = state_;
+      const bool queued = pool_->Submit([weak, first, slots] {
+        std::shared_ptr<FileState> s = weak.lock();
+        if (s == nullptr) return;  // the file was closed
+        s->FetchRunInto(first, slots);
+        std::lock_guard<std::mutex> lock(s->mu);
+        --s->in_flight;
+      });
+      if (!queued) return;
+      ++st.in_flight;
+      st.fill_next += count;
+    }
+  }
+
   std::shared_ptr<FileState> state_;
   std::shared_ptr<S3ArtifactSource::Pool> pool_;
   const int max_in_flight_;
   const int max_window_;
   const int request_blocks_;
   const std::int64_t max_bytes_;
+  const std::uint64_t random_read_worth_;
+  const std::uint64_t max_fill_bytes_;
 };
 
 // What a located S3 artifact's ArtifactRef::handle holds.

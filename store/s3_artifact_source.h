@@ -29,7 +29,10 @@
 // (one block a task while the cache serves the file), at most `max_in_flight_per_file`
 // GETs per file, at most `max_readahead_bytes` held by all files. Other reads fetch exactly the range asked
 // (from the cache when its blocks are there, never put in it: a random 4 KiB read costs 4
-// KiB, not a megabyte).
+// KiB, not a megabyte), until the file's random reads have cost as much as the whole file
+// would: then its blocks are filled into the cache while the reader goes on
+// (S3SourceOptions::random_read_worth, a rent-or-buy rule: at most about twice the time
+// of the better choice made in hindsight).
 // Thread-safe.
 #pragma once
 
@@ -82,6 +85,15 @@ struct S3SourceOptions {
   int max_request_blocks = 4;
   int max_in_flight_per_file = 4;
   std::uint64_t max_readahead_bytes = 64ull << 20;
+  // Random reads fetch exactly their range, until a file's random reads have cost about
+  // what fetching the whole file would (a ranged GET's round trip is worth
+  // `random_read_worth` bytes of a transfer): from then on, while the reader goes on,
+  // the file's blocks are fetched into the cache in the background, so a file read
+  // densely at random (a table, an index) is soon read from the disk. Only with a cache,
+  // and only for files of at most `max_fill_bytes` (0: never; a mount sets a quarter of
+  // --cache-size, so one file cannot evict the rest of the cache).
+  std::uint64_t random_read_worth = 512u << 10;
+  std::uint64_t max_fill_bytes = 0;
   // Where a failing object is reported, once per key (the daemon's log). May be empty.
   std::function<void(const std::string& key, const std::string& message)> warn;
 };

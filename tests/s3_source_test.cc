@@ -27,6 +27,7 @@
 
 #include <gtest/gtest.h>
 
+#include "store/block_cache.h"
 #include "store/s3_artifact_source.h"
 #include "store/s3_client.h"
 #include "tests/fault_proxy.h"
@@ -607,39 +608,55 @@ TEST_F(S3FaultTest, AStalledEndpointStallsNoOtherRequest) {
   EXPECT_EQ(Sha256Of(m->path() + "/" + model).hex, want_.at(model));
 }
 
-TEST_F(S3FaultTest, AReaderWaitingOnAnotherReadersRequestIsBoundedToo) {
-  // The model's URI, as its output's meta.json names it.
-  const std::string model = ModelRel();
-  ASSERT_FALSE(model.empty());
-  std::string uri;
-  {
+// The model of the S3 store read in this process, through the proxy, by an S3 source
+// made as a mount makes it with the given client and source options.
+class S3InProcessTest : public S3FaultTest {
+ protected:
+  void SetUp() override {
+    S3FaultTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    // The model's URI, as its output's meta.json names it.
+    const std::string model = ModelRel();
+    ASSERT_FALSE(model.empty());
     auto m = MountThroughProxy("");
     ASSERT_TRUE(m->ok());
     const std::string meta = ReadAll(m->path() + "/" + fs::path(model).parent_path().string() + "/meta.json").value_or("");
     std::smatch match;
     ASSERT_TRUE(std::regex_search(meta, match, std::regex("\"uri\": \"(s3://[^\"]+)\""))) << meta;
-    uri = match[1];
+    uri_ = match[1];
   }
-  // The source as a mount makes it, with room for one request in flight and no caller
-  // waiting, and bounds long enough that a wait would show.
+
+  // Opens the model through a new source (kept in source_).
+  Result<std::unique_ptr<ArtifactFile>> OpenModel(const http::ClientOptions& o, S3SourceOptions so,
+                                                  std::shared_ptr<BlockCache> cache) {
+    auto root = ParseS3Root(Root());
+    if (!root.ok()) return root.status();
+    so.admin_roots = {*root};
+    so.endpoint = proxy_->Url();
+    so.region = "us-east-1";
+    source_ = std::make_unique<S3ArtifactSource>(
+        so, std::make_shared<http::Client>(o),
+        std::make_shared<StaticCredentialsProvider>(AwsCredentials{S3AccessKey(), S3SecretKey(), "", {}}),
+        std::move(cache));
+    auto ref = source_->Locate(uri_, ArtifactStoreInfo{"s3", Root(), "", ""});
+    if (!ref.ok()) return ref.status();
+    return source_->Open(*ref, "model.bin");
+  }
+
+  std::string uri_;
+  std::unique_ptr<S3ArtifactSource> source_;
+};
+
+TEST_F(S3InProcessTest, AReaderWaitingOnAnotherReadersRequestIsBoundedToo) {
+  // Room for one request in flight and no caller waiting, and bounds long enough that a
+  // wait would show.
   using namespace std::chrono_literals;
   http::ClientOptions o;
   o.max_in_flight = 1;
   o.max_waiting = 0;
   o.retries = 0;
   o.stall_timeout = o.request_timeout = o.queue_timeout = 120s;
-  S3SourceOptions so;
-  auto root = ParseS3Root(Root());
-  ASSERT_TRUE(root.ok());
-  so.admin_roots = {*root};
-  so.endpoint = proxy_->Url();
-  so.region = "us-east-1";
-  S3ArtifactSource source(so, std::make_shared<http::Client>(o),
-                          std::make_shared<StaticCredentialsProvider>(AwsCredentials{S3AccessKey(), S3SecretKey(), "", {}}),
-                          nullptr);
-  auto ref = source.Locate(uri, ArtifactStoreInfo{"s3", Root(), "", ""});
-  ASSERT_TRUE(ref.ok()) << ref.status().ToString();
-  auto file = source.Open(*ref, "model.bin");
+  auto file = OpenModel(o, {}, nullptr);
   ASSERT_TRUE(file.ok()) << file.status().ToString();
   proxy_->SetMode(FaultProxy::Mode::kStall);
   // The first reader's GET of block 0 stalls: the one request in flight.
@@ -667,6 +684,66 @@ TEST_F(S3FaultTest, AReaderWaitingOnAnotherReadersRequestIsBoundedToo) {
   })) << again.status().ToString();
   if (again.ok()) {
     EXPECT_EQ(*again, second.size());
+  }
+}
+
+// Bytes below `dir`, in regular files.
+std::uint64_t BytesBelow(const std::string& dir) {
+  std::uint64_t n = 0;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_regular_file(ec)) n += it->file_size(ec);
+  }
+  return n;
+}
+
+TEST_F(S3InProcessTest, AFileReadDenselyAtRandomIsFilledIntoTheCache) {
+  // The right bytes: the local twin's model.
+  std::string want;
+  {
+    auto local = MountStore(local_store_, {});
+    ASSERT_TRUE(local->ok());
+    want = ReadAll(local->path() + "/" + ModelRel()).value_or("");
+  }
+  ASSERT_EQ(want.size(), 6u << 20);
+  // 4 KiB reads 8 KiB into blocks 5, 2, 0, 4, 1, 5, 3, 0, ...: each more than two blocks
+  // from the last one's end (and the first from the file's start), so none is taken for
+  // a sequential reader's.
+  const std::vector<std::uint64_t> blocks = {5, 2, 0, 4, 1, 5, 3, 0};
+  int reads = 0;
+  const auto read_some = [&](ArtifactFile& file, int count) {
+    for (int i = 0; i < count; ++i, ++reads) {
+      const std::uint64_t offset = blocks[static_cast<std::size_t>(reads) % blocks.size()] * (1u << 20) + 8192;
+      char buf[4096];
+      auto got = file.ReadAt(offset, sizeof buf, buf);
+      ASSERT_TRUE(got.ok()) << got.status().ToString();
+      ASSERT_EQ(*got, sizeof buf);
+      ASSERT_EQ(std::string_view(buf, sizeof buf), std::string_view(want).substr(offset, sizeof buf)) << offset;
+    }
+  };
+  for (const bool fill : {false, true}) {
+    SCOPED_TRACE(fill ? "with the fill" : "without the fill");
+    const std::string dir = Folder("fill") + "/cache";  // made 0700 by Open
+    auto cache = BlockCache::Open(BlockCacheOptions{dir, 1ull << 30, 0});
+    ASSERT_TRUE(cache.ok()) << cache.status().ToString();
+    S3SourceOptions so;
+    so.max_fill_bytes = fill ? (1ull << 30) : 0;
+    auto file = OpenModel(http::ClientOptions{}, so, std::move(*cache));
+    ASSERT_TRUE(file.ok()) << file.status().ToString();
+    // 11 reads are worth less than the 6 MiB file (512 KiB a GET): each fetches its 4 KiB.
+    reads = 0;
+    read_some(**file, 11);
+    if (HasFatalFailure()) return;
+    // (The cache folder holds a few bytes of its own besides blocks.)
+    EXPECT_LT(BytesBelow(dir), 1u << 20) << "sparse random reads put blocks in the cache";
+    // Reading on: with the fill, the whole file comes into the cache while the reader
+    // goes on; without, random reads never put a block there.
+    const bool filled = WaitFor([&] {
+      read_some(**file, 8);
+      return BytesBelow(dir) >= want.size();
+    }, fill ? kCallBound : 3);
+    if (HasFatalFailure()) return;
+    EXPECT_EQ(filled, fill) << BytesBelow(dir) << " bytes in the cache after " << reads << " reads";
   }
 }
 
