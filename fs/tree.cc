@@ -615,6 +615,7 @@ Result<Entry> Tree::EntryOf(const Snapshot& s, const NodeKey& key) {
   a.gid = tree_own.gid;
   a.io_size = kArtifactIo;
   e.timeout = ops.Timeout(options_, s, *loc);
+  e.attr_timeout = ops.AttrTimeout(options_, s, *loc);
   if (ops.IsDir()) {
     a.mode = S_IFDIR | tree_own.mode;
     a.nlink = 2;
