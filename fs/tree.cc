@@ -555,7 +555,9 @@ void Tree::RenderAheadLoop() {
     AheadJob job = std::move(ahead_jobs_.front());
     ahead_jobs_.pop_front();
     lock.unlock();
-    RenderRunDocuments(*job.snapshot, job.run);
+    // A job of a picture a refresh replaced is dropped: its documents will not be asked
+    // for, and the old picture is not kept alive by a queue.
+    if (job.snapshot->generation() == Current()->generation()) RenderRunDocuments(*job.snapshot, job.run);
     job.snapshot.reset();  // not kept while waiting: a refresh may free the picture
     lock.lock();
   }
