@@ -58,7 +58,7 @@ fuse_entry_param ToEntryParam(const Entry& e) {
   std::memset(&p, 0, sizeof p);
   p.ino = e.attr.ino;
   p.attr = ToStat(e.attr);
-  p.attr_timeout = e.timeout;
+  p.attr_timeout = e.attr_timeout;
   p.entry_timeout = e.timeout;
   return p;
 }
@@ -134,7 +134,7 @@ void OpGetattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
   auto e = TreeOf(req).GetAttr(ino);
   if (!e.ok()) return ReplyStatus(req, e.status());
   const struct stat st = ToStat(e->attr);
-  fuse_reply_attr(req, &st, e->timeout);
+  fuse_reply_attr(req, &st, e->attr_timeout);
 }
 
 void OpReadlink(fuse_req_t req, fuse_ino_t ino) {
@@ -247,7 +247,7 @@ void ReadDirCommon(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool 
     fuse_entry_param e;
     std::memset(&e, 0, sizeof e);
     bool counted = false;
-    if (slot.item != nullptr && Tree::AttrsAreCheap(*slot.item)) {
+    if (slot.item != nullptr && tree.AttrsAreCheap(*slot.item)) {
       auto entry = tree.Remember(*slot.item);
       if (entry.ok()) {
         e = ToEntryParam(*entry);

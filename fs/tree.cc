@@ -21,6 +21,12 @@ constexpr std::size_t kMetaCacheBytes = 64u << 20;
 constexpr std::size_t kRefCacheCap = 8192;
 // meta.json sizes are small entries: enough for every document of a 100,000-run pipeline.
 constexpr std::size_t kSizeCacheCap = 1 << 20;
+// Render ahead: how many runs after a looked-up run's document get theirs rendered; the
+// runs waiting at most (a reader faster than the renderer drops the oldest); the runs
+// remembered as queued per picture.
+constexpr int kRenderAheadRuns = 8;
+constexpr std::size_t kMaxAheadJobs = 64;
+constexpr std::size_t kMaxAheadQueued = 1 << 16;
 
 std::string CacheKey(std::uint64_t generation, const NodeKey& k) {
   std::string s = std::to_string(generation);
@@ -53,6 +59,16 @@ Tree::Tree(Catalog& catalog, ArtifactSource& artifacts, Logger& log, TreeOptions
   auto c = catalog_.ChangeCounter();
   if (c.ok()) counter_ = *c;
   nodes_[kRootIno] = NodeRec{PackKey(NodeKey{}), 1};
+}
+
+Tree::~Tree() {
+  {
+    std::lock_guard<std::mutex> lock(ahead_mu_);
+    ahead_stop_ = true;
+    ahead_jobs_.clear();
+  }
+  ahead_cv_.notify_all();
+  if (ahead_thread_.joinable()) ahead_thread_.join();
 }
 
 std::shared_ptr<const Snapshot> Tree::Current() {
@@ -484,6 +500,91 @@ Result<Tree::DocVersion> Tree::MetaVersion(const Snapshot& s, const NodeKey& key
   return v;
 }
 
+// ---- render ahead ----
+//
+// A meta.json's LOOKUP waits for its document to be rendered (its exact size is the
+// attribute): detail rows read by primary key, the artifact's files listed, the JSON
+// built, about 0.2 ms. A reader that goes through many runs' documents one by one (`cat`
+// of every meta.json, `ls -lR`, `grep -r`) waits for each in turn, and measured, that was
+// most of what it waited for beyond bindfs. So a lookup of a run's document (the run's,
+// a step's, an output's) also queues the next kRenderAheadRuns runs of its pipeline
+// (oldest first: the order of their dated names, the order `ls` walks them) for one
+// background thread, which renders their documents into the caches while the reader's
+// other requests go on; its lookups then find them rendered.
+// Only the caches are filled, by generation like every render: what the kernel is told
+// (DocAttrs) and how a document opens (DocOpen) are decided as before, from the text
+// current in the reader's own picture, and a changed store gives a new generation whose
+// documents are rendered anew. The work is bounded: a few runs per lookup, each run
+// queued once per picture, at most kMaxAheadJobs waiting.
+
+void Tree::RenderAhead(const std::shared_ptr<const Snapshot>& s, const NodeKey& key) {
+  if (key.kind != NodeKind::kRunMeta && key.kind != NodeKind::kStepMeta && key.kind != NodeKind::kOutputMeta) return;
+  auto loc = OpsOf(key.kind).Locate(*s, key);
+  if (!loc.ok()) return;
+  const int run = loc->run >= 0 ? loc->run : (loc->step >= 0 ? s->step(loc->step).run : -1);
+  if (run < 0) return;
+  const Snapshot::Run& r = s->run(run);
+  if (r.pipeline < 0 || r.pos < 0) return;
+  const std::vector<int>& runs = s->pipelines()[static_cast<std::size_t>(r.pipeline)].runs;
+  bool queued = false;
+  {
+    std::lock_guard<std::mutex> lock(ahead_mu_);
+    if (ahead_stop_) return;
+    if (ahead_generation_ != s->generation() || ahead_queued_.size() >= kMaxAheadQueued) {
+      ahead_generation_ = s->generation();
+      ahead_queued_.clear();
+    }
+    ahead_queued_.insert(run);  // the reader renders its own run
+    const std::size_t end = std::min(runs.size(), static_cast<std::size_t>(r.pos) + 1 + kRenderAheadRuns);
+    for (std::size_t p = static_cast<std::size_t>(r.pos) + 1; p < end; ++p) {
+      if (!ahead_queued_.insert(runs[p]).second) continue;
+      if (ahead_jobs_.size() >= kMaxAheadJobs) ahead_jobs_.pop_front();
+      ahead_jobs_.push_back(AheadJob{s, runs[p]});
+      queued = true;
+    }
+    if (queued && !ahead_thread_.joinable()) ahead_thread_ = std::thread([this] { RenderAheadLoop(); });
+  }
+  if (queued) ahead_cv_.notify_one();
+}
+
+void Tree::RenderAheadLoop() {
+  std::unique_lock<std::mutex> lock(ahead_mu_);
+  while (true) {
+    ahead_cv_.wait(lock, [this] { return ahead_stop_ || !ahead_jobs_.empty(); });
+    if (ahead_stop_) return;
+    AheadJob job = std::move(ahead_jobs_.front());
+    ahead_jobs_.pop_front();
+    lock.unlock();
+    // A job of a picture a refresh replaced is dropped: its documents will not be asked
+    // for, and the old picture is not kept alive by a queue.
+    if (job.snapshot->generation() == Current()->generation()) RenderRunDocuments(*job.snapshot, job.run);
+    job.snapshot.reset();  // not kept while waiting: a refresh may free the picture
+    lock.lock();
+  }
+}
+
+void Tree::RenderRunDocuments(const Snapshot& s, int run) {
+  std::vector<NodeKey> keys;
+  keys.push_back({NodeKind::kRunMeta, std::string(s.run_row(run).id), "", ""});
+  for (int step : s.run(run).steps) {
+    const std::string step_id(s.step_row(step).id);
+    keys.push_back({NodeKind::kStepMeta, step_id, "", ""});
+    for (const Snapshot::Output& o : s.step(step).outputs) {
+      keys.push_back({NodeKind::kOutputMeta, step_id,
+                      std::string(s.rows().outputs[static_cast<std::size_t>(o.link)].artifact_version_id), ""});
+    }
+  }
+  for (const NodeKey& key : keys) {
+    {
+      std::lock_guard<std::mutex> lock(ahead_mu_);
+      if (ahead_stop_) return;
+    }
+    auto loc = OpsOf(key.kind).Locate(s, key);
+    // Errors are the reader's to see, when it asks: a render that fails is not cached.
+    if (loc.ok()) (void)MetaVersion(s, key, *loc);
+  }
+}
+
 // ---- documents through the page cache ----
 //
 // A meta.json is read through the kernel's page cache (one READ per file, none when read
@@ -615,6 +716,7 @@ Result<Entry> Tree::EntryOf(const Snapshot& s, const NodeKey& key) {
   a.gid = tree_own.gid;
   a.io_size = kArtifactIo;
   e.timeout = ops.Timeout(options_, s, *loc);
+  e.attr_timeout = ops.AttrTimeout(options_, s, *loc);
   if (ops.IsDir()) {
     a.mode = S_IFDIR | tree_own.mode;
     a.nlink = 2;
@@ -680,7 +782,10 @@ Result<Entry> Tree::Lookup(std::uint64_t parent, std::string_view name) {
   auto ino = Count(*key);
   if (!ino.ok()) return ino.status();
   e->attr.ino = *ino;
-  if (doc->known) DocAttrs(*ino, *doc, &e->attr);
+  if (doc->known) {
+    DocAttrs(*ino, *doc, &e->attr);
+    RenderAhead(*snap, *key);
+  }
   return e;
 }
 
@@ -693,7 +798,15 @@ Result<Tree::DocVersion> Tree::DocumentVersion(const Snapshot& s, const NodeKey&
 }
 
 bool Tree::AttrsAreCheap(const Listing::Item& item) {
-  return OpsOf(item.key.kind).AttrsAreCheap();
+  const NodeOps& ops = OpsOf(item.key.kind);
+  if (ops.AttrsAreCheap()) return true;
+  if (!ops.IsDocument()) return false;
+  const std::shared_ptr<const Snapshot> s = Current();
+  if (s->scope() < ops.AttrScope()) return false;
+  const std::string packed = PackKey(item.key);
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  auto it = meta_sizes_.find(packed);
+  return it != meta_sizes_.end() && it->second.generation == s->generation();
 }
 
 Result<Entry> Tree::Remember(const Listing::Item& item) {
@@ -701,9 +814,16 @@ Result<Entry> Tree::Remember(const Listing::Item& item) {
   if (!snap.ok()) return snap.status();
   auto e = EntryOf(**snap, item.key);
   if (!e.ok()) return e.status();
+  auto doc = DocumentVersion(**snap, item.key);
+  if (!doc.ok()) return doc.status();
   auto ino = Count(item.key);
   if (!ino.ok()) return ino.status();
   e->attr.ino = *ino;
+  // A document's attributes as a lookup's (DocAttrs records the size told).
+  if (doc->known) {
+    DocAttrs(*ino, *doc, &e->attr);
+    RenderAhead(*snap, item.key);
+  }
   return e;
 }
 

@@ -5,14 +5,18 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <list>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <sys/types.h>
@@ -52,6 +56,10 @@ class Tree : private NodeHost {
  public:
   Tree(Catalog& catalog, ArtifactSource& artifacts, Logger& log, TreeOptions options,
        std::shared_ptr<const Snapshot> initial);
+  // Stops the render-ahead thread (a render under way finishes first).
+  ~Tree();
+  Tree(const Tree&) = delete;
+  Tree& operator=(const Tree&) = delete;
 
   // Each successful Lookup (and each Remember) counts one kernel reference to the inode;
   // Forget drops them (the kernel's lookup-count rule).
@@ -64,9 +72,10 @@ class Tree : private NodeHost {
   // Attributes of a listed child for readdirplus; counts a lookup like Lookup does.
   Result<Entry> Remember(const Listing::Item& item);
   // Whether a child's attributes come from memory alone. meta.json's size needs its
-  // document rendered (store queries), so readdirplus leaves it to a lookup: `find` and
-  // `ls` without -l then never render one.
-  static bool AttrsAreCheap(const Listing::Item& item);
+  // document rendered (store queries), so readdirplus leaves it to a lookup (`find` and
+  // `ls` without -l then never render one) unless it is rendered already in the current
+  // picture (render ahead, an earlier lookup): then `ls -l` needs no LOOKUP for it.
+  bool AttrsAreCheap(const Listing::Item& item);
 
   // On a shared mount (perms.check_callers) refuses with PermissionDenied a caller who may
   // not read the file as it is now: the file actually opened (ArtifactFile::Info) and the
@@ -155,6 +164,13 @@ class Tree : private NodeHost {
   void QueueStaleLocked(std::uint64_t ino, DocState* d);  // caller holds doc_mu_
   // MetaVersion if `key` is a document, else a version not `known`.
   Result<DocVersion> DocumentVersion(const Snapshot& s, const NodeKey& key);
+  // Render ahead (see tree.cc): after a lookup of `key`, a run's document, queues the
+  // documents of the runs after its run for the render-ahead thread.
+  void RenderAhead(const std::shared_ptr<const Snapshot>& s, const NodeKey& key);
+  // The render-ahead thread: renders the queued runs' documents into the caches.
+  void RenderAheadLoop();
+  // Every meta.json of run `run` (its own, its steps' and their outputs'), rendered.
+  void RenderRunDocuments(const Snapshot& s, int run);
   Result<ArtifactRef> OutputRef(const Snapshot& s, const Loc& loc) override;
   Result<ArtifactRef> LogRef(const Snapshot& s, int log_row) override;
   Result<std::shared_ptr<const ArtifactDetail>> DetailOf(const Snapshot& s, const Loc& loc) override;
@@ -231,6 +247,21 @@ class Tree : private NodeHost {
     DocVersion version;
   };
   std::unordered_map<std::string, SizeAt> meta_sizes_;  // by PackKey
+
+  // Render ahead: runs queued (with the picture they are rendered from), the runs queued
+  // since the picture of `ahead_generation_`, and the thread (started at the first run
+  // queued).
+  struct AheadJob {
+    std::shared_ptr<const Snapshot> snapshot;
+    int run = -1;
+  };
+  std::mutex ahead_mu_;  // guards the five below
+  std::condition_variable ahead_cv_;
+  std::deque<AheadJob> ahead_jobs_;
+  std::unordered_set<int> ahead_queued_;
+  std::uint64_t ahead_generation_ = 0;
+  bool ahead_stop_ = false;
+  std::thread ahead_thread_;
 
   std::mutex doc_mu_;  // guards docs_ and stale_docs_; may be taken under nodes_mu_, never before it
   std::unordered_map<std::uint64_t, DocState> docs_;  // by inode; dropped when forgotten

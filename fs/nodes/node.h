@@ -67,10 +67,12 @@ struct Attr {
 inline constexpr std::uint32_t kArtifactIo = 1u << 20;
 inline constexpr std::uint32_t kDirectIo = 128u << 10;
 
-// A lookup's answer: the attributes and how long the kernel may cache them.
+// A lookup's answer: the attributes and how long the kernel may cache the name (`timeout`)
+// and the attributes (`attr_timeout`).
 struct Entry {
   Attr attr;
   double timeout = 0;
+  double attr_timeout = 0;
 };
 
 // One directory's children in one snapshot: every page of a READDIR pass within a
@@ -183,6 +185,10 @@ class NodeOps {
   // and their run lists change whenever a run starts; a run's own folder can change only
   // until it finishes.
   virtual double Timeout(const TreeOptions& options, const Snapshot& s, const Loc& loc) const;
+  // How long the kernel may cache its attributes alone. Default: Timeout.
+  virtual double AttrTimeout(const TreeOptions& options, const Snapshot& s, const Loc& loc) const {
+    return Timeout(options, s, loc);
+  }
   // Fills the kind's attributes. `a` arrives with the tree's owner (`own`), kArtifactIo,
   // and for folders S_IFDIR | own.mode and two links.
   virtual Status Attrs(NodeHost& host, const Snapshot& s, const NodeKey& key, const Loc& loc,

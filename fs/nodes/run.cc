@@ -185,12 +185,15 @@ std::string PictureVersion(const std::string& dot) {
 // while the run's DOT stays the same: a finished run is laid out once. Once a current
 // picture is kept, dag.svg's stat says its real size: browsers (Chromium's file://
 // loader) read only st_size bytes and fstat right after opening, so its attributes are
-// never cached by the kernel.
+// never cached by the kernel. Their names are, as long as their run's folder (the
+// default Timeout): each name always means the same picture of its run, so `ls -l` of a
+// run's folder stats them from the listing (READDIRPLUS) instead of looking each up
+// again at every access.
 class RunDagOps : public NodeOps {
  public:
   constexpr RunDagOps() : NodeOps(false, RowScope::kRuns, RowScope::kAll) {}
   Result<Loc> Locate(const Snapshot& s, const NodeKey& key) const override { return LocateRun(s, key); }
-  double Timeout(const TreeOptions&, const Snapshot&, const Loc&) const override { return 0; }
+  double AttrTimeout(const TreeOptions&, const Snapshot&, const Loc&) const override { return 0; }
   Status Attrs(NodeHost& host, const Snapshot& s, const NodeKey& key, const Loc& loc, const Ownership& own,
                Attr* a) const override {
     a->mode = S_IFREG | own.mode;
