@@ -46,6 +46,13 @@ std::optional<Micros> TimeCol(const sql::Rows& st, int col) {
   return ParseStoreTime(st.TextView(col));
 }
 
+// `s` as an SQL string literal.
+std::string SqlString(std::string_view s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("''") : std::string(1, c);
+  return out + "'";
+}
+
 // Runs `sql` with `params` bound in order and hands each row to `row`; stops at the first
 // error.
 template <typename F>
@@ -458,7 +465,7 @@ Status SqlCatalog::ForEachOfPart(sql::Connection& db, const PartSpec& spec, cons
 template <typename Row>
 Status SqlCatalog::ReadPart(sql::Connection& db, const PartSpec& spec, std::vector<Row> StoreRows::*vec,
                             StoreRows& rows, const PartMarks* old, std::span<const Row> old_rows,
-                            PartMarks* mark) const {
+                            PartMarks* mark, std::optional<std::vector<std::string>>* changed_ids) const {
   std::vector<Row>& out = rows.*vec;
   const std::string key = spec.table + "." + database_->RowKey();
   const int key_col = [&] {  // the rowid's column: after the row's
@@ -522,6 +529,10 @@ Status SqlCatalog::ReadPart(sql::Connection& db, const PartSpec& spec, std::vect
                       in_part.push_back(st.Int(key_col + 1) != 0);
                     });
   if (!s.ok()) return s;
+  if (changed_ids != nullptr) {
+    changed_ids->emplace();
+    for (const Row& r : changed) (*changed_ids)->emplace_back(std::get<0>(TextsOf(r)));
+  }
   // In rowid order (a scan's; sorted here rather than asked of the planner with ORDER BY).
   std::vector<std::size_t> order(changed.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -612,9 +623,28 @@ Status SqlCatalog::ReadParts(sql::Connection& db, RowScope scope, const StoreRow
   const auto owners = [&](const std::string& t, PartId id) {
     return "SELECT id FROM " + t + " WHERE rowid > " + max_of(id) + " OR " + stamped(t);
   };
+  // The ids of the runs and steps just read as changed (unset when their part was read
+  // whole): the link rows of exactly those are read as changed. Named in the query rather
+  // than found again by `owners`, which would scan the steps (runs) table once more for
+  // each link table.
+  std::optional<std::vector<std::string>> changed_runs, changed_steps;
+  const auto owned_by = [&](const std::string& col, const std::optional<std::vector<std::string>>& ids,
+                            const std::string& t, PartId id) {
+    // Beyond this many, a list costs more to parse than the table scan it saves.
+    constexpr std::size_t kMaxListed = 10000;
+    // (An id SQL cannot write as a literal: NUL bytes.)
+    const bool listable = ids && ids->size() <= kMaxListed &&
+                          std::none_of(ids->begin(), ids->end(), [](const std::string& i) { return i.find('\0') != std::string::npos; });
+    if (!listable) return col + " IN (" + owners(t, id) + ")";
+    if (ids->empty()) return std::string("0 = 1");
+    std::string list;
+    for (const std::string& i : *ids) list += (list.empty() ? "" : ", ") + SqlString(i);
+    return col + " IN (" + list + ")";
+  };
   std::array<std::size_t, kPartCount> at{};  // where each part's rows begin in prev's vector
   if (old != nullptr) at[kStepLogPart] = old->parts[kRunLogPart].keys.size();
-  const auto read = [&](const PartSpec& spec, auto vec) -> Status {
+  const auto read = [&](const PartSpec& spec, auto vec,
+                        std::optional<std::vector<std::string>>* changed_ids = nullptr) -> Status {
     using Row = typename std::remove_reference_t<decltype(rows.*vec)>::value_type;
     std::span<const Row> old_rows;
     if (old != nullptr) {
@@ -624,7 +654,7 @@ Status SqlCatalog::ReadParts(sql::Connection& db, RowScope scope, const StoreRow
       old_rows = std::span<const Row>(all.data() + at[spec.id], n);
     }
     return ReadPart(db, spec, vec, rows, old ? &old->parts[spec.id] : nullptr, old_rows,
-                    marks ? &marks->parts[spec.id] : nullptr);
+                    marks ? &marks->parts[spec.id] : nullptr, changed_ids);
   };
   Status s;
   const std::string p = "pipeline", r = "pipeline_run", t = "step_run", lg = "logs";
@@ -637,7 +667,7 @@ Status SqlCatalog::ReadParts(sql::Connection& db, RowScope scope, const StoreRow
                 sc.Col(r, "end_time") + ", " + sc.Col(r, "created") + ", " + sc.Col(r, "updated") + ", " +
                 sc.Col(r, "parent_run_id") + ", " + sc.Col(r, "child_key"),
             r, "", true, stamped(r), true},
-           &StoreRows::runs);
+           &StoreRows::runs, &changed_runs);
   if (!s.ok()) return s;
   // Logs rows (several per step, one per source since ZenML 0.92; the uri NULL when a log
   // store keeps them): a run's own (0.92 and later) here, the steps' below.
@@ -655,7 +685,7 @@ Status SqlCatalog::ReadParts(sql::Connection& db, RowScope scope, const StoreRow
   const std::string po = "pipeline_run_output";
   if (sc.Has(po, "pipeline_run_id") && sc.Has(po, "name") && sc.Has(po, "artifact_id")) {
     s = read({kRunOutputPart, po, "pipeline_run_id, name, artifact_id, " + sc.Col(po, "output_index"), po, "",
-              false, "pipeline_run_id IN (" + owners(r, kRunPart) + ")", false},
+              false, owned_by("pipeline_run_id", changed_runs, r, kRunPart), false},
              &StoreRows::pipeline_outputs);
     if (!s.ok()) return s;
   }
@@ -665,9 +695,9 @@ Status SqlCatalog::ReadParts(sql::Connection& db, RowScope scope, const StoreRow
                 sc.Col(t, "start_time") + ", " + sc.Col(t, "end_time") + ", " + sc.Col(t, "created") + ", " +
                 sc.Col(t, "updated"),
             t, "", true, stamped(t), true},
-           &StoreRows::steps);
+           &StoreRows::steps, &changed_steps);
   if (!s.ok()) return s;
-  const std::string step_links = "step_id IN (" + owners(t, kStepPart) + ")";
+  const std::string step_links = owned_by("step_id", changed_steps, t, kStepPart);
   const std::string so = "step_run_output_artifact";
   s = read({kOutputPart, so, "step_id, name, artifact_id, 0", so, "", false, step_links, false}, &StoreRows::outputs);
   if (!s.ok()) return s;

@@ -84,7 +84,8 @@ class SqlCatalog final : public Catalog {
   Status ReadParts(sql::Connection& db, RowScope scope, const StoreRows* prev, StoreRows& rows, Marks* marks) const;
   template <typename Row>
   Status ReadPart(sql::Connection& db, const PartSpec& spec, std::vector<Row> StoreRows::*vec, StoreRows& rows,
-                  const PartMarks* old, std::span<const Row> old_rows, PartMarks* mark) const;
+                  const PartMarks* old, std::span<const Row> old_rows, PartMarks* mark,
+                  std::optional<std::vector<std::string>>* changed_ids = nullptr) const;
   template <typename F>
   Status ForEachOfPart(sql::Connection& db, const PartSpec& spec, const std::string& what, const std::string& from,
                        const std::string& extra, bool member, const std::string& order, F&& row) const;
