@@ -296,19 +296,23 @@ Status SqlCatalog::LoadFirstRuns(sql::Connection& db, StoreRows* out) {
 //     clocks that disagree and transactions that take up to kOverlap;
 //   - for the link tables, which have no stamps (step_run_output_artifact,
 //     step_run_input_artifact, pipeline_run_output): the rows of every step (run) read as
-//     changed. ZenML writes a step's links in the transaction that creates or finishes the
+//     changed, named by id (see owned_by in ReadParts). ZenML writes a step's links in the transaction that creates or finishes the
 //     step, which stamps it, and never updates a link row; a link row changed by hand without
 //     touching its step (or a row that reuses a deleted largest rowid with old stamps) is seen
 //     only at the next full read;
 //   - artifact_version also when its artifact (the name it shows) or a visualization of it is
 //     new or stamped in the window.
-// Deletions: each part's count(*) must equal the last count plus the rows inserted since;
+// Deletions: each part's count(*) must equal the last count plus the rows inserted since
+// (for a part that is a WHERE's share of its table, whose count(*) is a table scan, the
+// table's count(*) is compared first, and only a difference there counts the part);
 // when it does not, the part's rowids are read (an index scan, no row decoded) and the rows
 // gone are dropped. A deleted artifact or visualization (the name or flag of versions that
 // stay) makes it a full read.
 // The rows come out in rowid order, merged into the previous part's by rowid, so a part is
 // read this way only if the last read gave its rows in increasing rowid order (a scan the
 // planner ran over another index would not): otherwise it is read whole each time.
+// Cost: every condition on stamps is a table scan (no index on `updated`), and the merge
+// copies every row; see the README ("A store that changes under the mount") for figures.
 // The new picture shares the previous one's text arena and views the old bytes of every text
 // that did not change, so the arena grows by the changed text only; a full read every
 // kDeltaReads refreshes starts a fresh arena (and re-checks everything the rules above
