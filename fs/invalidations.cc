@@ -1,5 +1,8 @@
 #include "fs/invalidations.h"
 
+#include <cstddef>
+#include <optional>
+#include <string_view>
 #include <unordered_map>
 
 namespace zenfs {
@@ -20,18 +23,33 @@ void DiffNames(std::uint64_t dir, const std::vector<std::string>& before,
   }
 }
 
-void Inode(const InodeHash& ino_of, NodeKind kind, const std::string& id, std::vector<Invalidation>* out) {
-  out->push_back({Invalidation::Kind::kInode, ino_of({kind, id, "", ""}), ""});
+void Inode(const InodeHash& ino_of, NodeKind kind, std::string_view id, std::vector<Invalidation>* out) {
+  out->push_back({Invalidation::Kind::kInode, ino_of({kind, std::string(id), "", ""}), ""});
+}
+
+// The comparisons below decide, for every run, step and artifact version of the store,
+// whether what the tree shows of it changed: they run on every refresh, so they compare
+// fields in place (no text built, nothing allocated) and texts by their bytes' address
+// first, since an incremental read (Catalog::LoadChanges) keeps the bytes of unchanged rows.
+
+bool Same(std::string_view a, std::string_view b) {
+  return (a.data() == b.data() && a.size() == b.size()) || a == b;
+}
+
+bool SameTimes(const std::optional<Micros>& a, const std::optional<Micros>& b) {
+  return a.value_or(0) == b.value_or(0);
 }
 
 // The logs entries of a step or run as the tree shows them (names, files, uris).
-std::string LogsPrint(const Snapshot& s, const std::vector<Snapshot::Log>& logs) {
-  std::string p;
-  for (const Snapshot::Log& l : logs) {
-    const LogRow& row = s.rows().logs[static_cast<std::size_t>(l.row)];
-    p += '\x03' + l.path_name + '\x04' + (row.has_uri ? std::string(row.uri) : std::string("\x05"));
+bool SameLogs(const Snapshot& s, const std::vector<Snapshot::Log>& x, const Snapshot& t,
+              const std::vector<Snapshot::Log>& y) {
+  if (x.size() != y.size()) return false;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const LogRow& a = s.rows().logs[static_cast<std::size_t>(x[i].row)];
+    const LogRow& b = t.rows().logs[static_cast<std::size_t>(y[i].row)];
+    if (x[i].path_name != y[i].path_name || a.has_uri != b.has_uri || (a.has_uri && !Same(a.uri, b.uri))) return false;
   }
-  return p;
+  return true;
 }
 
 // The entries of a step's or run's folder that come and go: `output` (exactly one
@@ -45,25 +63,50 @@ std::vector<std::string> OptionalEntries(const Snapshot& s, const std::vector<Sn
   return names;
 }
 
-// A step's state as the tree shows it; equal fingerprints mean nothing to invalidate.
-std::string StepPrint(const Snapshot& s, int step) {
-  const StepRow& r = s.step_row(step);
-  std::string p = std::string(r.status) + '\x01' + std::to_string(r.start_time.value_or(0)) + '\x01' +
-                  std::to_string(r.end_time.value_or(0)) + '\x01' + std::to_string(r.updated.value_or(0));
-  for (const std::string& o : s.step(step).output_names) p += '\x02' + o;
-  return p + LogsPrint(s, s.step(step).logs);
+// Whether a step shows the same in both pictures; equal means nothing to invalidate.
+bool SameStep(const Snapshot& s, int x, const Snapshot& t, int y) {
+  const StepRow& a = s.step_row(x);
+  const StepRow& b = t.step_row(y);
+  return Same(a.status, b.status) && SameTimes(a.start_time, b.start_time) && SameTimes(a.end_time, b.end_time) &&
+         SameTimes(a.updated, b.updated) && s.step(x).output_names == t.step(y).output_names &&
+         SameLogs(s, s.step(x).logs, t, t.step(y).logs);
 }
 
-std::string RunPrint(const Snapshot& s, int run) {
-  const RunRow& r = s.run_row(run);
-  const Snapshot::Run& x = s.run(run);
-  std::string p = std::string(r.status) + '\x01' + std::to_string(r.start_time.value_or(0)) + '\x01' +
-                  std::to_string(r.end_time.value_or(0)) + '\x01' + std::to_string(r.updated.value_or(0));
-  for (std::size_t i = 0; i < x.children.size(); ++i) p += '\x02' + x.child_names[i] + '\x04' + s.RunPath(x.children[i]);
-  for (const Snapshot::RunOutput& o : x.outputs) {
-    p += '\x06' + o.path_name + '\x04' + (o.step >= 0 && o.output >= 0 ? s.OutputPath(o.step, o.output) : "");
+bool SameRun(const Snapshot& s, int x, const Snapshot& t, int y) {
+  const RunRow& a = s.run_row(x);
+  const RunRow& b = t.run_row(y);
+  const Snapshot::Run& p = s.run(x);
+  const Snapshot::Run& q = t.run(y);
+  if (!Same(a.status, b.status) || !SameTimes(a.start_time, b.start_time) || !SameTimes(a.end_time, b.end_time) ||
+      !SameTimes(a.updated, b.updated) || p.child_names != q.child_names || p.outputs.size() != q.outputs.size()) {
+    return false;
   }
-  return p + LogsPrint(s, x.logs);
+  for (std::size_t i = 0; i < p.children.size(); ++i) {
+    if (s.RunPath(p.children[i]) != t.RunPath(q.children[i])) return false;
+  }
+  const auto target = [](const Snapshot& z, const Snapshot::RunOutput& o) {
+    return o.step >= 0 && o.output >= 0 ? z.OutputPath(o.step, o.output) : std::string();
+  };
+  for (std::size_t i = 0; i < p.outputs.size(); ++i) {
+    if (p.outputs[i].path_name != q.outputs[i].path_name || target(s, p.outputs[i]) != target(t, q.outputs[i])) {
+      return false;
+    }
+  }
+  return SameLogs(s, p.logs, t, q.logs);
+}
+
+// Finds the row of `id` in the new picture: first at `at` plus the shift of the last row
+// found (rows an incremental read kept stay in order, new rows come after them), else by
+// the index. `find` looks up; `id_at(k)` is the new picture's id at k, k < `n`.
+template <typename Find, typename IdAt>
+int Match(std::size_t at, std::string_view id, std::size_t n, std::ptrdiff_t* shift, Find find, IdAt id_at) {
+  const std::ptrdiff_t guess = static_cast<std::ptrdiff_t>(at) + *shift;
+  if (guess >= 0 && static_cast<std::size_t>(guess) < n && Same(id_at(static_cast<std::size_t>(guess)), id)) {
+    return static_cast<int>(guess);
+  }
+  const int k = find(id);
+  if (k >= 0) *shift = k - static_cast<std::ptrdiff_t>(at);
+  return k;
 }
 
 std::vector<std::string> RunLinkNames(const Snapshot& s, int run, bool outputs) {
@@ -76,15 +119,18 @@ std::vector<std::string> RunLinkNames(const Snapshot& s, int run, bool outputs) 
   return names;
 }
 
-// Which steps read a version under which names (ids: a consumer's path changes only with
-// names that are invalidated where they show).
-std::string ConsumersPrint(const Snapshot& s, int version) {
-  std::string p;
-  for (int in : s.ConsumersOf(version)) {
-    const ArtifactLinkRow& link = s.rows().inputs[static_cast<std::size_t>(in)];
-    p += std::string(link.step_id) + '\x04' + std::string(link.name) + '\x02';
+// Whether the same steps read a version under the same names (ids: a consumer's path
+// changes only with names that are invalidated where they show).
+bool SameConsumers(const Snapshot& s, int x, const Snapshot& t, int y) {
+  const std::vector<int> a = s.ConsumersOf(x);
+  const std::vector<int> b = t.ConsumersOf(y);
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const ArtifactLinkRow& p = s.rows().inputs[static_cast<std::size_t>(a[i])];
+    const ArtifactLinkRow& q = t.rows().inputs[static_cast<std::size_t>(b[i])];
+    if (!Same(p.step_id, q.step_id) || !Same(p.name, q.name)) return false;
   }
-  return p;
+  return true;
 }
 
 // %artifacts: its names, each artifact's versions and what they are (a link to the
@@ -99,16 +145,19 @@ void DiffArtifacts(const Snapshot& before, const Snapshot& after, const InodeHas
     if (k < 0) continue;  // its name in %artifacts was invalidated above
     const Snapshot::Artifact& b = after.artifacts()[static_cast<std::size_t>(k)];
     // By the producing step's id, not its path (a link's target is kept one refresh only).
-    auto print = [](const Snapshot& s, const Snapshot::Artifact& x) {
-      std::string p;
-      for (std::size_t i = 0; i < x.versions.size(); ++i) {
-        int output = -1;
-        const int step = s.ProducingOutput(x.versions[i], &output);
-        p += x.version_names[i] + '\x04' + (step >= 0 ? std::string(s.step_row(step).id) : "") + '\x02';
-      }
-      return p;
+    const auto producer = [](const Snapshot& s, int version) {
+      int output = -1;
+      const int step = s.ProducingOutput(version, &output);
+      return step >= 0 ? std::string_view(s.step_row(step).id) : std::string_view();
     };
-    if (print(before, a) == print(after, b)) continue;
+    const auto same = [&] {
+      if (a.version_names != b.version_names) return false;
+      for (std::size_t i = 0; i < a.versions.size(); ++i) {
+        if (!Same(producer(before, a.versions[i]), producer(after, b.versions[i]))) return false;
+      }
+      return true;
+    };
+    if (same()) continue;
     const std::uint64_t dir = ino_of({NodeKind::kArtifactDir, "", a.path_name, ""});
     out->push_back({Invalidation::Kind::kInode, dir, ""});
     out->push_back({Invalidation::Kind::kInode, ino_of({NodeKind::kArtifactLatest, "", a.path_name, ""}), ""});
@@ -117,12 +166,17 @@ void DiffArtifacts(const Snapshot& before, const Snapshot& after, const InodeHas
     names.insert(names.end(), b.version_names.begin(), b.version_names.end());
     for (const std::string& n : names) out->push_back({Invalidation::Kind::kEntry, dir, n});
   }
+  std::ptrdiff_t shift = 0;
+  const auto& versions = after.rows().artifact_versions;
   for (std::size_t v = 0; v < before.rows().artifact_versions.size(); ++v) {
     const int version = static_cast<int>(v);
-    const std::string id(before.rows().artifact_versions[v].id);
-    const int nv = after.FindVersion(id);
-    if (nv < 0 || before.ArtifactOf(version).first < 0) continue;
-    if (ConsumersPrint(before, version) == ConsumersPrint(after, nv)) continue;
+    if (before.ArtifactOf(version).first < 0) continue;
+    const std::string_view vid = before.rows().artifact_versions[v].id;
+    const int nv = Match(
+        v, vid, versions.size(), &shift, [&](std::string_view k) { return after.FindVersion(k); },
+        [&](std::size_t k) { return std::string_view(versions[k].id); });
+    if (nv < 0 || SameConsumers(before, version, after, nv)) continue;
+    const std::string id(vid);
     out->push_back({Invalidation::Kind::kInode, ino_of({NodeKind::kOutputMeta, "", id, ""}), ""});
     for (int st : before.StepsWithOutput(version)) {
       out->push_back({Invalidation::Kind::kInode, ino_of({NodeKind::kOutputMeta, std::string(before.step_row(st).id), id, ""}), ""});
@@ -176,15 +230,21 @@ std::vector<Invalidation> DiffSnapshots(const Snapshot& before, const Snapshot& 
       Inode(ino_of, NodeKind::kPipelineMeta, p.id, &out);
     }
   }
+  std::ptrdiff_t run_shift = 0, step_shift = 0;
+  const auto& runs = after.rows().runs;
+  const auto& steps = after.rows().steps;
   for (std::size_t i = 0; i < before.rows().runs.size(); ++i) {
     const int run = static_cast<int>(i);
     if (before.run(run).pipeline < 0) continue;
-    const std::string id(before.run_row(run).id);
-    const int nrun = after.FindRun(id);
+    const std::string_view rid = before.run_row(run).id;
+    const int nrun = Match(
+        i, rid, runs.size(), &run_shift, [&](std::string_view k) { return after.FindRun(k); },
+        [&](std::size_t k) { return std::string_view(runs[k].id); });
     if (nrun < 0 || after.run(nrun).pipeline < 0) continue;  // gone: its name was invalidated
+    const std::string_view id = rid;
     const Snapshot::Run& a = before.run(run);
     const Snapshot::Run& b = after.run(nrun);
-    bool changed = RunPrint(before, run) != RunPrint(after, nrun);
+    bool changed = !SameRun(before, run, after, nrun);
     // A picture without steps never answered for anything that shows them (SnapshotFor),
     // so the kernel holds nothing of them to forget.
     if (before.scope() != RowScope::kAll) {
@@ -192,15 +252,19 @@ std::vector<Invalidation> DiffSnapshots(const Snapshot& before, const Snapshot& 
       continue;
     }
     if (a.step_names != b.step_names) {
-      DiffNames(ino_of({NodeKind::kStepsDir, id, "", ""}), a.step_names, b.step_names, &out);
+      DiffNames(ino_of({NodeKind::kStepsDir, std::string(id), "", ""}), a.step_names, b.step_names, &out);
       changed = true;
     }
     for (int st : a.steps) {
-      const std::string sid(before.step_row(st).id);
-      const int nst = after.FindStep(sid);
+      const std::string_view step_id = before.step_row(st).id;
+      const int nst = Match(
+          static_cast<std::size_t>(st), step_id, steps.size(), &step_shift,
+          [&](std::string_view k) { return after.FindStep(k); },
+          [&](std::size_t k) { return std::string_view(steps[k].id); });
       if (nst < 0 || after.step(nst).run != nrun) continue;
-      if (StepPrint(before, st) == StepPrint(after, nst)) continue;
+      if (SameStep(before, st, after, nst)) continue;
       changed = true;
+      const std::string sid(step_id);
       Inode(ino_of, NodeKind::kStep, sid, &out);
       Inode(ino_of, NodeKind::kStepMeta, sid, &out);
       for (const Snapshot::Log& l : before.step(st).logs) {
@@ -219,16 +283,16 @@ std::vector<Invalidation> DiffSnapshots(const Snapshot& before, const Snapshot& 
       Inode(ino_of, NodeKind::kRun, id, &out);
       Inode(ino_of, NodeKind::kRunMeta, id, &out);
       for (const Snapshot::Log& l : a.logs) {
-        out.push_back({Invalidation::Kind::kInode, ino_of({NodeKind::kRunLogs, id, l.path_name, ""}), ""});
+        out.push_back({Invalidation::Kind::kInode, ino_of({NodeKind::kRunLogs, std::string(id), l.path_name, ""}), ""});
       }
       auto optional = [](const Snapshot& x, int r) {
         const Snapshot::Run& xr = x.run(r);
         return OptionalEntries(x, xr.logs, {xr.children.empty() ? "" : "children", xr.outputs.empty() ? "" : "outputs"});
       };
-      DiffNames(ino_of({NodeKind::kRun, id, "", ""}), optional(before, run), optional(after, nrun), &out);
-      DiffNames(ino_of({NodeKind::kChildrenDir, id, "", ""}), RunLinkNames(before, run, false),
+      DiffNames(ino_of({NodeKind::kRun, std::string(id), "", ""}), optional(before, run), optional(after, nrun), &out);
+      DiffNames(ino_of({NodeKind::kChildrenDir, std::string(id), "", ""}), RunLinkNames(before, run, false),
                 RunLinkNames(after, nrun, false), &out);
-      DiffNames(ino_of({NodeKind::kRunOutputsDir, id, "", ""}), RunLinkNames(before, run, true),
+      DiffNames(ino_of({NodeKind::kRunOutputsDir, std::string(id), "", ""}), RunLinkNames(before, run, true),
                 RunLinkNames(after, nrun, true), &out);
     }
   }

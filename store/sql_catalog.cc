@@ -46,6 +46,13 @@ std::optional<Micros> TimeCol(const sql::Rows& st, int col) {
   return ParseStoreTime(st.TextView(col));
 }
 
+// `s` as an SQL string literal.
+std::string SqlString(std::string_view s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("''") : std::string(1, c);
+  return out + "'";
+}
+
 // Runs `sql` with `params` bound in order and hands each row to `row`; stops at the first
 // error.
 template <typename F>
@@ -289,19 +296,23 @@ Status SqlCatalog::LoadFirstRuns(sql::Connection& db, StoreRows* out) {
 //     clocks that disagree and transactions that take up to kOverlap;
 //   - for the link tables, which have no stamps (step_run_output_artifact,
 //     step_run_input_artifact, pipeline_run_output): the rows of every step (run) read as
-//     changed. ZenML writes a step's links in the transaction that creates or finishes the
+//     changed, named by id (see owned_by in ReadParts). ZenML writes a step's links in the transaction that creates or finishes the
 //     step, which stamps it, and never updates a link row; a link row changed by hand without
 //     touching its step (or a row that reuses a deleted largest rowid with old stamps) is seen
 //     only at the next full read;
 //   - artifact_version also when its artifact (the name it shows) or a visualization of it is
 //     new or stamped in the window.
-// Deletions: each part's count(*) must equal the last count plus the rows inserted since;
+// Deletions: each part's count(*) must equal the last count plus the rows inserted since
+// (for a part that is a WHERE's share of its table, whose count(*) is a table scan, the
+// table's count(*) is compared first, and only a difference there counts the part);
 // when it does not, the part's rowids are read (an index scan, no row decoded) and the rows
 // gone are dropped. A deleted artifact or visualization (the name or flag of versions that
 // stay) makes it a full read.
 // The rows come out in rowid order, merged into the previous part's by rowid, so a part is
 // read this way only if the last read gave its rows in increasing rowid order (a scan the
 // planner ran over another index would not): otherwise it is read whole each time.
+// Cost: every condition on stamps is a table scan (no index on `updated`), and the merge
+// copies every row; see the README ("A store that changes under the mount") for figures.
 // The new picture shares the previous one's text arena and views the old bytes of every text
 // that did not change, so the arena grows by the changed text only; a full read every
 // kDeltaReads refreshes starts a fresh arena (and re-checks everything the rules above
@@ -452,13 +463,25 @@ Status SqlCatalog::ForEachOfPart(sql::Connection& db, const PartSpec& spec, cons
   return ForEachBound(db, sql, {}, row);
 }
 
+// Whether `spec`'s rows are a WHERE's share of its table (its count(*) scans the table).
+bool SqlCatalog::PartOfTable(const PartSpec& spec) const {
+  return !spec.where.empty() || (spec.in_project && !project_id_.empty() && schema_.Has(spec.table, "project_id"));
+}
+
+// count(*) of `table`'s rows that meet `where` ("": all).
+Status SqlCatalog::CountOf(sql::Connection& db, const std::string& table, const std::string& where,
+                           std::int64_t* count) const {
+  return ForEachRow(db, "SELECT count(*) FROM " + table + (where.empty() ? "" : " WHERE " + where),
+                    [&](const sql::Rows& st) { *count = st.Int(0); });
+}
+
 // Reads `spec`'s part into (rows.*vec): whole when `old` is null (and then its rowids into
 // `mark` if it is not), else only its changes merged into `old_rows` (the part's rows
 // in the previous picture, whose marks are `old`).
 template <typename Row>
 Status SqlCatalog::ReadPart(sql::Connection& db, const PartSpec& spec, std::vector<Row> StoreRows::*vec,
                             StoreRows& rows, const PartMarks* old, std::span<const Row> old_rows,
-                            PartMarks* mark) const {
+                            PartMarks* mark, std::optional<std::vector<std::string>>* changed_ids) const {
   std::vector<Row>& out = rows.*vec;
   const std::string key = spec.table + "." + database_->RowKey();
   const int key_col = [&] {  // the rowid's column: after the row's
@@ -495,17 +518,31 @@ Status SqlCatalog::ReadPart(sql::Connection& db, const PartSpec& spec, std::vect
       }
     });
     if (mark) mark->count = static_cast<std::int64_t>(mark->keys.size());
+    if (s.ok() && mark && database_->GrowingRowKey() && PartOfTable(spec)) {
+      s = CountOf(db, spec.table, "", &mark->table_count);
+    }
     return s;
   }
   // Changes only: the rows new or stamped in the window, with whether they are (still) the
   // part's (a logs row whose step_run_id was set, a run moved to another project).
   // Apart: SQLite counts a whole table from its smallest index and finds max(rowid) in the
   // table's b-tree, where the two together would scan the table.
-  std::int64_t count = 0, max = 0;
-  Status s = ForEachOfPart(db, spec, "count(*)", spec.table, "", false, "",
-                           [&](const sql::Rows& st) { count = st.Int(0); });
-  if (s.ok()) {
-    s = ForEachRow(db, "SELECT max(" + key + ") FROM " + spec.table, [&](const sql::Rows& st) { max = st.Int(0); });
+  // A part that is a WHERE's share of its table counts with a table scan; the whole table's
+  // count(*) reads its smallest index, and the rows past the last max(rowid) a range of the
+  // table's b-tree. When the table's count is the last one plus those, no row of the table
+  // was deleted, and the part's rows are the merged ones (count -1: not counted).
+  std::int64_t count = -1, max = 0;
+  Status s = ForEachRow(db, "SELECT max(" + key + ") FROM " + spec.table, [&](const sql::Rows& st) { max = st.Int(0); });
+  bool deleted = true;  // perhaps: the part is counted
+  if (s.ok() && old->table_count >= 0) {
+    std::int64_t total = 0, added = 0;
+    s = CountOf(db, spec.table, "", &total);
+    if (s.ok()) s = CountOf(db, spec.table, key + " > " + std::to_string(old->max), &added);
+    mark->table_count = total;
+    deleted = total != old->table_count + added;
+  }
+  if (s.ok() && deleted) {
+    s = ForEachOfPart(db, spec, "count(*)", spec.table, "", false, "", [&](const sql::Rows& st) { count = st.Int(0); });
   }
   if (!s.ok()) return s;
   TextArena scratch;
@@ -522,6 +559,10 @@ Status SqlCatalog::ReadPart(sql::Connection& db, const PartSpec& spec, std::vect
                       in_part.push_back(st.Int(key_col + 1) != 0);
                     });
   if (!s.ok()) return s;
+  if (changed_ids != nullptr) {
+    changed_ids->emplace();
+    for (const Row& r : changed) (*changed_ids)->emplace_back(std::get<0>(TextsOf(r)));
+  }
   // In rowid order (a scan's; sorted here rather than asked of the planner with ORDER BY).
   std::vector<std::size_t> order(changed.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -530,9 +571,10 @@ Status SqlCatalog::ReadPart(sql::Connection& db, const PartSpec& spec, std::vect
   // Merged by rowid: a changed row replaces the old one of its rowid, or comes new, or (not
   // the part's now) removes it. `alive` (sorted), when given, drops the old rows not in it.
   const auto merge = [&](const std::vector<std::int64_t>* alive) {
-    out.reserve(out.size() + static_cast<std::size_t>(count));
+    const std::size_t room = count >= 0 ? static_cast<std::size_t>(count) : old->keys.size() + order.size();
+    out.reserve(out.size() + room);
     mark->keys.clear();
-    mark->keys.reserve(static_cast<std::size_t>(count));
+    mark->keys.reserve(room);
     std::size_t i = 0, j = 0, a = 0;
     const auto still = [&](std::int64_t k) {
       if (alive == nullptr) return true;
@@ -565,7 +607,7 @@ Status SqlCatalog::ReadPart(sql::Connection& db, const PartSpec& spec, std::vect
   };
   const std::size_t start = out.size();
   merge(nullptr);
-  if (reused || static_cast<std::int64_t>(mark->keys.size()) != count) {
+  if (reused || (count >= 0 && static_cast<std::int64_t>(mark->keys.size()) != count)) {
     // Rows were deleted (the only change a count shows that the rows read do not).
     if (spec.referenced) {
       return Status::Unsupported(spec.table + " rows were deleted: the rows that refer to them may have changed");
@@ -578,6 +620,7 @@ Status SqlCatalog::ReadPart(sql::Connection& db, const PartSpec& spec, std::vect
     out.resize(start);
     merge(&alive);
   }
+  if (count < 0) count = static_cast<std::int64_t>(mark->keys.size());
   mark->count = count;
   mark->max = max;
   if (static_cast<std::int64_t>(mark->keys.size()) != count) {
@@ -612,9 +655,28 @@ Status SqlCatalog::ReadParts(sql::Connection& db, RowScope scope, const StoreRow
   const auto owners = [&](const std::string& t, PartId id) {
     return "SELECT id FROM " + t + " WHERE rowid > " + max_of(id) + " OR " + stamped(t);
   };
+  // The ids of the runs and steps just read as changed (unset when their part was read
+  // whole): the link rows of exactly those are read as changed. Named in the query rather
+  // than found again by `owners`, which would scan the steps (runs) table once more for
+  // each link table.
+  std::optional<std::vector<std::string>> changed_runs, changed_steps;
+  const auto owned_by = [&](const std::string& col, const std::optional<std::vector<std::string>>& ids,
+                            const std::string& t, PartId id) {
+    // Beyond this many, a list costs more to parse than the table scan it saves.
+    constexpr std::size_t kMaxListed = 10000;
+    // (An id SQL cannot write as a literal: NUL bytes.)
+    const bool listable = ids && ids->size() <= kMaxListed &&
+                          std::none_of(ids->begin(), ids->end(), [](const std::string& i) { return i.find('\0') != std::string::npos; });
+    if (!listable) return col + " IN (" + owners(t, id) + ")";
+    if (ids->empty()) return std::string("0 = 1");
+    std::string list;
+    for (const std::string& i : *ids) list += (list.empty() ? "" : ", ") + SqlString(i);
+    return col + " IN (" + list + ")";
+  };
   std::array<std::size_t, kPartCount> at{};  // where each part's rows begin in prev's vector
   if (old != nullptr) at[kStepLogPart] = old->parts[kRunLogPart].keys.size();
-  const auto read = [&](const PartSpec& spec, auto vec) -> Status {
+  const auto read = [&](const PartSpec& spec, auto vec,
+                        std::optional<std::vector<std::string>>* changed_ids = nullptr) -> Status {
     using Row = typename std::remove_reference_t<decltype(rows.*vec)>::value_type;
     std::span<const Row> old_rows;
     if (old != nullptr) {
@@ -624,7 +686,7 @@ Status SqlCatalog::ReadParts(sql::Connection& db, RowScope scope, const StoreRow
       old_rows = std::span<const Row>(all.data() + at[spec.id], n);
     }
     return ReadPart(db, spec, vec, rows, old ? &old->parts[spec.id] : nullptr, old_rows,
-                    marks ? &marks->parts[spec.id] : nullptr);
+                    marks ? &marks->parts[spec.id] : nullptr, changed_ids);
   };
   Status s;
   const std::string p = "pipeline", r = "pipeline_run", t = "step_run", lg = "logs";
@@ -637,7 +699,7 @@ Status SqlCatalog::ReadParts(sql::Connection& db, RowScope scope, const StoreRow
                 sc.Col(r, "end_time") + ", " + sc.Col(r, "created") + ", " + sc.Col(r, "updated") + ", " +
                 sc.Col(r, "parent_run_id") + ", " + sc.Col(r, "child_key"),
             r, "", true, stamped(r), true},
-           &StoreRows::runs);
+           &StoreRows::runs, &changed_runs);
   if (!s.ok()) return s;
   // Logs rows (several per step, one per source since ZenML 0.92; the uri NULL when a log
   // store keeps them): a run's own (0.92 and later) here, the steps' below.
@@ -655,7 +717,7 @@ Status SqlCatalog::ReadParts(sql::Connection& db, RowScope scope, const StoreRow
   const std::string po = "pipeline_run_output";
   if (sc.Has(po, "pipeline_run_id") && sc.Has(po, "name") && sc.Has(po, "artifact_id")) {
     s = read({kRunOutputPart, po, "pipeline_run_id, name, artifact_id, " + sc.Col(po, "output_index"), po, "",
-              false, "pipeline_run_id IN (" + owners(r, kRunPart) + ")", false},
+              false, owned_by("pipeline_run_id", changed_runs, r, kRunPart), false},
              &StoreRows::pipeline_outputs);
     if (!s.ok()) return s;
   }
@@ -665,9 +727,9 @@ Status SqlCatalog::ReadParts(sql::Connection& db, RowScope scope, const StoreRow
                 sc.Col(t, "start_time") + ", " + sc.Col(t, "end_time") + ", " + sc.Col(t, "created") + ", " +
                 sc.Col(t, "updated"),
             t, "", true, stamped(t), true},
-           &StoreRows::steps);
+           &StoreRows::steps, &changed_steps);
   if (!s.ok()) return s;
-  const std::string step_links = "step_id IN (" + owners(t, kStepPart) + ")";
+  const std::string step_links = owned_by("step_id", changed_steps, t, kStepPart);
   const std::string so = "step_run_output_artifact";
   s = read({kOutputPart, so, "step_id, name, artifact_id, 0", so, "", false, step_links, false}, &StoreRows::outputs);
   if (!s.ok()) return s;

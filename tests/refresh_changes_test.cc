@@ -1,19 +1,23 @@
 // SqlCatalog::LoadChanges: random inserts, updates and deletes on every table the structure
 // rows come from, and after each round the rows read as changes must equal a full read,
-// field by field and in the same order.
+// field by field and in the same order, and so must the kernel invalidations they give.
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstdint>
 #include <random>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include "demo/demo_writer.h"
+#include "fs/invalidations.h"
+#include "fs/snapshot.h"
 #include "store/sql_catalog.h"
 #include "store/timefmt.h"
 #include "tests/test_util.h"
@@ -32,6 +36,15 @@ std::string FirstDifference(const char* what, const std::vector<Row>& got, const
            std::to_string(want.size());
   }
   return "";
+}
+
+// The invalidations between two pictures built from `before` and `after`, in one order.
+std::vector<Invalidation> SortedDiff(const StoreRows& before, const StoreRows& after) {
+  auto inv = DiffSnapshots(*Snapshot::Build(StoreRows(before), 1), *Snapshot::Build(StoreRows(after), 2));
+  std::sort(inv.begin(), inv.end(), [](const Invalidation& a, const Invalidation& b) {
+    return std::tie(a.kind, a.ino, a.name) < std::tie(b.kind, b.ino, b.name);
+  });
+  return inv;
 }
 
 // Every field of two StoreRows compared; "" when equal, else what differs first.
@@ -224,6 +237,8 @@ TEST_P(RefreshChangesTest, ChangesReadEqualAFullReadAfterRandomWrites) {
   auto prev = (*cat)->LoadRows(RowScope::kAll);
   ASSERT_TRUE(prev.ok()) << prev.status().ToString();
   ASSERT_NE(prev->marks, nullptr) << "a SQLite kAll read keeps what the next one needs";
+  auto prev_whole = (*cat)->LoadRows(RowScope::kAll);
+  ASSERT_TRUE(prev_whole.ok()) << prev_whole.status().ToString();
 
   // ZENFS_TEST_SEED repeats a failed run.
   const char* given = std::getenv("ZENFS_TEST_SEED");
@@ -256,7 +271,11 @@ TEST_P(RefreshChangesTest, ChangesReadEqualAFullReadAfterRandomWrites) {
     ASSERT_TRUE(want.ok()) << want.status().ToString();
     const std::string diff = CompareRows(*got, *want);
     ASSERT_EQ(diff, "") << "round " << round << " after " << log;
+    // The same invalidations as between two full reads: the diff's shortcuts for rows
+    // whose bytes an incremental read kept (and kept in place) change nothing it finds.
+    ASSERT_EQ(SortedDiff(*prev, *got), SortedDiff(*prev_whole, *want)) << "round " << round << " after " << log;
     prev = std::move(got);
+    prev_whole = std::move(want);
   }
   EXPECT_GT(changes, kRounds / 2) << "the writer's changes should mostly succeed";
   EXPECT_GT(deltas, kRounds / 3) << "most rounds should read the changes only";

@@ -20,6 +20,8 @@
 // them; "cycling" variants walk over every run so that the Tree's bounded caches miss):
 //   BM_LoadRows              SqlCatalog::LoadRows of the whole store (mount + refresh cost)
 //   BM_SnapshotBuild         Snapshot::Build of those rows (rows copied outside the timing)
+//   BM_DiffSnapshots         DiffSnapshots of two pictures built from the same rows (a
+//                            refresh that changed little: what the diff costs by itself)
 //   BM_LookupRun             Tree::Lookup(runs dir, run name) + the matching Forget
 //   BM_GetAttrRunDir         Tree::GetAttr of a run directory (inode already known)
 //   BM_GetAttrRunMeta/hot    Tree::GetAttr of one run's meta.json (size needs the text; cached)
@@ -41,6 +43,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include "fs/invalidations.h"
 #include "fs/log.h"
 #include "fs/meta.h"
 #include "fs/tree.h"
@@ -200,6 +203,19 @@ void BM_SnapshotBuild(benchmark::State& state) {
   state.counters["steps"] = static_cast<double>(f.rows.steps.size());
 }
 BENCHMARK(BM_SnapshotBuild)->Unit(benchmark::kMillisecond)->Iterations(5);
+
+void BM_DiffSnapshots(benchmark::State& state) {
+  Fixture& f = Fixture::Get();
+  auto after = Snapshot::Build(StoreRows(f.rows), 2);
+  std::size_t n = 0;
+  for (auto _ : state) {
+    auto inv = DiffSnapshots(*f.snapshot, *after);
+    n = inv.size();
+    benchmark::DoNotOptimize(inv);
+  }
+  state.counters["invalidations"] = static_cast<double>(n);
+}
+BENCHMARK(BM_DiffSnapshots)->Unit(benchmark::kMillisecond)->Iterations(5);
 
 void BM_LookupRun(benchmark::State& state) {
   Fixture& f = Fixture::Get();
