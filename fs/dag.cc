@@ -20,7 +20,7 @@ DagInput DagOf(const Snapshot& s, int run) {
   DagInput d;
   const StoreRows& rows = s.rows();
   d.run_name = std::string(s.run_row(run).name);
-  const std::vector<int>& steps = s.run(run).steps;
+  const Slice<int> steps = s.run(run).steps;
   std::unordered_map<int, int> place;  // step index in the rows -> index in d.steps
   for (int st : steps) {
     const StepRow& row = s.step_row(st);

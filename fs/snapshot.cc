@@ -10,16 +10,18 @@ namespace zenfs {
 
 namespace {
 
-// Directories at least this large get a hash index; smaller ones are scanned.
+// Directories at least this large get a sorted index; smaller ones are scanned.
 constexpr std::size_t kIndexThreshold = 32;
 
+// The first row with an id wins; duplicates (a damaged store) stay unreachable.
 template <typename Row>
-SortedIndex IndexById(const std::vector<Row>& rows) {
-  SortedIndex index;
-  // The first row with an id wins; duplicates (a damaged store) stay unreachable.
-  for (std::size_t i = 0; i < rows.size(); ++i) index.Add(rows[i].id, static_cast<int>(i));
-  index.Seal();
-  return index;
+void IndexById(const std::vector<Row>& rows, PlaceIndex* index) {
+  index->Build(rows.size(), [&](int i) { return rows[static_cast<std::size_t>(i)].id; });
+}
+
+template <typename Row>
+int FindById(const PlaceIndex& index, const std::vector<Row>& rows, std::string_view id) {
+  return index.Find(id, [&](int i) { return rows[static_cast<std::size_t>(i)].id; });
 }
 
 // The second halves of the pairs whose first is `first`, in a sorted vector of pairs.
@@ -30,36 +32,30 @@ std::vector<int> SecondsOf(const std::vector<std::pair<int, int>>& sorted, int f
   return out;
 }
 
+// Moves `part` to the end of `flat` and empties it; the slice of `flat` it now is. `flat`
+// has room reserved for every part it receives, so its elements never move.
+template <typename T>
+Slice<T> Append(std::vector<T>* flat, std::vector<T>* part) {
+  const std::size_t at = flat->size();
+  for (T& x : *part) flat->push_back(std::move(x));
+  std::vector<T>().swap(*part);
+  return Slice<T>(flat->data() + at, flat->size() - at);
+}
+
 }  // namespace
 
-void SortedIndex::Seal() {
-  std::sort(entries_.begin(), entries_.end());
-  // Equal keys sort by place: keep the first of each.
-  entries_.erase(std::unique(entries_.begin(), entries_.end(),
-                             [](const auto& a, const auto& b) { return a.first == b.first; }),
-                 entries_.end());
-  entries_.shrink_to_fit();
-}
-
-int SortedIndex::Find(std::string_view key) const {
-  auto it = std::lower_bound(entries_.begin(), entries_.end(), key,
-                             [](const std::pair<std::string_view, int>& e, std::string_view k) { return e.first < k; });
-  return it != entries_.end() && it->first == key ? it->second : -1;
-}
-
-void NameIndex::Build(const std::vector<std::string>* names) {
+void NameIndex::Build(Slice<std::string> names) {
   names_ = names;
-  index_ = SortedIndex();
-  if (names->size() < kIndexThreshold) return;
-  for (std::size_t i = 0; i < names->size(); ++i) index_.Add((*names)[i], static_cast<int>(i));
-  index_.Seal();
+  index_.reset();
+  if (names.size() < kIndexThreshold) return;
+  index_ = std::make_unique<PlaceIndex>();
+  index_->Build(names.size(), [&](int i) -> std::string_view { return names[static_cast<std::size_t>(i)]; });
 }
 
 int NameIndex::Find(std::string_view name) const {
-  if (names_ == nullptr) return -1;
-  if (!index_.empty()) return index_.Find(name);
-  for (std::size_t i = 0; i < names_->size(); ++i) {
-    if ((*names_)[i] == name) return static_cast<int>(i);
+  if (index_ != nullptr) return index_->Find(name, [&](int i) -> std::string_view { return names_[static_cast<std::size_t>(i)]; });
+  for (std::size_t i = 0; i < names_.size(); ++i) {
+    if (names_[i] == name) return static_cast<int>(i);
   }
   return -1;
 }
@@ -69,10 +65,10 @@ std::shared_ptr<const Snapshot> Snapshot::Build(StoreRows rows, std::uint64_t ge
   s->generation_ = generation;
   s->rows_ = std::move(rows);
   const StoreRows& r = s->rows_;
-  s->pipeline_by_id_ = IndexById(r.pipelines);
-  s->run_by_id_ = IndexById(r.runs);
-  s->step_by_id_ = IndexById(r.steps);
-  s->version_by_id_ = IndexById(r.artifact_versions);
+  IndexById(r.pipelines, &s->pipeline_by_id_);
+  IndexById(r.runs, &s->run_by_id_);
+  IndexById(r.steps, &s->step_by_id_);
+  IndexById(r.artifact_versions, &s->version_by_id_);
   for (const ArtifactStoreRow& a : r.artifact_stores) {
     s->stores_.emplace(a.id, ArtifactStoreInfo{a.flavor, a.configured_root, a.endpoint_url, a.region_name});
   }
@@ -85,9 +81,25 @@ std::shared_ptr<const Snapshot> Snapshot::Build(StoreRows rows, std::uint64_t ge
   };
   std::unordered_map<int, Group> runs_of;  // pipeline row (-1: unlisted) -> its runs
   s->runs_.resize(r.runs.size());
+  // What runs and steps hold several of, gathered here, then packed into the flat arrays
+  // their slices view (Pack).
+  struct RunParts {
+    std::vector<int> steps, children;
+    std::vector<std::string> step_names, child_names;
+    std::vector<Log> logs;
+    std::vector<RunOutput> outputs;
+  };
+  struct StepParts {
+    std::vector<Output> outputs;
+    std::vector<std::string> output_names;
+    std::vector<int> inputs;
+    std::vector<Log> logs;
+  };
+  std::vector<RunParts> rp(r.runs.size());
+  std::vector<StepParts> sp(r.steps.size());
   for (std::size_t i = 0; i < r.runs.size(); ++i) {
-    if (s->run_by_id_.Find(r.runs[i].id) != static_cast<int>(i)) continue;  // duplicate id
-    runs_of[s->pipeline_by_id_.Find(r.runs[i].pipeline_id)].runs.push_back(static_cast<int>(i));
+    if (s->FindRun(r.runs[i].id) != static_cast<int>(i)) continue;  // duplicate id
+    runs_of[s->PipelineRowOf(r.runs[i].pipeline_id)].runs.push_back(static_cast<int>(i));
   }
   for (auto& [prow, group] : runs_of) {
     std::sort(group.runs.begin(), group.runs.end(),
@@ -96,7 +108,7 @@ std::shared_ptr<const Snapshot> Snapshot::Build(StoreRows rows, std::uint64_t ge
   }
   for (const FirstRunRow& f : r.first_runs) {
     const OrderKey key = OrderKeyOf(f.start_time, f.created, f.run_id);
-    auto [it, fresh] = runs_of.try_emplace(s->pipeline_by_id_.Find(f.pipeline_id), Group{{}, key});
+    auto [it, fresh] = runs_of.try_emplace(s->PipelineRowOf(f.pipeline_id), Group{{}, key});
     if (!fresh && key < it->second.first) it->second.first = key;
   }
   for (auto& [prow, group] : runs_of) {
@@ -147,14 +159,14 @@ std::shared_ptr<const Snapshot> Snapshot::Build(StoreRows rows, std::uint64_t ge
   // Steps into runs, in execution order.
   s->steps_.resize(r.steps.size());
   for (std::size_t i = 0; i < r.steps.size(); ++i) {
-    const int run = s->run_by_id_.Find(r.steps[i].run_id);
-    if (run < 0 || s->step_by_id_.Find(r.steps[i].id) != static_cast<int>(i)) continue;
+    const int run = s->FindRun(r.steps[i].run_id);
+    if (run < 0 || s->FindStep(r.steps[i].id) != static_cast<int>(i)) continue;
     if (s->runs_[static_cast<std::size_t>(run)].pipeline < 0) continue;
     s->steps_[i].run = run;
-    s->runs_[static_cast<std::size_t>(run)].steps.push_back(static_cast<int>(i));
-    s->steps_[i].original = s->step_by_id_.Find(r.steps[i].original_step_run_id);
+    rp[static_cast<std::size_t>(run)].steps.push_back(static_cast<int>(i));
+    s->steps_[i].original = s->FindStep(r.steps[i].original_step_run_id);
   }
-  for (Run& run : s->runs_) {
+  for (RunParts& run : rp) {
     std::sort(run.steps.begin(), run.steps.end(),
               [&](int a, int b) { return s->StepKey(a) < s->StepKey(b); });
     std::vector<names::Child> children;
@@ -164,20 +176,19 @@ std::shared_ptr<const Snapshot> Snapshot::Build(StoreRows rows, std::uint64_t ge
                           std::string(r.steps[static_cast<std::size_t>(st)].id)});
     }
     run.step_names = names::AssignNames(children, {});
-    run.step_index.Build(&run.step_names);
   }
 
   // Outputs, inputs and logs onto their steps.
   for (std::size_t i = 0; i < r.outputs.size(); ++i) {
-    const int st = s->step_by_id_.Find(r.outputs[i].step_id);
+    const int st = s->FindStep(r.outputs[i].step_id);
     if (st < 0 || s->steps_[static_cast<std::size_t>(st)].run < 0) continue;
-    const int v = s->version_by_id_.Find(r.outputs[i].artifact_version_id);
-    s->steps_[static_cast<std::size_t>(st)].outputs.push_back({static_cast<int>(i), v, ""});
+    const int v = s->FindVersion(r.outputs[i].artifact_version_id);
+    sp[static_cast<std::size_t>(st)].outputs.push_back({static_cast<int>(i), v, ""});
     if (v >= 0) s->steps_by_version_.emplace_back(v, st);
   }
   for (std::size_t i = 0; i < r.inputs.size(); ++i) {
-    const int st = s->step_by_id_.Find(r.inputs[i].step_id);
-    if (st >= 0) s->steps_[static_cast<std::size_t>(st)].inputs.push_back(static_cast<int>(i));
+    const int st = s->FindStep(r.inputs[i].step_id);
+    if (st >= 0) sp[static_cast<std::size_t>(st)].inputs.push_back(static_cast<int>(i));
   }
   // Logs onto their steps, or their runs; the newest row of each name wins.
   auto add_log = [&](std::vector<Log>* logs, int row) {
@@ -193,25 +204,25 @@ std::shared_ptr<const Snapshot> Snapshot::Build(StoreRows rows, std::uint64_t ge
   };
   for (std::size_t i = 0; i < r.logs.size(); ++i) {
     if (!r.logs[i].step_run_id.empty()) {
-      const int st = s->step_by_id_.Find(r.logs[i].step_run_id);
-      if (st >= 0) add_log(&s->steps_[static_cast<std::size_t>(st)].logs, static_cast<int>(i));
+      const int st = s->FindStep(r.logs[i].step_run_id);
+      if (st >= 0) add_log(&sp[static_cast<std::size_t>(st)].logs, static_cast<int>(i));
       continue;
     }
-    const int run = s->run_by_id_.Find(r.logs[i].pipeline_run_id);
-    if (run >= 0) add_log(&s->runs_[static_cast<std::size_t>(run)].logs, static_cast<int>(i));
+    const int run = s->FindRun(r.logs[i].pipeline_run_id);
+    if (run >= 0) add_log(&rp[static_cast<std::size_t>(run)].logs, static_cast<int>(i));
   }
   auto sort_logs = [](std::vector<Log>* logs) {
     std::sort(logs->begin(), logs->end(), [](const Log& a, const Log& b) { return a.path_name < b.path_name; });
   };
-  for (Step& step : s->steps_) sort_logs(&step.logs);
-  for (Run& run : s->runs_) sort_logs(&run.logs);
+  for (StepParts& step : sp) sort_logs(&step.logs);
+  for (RunParts& run : rp) sort_logs(&run.logs);
   // A chunked input's rows (one name, several versions) keep their input_index order.
-  for (Step& step : s->steps_) {
+  for (StepParts& step : sp) {
     std::stable_sort(step.inputs.begin(), step.inputs.end(), [&](int a, int b) {
       return r.inputs[static_cast<std::size_t>(a)].index < r.inputs[static_cast<std::size_t>(b)].index;
     });
   }
-  for (Step& step : s->steps_) {
+  for (StepParts& step : sp) {
     std::sort(step.outputs.begin(), step.outputs.end(), [&](const Output& a, const Output& b) {
       const ArtifactLinkRow& la = r.outputs[static_cast<std::size_t>(a.link)];
       const ArtifactLinkRow& lb = r.outputs[static_cast<std::size_t>(b.link)];
@@ -225,7 +236,6 @@ std::shared_ptr<const Snapshot> Snapshot::Build(StoreRows rows, std::uint64_t ge
     }
     step.output_names = names::AssignNames(children, {});
     for (std::size_t k = 0; k < step.outputs.size(); ++k) step.outputs[k].path_name = step.output_names[k];
-    step.output_index.Build(&step.output_names);
   }
 
   std::sort(s->steps_by_version_.begin(), s->steps_by_version_.end());
@@ -255,7 +265,7 @@ std::shared_ptr<const Snapshot> Snapshot::Build(StoreRows rows, std::uint64_t ge
     std::unordered_map<std::string_view, std::size_t> by_name;
     for (std::size_t v = 0; v < r.artifact_versions.size(); ++v) {
       const ArtifactVersionRow& row = r.artifact_versions[v];
-      if (s->version_by_id_.Find(row.id) != static_cast<int>(v)) continue;  // duplicate id
+      if (s->FindVersion(row.id) != static_cast<int>(v)) continue;  // duplicate id
       auto [it, fresh] = by_name.try_emplace(row.artifact_name, s->artifacts_.size());
       if (fresh) s->artifacts_.emplace_back();
       s->artifacts_[it->second].versions.push_back(static_cast<int>(v));
@@ -290,8 +300,8 @@ std::shared_ptr<const Snapshot> Snapshot::Build(StoreRows rows, std::uint64_t ge
   }
   // Consumers: which steps shown read each version.
   for (std::size_t i = 0; i < r.inputs.size(); ++i) {
-    const int st = s->step_by_id_.Find(r.inputs[i].step_id);
-    const int v = s->version_by_id_.Find(r.inputs[i].artifact_version_id);
+    const int st = s->FindStep(r.inputs[i].step_id);
+    const int v = s->FindVersion(r.inputs[i].artifact_version_id);
     if (st >= 0 && v >= 0 && s->steps_[static_cast<std::size_t>(st)].run >= 0) {
       s->consumers_.emplace_back(v, static_cast<int>(i));
     }
@@ -301,12 +311,12 @@ std::shared_ptr<const Snapshot> Snapshot::Build(StoreRows rows, std::uint64_t ge
   for (std::size_t i = 0; i < r.runs.size(); ++i) {
     Run& child = s->runs_[i];
     if (child.pipeline < 0 || r.runs[i].parent_run_id.empty()) continue;
-    const int parent = s->run_by_id_.Find(r.runs[i].parent_run_id);
+    const int parent = s->FindRun(r.runs[i].parent_run_id);
     if (parent < 0 || parent == static_cast<int>(i) || s->runs_[static_cast<std::size_t>(parent)].pipeline < 0) continue;
     child.parent = parent;
-    s->runs_[static_cast<std::size_t>(parent)].children.push_back(static_cast<int>(i));
+    rp[static_cast<std::size_t>(parent)].children.push_back(static_cast<int>(i));
   }
-  for (Run& run : s->runs_) {
+  for (RunParts& run : rp) {
     if (run.children.empty()) continue;
     std::sort(run.children.begin(), run.children.end(), [&](int a, int b) { return s->RunKey(a) < s->RunKey(b); });
     std::vector<names::Child> children;
@@ -316,14 +326,51 @@ std::shared_ptr<const Snapshot> Snapshot::Build(StoreRows rows, std::uint64_t ge
     }
     run.child_names = names::AssignNames(children, {});
   }
+  // Into the flat arrays: room for every part first, so that the slices stay valid.
+  {
+    std::size_t ints = 0, names = 0, outputs = 0, logs = 0;
+    for (const RunParts& x : rp) {
+      ints += x.steps.size() + x.children.size();
+      names += x.step_names.size() + x.child_names.size();
+      logs += x.logs.size();
+    }
+    for (const StepParts& x : sp) {
+      ints += x.inputs.size();
+      names += x.output_names.size();
+      outputs += x.outputs.size();
+      logs += x.logs.size();
+    }
+    s->flat_ints_.reserve(ints);
+    s->flat_names_.reserve(names);
+    s->flat_outputs_.reserve(outputs);
+    s->flat_logs_.reserve(logs);
+    for (std::size_t i = 0; i < rp.size(); ++i) {
+      Run& run = s->runs_[i];
+      run.steps = Append(&s->flat_ints_, &rp[i].steps);
+      run.step_names = Append(&s->flat_names_, &rp[i].step_names);
+      run.step_index.Build(run.step_names);
+      run.children = Append(&s->flat_ints_, &rp[i].children);
+      run.child_names = Append(&s->flat_names_, &rp[i].child_names);
+      run.logs = Append(&s->flat_logs_, &rp[i].logs);
+    }
+    for (std::size_t i = 0; i < sp.size(); ++i) {
+      Step& step = s->steps_[i];
+      step.outputs = Append(&s->flat_outputs_, &sp[i].outputs);
+      step.output_names = Append(&s->flat_names_, &sp[i].output_names);
+      step.output_index.Build(step.output_names);
+      step.inputs = Append(&s->flat_ints_, &sp[i].inputs);
+      step.logs = Append(&s->flat_logs_, &sp[i].logs);
+    }
+    std::vector<StepParts>().swap(sp);
+  }
   // Named pipeline outputs: each links to the first step of its run (in execution order)
   // that output that artifact version.
   for (std::size_t i = 0; i < r.pipeline_outputs.size(); ++i) {
-    const int run = s->run_by_id_.Find(r.pipeline_outputs[i].run_id);
+    const int run = s->FindRun(r.pipeline_outputs[i].run_id);
     if (run < 0 || s->runs_[static_cast<std::size_t>(run)].pipeline < 0) continue;
     RunOutput o;
     o.row = static_cast<int>(i);
-    const int v = s->version_by_id_.Find(r.pipeline_outputs[i].artifact_version_id);
+    const int v = s->FindVersion(r.pipeline_outputs[i].artifact_version_id);
     if (v >= 0) {
       const std::vector<int> holders = s->StepsWithOutput(run, v);
       if (!holders.empty()) {
@@ -331,9 +378,9 @@ std::shared_ptr<const Snapshot> Snapshot::Build(StoreRows rows, std::uint64_t ge
         o.output = s->FindOutput(o.step, r.pipeline_outputs[i].artifact_version_id);
       }
     }
-    s->runs_[static_cast<std::size_t>(run)].outputs.push_back(std::move(o));
+    rp[static_cast<std::size_t>(run)].outputs.push_back(std::move(o));
   }
-  for (Run& run : s->runs_) {
+  for (RunParts& run : rp) {
     if (run.outputs.empty()) continue;
     std::sort(run.outputs.begin(), run.outputs.end(), [&](const RunOutput& a, const RunOutput& b) {
       const PipelineOutputRow& x = r.pipeline_outputs[static_cast<std::size_t>(a.row)];
@@ -348,10 +395,14 @@ std::shared_ptr<const Snapshot> Snapshot::Build(StoreRows rows, std::uint64_t ge
     const std::vector<std::string> shown = names::AssignNames(outputs, {});
     for (std::size_t k = 0; k < shown.size(); ++k) run.outputs[k].path_name = shown[k];
   }
+  std::size_t run_outputs = 0;
+  for (const RunParts& x : rp) run_outputs += x.outputs.size();
+  s->flat_run_outputs_.reserve(run_outputs);
+  for (std::size_t i = 0; i < rp.size(); ++i) s->runs_[i].outputs = Append(&s->flat_run_outputs_, &rp[i].outputs);
   return s;
 }
 
-const Snapshot::Log* Snapshot::FindLog(const std::vector<Log>& logs, std::string_view path_name) {
+const Snapshot::Log* Snapshot::FindLog(Slice<Log> logs, std::string_view path_name) {
   for (const Log& l : logs) {
     if (l.path_name == path_name) return &l;
   }
@@ -379,9 +430,10 @@ int Snapshot::FindPipeline(std::string_view id) const {
   }
   return -1;
 }
-int Snapshot::FindRun(std::string_view id) const { return run_by_id_.Find(id); }
-int Snapshot::FindStep(std::string_view id) const { return step_by_id_.Find(id); }
-int Snapshot::FindVersion(std::string_view id) const { return version_by_id_.Find(id); }
+int Snapshot::PipelineRowOf(std::string_view id) const { return FindById(pipeline_by_id_, rows_.pipelines, id); }
+int Snapshot::FindRun(std::string_view id) const { return FindById(run_by_id_, rows_.runs, id); }
+int Snapshot::FindStep(std::string_view id) const { return FindById(step_by_id_, rows_.steps, id); }
+int Snapshot::FindVersion(std::string_view id) const { return FindById(version_by_id_, rows_.artifact_versions, id); }
 
 int Snapshot::FindOutput(int step, std::string_view version_id) const {
   const Step& st = steps_[static_cast<std::size_t>(step)];

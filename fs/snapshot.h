@@ -5,6 +5,7 @@
 // "steps of run Y"). Immutable after Build; safe to share between threads.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -18,29 +19,74 @@
 
 namespace zenfs {
 
-// Strings to their places: a sorted array searched by halves. 24 bytes an entry and one
-// allocation in all, where a hash map took 56 bytes and an allocation per entry (a
-// million-run store holds several million entries). The first place of a string wins.
-class SortedIndex {
+// Places 0..n-1 sorted by a key each has where it is kept (a row's id, a child's name),
+// searched by halves: 4 bytes an entry and one allocation in all (a hash map took 56 bytes
+// and an allocation an entry, (key, place) pairs 24 bytes; a million-run store holds several
+// million entries). `key(place)` gives a place's key as a std::string_view. Of equal keys,
+// the first place wins.
+class PlaceIndex {
  public:
-  void Add(std::string_view key, int place) { entries_.emplace_back(key, place); }
-  void Seal();                                // after the last Add
-  int Find(std::string_view key) const;       // place or -1
-  bool empty() const { return entries_.empty(); }
+  template <typename KeyOf>
+  void Build(std::size_t n, KeyOf key) {
+    places_.resize(n);
+    for (std::size_t i = 0; i < n; ++i) places_[i] = static_cast<int>(i);
+    std::sort(places_.begin(), places_.end(), [&](int a, int b) {
+      const int c = std::string_view(key(a)).compare(std::string_view(key(b)));
+      return c != 0 ? c < 0 : a < b;
+    });
+    places_.erase(std::unique(places_.begin(), places_.end(),
+                              [&](int a, int b) { return std::string_view(key(a)) == std::string_view(key(b)); }),
+                  places_.end());
+    places_.shrink_to_fit();
+  }
+  template <typename KeyOf>
+  int Find(std::string_view k, KeyOf key) const {
+    auto it = std::lower_bound(places_.begin(), places_.end(), k,
+                               [&](int p, std::string_view x) { return std::string_view(key(p)) < x; });
+    return it != places_.end() && std::string_view(key(*it)) == k ? *it : -1;
+  }
 
  private:
-  std::vector<std::pair<std::string_view, int>> entries_;
+  std::vector<int> places_;
+};
+
+// A run of elements in one of a snapshot's flat arrays: what a run or a step holds a few
+// of (its steps, names, outputs, logs). One flat array per kind for the whole picture, where
+// a std::vector each took 24 bytes and a heap block of its own (a million-run store holds
+// several million of them). Read like a const std::vector, and converts to one where a
+// copy is wanted. Valid as long as the snapshot that made it.
+template <typename T>
+class Slice {
+ public:
+  constexpr Slice() = default;
+  Slice(const std::vector<T>& v) : data_(v.data()), size_(static_cast<std::uint32_t>(v.size())) {}  // NOLINT: implicit
+  Slice(const T* data, std::size_t size) : data_(data), size_(static_cast<std::uint32_t>(size)) {}
+  const T* begin() const { return data_; }
+  const T* end() const { return data_ + size_; }
+  const T* data() const { return data_; }
+  std::size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  const T& operator[](std::size_t i) const { return data_[i]; }
+  const T& front() const { return data_[0]; }
+  const T& back() const { return data_[size_ - 1]; }
+  operator std::vector<T>() const { return std::vector<T>(begin(), end()); }  // NOLINT: implicit
+  friend bool operator==(Slice a, Slice b) { return std::equal(a.begin(), a.end(), b.begin(), b.end()); }
+
+ private:
+  const T* data_ = nullptr;
+  std::uint32_t size_ = 0;
 };
 
 // Names of one directory's children, searched by halves in large directories.
 class NameIndex {
  public:
-  void Build(const std::vector<std::string>* names);
+  void Build(Slice<std::string> names);
+  void Build(const std::vector<std::string>* names) { Build(Slice<std::string>(*names)); }
   int Find(std::string_view name) const;  // index or -1
 
  private:
-  const std::vector<std::string>* names_ = nullptr;
-  SortedIndex index_;  // only for large directories
+  Slice<std::string> names_;
+  std::unique_ptr<PlaceIndex> index_;  // only for large directories
 };
 
 class Snapshot {
@@ -85,25 +131,25 @@ class Snapshot {
   struct Step {
     int run = -1;
     int pos = -1;                      // place in the run's steps
-    std::vector<Output> outputs;       // by output name
-    std::vector<std::string> output_names;  // path names, parallel to outputs
+    Slice<Output> outputs;             // by output name
+    Slice<std::string> output_names;   // path names, parallel to outputs
     NameIndex output_index;
-    std::vector<int> inputs;           // indexes in rows().inputs, in input order
-    std::vector<Log> logs;             // by path name, `logs` first
+    Slice<int> inputs;                 // indexes in rows().inputs, in input order
+    Slice<Log> logs;                   // by path name, `logs` first
     int original = -1;                 // the step a cached step copied, -1 if none
   };
   struct Run {
     int pipeline = -1;                 // index in pipelines()
     int pos = -1;                      // place in the pipeline's runs
-    std::vector<int> steps;            // indexes in rows().steps, execution order
-    std::vector<std::string> step_names;
+    Slice<int> steps;                  // indexes in rows().steps, execution order
+    Slice<std::string> step_names;
     NameIndex step_index;
     // Nested runs (ZenML 0.95 and later): the parent, and the children by child key.
     int parent = -1;
-    std::vector<int> children;               // run indexes, oldest first
-    std::vector<std::string> child_names;    // path names (escaped keys), parallel
-    std::vector<RunOutput> outputs;          // by output_index
-    std::vector<Log> logs;                   // run-level logs, by path name
+    Slice<int> children;               // run indexes, oldest first
+    Slice<std::string> child_names;    // path names (escaped keys), parallel
+    Slice<RunOutput> outputs;          // by output_index
+    Slice<Log> logs;                   // run-level logs, by path name
   };
 
   // %artifacts/<name>/: the versions of one artifact of the project shown, by name.
@@ -175,7 +221,7 @@ class Snapshot {
   OrderKey RunKey(int run) const;
   OrderKey StepKey(int step) const;
   // The entry of `logs` named `path_name`, or nullptr.
-  static const Log* FindLog(const std::vector<Log>& logs, std::string_view path_name);
+  static const Log* FindLog(Slice<Log> logs, std::string_view path_name);
   // A log row's source as meta.json names it ("step" for the step's own).
   std::string LogSource(int row) const;
   // What the store says of the artifact store component a version's or log's store id
@@ -192,7 +238,14 @@ class Snapshot {
   NameIndex pipeline_index_;
   std::vector<Run> runs_;    // parallel to rows_.runs
   std::vector<Step> steps_;  // parallel to rows_.steps
-  SortedIndex pipeline_by_id_, run_by_id_, step_by_id_, version_by_id_;
+  // The flat arrays the runs' and steps' slices view (filled once, never moved after).
+  std::vector<int> flat_ints_;
+  std::vector<std::string> flat_names_;
+  std::vector<Output> flat_outputs_;
+  std::vector<Log> flat_logs_;
+  std::vector<RunOutput> flat_run_outputs_;
+  int PipelineRowOf(std::string_view id) const;  // index in rows().pipelines, or -1
+  PlaceIndex pipeline_by_id_, run_by_id_, step_by_id_, version_by_id_;  // by the rows' ids
   // (artifact version, step outputting it), sorted.
   std::vector<std::pair<int, int>> steps_by_version_;
   std::vector<int> producer_;                           // per artifact version

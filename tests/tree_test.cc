@@ -838,19 +838,31 @@ TEST_F(TreeTest, RunsFollowTheStoreWhileTheStepsCannotBeRead) {
   EXPECT_EQ(tree_->Current()->scope(), RowScope::kAll);
 }
 
-TEST(SortedIndex, FindsEveryKeyTheFirstPlaceWinsAndMissesAreMinusOne) {
+TEST(PlaceIndex, FindsEveryKeyTheFirstPlaceWinsAndMissesAreMinusOne) {
   std::vector<std::string> keys;
   for (int i = 0; i < 1000; ++i) keys.push_back("id-" + std::to_string((i * 7919) % 1000));
   keys.push_back("id-3");  // a duplicate, later
-  SortedIndex index;
-  for (std::size_t i = 0; i < keys.size(); ++i) index.Add(keys[i], static_cast<int>(i));
-  index.Seal();
-  for (std::size_t i = 0; i + 1 < keys.size(); ++i) EXPECT_EQ(index.Find(keys[i]), static_cast<int>(i)) << keys[i];
-  EXPECT_LT(index.Find("id-3"), 1000) << "the first place of a duplicate";
-  EXPECT_EQ(index.Find("id-1000"), -1);
-  EXPECT_EQ(index.Find(""), -1);
-  EXPECT_EQ(index.Find("id-"), -1);
-  EXPECT_EQ(SortedIndex().Find("id-1"), -1);
+  const auto key = [&](int i) -> std::string_view { return keys[static_cast<std::size_t>(i)]; };
+  PlaceIndex index;
+  index.Build(keys.size(), key);
+  for (std::size_t i = 0; i + 1 < keys.size(); ++i) EXPECT_EQ(index.Find(keys[i], key), static_cast<int>(i)) << keys[i];
+  EXPECT_LT(index.Find("id-3", key), 1000) << "the first place of a duplicate";
+  EXPECT_EQ(index.Find("id-1000", key), -1);
+  EXPECT_EQ(index.Find("", key), -1);
+  EXPECT_EQ(index.Find("id-", key), -1);
+  EXPECT_EQ(PlaceIndex().Find("id-1", key), -1);
+}
+
+TEST(Slice, ReadsLikeTheVectorItViewsAndComparesByElements) {
+  const std::vector<std::string> a{"x", "y"}, b{"x", "y"}, c{"x"};
+  const Slice<std::string> sa(a);
+  EXPECT_EQ(sa.size(), 2u);
+  EXPECT_EQ(sa.front(), "x");
+  EXPECT_EQ(sa.back(), "y");
+  EXPECT_TRUE(sa == Slice<std::string>(b));
+  EXPECT_TRUE(sa != Slice<std::string>(c));
+  EXPECT_TRUE(Slice<std::string>().empty());
+  EXPECT_EQ(static_cast<std::vector<std::string>>(sa), a);
 }
 
 TEST(NameIndex, SmallAndLargeDirectoriesFindTheSameNames) {

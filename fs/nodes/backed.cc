@@ -71,7 +71,7 @@ Result<Listing> ListBacked(NodeHost& host, const Snapshot& s, const NodeKey& key
   return l;
 }
 
-void AddLogItems(NodeHost& host, const Snapshot& s, const std::vector<Snapshot::Log>& logs,
+void AddLogItems(NodeHost& host, const Snapshot& s, Slice<Snapshot::Log> logs,
                  const NodeKey& key, Listing* l) {
   for (const Snapshot::Log& log : logs) {
     if (!HasFile(s, log)) continue;
@@ -88,7 +88,7 @@ void AddLogItems(NodeHost& host, const Snapshot& s, const std::vector<Snapshot::
   }
 }
 
-std::vector<meta::LogFacts> LogFactsOf(NodeHost& host, const Snapshot& s, const std::vector<Snapshot::Log>& logs) {
+std::vector<meta::LogFacts> LogFactsOf(NodeHost& host, const Snapshot& s, Slice<Snapshot::Log> logs) {
   std::vector<meta::LogFacts> facts;
   for (const Snapshot::Log& log : logs) {
     meta::LogFacts f{s.LogSource(log.row), false, "", ""};

@@ -363,11 +363,11 @@ inline bool HasFile(const Snapshot& s, const Snapshot::Log& log) {
 }
 // Appends the logs entries that have a file to a step's or run's listing: a file or a
 // folder, as the disk says. `key`: the entries' kind and id (kLogs or kRunLogs).
-void AddLogItems(NodeHost& host, const Snapshot& s, const std::vector<Snapshot::Log>& logs,
+void AddLogItems(NodeHost& host, const Snapshot& s, Slice<Snapshot::Log> logs,
                  const NodeKey& key, Listing* l);
 
 // What meta.json says of each logs row of a step or run: whether it can be read, and why not.
-std::vector<meta::LogFacts> LogFactsOf(NodeHost& host, const Snapshot& s, const std::vector<Snapshot::Log>& logs);
+std::vector<meta::LogFacts> LogFactsOf(NodeHost& host, const Snapshot& s, Slice<Snapshot::Log> logs);
 
 // The listing of an artifact or logs folder below `key` (an output folder, `top`, also
 // shows its meta.json, and an artifact that is a single file as that file).

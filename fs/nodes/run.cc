@@ -106,7 +106,7 @@ class RunOutputLinkOps : public RunLinkOps {
   Result<Loc> Locate(const Snapshot& s, const NodeKey& key) const override {
     auto loc = LocateRun(s, key);
     if (!loc.ok()) return loc;
-    const std::vector<Snapshot::RunOutput>& outs = s.run(loc->run).outputs;
+    const Slice<Snapshot::RunOutput> outs = s.run(loc->run).outputs;
     for (std::size_t i = 0; i < outs.size(); ++i) {
       if (outs[i].path_name == key.version && outs[i].step >= 0 && outs[i].output >= 0) {
         loc->output = static_cast<int>(i);
