@@ -465,18 +465,6 @@ Status SqlCatalog::ForEachOfPart(sql::Connection& db, const PartSpec& spec, cons
   return ForEachBound(db, sql, {}, row);
 }
 
-// Whether `spec`'s rows are a WHERE's share of its table (its count(*) scans the table).
-bool SqlCatalog::PartOfTable(const PartSpec& spec) const {
-  return !spec.where.empty() || (spec.in_project && !project_id_.empty() && schema_.Has(spec.table, "project_id"));
-}
-
-// count(*) of `table`'s rows that meet `where` ("": all).
-Status SqlCatalog::CountOf(sql::Connection& db, const std::string& table, const std::string& where,
-                           std::int64_t* count) const {
-  return ForEachRow(db, "SELECT count(*) FROM " + table + (where.empty() ? "" : " WHERE " + where),
-                    [&](const sql::Rows& st) { *count = st.Int(0); });
-}
-
 // Reads `spec`'s part into (rows.*vec): whole when `old` is null (and then its rowids into
 // `mark` if it is not), else only its changes merged into `old_rows` (the part's rows
 // in the previous picture, whose marks are `old`).
@@ -520,31 +508,17 @@ Status SqlCatalog::ReadPart(sql::Connection& db, const PartSpec& spec, std::vect
       }
     });
     if (mark) mark->count = static_cast<std::int64_t>(mark->keys.size());
-    if (s.ok() && mark && database_->GrowingRowKey() && PartOfTable(spec)) {
-      s = CountOf(db, spec.table, "", &mark->table_count);
-    }
     return s;
   }
   // Changes only: the rows new or stamped in the window, with whether they are (still) the
   // part's (a logs row whose step_run_id was set, a run moved to another project).
   // Apart: SQLite counts a whole table from its smallest index and finds max(rowid) in the
   // table's b-tree, where the two together would scan the table.
-  // A part that is a WHERE's share of its table counts with a table scan; the whole table's
-  // count(*) reads its smallest index, and the rows past the last max(rowid) a range of the
-  // table's b-tree. When the table's count is the last one plus those, no row of the table
-  // was deleted, and the part's rows are the merged ones (count -1: not counted).
-  std::int64_t count = -1, max = 0;
-  Status s = ForEachRow(db, "SELECT max(" + key + ") FROM " + spec.table, [&](const sql::Rows& st) { max = st.Int(0); });
-  bool deleted = true;  // perhaps: the part is counted
-  if (s.ok() && old->table_count >= 0) {
-    std::int64_t total = 0, added = 0;
-    s = CountOf(db, spec.table, "", &total);
-    if (s.ok()) s = CountOf(db, spec.table, key + " > " + std::to_string(old->max), &added);
-    mark->table_count = total;
-    deleted = total != old->table_count + added;
-  }
-  if (s.ok() && deleted) {
-    s = ForEachOfPart(db, spec, "count(*)", spec.table, "", false, "", [&](const sql::Rows& st) { count = st.Int(0); });
+  std::int64_t count = 0, max = 0;
+  Status s = ForEachOfPart(db, spec, "count(*)", spec.table, "", false, "",
+                           [&](const sql::Rows& st) { count = st.Int(0); });
+  if (s.ok()) {
+    s = ForEachRow(db, "SELECT max(" + key + ") FROM " + spec.table, [&](const sql::Rows& st) { max = st.Int(0); });
   }
   if (!s.ok()) return s;
   TextArena scratch;
@@ -573,10 +547,9 @@ Status SqlCatalog::ReadPart(sql::Connection& db, const PartSpec& spec, std::vect
   // Merged by rowid: a changed row replaces the old one of its rowid, or comes new, or (not
   // the part's now) removes it. `alive` (sorted), when given, drops the old rows not in it.
   const auto merge = [&](const std::vector<std::int64_t>* alive) {
-    const std::size_t room = count >= 0 ? static_cast<std::size_t>(count) : old->keys.size() + order.size();
-    out.reserve(out.size() + room);
+    out.reserve(out.size() + static_cast<std::size_t>(count));
     mark->keys.clear();
-    mark->keys.reserve(room);
+    mark->keys.reserve(static_cast<std::size_t>(count));
     std::size_t i = 0, j = 0, a = 0;
     const auto still = [&](std::int64_t k) {
       if (alive == nullptr) return true;
@@ -609,7 +582,7 @@ Status SqlCatalog::ReadPart(sql::Connection& db, const PartSpec& spec, std::vect
   };
   const std::size_t start = out.size();
   merge(nullptr);
-  if (reused || (count >= 0 && static_cast<std::int64_t>(mark->keys.size()) != count)) {
+  if (reused || static_cast<std::int64_t>(mark->keys.size()) != count) {
     // Rows were deleted (the only change a count shows that the rows read do not).
     if (spec.referenced) {
       return Status::Unsupported(spec.table + " rows were deleted: the rows that refer to them may have changed");
@@ -622,7 +595,6 @@ Status SqlCatalog::ReadPart(sql::Connection& db, const PartSpec& spec, std::vect
     out.resize(start);
     merge(&alive);
   }
-  if (count < 0) count = static_cast<std::int64_t>(mark->keys.size());
   mark->count = count;
   mark->max = max;
   if (static_cast<std::int64_t>(mark->keys.size()) != count) {

@@ -76,16 +76,12 @@ class SqlCatalog final : public Catalog {
   struct PartMarks {
     std::vector<std::int64_t> keys;  // each row's rowid, in the rows' order
     std::int64_t count = 0, max = 0;
-    // A part that is a WHERE's share of its table: the whole table's count(*) (-1: other parts).
-    std::int64_t table_count = -1;
     bool ordered = true;           // keys increase
     std::optional<Micros> newest;  // the newest created/updated stamp of its rows
   };
   struct Marks;
   struct PartSpec;
   Status ReadParts(sql::Connection& db, RowScope scope, const StoreRows* prev, StoreRows& rows, Marks* marks) const;
-  bool PartOfTable(const PartSpec& spec) const;
-  Status CountOf(sql::Connection& db, const std::string& table, const std::string& where, std::int64_t* count) const;
   template <typename Row>
   Status ReadPart(sql::Connection& db, const PartSpec& spec, std::vector<Row> StoreRows::*vec, StoreRows& rows,
                   const PartMarks* old, std::span<const Row> old_rows, PartMarks* mark,
