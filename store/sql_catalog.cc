@@ -303,9 +303,9 @@ Status SqlCatalog::LoadFirstRuns(sql::Connection& db, StoreRows* out) {
 //   - artifact_version also when its artifact (the name it shows) or a visualization of it is
 //     new or stamped in the window.
 // Deletions: each part's count(*) must equal the last count plus the rows inserted since
-// (for a part that is a WHERE's share of its table, whose count(*) is a table scan, the
-// table's count(*) is compared first, and only a difference there counts the part);
-// when it does not, the part's rowids are read (an index scan, no row decoded) and the rows
+// (a part that is a WHERE's share of its table, the logs' two, pays a table scan for it:
+// comparing the whole table's count first was tried and missed a deleted last row whose
+// rowid a row of the other share took, found by the randomized test); when it does not, the part's rowids are read (an index scan, no row decoded) and the rows
 // gone are dropped. A deleted artifact or visualization (the name or flag of versions that
 // stay) makes it a full read.
 // The rows come out in rowid order, merged into the previous part's by rowid, so a part is

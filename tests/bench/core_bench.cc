@@ -336,7 +336,7 @@ void BM_RenderStep(benchmark::State& state) {
   const Snapshot& s = *f.snapshot;
   const auto& runs = s.pipelines()[static_cast<std::size_t>(f.example)].runs;
   const int run = runs.at(runs.size() / 2);
-  const int step = s.run(run).steps.at(s.run(run).steps.size() / 2);
+  const int step = s.run(run).steps[s.run(run).steps.size() / 2];
   StepDetail d;
   if (!f.catalog->GetStepDetail(std::string(s.step_row(step).id), std::string(s.step_row(step).name), &d).ok()) Die("GetStepDetail");
   std::size_t bytes = 0;
