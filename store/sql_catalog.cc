@@ -304,8 +304,9 @@ Status SqlCatalog::LoadFirstRuns(sql::Connection& db, StoreRows* out) {
 //     new or stamped in the window.
 // Deletions: each part's count(*) must equal the last count plus the rows inserted since
 // (a part that is a WHERE's share of its table, the logs' two, pays a table scan for it:
-// comparing the whole table's count first was tried and missed a deleted last row whose
-// rowid a row of the other share took, found by the randomized test); when it does not, the part's rowids are read (an index scan, no row decoded) and the rows
+// comparing the whole table's count first was tried: the randomized test found it missing
+// a deletion when the last row was deleted and a row inserted, seed 3761235859); when it
+// does not, the part's rowids are read (an index scan, no row decoded) and the rows
 // gone are dropped. A deleted artifact or visualization (the name or flag of versions that
 // stay) makes it a full read.
 // The rows come out in rowid order, merged into the previous part's by rowid, so a part is
