@@ -518,6 +518,7 @@ Result<Tree::DocVersion> Tree::MetaVersion(const Snapshot& s, const NodeKey& key
 // queued once per picture, at most kMaxAheadJobs waiting.
 
 void Tree::RenderAhead(const std::shared_ptr<const Snapshot>& s, const NodeKey& key) {
+  if (!options_.render_ahead) return;
   if (key.kind != NodeKind::kRunMeta && key.kind != NodeKind::kStepMeta && key.kind != NodeKind::kOutputMeta) return;
   auto loc = OpsOf(key.kind).Locate(*s, key);
   if (!loc.ok()) return;

@@ -641,6 +641,7 @@ int MountCommand(const MountArgs& given) {
     // The tree's own nodes are as readable as the store itself (SPEC §4). A database server
     // has no file: whoever mounts it decides, with allow_other, who may read it.
     topts.perms.store_world_readable = !store->file || WorldReadable(topts.store_path);
+    topts.render_ahead = store->file;
     auto mp = CheckMountpoint(args.mountpoint, console);
     if (!mp.ok()) {
       *code = kExitMount;

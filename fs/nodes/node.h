@@ -43,6 +43,12 @@ struct TreeOptions {
   double finished_timeout = 3600.0;
   std::string store_path;        // shown in the root's meta.json
   InodeHash inode_hash;          // empty: InodeOf
+  // Render the documents of the runs after a looked-up run's in the background (fs/tree.cc
+  // "render ahead"). Only for a store whose details are read from a local file (SQLite):
+  // against a ZenML server or a database server, reads nobody asked for would load a
+  // machine the team shares, and a document rendered ahead hides the server's state
+  // (a failing server still "serves" it).
+  bool render_ahead = false;
 };
 
 struct Attr {
