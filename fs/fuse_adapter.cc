@@ -247,7 +247,7 @@ void ReadDirCommon(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool 
     fuse_entry_param e;
     std::memset(&e, 0, sizeof e);
     bool counted = false;
-    if (slot.item != nullptr && tree.AttrsAreCheap(*slot.item)) {
+    if (slot.item != nullptr && Tree::AttrsAreCheap(*slot.item)) {
       auto entry = tree.Remember(*slot.item);
       if (entry.ok()) {
         e = ToEntryParam(*entry);

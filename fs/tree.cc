@@ -799,15 +799,7 @@ Result<Tree::DocVersion> Tree::DocumentVersion(const Snapshot& s, const NodeKey&
 }
 
 bool Tree::AttrsAreCheap(const Listing::Item& item) {
-  const NodeOps& ops = OpsOf(item.key.kind);
-  if (ops.AttrsAreCheap()) return true;
-  if (!ops.IsDocument()) return false;
-  const std::shared_ptr<const Snapshot> s = Current();
-  if (s->scope() < ops.AttrScope()) return false;
-  const std::string packed = PackKey(item.key);
-  std::lock_guard<std::mutex> lock(cache_mu_);
-  auto it = meta_sizes_.find(packed);
-  return it != meta_sizes_.end() && it->second.generation == s->generation();
+  return OpsOf(item.key.kind).AttrsAreCheap();
 }
 
 Result<Entry> Tree::Remember(const Listing::Item& item) {
@@ -815,16 +807,9 @@ Result<Entry> Tree::Remember(const Listing::Item& item) {
   if (!snap.ok()) return snap.status();
   auto e = EntryOf(**snap, item.key);
   if (!e.ok()) return e.status();
-  auto doc = DocumentVersion(**snap, item.key);
-  if (!doc.ok()) return doc.status();
   auto ino = Count(item.key);
   if (!ino.ok()) return ino.status();
   e->attr.ino = *ino;
-  // A document's attributes as a lookup's (DocAttrs records the size told).
-  if (doc->known) {
-    DocAttrs(*ino, *doc, &e->attr);
-    RenderAhead(*snap, item.key);
-  }
   return e;
 }
 

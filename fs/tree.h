@@ -72,10 +72,9 @@ class Tree : private NodeHost {
   // Attributes of a listed child for readdirplus; counts a lookup like Lookup does.
   Result<Entry> Remember(const Listing::Item& item);
   // Whether a child's attributes come from memory alone. meta.json's size needs its
-  // document rendered (store queries), so readdirplus leaves it to a lookup (`find` and
-  // `ls` without -l then never render one) unless it is rendered already in the current
-  // picture (render ahead, an earlier lookup): then `ls -l` needs no LOOKUP for it.
-  bool AttrsAreCheap(const Listing::Item& item);
+  // document rendered (store queries), so readdirplus leaves it to a lookup: `find` and
+  // `ls` without -l then never render one.
+  static bool AttrsAreCheap(const Listing::Item& item);
 
   // On a shared mount (perms.check_callers) refuses with PermissionDenied a caller who may
   // not read the file as it is now: the file actually opened (ArtifactFile::Info) and the
